@@ -9,7 +9,226 @@
 //!
 //! The crate also holds the synthetic-county generator ([`generator`]).
 
+pub mod encoding;
+pub mod errors;
 pub mod generator;
+mod readers;
+pub mod references;
+pub mod rejects;
 pub mod schema;
+pub mod scope;
+mod validate;
+pub mod values;
 
+use std::path::{Path, PathBuf};
+
+pub use arrow_array::RecordBatch;
+use sha2::{Digest, Sha256};
+
+pub use encoding::TextEncoding;
+pub use errors::{IngestError, RowError, RowErrorKind};
+pub use readers::FileFormat;
+pub use references::References;
 pub use schema::Table;
+pub use scope::Scope;
+pub use validate::{MAX_FIELD_CHARS, RejectedRow};
+
+/// Default upper bound on a ledger file's size: a county's whole year of evaluations as
+/// CSV is a few hundred megabytes; anything far beyond is a wrong file.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// How to read a file: whose it is, what other tables hold, and the limits.
+#[derive(Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// The uploader's scope: rows of other communities are rejected.
+    pub scope: &'a Scope,
+    /// Keys already in the warehouse, for the reference rules.
+    pub references: &'a References,
+    /// The installation's secret for pseudonymising respondents.
+    pub respondent_secret: &'a [u8],
+    /// XLSX: the sheet to read (default: the first).
+    pub sheet: Option<&'a str>,
+    pub max_file_bytes: u64,
+    /// Called now and then with the number of rows read so far.
+    pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
+}
+
+impl std::fmt::Debug for ReadOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("scope", &self.scope)
+            .field("references", &self.references.len())
+            .field("sheet", &self.sheet)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A ledger file read and validated: the valid rows as Arrow batches, the invalid ones
+/// with every error.
+#[derive(Debug)]
+pub struct LedgerFile {
+    pub table: Table,
+    pub path: PathBuf,
+    pub format: FileFormat,
+    pub encoding: Option<TextEncoding>,
+    /// SHA-256 of the file's bytes, hex: the same file twice is recognised by it.
+    pub sha256: String,
+    pub bytes: u64,
+    /// The headers as written in the file.
+    pub headers: Vec<String>,
+    /// Headers that name no column of the table; their cells are ignored.
+    pub ignored_headers: Vec<String>,
+    pub batches: Vec<RecordBatch>,
+    pub accepted_rows: usize,
+    pub rejected: Vec<RejectedRow>,
+}
+
+impl LedgerFile {
+    /// Every error of every rejected row, in file order.
+    pub fn errors(&self) -> impl Iterator<Item = &RowError> {
+        self.rejected.iter().flat_map(|r| r.errors.iter())
+    }
+
+    /// The rejects as a CSV the clerk can fix and ingest again.
+    pub fn rejects_csv(&self) -> Vec<u8> {
+        rejects::rejects_csv(&self.headers, &self.rejected)
+    }
+}
+
+/// Reads and validates a ledger file of `table` from disk.
+pub fn read_ledger(
+    table: Table,
+    path: &Path,
+    options: &ReadOptions<'_>,
+) -> Result<LedgerFile, IngestError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| IngestError::io(path, e))?
+        .len();
+    check_size(path, size, options.max_file_bytes)?;
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    read_ledger_bytes(table, path, &bytes, options)
+}
+
+/// Reads and validates a ledger file already in memory (an upload); `name` is the file
+/// name shown in messages and used to guess the format.
+pub fn read_ledger_bytes(
+    table: Table,
+    name: &Path,
+    bytes: &[u8],
+    options: &ReadOptions<'_>,
+) -> Result<LedgerFile, IngestError> {
+    check_size(name, bytes.len() as u64, options.max_file_bytes)?;
+    if table == Table::Communities && !options.scope.may_write_communities() {
+        return Err(IngestError::TableNotAllowed {
+            scope: options.scope.to_string(),
+            table: table.chinese(),
+        });
+    }
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let mut text = None;
+    let opened = readers::open(bytes, name, options.sheet, &mut text)?;
+    let headers = opened.rows.headers().to_vec();
+    let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
+    let mut rows = opened.rows;
+    let mut validator = validate::Validator::new(
+        table,
+        headers.clone(),
+        mapping,
+        options.scope,
+        options.references,
+        options.respondent_secret,
+        opened.format == FileFormat::Xlsx,
+    );
+    let mut cells = Vec::new();
+    let mut seen = 0usize;
+    while let Some(row) = rows.next_row(&mut cells)? {
+        validator
+            .push(row, &cells)
+            .map_err(|e| malformed(name, opened.format, e))?;
+        seen += 1;
+        if seen % 65_536 == 0 {
+            if let Some(progress) = options.progress {
+                progress(seen);
+            }
+        }
+    }
+    let (batches, accepted_rows, rejected) = validator
+        .finish()
+        .map_err(|e| malformed(name, opened.format, e))?;
+    Ok(LedgerFile {
+        table,
+        path: name.to_path_buf(),
+        format: opened.format,
+        encoding: opened.encoding,
+        sha256,
+        bytes: bytes.len() as u64,
+        headers,
+        ignored_headers,
+        batches,
+        accepted_rows,
+        rejected,
+    })
+}
+
+fn malformed(path: &Path, format: FileFormat, e: impl std::fmt::Display) -> IngestError {
+    IngestError::Malformed {
+        path: path.to_path_buf(),
+        format: format.name(),
+        message: e.to_string(),
+    }
+}
+
+fn check_size(path: &Path, size: u64, limit: u64) -> Result<(), IngestError> {
+    if size > limit {
+        return Err(IngestError::FileTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Matches the file's headers to the table's columns. Returns, per contract column, the
+/// index of its cell, and the headers that match nothing.
+fn map_headers(
+    table: Table,
+    headers: &[String],
+    path: &Path,
+) -> Result<(Vec<Option<usize>>, Vec<String>), IngestError> {
+    let columns = table.columns();
+    let mut mapping: Vec<Option<usize>> = vec![None; columns.len()];
+    let mut ignored = Vec::new();
+    for (index, header) in headers.iter().enumerate() {
+        match columns.iter().position(|c| c.matches_header(header)) {
+            Some(c) => {
+                if let Some(first) = mapping[c] {
+                    return Err(IngestError::DuplicateColumn {
+                        path: path.to_path_buf(),
+                        column: columns[c].name.to_string(),
+                        first: first + 1,
+                        second: index + 1,
+                    });
+                }
+                mapping[c] = Some(index);
+            }
+            None if header.trim().is_empty() => {}
+            None => ignored.push(header.clone()),
+        }
+    }
+    let missing: Vec<String> = columns
+        .iter()
+        .zip(&mapping)
+        .filter(|(c, m)| c.required && m.is_none())
+        .map(|(c, _)| format!("{}({})", c.chinese(), c.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(IngestError::MissingColumns {
+            path: path.to_path_buf(),
+            table: table.chinese(),
+            missing: missing.join("、"),
+        });
+    }
+    Ok((mapping, ignored))
+}

@@ -62,7 +62,10 @@ impl Table {
             t == table.name()
                 || t == table.chinese()
                 || (t.len() > 1 && table.name().strip_suffix('s') == Some(t.as_str()))
-                || matches!((table, t.as_str()), (Table::Cadres, "干部") | (Table::Sessions, "会议"))
+                || matches!(
+                    (table, t.as_str()),
+                    (Table::Cadres, "干部") | (Table::Sessions, "会议")
+                )
         })
     }
 
@@ -229,12 +232,19 @@ impl Enumeration {
 
     /// The Chinese value of a token.
     pub fn chinese(&self, token: &str) -> Option<&'static str> {
-        self.values.iter().find(|(_, en)| *en == token).map(|(zh, _)| *zh)
+        self.values
+            .iter()
+            .find(|(_, en)| *en == token)
+            .map(|(zh, _)| *zh)
     }
 
     /// "书记 secretary、副书记 deputy_secretary、…" for error messages.
     pub fn describe(&self) -> String {
-        let parts: Vec<String> = self.values.iter().map(|(zh, en)| format!("{zh} {en}")).collect();
+        let parts: Vec<String> = self
+            .values
+            .iter()
+            .map(|(zh, en)| format!("{zh} {en}"))
+            .collect();
         parts.join("、")
     }
 }
@@ -245,25 +255,107 @@ macro_rules! enumeration {
     };
 }
 
-enumeration!(ROLE, "role", [("书记", "secretary"), ("副书记", "deputy_secretary"), ("主任", "director"),
-    ("委员", "member"), ("网格长", "grid_leader"), ("网格员", "grid_worker"), ("社工", "social_worker")]);
-enumeration!(SESSION_KIND, "kind", [("定期", "regular"), ("不定期", "irregular"), ("急事急说", "urgent"),
-    ("特事特说", "special")]);
-enumeration!(SESSION_FORM, "form", [("议事厅", "hall"), ("上门", "door_to_door"), ("现场", "on_site"),
-    ("警民", "police_resident"), ("乡贤", "elders"), ("线上", "online")]);
-enumeration!(CATEGORY, "category", [("基础设施", "infrastructure"), ("环境卫生", "sanitation"),
-    ("物业管理", "property"), ("治安消防", "safety"), ("就业社保", "employment"), ("养老托育", "care"),
-    ("邻里纠纷", "disputes"), ("政策咨询", "policy"), ("其他", "other")]);
-enumeration!(CHANNEL, "channel", [("入户走访", "home_visit"), ("群众来访", "walk_in"), ("微信留言", "wechat"),
-    ("热线电话", "hotline"), ("上级反馈", "referral"), ("网格上报", "grid"), ("物业反映", "property"),
-    ("调研征集", "survey")]);
-enumeration!(HANDLING_MODE, "handling_mode", [("社区自办", "self"), ("全程代办", "proxy"), ("部门联办", "joint")]);
-enumeration!(STATUS, "status", [("待议", "pending"), ("办理中", "in_progress"), ("已办结", "resolved"),
-    ("已解释", "explained")]);
-enumeration!(PUBLICITY_CHANNEL, "publicity_channel", [("公示栏", "board"), ("公众号", "wechat_account"),
-    ("居民群", "group_chat")]);
-enumeration!(VERDICT, "verdict", [("满意", "satisfied"), ("基本满意", "basically_satisfied"),
-    ("不满意", "dissatisfied")]);
+enumeration!(
+    ROLE,
+    "role",
+    [
+        ("书记", "secretary"),
+        ("副书记", "deputy_secretary"),
+        ("主任", "director"),
+        ("委员", "member"),
+        ("网格长", "grid_leader"),
+        ("网格员", "grid_worker"),
+        ("社工", "social_worker")
+    ]
+);
+enumeration!(
+    SESSION_KIND,
+    "kind",
+    [
+        ("定期", "regular"),
+        ("不定期", "irregular"),
+        ("急事急说", "urgent"),
+        ("特事特说", "special")
+    ]
+);
+enumeration!(
+    SESSION_FORM,
+    "form",
+    [
+        ("议事厅", "hall"),
+        ("上门", "door_to_door"),
+        ("现场", "on_site"),
+        ("警民", "police_resident"),
+        ("乡贤", "elders"),
+        ("线上", "online")
+    ]
+);
+enumeration!(
+    CATEGORY,
+    "category",
+    [
+        ("基础设施", "infrastructure"),
+        ("环境卫生", "sanitation"),
+        ("物业管理", "property"),
+        ("治安消防", "safety"),
+        ("就业社保", "employment"),
+        ("养老托育", "care"),
+        ("邻里纠纷", "disputes"),
+        ("政策咨询", "policy"),
+        ("其他", "other")
+    ]
+);
+enumeration!(
+    CHANNEL,
+    "channel",
+    [
+        ("入户走访", "home_visit"),
+        ("群众来访", "walk_in"),
+        ("微信留言", "wechat"),
+        ("热线电话", "hotline"),
+        ("上级反馈", "referral"),
+        ("网格上报", "grid"),
+        ("物业反映", "property"),
+        ("调研征集", "survey")
+    ]
+);
+enumeration!(
+    HANDLING_MODE,
+    "handling_mode",
+    [
+        ("社区自办", "self"),
+        ("全程代办", "proxy"),
+        ("部门联办", "joint")
+    ]
+);
+enumeration!(
+    STATUS,
+    "status",
+    [
+        ("待议", "pending"),
+        ("办理中", "in_progress"),
+        ("已办结", "resolved"),
+        ("已解释", "explained")
+    ]
+);
+enumeration!(
+    PUBLICITY_CHANNEL,
+    "publicity_channel",
+    [
+        ("公示栏", "board"),
+        ("公众号", "wechat_account"),
+        ("居民群", "group_chat")
+    ]
+);
+enumeration!(
+    VERDICT,
+    "verdict",
+    [
+        ("满意", "satisfied"),
+        ("基本满意", "basically_satisfied"),
+        ("不满意", "dissatisfied")
+    ]
+);
 
 const fn col(
     name: &'static str,
@@ -271,12 +363,22 @@ const fn col(
     ty: ColumnType,
     required: bool,
 ) -> Column {
-    Column { name, aliases, ty, required }
+    Column {
+        name,
+        aliases,
+        ty,
+        required,
+    }
 }
 
 use ColumnType as T;
 
-const COMMUNITY_CODE: Column = col("community_code", &["社区代码", "区划代码"], T::Code(12), true);
+const COMMUNITY_CODE: Column = col(
+    "community_code",
+    &["社区代码", "区划代码"],
+    T::Code(12),
+    true,
+);
 
 static COMMUNITIES: &[Column] = &[
     COMMUNITY_CODE,
@@ -318,13 +420,23 @@ static TOPICS: &[Column] = &[
     col("channel", &["来源渠道"], T::Enum(&CHANNEL), true),
     col("raised_on", &["提出日期"], T::Date, true),
     col("lead_cadre_id", &["责任人编号"], T::Id, true),
-    col("handling_mode", &["办理方式"], T::Enum(&HANDLING_MODE), true),
+    col(
+        "handling_mode",
+        &["办理方式"],
+        T::Enum(&HANDLING_MODE),
+        true,
+    ),
     col("units", &["联办单位"], T::List, false),
     col("deadline", &["办理时限"], T::Date, true),
     col("status", &["办理状态"], T::Enum(&STATUS), true),
     col("closed_on", &["办结日期"], T::Date, false),
     col("publicized_on", &["公示日期"], T::Date, false),
-    col("publicity_channel", &["公示渠道"], T::Enum(&PUBLICITY_CHANNEL), false),
+    col(
+        "publicity_channel",
+        &["公示渠道"],
+        T::Enum(&PUBLICITY_CHANNEL),
+        false,
+    ),
 ];
 
 static EVALUATIONS: &[Column] = &[
@@ -385,7 +497,17 @@ mod tests {
     fn dated_tables_carry_county_and_year() {
         let s = Table::Evaluations.arrow_schema();
         assert_eq!(s.fields().len(), EVALUATIONS.len() + 2);
-        assert_eq!(s.field_with_name("year").map(|f| f.data_type().clone()).ok(), Some(DataType::Int32));
-        assert!(Table::Communities.arrow_schema().field_with_name("year").is_err());
+        assert_eq!(
+            s.field_with_name("year")
+                .map(|f| f.data_type().clone())
+                .ok(),
+            Some(DataType::Int32)
+        );
+        assert!(
+            Table::Communities
+                .arrow_schema()
+                .field_with_name("year")
+                .is_err()
+        );
     }
 }

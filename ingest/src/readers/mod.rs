@@ -1,0 +1,103 @@
+//! One reader per file shape. Each turns a file into a header row and a stream of rows of
+//! text cells; the validator does the rest, so every format follows the same rules.
+
+mod csv;
+mod jsonl;
+mod xlsx;
+
+use std::path::Path;
+
+use crate::encoding::{self, TextEncoding};
+use crate::errors::IngestError;
+
+/// The shape of a ledger file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+    JsonLines,
+}
+
+impl FileFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "CSV",
+            FileFormat::Xlsx => "XLSX",
+            FileFormat::JsonLines => "JSON lines",
+        }
+    }
+}
+
+/// Rows of text cells, one per header, with the row number a user sees.
+pub(crate) trait RowSource {
+    fn headers(&self) -> &[String];
+    /// Fills `cells` with the next non-blank row (exactly one cell per header) and returns
+    /// its row number, or `None` at the end.
+    fn next_row(&mut self, cells: &mut Vec<String>) -> Result<Option<usize>, IngestError>;
+}
+
+/// A file opened for reading: its format, its encoding (text formats) and its rows.
+pub(crate) struct Opened<'a> {
+    pub(crate) format: FileFormat,
+    pub(crate) encoding: Option<TextEncoding>,
+    pub(crate) rows: Box<dyn RowSource + 'a>,
+}
+
+/// Opens `bytes` by content first (an XLSX is a zip, JSON lines start with `{`), then by
+/// the file name's extension; a `.xls` or any other zip is refused with a clear error.
+pub(crate) fn open<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+    sheet: Option<&str>,
+    text: &'a mut Option<std::borrow::Cow<'a, str>>,
+) -> Result<Opened<'a>, IngestError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if bytes.starts_with(b"PK\x03\x04") {
+        let rows = xlsx::XlsxRows::open(bytes, path, sheet)?;
+        return Ok(Opened {
+            format: FileFormat::Xlsx,
+            encoding: None,
+            rows: Box::new(rows),
+        });
+    }
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et") {
+        return Err(IngestError::Malformed {
+            path: path.to_path_buf(),
+            format: "XLSX",
+            message: "文件不是 XLSX 工作簿（.xls 等旧格式请在 Excel/WPS 中另存为 .xlsx）".into(),
+        });
+    }
+    let (decoded, enc) = encoding::decode(bytes, path)?;
+    let text: &'a str = text.insert(decoded);
+    let looks_json = text.trim_start().starts_with('{');
+    if looks_json || matches!(ext.as_str(), "jsonl" | "json" | "ndjson") {
+        let rows = jsonl::JsonLines::open(text, path)?;
+        return Ok(Opened {
+            format: FileFormat::JsonLines,
+            encoding: Some(enc),
+            rows: Box::new(rows),
+        });
+    }
+    let rows = csv::CsvRows::open(text, path)?;
+    Ok(Opened {
+        format: FileFormat::Csv,
+        encoding: Some(enc),
+        rows: Box::new(rows),
+    })
+}
+
+/// Whether every cell of a row is blank (spreadsheets export trailing empty rows).
+fn is_blank(cells: &[String]) -> bool {
+    cells.iter().all(|c| c.trim().is_empty())
+}
+
+/// Makes `cells` hold exactly `n` empty strings, reusing their allocations.
+fn reset(cells: &mut Vec<String>, n: usize) {
+    cells.resize_with(n, String::new);
+    cells.iter_mut().for_each(String::clear);
+}

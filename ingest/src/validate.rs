@@ -1,0 +1,550 @@
+//! Every rule of the contract, applied row by row, with the valid rows appended to Arrow
+//! builders and the invalid ones kept with their errors.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::ArrowError;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::errors::{RowError, RowErrorKind as K};
+use crate::references::References;
+use crate::schema::{Column, ColumnType, Table};
+use crate::scope::Scope;
+use crate::values::{self, IntValue};
+
+/// Fields longer than this (in characters) are refused: nothing in a ledger is an essay,
+/// and it keeps a pasted file-in-a-cell from reaching the warehouse.
+pub const MAX_FIELD_CHARS: usize = 4_000;
+const MAX_ID_CHARS: usize = 64;
+/// Rows per Arrow batch.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// A row that failed, with its cells as read (for the rejects file) and every error.
+#[derive(Debug, Clone)]
+pub struct RejectedRow {
+    pub row: usize,
+    pub cells: Vec<String>,
+    pub errors: Vec<RowError>,
+}
+
+/// A parsed, typed cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Typed {
+    Null,
+    /// The cell's own text (trimmed).
+    Text,
+    Token(&'static str),
+    Int(i64),
+    Date(i32),
+    Bool(bool),
+}
+
+/// Validates rows of one table and builds the Arrow batches of the valid ones.
+pub(crate) struct Validator<'a> {
+    table: Table,
+    scope: &'a Scope,
+    references: &'a References,
+    respondent_key: Hmac<Sha256>,
+    /// Excel serial numbers are accepted as dates (XLSX files only).
+    excel_serials: bool,
+    headers: Vec<String>,
+    /// For each contract column, the index of its cell in a row.
+    mapping: Vec<Option<usize>>,
+    builders: Vec<Builder>,
+    county: StringBuilder,
+    year: Int32Builder,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    /// Keys seen in this file, with the row that first had them.
+    keys: HashMap<String, usize>,
+    typed: Vec<Typed>,
+    pub(crate) accepted: usize,
+    pub(crate) rejected: Vec<RejectedRow>,
+}
+
+enum Builder {
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Date(Date32Builder),
+    Bool(BooleanBuilder),
+}
+
+impl Builder {
+    fn for_column(column: &Column) -> Builder {
+        match column.ty {
+            ColumnType::Int | ColumnType::Score => Builder::Int(Int64Builder::new()),
+            ColumnType::Date => Builder::Date(Date32Builder::new()),
+            ColumnType::Bool => Builder::Bool(BooleanBuilder::new()),
+            _ => Builder::Text(StringBuilder::new()),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Date(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+impl<'a> Validator<'a> {
+    pub(crate) fn new(
+        table: Table,
+        headers: Vec<String>,
+        mapping: Vec<Option<usize>>,
+        scope: &'a Scope,
+        references: &'a References,
+        respondent_secret: &[u8],
+        excel_serials: bool,
+    ) -> Self {
+        let respondent_key = <Hmac<Sha256> as Mac>::new_from_slice(respondent_secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        Validator {
+            table,
+            scope,
+            references,
+            respondent_key,
+            excel_serials,
+            headers,
+            builders: table.columns().iter().map(Builder::for_column).collect(),
+            mapping,
+            county: StringBuilder::new(),
+            year: Int32Builder::new(),
+            pending: 0,
+            batches: Vec::new(),
+            keys: HashMap::new(),
+            typed: Vec::with_capacity(table.columns().len()),
+            accepted: 0,
+            rejected: Vec::new(),
+        }
+    }
+
+    /// Checks one row; appends it to the batch when valid, keeps it with its errors when not.
+    pub(crate) fn push(&mut self, row: usize, cells: &[String]) -> Result<(), ArrowError> {
+        let mut errors = Vec::new();
+        self.typed.clear();
+        for column in self.table.columns() {
+            let text = self.cell(column, cells);
+            let typed = self.check_cell(row, column, text, &mut errors);
+            self.typed.push(typed);
+        }
+        let community = self.text_of("community_code", cells);
+        let community_ok = !errors.iter().any(|e| e.column == "community_code");
+        if community_ok {
+            self.check_rows_rules(row, cells, community, &mut errors);
+        }
+        if !errors.is_empty() {
+            self.rejected.push(RejectedRow {
+                row,
+                cells: cells.to_vec(),
+                errors,
+            });
+            return Ok(());
+        }
+        let key = format!(
+            "{community}\u{1f}{}",
+            self.text_of(self.table.key_column(), cells)
+        );
+        if let Some(first) = self.keys.get(&key) {
+            let column = self.column(self.table.key_column());
+            let value = self.text_of(column.name, cells).to_string();
+            let message = format!("编号在本文件中重复（第{first}行已出现），每个编号只能有一行");
+            let error = self.error(row, column, &value, K::DuplicateKey, message);
+            self.rejected.push(RejectedRow {
+                row,
+                cells: cells.to_vec(),
+                errors: vec![error],
+            });
+            return Ok(());
+        }
+        self.keys.insert(key, row);
+        self.append(cells)
+    }
+
+    /// The Arrow batches of every accepted row.
+    pub(crate) fn finish(
+        mut self,
+    ) -> Result<(Vec<RecordBatch>, usize, Vec<RejectedRow>), ArrowError> {
+        if self.pending > 0 || self.batches.is_empty() {
+            self.flush()?;
+        }
+        Ok((self.batches, self.accepted, self.rejected))
+    }
+
+    fn column(&self, name: &str) -> &'static Column {
+        self.table
+            .column(name)
+            .unwrap_or_else(|| unreachable!("{name} is a column of {}", self.table))
+    }
+
+    fn cell<'c>(&self, column: &Column, cells: &'c [String]) -> &'c str {
+        let index = self
+            .table
+            .columns()
+            .iter()
+            .position(|c| c.name == column.name);
+        index
+            .and_then(|i| self.mapping[i])
+            .and_then(|i| cells.get(i))
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+
+    fn text_of<'c>(&self, name: &str, cells: &'c [String]) -> &'c str {
+        self.cell(self.column(name), cells)
+    }
+
+    fn typed_of(&self, name: &str) -> Typed {
+        let index = self.table.columns().iter().position(|c| c.name == name);
+        index
+            .and_then(|i| self.typed.get(i).copied())
+            .unwrap_or(Typed::Null)
+    }
+
+    fn error(
+        &self,
+        row: usize,
+        column: &'static Column,
+        value: &str,
+        kind: K,
+        message: String,
+    ) -> RowError {
+        let header = self
+            .table
+            .columns()
+            .iter()
+            .position(|c| c.name == column.name)
+            .and_then(|i| self.mapping[i])
+            .and_then(|i| self.headers.get(i))
+            .map(|h| h.trim().trim_matches('\u{feff}').to_string())
+            .unwrap_or_default();
+        RowError {
+            row,
+            column: column.name,
+            header,
+            value: value.to_string(),
+            kind,
+            message,
+        }
+    }
+
+    /// The rules of one cell on its own: required, type, range, scope.
+    fn check_cell(
+        &self,
+        row: usize,
+        column: &'static Column,
+        text: &str,
+        errors: &mut Vec<RowError>,
+    ) -> Typed {
+        let mut fail = |kind: K, message: String| {
+            errors.push(self.error(row, column, text, kind, message));
+            Typed::Null
+        };
+        if text.is_empty() {
+            return if column.required {
+                fail(
+                    K::MissingRequired,
+                    format!("必填项“{}”为空", column.chinese()),
+                )
+            } else {
+                Typed::Null
+            };
+        }
+        if text.chars().count() > MAX_FIELD_CHARS {
+            return fail(K::FieldTooLong, format!("内容超过 {MAX_FIELD_CHARS} 字"));
+        }
+        match column.ty {
+            ColumnType::Code(digits) => {
+                if !values::is_code(text, digits) {
+                    return fail(
+                        K::BadCode,
+                        format!("{}必须是 {digits} 位数字", column.chinese()),
+                    );
+                }
+                if column.name == "community_code" && !self.scope.admits(text) {
+                    return fail(
+                        K::WrongCommunityCode,
+                        format!("社区代码不在上传者的范围内（{}）", self.scope),
+                    );
+                }
+                Typed::Text
+            }
+            ColumnType::Id if text.chars().count() > MAX_ID_CHARS => {
+                fail(K::IdTooLong, format!("编号超过 {MAX_ID_CHARS} 个字符"))
+            }
+            ColumnType::Id | ColumnType::Text | ColumnType::List | ColumnType::Respondent => {
+                Typed::Text
+            }
+            ColumnType::Int => match values::parse_int(text) {
+                IntValue::Ok(v) => Typed::Int(v),
+                IntValue::Negative => fail(K::NegativeInt, "必须是不小于 0 的整数".into()),
+                IntValue::NotAnInteger => fail(K::NotAnInteger, "不是整数".into()),
+            },
+            ColumnType::Score => match values::parse_int(text) {
+                IntValue::Ok(v) if (1..=5).contains(&v) => Typed::Int(v),
+                _ => fail(K::ScoreOutOfRange, "评分必须是 1 到 5 的整数".into()),
+            },
+            ColumnType::Date => match self.parse_date(text) {
+                Some(days) => Typed::Date(days),
+                None => fail(
+                    K::BadDate,
+                    "不是有效的日历日期（可用 2025-03-15、2025/3/15、2025.3.15、2025年3月15日）"
+                        .into(),
+                ),
+            },
+            ColumnType::Bool => match values::parse_bool(text) {
+                Some(b) => Typed::Bool(b),
+                None => fail(
+                    K::BadBool,
+                    "不是是/否值（可用 是/否、true/false、1/0）".into(),
+                ),
+            },
+            ColumnType::Enum(e) => match e.token(text) {
+                Some(token) => Typed::Token(token),
+                None => fail(K::UnknownEnum, format!("不是可选值之一：{}", e.describe())),
+            },
+        }
+    }
+
+    fn parse_date(&self, text: &str) -> Option<i32> {
+        let date = values::parse_date(text).or_else(|| {
+            let serial = text.parse::<f64>().ok().filter(|_| self.excel_serials)?;
+            values::excel_serial_date(serial)
+        })?;
+        Some(values::date32(date))
+    }
+
+    /// Rules across cells of the row and against other tables.
+    fn check_rows_rules(
+        &self,
+        row: usize,
+        cells: &[String],
+        community: &str,
+        errors: &mut Vec<RowError>,
+    ) {
+        let date = |name: &str| match self.typed_of(name) {
+            Typed::Date(d) => Some(d),
+            _ => None,
+        };
+        let mut order = |later: &'static str, earlier: &'static str, kind: K, message: &str| {
+            if let (Some(l), Some(e)) = (date(later), date(earlier)) {
+                if l < e {
+                    let value = self.text_of(later, cells);
+                    errors.push(self.error(
+                        row,
+                        self.column(later),
+                        value,
+                        kind,
+                        message.to_string(),
+                    ));
+                }
+            }
+        };
+        match self.table {
+            Table::Topics => {
+                order(
+                    "deadline",
+                    "raised_on",
+                    K::DeadlineBeforeRaisedOn,
+                    "办理时限早于提出日期",
+                );
+                order(
+                    "closed_on",
+                    "raised_on",
+                    K::ClosedBeforeRaised,
+                    "办结日期早于提出日期",
+                );
+                order(
+                    "publicized_on",
+                    "raised_on",
+                    K::PublicizedBeforeRaised,
+                    "公示日期早于提出日期",
+                );
+            }
+            Table::Rectifications => {
+                order(
+                    "deadline",
+                    "opened_on",
+                    K::DeadlineBeforeOpenedOn,
+                    "整改时限早于整改开始日期",
+                );
+                order(
+                    "closed_on",
+                    "opened_on",
+                    K::ClosedBeforeOpened,
+                    "整改完成日期早于整改开始日期",
+                );
+            }
+            _ => {}
+        }
+        match self.table {
+            Table::Communities => self.check_county_code(row, cells, community, errors),
+            Table::Topics => {
+                self.check_closed_on(row, cells, errors);
+                self.check_reference(row, cells, community, "session_id", errors);
+                self.check_reference(row, cells, community, "lead_cadre_id", errors);
+            }
+            Table::Evaluations => {
+                if let Some(raised) =
+                    self.check_reference(row, cells, community, "topic_id", errors)
+                {
+                    if date("evaluated_on").is_some_and(|d| d < raised) {
+                        let value = self.text_of("evaluated_on", cells);
+                        let shown = values::from_date32(raised)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default();
+                        let message = format!("评价日期早于该议题的提出日期（{shown}）");
+                        errors.push(self.error(
+                            row,
+                            self.column("evaluated_on"),
+                            value,
+                            K::DateBeforeTopic,
+                            message,
+                        ));
+                    }
+                }
+            }
+            Table::Rectifications => {
+                self.check_reference(row, cells, community, "topic_id", errors);
+            }
+            _ => {}
+        }
+    }
+
+    fn check_county_code(
+        &self,
+        row: usize,
+        cells: &[String],
+        community: &str,
+        errors: &mut Vec<RowError>,
+    ) {
+        let county = self.text_of("county_code", cells);
+        if values::is_code(county, 6) && !community.starts_with(county) {
+            let message = format!("县区代码应为社区代码的前 6 位（{}）", &community[..6]);
+            errors.push(self.error(
+                row,
+                self.column("county_code"),
+                county,
+                K::InconsistentCode,
+                message,
+            ));
+        }
+    }
+
+    /// closed_on is required iff the status is resolved or explained.
+    fn check_closed_on(&self, row: usize, cells: &[String], errors: &mut Vec<RowError>) {
+        let Typed::Token(status) = self.typed_of("status") else {
+            return;
+        };
+        let closed = matches!(status, "resolved" | "explained");
+        let has_date = !self.text_of("closed_on", cells).is_empty();
+        let column = self.column("closed_on");
+        let value = self.text_of("closed_on", cells);
+        if closed && !has_date {
+            let message = "办理状态为已办结或已解释时，办结日期必填".to_string();
+            errors.push(self.error(row, column, value, K::MissingRequired, message));
+        } else if !closed && has_date {
+            let message = "办理状态不是已办结或已解释，不应填写办结日期".to_string();
+            errors.push(self.error(row, column, value, K::ClosedOnNotAllowed, message));
+        }
+    }
+
+    /// Checks that an id names a row of the referenced table in the same community;
+    /// returns the referenced topic's raised_on for topic references.
+    fn check_reference(
+        &self,
+        row: usize,
+        cells: &[String],
+        community: &str,
+        name: &'static str,
+        errors: &mut Vec<RowError>,
+    ) -> Option<i32> {
+        let id = self.text_of(name, cells);
+        if id.is_empty() || errors.iter().any(|e| e.column == name) {
+            return None;
+        }
+        let (found, raised, what) = match name {
+            "session_id" => (self.references.has_session(community, id), None, "会议"),
+            "lead_cadre_id" => (self.references.has_cadre(community, id), None, "干部"),
+            _ => {
+                let raised = self.references.topic_raised_on(community, id);
+                (raised.is_some(), raised, "议题")
+            }
+        };
+        if !found {
+            let message = format!("本社区没有编号为“{id}”的{what}（请先导入{what}）");
+            errors.push(self.error(row, self.column(name), id, K::UnknownReference, message));
+        }
+        raised
+    }
+
+    fn append(&mut self, cells: &[String]) -> Result<(), ArrowError> {
+        let columns = self.table.columns();
+        for (i, column) in columns.iter().enumerate() {
+            let text = self.cell(column, cells);
+            match (&mut self.builders[i], self.typed[i]) {
+                (Builder::Text(b), Typed::Null) => b.append_null(),
+                (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
+                (Builder::Text(b), _) => match column.ty {
+                    ColumnType::List => b.append_value(values::normalise_list(text)),
+                    ColumnType::Respondent => b.append_value(pseudonym(&self.respondent_key, text)),
+                    _ => b.append_value(text),
+                },
+                (Builder::Int(b), Typed::Int(v)) => b.append_value(v),
+                (Builder::Date(b), Typed::Date(v)) => b.append_value(v),
+                (Builder::Bool(b), Typed::Bool(v)) => b.append_value(v),
+                (Builder::Int(b), _) => b.append_null(),
+                (Builder::Date(b), _) => b.append_null(),
+                (Builder::Bool(b), _) => b.append_null(),
+            }
+        }
+        let community = self.text_of("community_code", cells);
+        if self.table != Table::Communities {
+            self.county.append_value(&community[..6]);
+        }
+        if let Some(period) = self.table.period_column() {
+            let year = match self.typed_of(period) {
+                Typed::Date(d) => values::from_date32(d).map(values::year_of).unwrap_or(0),
+                _ => 0,
+            };
+            self.year.append_value(year);
+        }
+        self.accepted += 1;
+        self.pending += 1;
+        if self.pending >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ArrowError> {
+        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        for derived in self.table.derived_columns() {
+            match *derived {
+                "county_code" => arrays.push(Arc::new(self.county.finish())),
+                _ => arrays.push(Arc::new(self.year.finish())),
+            }
+        }
+        self.batches
+            .push(RecordBatch::try_new(self.table.arrow_schema(), arrays)?);
+        self.pending = 0;
+        Ok(())
+    }
+}
+
+/// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, hex.
+/// The same person gets the same pseudonym within one installation, so repeat raters
+/// can be counted without their names reaching disk.
+fn pseudonym(key: &Hmac<Sha256>, name: &str) -> String {
+    let mut mac = key.clone();
+    mac.update(name.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
