@@ -1,1 +1,129 @@
-//! warehouse
+//! The ledger warehouse: one Delta table (ZSTD Parquet) per contract table under a root
+//! URL, upserts by key in atomic commits that carry their batch record, and DataFusion
+//! over the tables.
+//!
+//! `warehouse` owns DataFusion and re-exports it (and so arrow): the rest of the
+//! workspace uses these re-exports, so there is one arrow in the build.
+
+pub mod batches;
+mod errors;
+mod ingesting;
+mod location;
+mod secret;
+mod tables;
+
+pub use datafusion;
+pub use datafusion::arrow;
+
+pub use batches::BatchRecord;
+pub use errors::{Result, WarehouseError};
+pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
+pub use location::Location;
+pub use secret::SECRET_ENV;
+
+use datafusion::prelude::SessionContext;
+use ingest::{Scope, Table};
+
+/// A warehouse root with its installation secret.
+#[derive(Debug, Clone)]
+pub struct Warehouse {
+    location: Location,
+    secret: Vec<u8>,
+}
+
+/// Row count and version of one table, for `yishi tables`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TableInfo {
+    pub table: &'static str,
+    pub chinese: &'static str,
+    pub version: Option<u64>,
+    pub rows: u64,
+    pub files: usize,
+}
+
+impl Warehouse {
+    /// Creates the six tables and the installation secret where missing; safe to run
+    /// again on an existing warehouse.
+    pub async fn init(root: &str) -> Result<Warehouse> {
+        let location = Location::parse(root)?;
+        if let Some(meta) = location.meta_dir() {
+            secret::create(&meta)?;
+        }
+        for table in Table::ALL {
+            tables::create(&location, table).await?;
+        }
+        Warehouse::open(root).await
+    }
+
+    /// Opens an initialised warehouse.
+    pub async fn open(root: &str) -> Result<Warehouse> {
+        let location = Location::parse(root)?;
+        let secret = secret::load(location.meta_dir().as_deref(), &location.to_string())?;
+        Ok(Warehouse { location, secret })
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Versions and row counts of every table.
+    pub async fn tables(&self) -> Result<Vec<TableInfo>> {
+        let mut out = Vec::new();
+        for table in Table::ALL {
+            let t = tables::open(&self.location, table).await?;
+            let version = tables::version(&t);
+            let (rows, files) = match version {
+                None => (0, 0),
+                Some(_) => {
+                    let files = t.snapshot().map(|s| s.log_data().num_files()).unwrap_or(0);
+                    (self.count_rows(&t, table).await?, files)
+                }
+            };
+            out.push(TableInfo { table: table.name(), chinese: table.chinese(), version, rows, files });
+        }
+        Ok(out)
+    }
+
+    async fn count_rows(&self, t: &deltalake::DeltaTable, table: Table) -> Result<u64> {
+        let ctx = SessionContext::new();
+        ctx.register_table(table.name(), tables::provider(t, table).await?)?;
+        let batches = ctx.sql(&format!("SELECT count(*) AS n FROM {}", table.name())).await?.collect().await?;
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::Int64Type;
+        let n = batches
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| b.column(0).as_primitive::<Int64Type>().value(0))
+            .unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Every batch, committed or refused, oldest first.
+    pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
+        let mut all = Vec::new();
+        for table in Table::ALL {
+            let t = tables::open(&self.location, table).await?;
+            if t.version().is_some() {
+                all.extend(tables::batch_history(&t, table).await?);
+            }
+        }
+        if let Some(meta) = self.location.meta_dir() {
+            all.extend(batches::read_refused(&meta)?);
+        }
+        all.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+        Ok(all)
+    }
+
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// The scope filter as SQL, for internal queries over one table.
+    pub(crate) fn scope_predicate(scope: &Scope) -> String {
+        match scope {
+            Scope::Platform => "TRUE".to_string(),
+            Scope::County(c) => format!("county_code = '{c}'"),
+            Scope::Community(c) => format!("community_code = '{c}'"),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Command-line arguments. Every flag can also come from the environment (`YISHI_…`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
+///
+/// Ingests community ledgers (CSV in UTF-8 or GB18030, XLSX, JSON lines) into a Delta
+/// warehouse and computes the figures of the data contract.
+#[derive(Debug, Parser)]
+#[command(name = "yishi", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// Warehouse root: a local folder or an object-store URL.
+    #[arg(long, global = true, env = "YISHI_WAREHOUSE", default_value = "./data")]
+    pub(crate) warehouse: String,
+
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+
+    /// Who is acting, recorded in the batch log (default: the OS user).
+    #[arg(long, global = true, env = "YISHI_USER")]
+    pub(crate) user: Option<String>,
+
+    /// Log progress to stderr.
+    #[arg(long, short, global = true)]
+    pub(crate) verbose: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The tenant scope to act in; platform scope when neither is given.
+#[derive(Debug, Args)]
+pub(crate) struct ScopeArgs {
+    /// Act as the account of this county (6-digit code).
+    #[arg(long, global = true, env = "YISHI_COUNTY", conflicts_with = "community")]
+    pub(crate) county: Option<String>,
+
+    /// Act as the account of this community (12-digit code).
+    #[arg(long, global = true, env = "YISHI_COMMUNITY")]
+    pub(crate) community: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create the warehouse (tables and the installation secret); safe to repeat.
+    Init,
+
+    /// Ingest ledger files into a table (each file one atomic batch).
+    ///
+    /// Exit status: 0 when every row was committed, 1 when rows were rejected (with
+    /// --partial the valid rows are committed all the same), 2 for usage or I/O errors.
+    Ingest(IngestArgs),
+
+    /// Row counts and versions per table.
+    Tables(ListArgs),
+
+    /// The batch log: who ingested which file, when, with what result.
+    Batches(ListArgs),
+
+    /// Synthetic demo data.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// Table: communities, cadres, sessions, topics, evaluations, rectifications (or 社区, 干部, 会议, 议题, 评价, 整改).
+    pub(crate) table: String,
+
+    /// Ledger files (.csv, .xlsx, .jsonl).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+
+    /// Commit the valid rows even when some are rejected; the rejects go to a CSV to fix and ingest again.
+    #[arg(long)]
+    pub(crate) partial: bool,
+
+    /// XLSX: the sheet to read (default: the first).
+    #[arg(long)]
+    pub(crate) sheet: Option<String>,
+
+    /// Where to write the rejected rows (default: <file>.rejects.csv in the current folder).
+    #[arg(long)]
+    pub(crate) rejects_out: Option<PathBuf>,
+
+    /// Largest file accepted, e.g. 500MB, 2GiB or bytes.
+    #[arg(long, env = "YISHI_MAX_FILE_SIZE", default_value = "2GiB", value_parser = parse_size)]
+    pub(crate) max_file_size: u64,
+
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Print as JSON for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    #[command(subcommand)]
+    pub(crate) command: DemoCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DemoCommand {
+    /// Write a realistic synthetic ledger set in the contract's format.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    #[arg(long, default_value_t = 2)]
+    pub(crate) counties: usize,
+    #[arg(long, default_value_t = 5)]
+    pub(crate) communities_per_county: usize,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) years: usize,
+    /// The last year of data (data are as of its 31 December).
+    #[arg(long, default_value_t = 2025)]
+    pub(crate) last_year: i32,
+    #[arg(long, default_value_t = 7)]
+    pub(crate) seed: u64,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub(crate) format: Format,
+    /// GB18030 CSV with Chinese headers, values and dates.
+    #[arg(long)]
+    pub(crate) chinese: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Format {
+    Csv,
+    Xlsx,
+    Jsonl,
+}
+
+/// Parses `1048576`, `500MB`, `500MiB`, `2GiB`, `2G`.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("“{text}”不是大小（例如 500MB、2GiB）"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("“{text}”的单位无法识别（可用 KB、MB、GB）")),
+    };
+    n.checked_mul(factor).ok_or_else(|| format!("“{text}”太大"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("500 MB"), Ok(500 << 20));
+        assert!(parse_size("lots").is_err());
+    }
+}

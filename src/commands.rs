@@ -1,0 +1,249 @@
+//! What each command does: parse the scope, call the library crates, print for people
+//! (Chinese tables) or for scripts (`--json`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use comfy_table::{Table as TextTable, presets::UTF8_FULL_CONDENSED};
+use ingest::{Scope, Table};
+use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
+
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, ScopeArgs};
+
+pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
+    let scope = scope_of(&cli.scope)?;
+    let user = cli.user.clone().unwrap_or_else(os_user);
+    match cli.command {
+        Command::Init => init(&cli.warehouse).await,
+        Command::Ingest(args) => ingest_files(&cli.warehouse, &scope, &user, &args).await,
+        Command::Tables(args) => tables(&cli.warehouse, &args).await,
+        Command::Batches(args) => batches(&cli.warehouse, &args).await,
+        Command::Demo(demo) => match demo.command {
+            DemoCommand::Generate(args) => generate(&args),
+        },
+    }
+}
+
+fn scope_of(args: &ScopeArgs) -> Result<Scope> {
+    Ok(match (&args.county, &args.community) {
+        (Some(county), _) => Scope::county(county)?,
+        (None, Some(community)) => Scope::community(community)?,
+        (None, None) => Scope::Platform,
+    })
+}
+
+fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "cli".into())
+}
+
+async fn init(root: &str) -> Result<ExitCode> {
+    let wh = Warehouse::init(root).await?;
+    println!("仓库已就绪：{}", wh.location());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
+    let Some(table) = Table::parse(&args.table) else {
+        bail!(
+            "未知的表“{}”；可用：communities(社区)、cadres(干部)、sessions(会议)、topics(议题)、evaluations(评价)、rectifications(整改)",
+            args.table
+        );
+    };
+    let wh = Warehouse::open(root).await?;
+    let mut worst = 0u8;
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let progress = progress_bar(path);
+        let tick = |rows: usize| {
+            if let Some(bar) = &progress {
+                bar.set_message(format!("已读 {rows} 行"));
+            }
+        };
+        let options = IngestOptions {
+            scope,
+            user,
+            partial: args.partial,
+            sheet: args.sheet.as_deref(),
+            max_file_bytes: args.max_file_size,
+            progress: Some(&tick),
+        };
+        let result = wh.ingest_file(table, path, &options).await;
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
+        match result {
+            Ok(report) => {
+                let rejected = report.file.as_ref().is_some_and(|f| !f.rejected.is_empty());
+                if rejected {
+                    let out = rejects_path(args, path);
+                    write_rejects(&report, &out)?;
+                    worst = worst.max(1);
+                }
+                if !args.json {
+                    print_report(path, &report, args, rejected.then(|| rejects_path(args, path)));
+                }
+                reports.push(report_json(path, &report));
+            }
+            Err(e) => {
+                eprintln!("错误：{}：{e}", path.display());
+                reports.push(serde_json::json!({"file": path.display().to_string(), "error": e.to_string()}));
+                worst = 2;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(ExitCode::from(worst))
+}
+
+fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let large = std::fs::metadata(path).map(|m| m.len() > 8 << 20).unwrap_or(false);
+    if !large || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("正在读取 {}", path.display()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
+fn rejects_path(args: &IngestArgs, path: &Path) -> PathBuf {
+    if let (Some(out), 1) = (&args.rejects_out, args.files.len()) {
+        return out.clone();
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "ledger".into());
+    let dir = args.rejects_out.clone().filter(|p| p.is_dir()).unwrap_or_else(|| PathBuf::from("."));
+    dir.join(format!("{stem}.rejects.csv"))
+}
+
+fn write_rejects(report: &IngestReport, out: &Path) -> Result<()> {
+    if let Some(file) = &report.file {
+        std::fs::write(out, file.rejects_csv()).with_context(|| format!("无法写入 {}", out.display()))?;
+    }
+    Ok(())
+}
+
+fn print_report(path: &Path, report: &IngestReport, args: &IngestArgs, rejects: Option<PathBuf>) {
+    let r = &report.record;
+    let name = path.display();
+    if let Some(file) = &report.file {
+        for error in file.errors() {
+            eprintln!("{name}: {error}");
+        }
+        if !file.ignored_headers.is_empty() {
+            eprintln!("{name}: 忽略了无法识别的列：{}", file.ignored_headers.join("、"));
+        }
+    }
+    match report.outcome {
+        IngestOutcome::Unchanged => println!("{name}: 该文件已导入过（SHA-256 相同），未做任何更改。"),
+        IngestOutcome::Refused => println!(
+            "{name}: 有 {} 行不合格，本批次未写入任何数据（严格模式）。修改后重新导入，或加 --partial 只导入合格的 {} 行。",
+            r.rows_rejected, r.rows_accepted
+        ),
+        IngestOutcome::Committed => println!(
+            "{name}: 已写入 {} 表 {} 行（新增 {}，更新 {}），表版本 {}{}",
+            r.table,
+            r.rows_accepted,
+            r.rows_inserted,
+            r.rows_updated,
+            r.version.unwrap_or_default(),
+            if r.rows_rejected > 0 { format!("；拒绝 {} 行", r.rows_rejected) } else { String::new() }
+        ),
+    }
+    if let Some(out) = rejects {
+        let verb = if args.partial { "被拒绝的行" } else { "不合格的行" };
+        println!("{name}: {verb}已保存到 {}，修改后可重新导入。", out.display());
+    }
+}
+
+fn report_json(path: &Path, report: &IngestReport) -> serde_json::Value {
+    let errors: Vec<&ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).collect();
+    serde_json::json!({
+        "file": path.display().to_string(),
+        "outcome": report.outcome,
+        "batch": report.record,
+        "errors": errors,
+    })
+}
+
+async fn tables(root: &str, args: &ListArgs) -> Result<ExitCode> {
+    let wh = Warehouse::open(root).await?;
+    let infos = wh.tables().await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&infos)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = text_table(&["表", "名称", "行数", "版本", "文件数"]);
+    for i in infos {
+        let version = i.version.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+        t.add_row(vec![i.table.to_string(), i.chinese.to_string(), i.rows.to_string(), version, i.files.to_string()]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
+    let wh = Warehouse::open(root).await?;
+    let records = wh.batches().await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&records)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut t = text_table(&["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
+    for r in records {
+        let outcome = match r.outcome.as_str() {
+            "committed" => "已写入",
+            "refused" => "已拒绝",
+            _ => "未变化",
+        };
+        t.add_row(vec![
+            r.started_at.get(..19).unwrap_or(&r.started_at).replace('T', " "),
+            r.user,
+            r.scope,
+            r.table,
+            r.file_name,
+            r.file_sha256.get(..12).unwrap_or_default().to_string(),
+            r.rows_accepted.to_string(),
+            r.rows_rejected.to_string(),
+            outcome.to_string(),
+            r.version.map(|v| v.to_string()).unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text_table(headers: &[&str]) -> TextTable {
+    let mut t = TextTable::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
+    t
+}
+
+fn generate(args: &GenerateArgs) -> Result<ExitCode> {
+    let config = ingest::generator::GeneratorConfig {
+        counties: args.counties,
+        communities_per_county: args.communities_per_county,
+        years: args.years,
+        last_year: args.last_year,
+        seed: args.seed,
+        format: match args.format {
+            Format::Csv => ingest::generator::OutputFormat::Csv,
+            Format::Xlsx => ingest::generator::OutputFormat::Xlsx,
+            Format::Jsonl => ingest::generator::OutputFormat::Jsonl,
+        },
+        chinese: args.chinese,
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("无法创建 {}", args.out.display()))?;
+    let summary = ingest::generator::generate(&config, &args.out)?;
+    let mut t = text_table(&["表", "行数", "文件"]);
+    for (table, file) in Table::ALL.iter().zip(&summary.files) {
+        let rows = summary.rows.get(table).copied().unwrap_or(0);
+        t.add_row(vec![table.chinese().to_string(), rows.to_string(), file.display().to_string()]);
+    }
+    println!("{t}");
+    println!("按顺序导入：communities → cadres → sessions → topics → evaluations → rectifications");
+    Ok(ExitCode::SUCCESS)
+}

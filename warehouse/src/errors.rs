@@ -1,0 +1,42 @@
+//! Errors of the warehouse, with messages a county clerk can act on.
+
+/// What went wrong in the warehouse.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("仓库位置“{0}”无效：{1} (bad_location)")]
+    Location(String, String),
+
+    #[error("仓库 {0} 尚未初始化，请先运行 `yishi init --warehouse {0}` (not_initialised)")]
+    NotInitialised(String),
+
+    #[error("读写仓库文件 {path} 失败：{source} (io_error)")]
+    Io { path: String, source: std::io::Error },
+
+    #[error("Delta 表 {table} 操作失败：{source} (delta_error)")]
+    Delta { table: &'static str, source: deltalake::DeltaTableError },
+
+    #[error("查询失败：{0} (query_error)")]
+    Query(#[from] datafusion::error::DataFusionError),
+
+    #[error("数据格式错误：{0} (arrow_error)")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+
+    #[error("{0}")]
+    Ingest(#[from] ingest::IngestError),
+
+    #[error("仓库元数据损坏：{0} (corrupt_metadata)")]
+    Metadata(String),
+}
+
+impl WarehouseError {
+    pub(crate) fn delta(table: ingest::Table) -> impl FnOnce(deltalake::DeltaTableError) -> WarehouseError {
+        move |source| WarehouseError::Delta { table: table.name(), source }
+    }
+
+    pub(crate) fn io(path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> WarehouseError {
+        let path = path.to_string();
+        move |source| WarehouseError::Io { path, source }
+    }
+}
+
+pub type Result<T, E = WarehouseError> = std::result::Result<T, E>;

@@ -1,0 +1,157 @@
+//! Ingesting one ledger file: read and validate it against what the warehouse holds,
+//! then upsert the valid rows in one atomic commit, or refuse the batch.
+
+use std::path::Path;
+
+use datafusion::prelude::SessionContext;
+use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
+use sha2::{Digest, Sha256};
+
+use crate::batches::{self, BatchRecord};
+use crate::errors::{Result, WarehouseError};
+use crate::{Warehouse, tables};
+
+/// How to ingest a file.
+#[derive(Clone, Copy)]
+pub struct IngestOptions<'a> {
+    pub scope: &'a Scope,
+    /// Who ingests (recorded in the batch log).
+    pub user: &'a str,
+    /// Write the valid rows even when some are rejected.
+    pub partial: bool,
+    pub sheet: Option<&'a str>,
+    pub max_file_bytes: u64,
+    pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
+}
+
+impl std::fmt::Debug for IngestOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestOptions")
+            .field("scope", &self.scope)
+            .field("user", &self.user)
+            .field("partial", &self.partial)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// Rows were written (all of them, or the valid ones with `partial`).
+    Committed,
+    /// Strict mode and some rows were bad, or no row was valid: nothing written.
+    Refused,
+    /// The same file was already ingested completely: nothing to do.
+    Unchanged,
+}
+
+/// The result of ingesting one file.
+#[derive(Debug)]
+pub struct IngestReport {
+    pub outcome: IngestOutcome,
+    pub record: BatchRecord,
+    /// The file as read, with its rejected rows; `None` when it was recognised as already
+    /// ingested and not read again.
+    pub file: Option<LedgerFile>,
+}
+
+impl Warehouse {
+    /// Ingests one file into `table` within `options.scope`.
+    pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
+        let size = std::fs::metadata(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?.len();
+        if size > options.max_file_bytes {
+            return Err(ingest::IngestError::FileTooLarge { path: path.into(), size, limit: options.max_file_bytes }.into());
+        }
+        let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?;
+        self.ingest_bytes(table, path, &bytes, options).await
+    }
+
+    /// Ingests a file already in memory (an upload); `name` is its file name.
+    pub async fn ingest_bytes(
+        &self,
+        table: Table,
+        name: &Path,
+        bytes: &[u8],
+        options: &IngestOptions<'_>,
+    ) -> Result<IngestReport> {
+        let started_at = chrono::Utc::now().to_rfc3339();
+        let target = tables::open(&self.location, table).await?;
+        if target.version().is_none() {
+            return Err(WarehouseError::NotInitialised(self.location.to_string()));
+        }
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let mut record = BatchRecord {
+            table: table.name().to_string(),
+            user: options.user.to_string(),
+            scope: options.scope.to_string(),
+            file_name: name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file_sha256: sha256.clone(),
+            started_at,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rows_inserted: 0,
+            rows_updated: 0,
+            version: target.version(),
+            outcome: "unchanged".into(),
+        };
+        if tables::already_ingested(&target, table, &sha256).await? {
+            tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
+            return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
+        }
+        let references = self.references(table, options.scope).await?;
+        let read = ReadOptions {
+            scope: options.scope,
+            references: &references,
+            respondent_secret: self.secret(),
+            sheet: options.sheet,
+            max_file_bytes: options.max_file_bytes,
+            progress: options.progress,
+        };
+        let file = ingest::read_ledger_bytes(table, name, bytes, &read)?;
+        record.rows_accepted = file.accepted_rows;
+        record.rows_rejected = file.rejected.len();
+        let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
+        if refuse {
+            record.outcome = "refused".into();
+            if let Some(meta) = self.location.meta_dir() {
+                batches::append_refused(&meta, &record)?;
+            }
+            return Ok(IngestReport { outcome: IngestOutcome::Refused, record, file: Some(file) });
+        }
+        record.outcome = "committed".into();
+        let complete = file.rejected.is_empty();
+        let upserted = tables::upsert(target, table, file.batches.clone(), &record, complete).await?;
+        record.version = Some(upserted.version);
+        record.rows_inserted = upserted.inserted;
+        record.rows_updated = upserted.updated;
+        tracing::info!(table = table.name(), version = upserted.version, rows = file.accepted_rows, "batch committed");
+        Ok(IngestReport { outcome: IngestOutcome::Committed, record, file: Some(file) })
+    }
+
+    /// Keys of the tables `table` refers to, within the scope.
+    pub async fn references(&self, table: Table, scope: &Scope) -> Result<References> {
+        let needed: &[(Table, &str)] = match table {
+            Table::Topics => &[(Table::Cadres, "cadre_id"), (Table::Sessions, "session_id")],
+            Table::Evaluations | Table::Rectifications => &[(Table::Topics, "topic_id, raised_on")],
+            _ => &[],
+        };
+        let mut references = References::default();
+        for (source, columns) in needed {
+            let t = tables::open(&self.location, *source).await?;
+            if t.version().is_none() {
+                continue;
+            }
+            let ctx = SessionContext::new();
+            ctx.register_table(source.name(), tables::provider(&t, *source).await?)?;
+            let sql = format!(
+                "SELECT community_code, {columns} FROM {} WHERE {}",
+                source.name(),
+                Warehouse::scope_predicate(scope)
+            );
+            let batches = ctx.sql(&sql).await?.collect().await?;
+            references.absorb(*source, &batches);
+        }
+        Ok(references)
+    }
+}

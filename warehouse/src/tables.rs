@@ -1,0 +1,193 @@
+//! The Delta tables of the ledger: creating them, upserting a batch by key, versions.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::{SessionContext, col, lit};
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{DataType, StructField, Transaction};
+use deltalake::DeltaTable;
+
+use crate::batches::{BatchRecord, COMMIT_KEY};
+use crate::errors::{Result, WarehouseError};
+use crate::location::Location;
+use ingest::Table;
+
+/// Opens a table at its latest version (or an uncreated location).
+pub(crate) async fn open(location: &Location, table: Table) -> Result<DeltaTable> {
+    let url = location.table_url(table)?;
+    DeltaTable::try_from_url(url).await.map_err(WarehouseError::delta(table))
+}
+
+/// Opens a table at an earlier version (Delta time travel).
+pub(crate) async fn open_version(location: &Location, table: Table, version: u64) -> Result<DeltaTable> {
+    let mut t = open(location, table).await?;
+    t.load_version(version).await.map_err(WarehouseError::delta(table))?;
+    Ok(t)
+}
+
+/// Creates the table if it does not exist yet.
+pub(crate) async fn create(location: &Location, table: Table) -> Result<DeltaTable> {
+    if let Some(dir) = location.local_dir() {
+        let dir = dir.join(table.name());
+        std::fs::create_dir_all(&dir).map_err(WarehouseError::io(dir.display()))?;
+    }
+    let existing = open(location, table).await?;
+    if existing.version().is_some() {
+        return Ok(existing);
+    }
+    let schema = table.arrow_schema();
+    let columns = schema.fields().iter().map(|f| {
+        let ty = match f.data_type() {
+            ArrowType::Int64 => DataType::LONG,
+            ArrowType::Int32 => DataType::INTEGER,
+            ArrowType::Date32 => DataType::DATE,
+            ArrowType::Boolean => DataType::BOOLEAN,
+            _ => DataType::STRING,
+        };
+        StructField::new(f.name().clone(), ty, f.is_nullable())
+    });
+    existing
+        .create()
+        .with_table_name(table.name())
+        .with_comment(table.chinese())
+        .with_columns(columns.collect::<Vec<_>>())
+        .with_partition_columns(table.partition_columns().iter().copied())
+        .await
+        .map_err(WarehouseError::delta(table))
+}
+
+/// The version a table is at; `None` if it was never created.
+pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
+    t.version()
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build()
+}
+
+/// The application id under which a complete file's ingest is recorded, so the same file
+/// again is recognised from the table's own state.
+pub(crate) fn file_app_id(sha256: &str) -> String {
+    format!("yishi-file-{sha256}")
+}
+
+/// Whether a file with this hash was already ingested completely into the table.
+pub(crate) async fn already_ingested(t: &DeltaTable, table: Table, sha256: &str) -> Result<bool> {
+    let Ok(state) = t.snapshot() else { return Ok(false) };
+    let version = state
+        .transaction_version(t.log_store().as_ref(), file_app_id(sha256))
+        .await
+        .map_err(WarehouseError::delta(table))?;
+    Ok(version.is_some())
+}
+
+/// Outcome of one upsert.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Upserted {
+    pub(crate) version: u64,
+    pub(crate) inserted: usize,
+    pub(crate) updated: usize,
+}
+
+/// Upserts `batches` by (`community_code`, key) in one Delta commit that also carries the
+/// batch record. A table with no rows yet takes a plain append (no key can match).
+pub(crate) async fn upsert(
+    t: DeltaTable,
+    table: Table,
+    batches: Vec<RecordBatch>,
+    record: &BatchRecord,
+    complete: bool,
+) -> Result<Upserted> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut commit = CommitProperties::default().with_metadata([(
+        COMMIT_KEY.to_string(),
+        serde_json::to_value(record).map_err(|e| WarehouseError::Metadata(e.to_string()))?,
+    )]);
+    if complete {
+        commit = commit.with_application_transaction(Transaction::new(file_app_id(&record.file_sha256), 0));
+    }
+    let empty = t.snapshot().map(|s| s.log_data().num_files() == 0).unwrap_or(true);
+    if empty {
+        let t = t
+            .write(batches)
+            .with_writer_properties(writer_properties())
+            .with_commit_properties(commit)
+            .await
+            .map_err(WarehouseError::delta(table))?;
+        let version = t.version().unwrap_or_default();
+        return Ok(Upserted { version, inserted: rows, updated: 0 });
+    }
+    let counties = counties_of(&batches);
+    let ctx = SessionContext::new();
+    let source = ctx.read_batches(batches)?;
+    let key = table.key_column();
+    let mut predicate = col("target.community_code")
+        .eq(col("source.community_code"))
+        .and(col(format!("target.{key}")).eq(col(format!("source.{key}"))));
+    // Only the counties of the batch can hold matching keys: prune the rest.
+    let county_filter = counties.into_iter().map(lit).collect();
+    predicate = predicate.and(col("target.county_code").in_list(county_filter, false));
+    let names: Vec<String> = table.arrow_schema().fields().iter().map(|f| f.name().clone()).collect();
+    let (t, metrics) = t
+        .merge(source, predicate)
+        .with_source_alias("source")
+        .with_target_alias("target")
+        .with_writer_properties(writer_properties())
+        .with_commit_properties(commit)
+        .when_matched_update(|u| names.iter().fold(u, |u, n| u.update(n.as_str(), col(format!("source.{n}")))))
+        .map_err(WarehouseError::delta(table))?
+        .when_not_matched_insert(|i| names.iter().fold(i, |i, n| i.set(n.as_str(), col(format!("source.{n}")))))
+        .map_err(WarehouseError::delta(table))?
+        .await
+        .map_err(WarehouseError::delta(table))?;
+    let version = t.version().unwrap_or_default();
+    Ok(Upserted { version, inserted: metrics.num_target_rows_inserted, updated: metrics.num_target_rows_updated })
+}
+
+fn counties_of(batches: &[RecordBatch]) -> BTreeSet<String> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let mut set = BTreeSet::new();
+    for batch in batches {
+        if let Some(a) = batch.column_by_name("community_code") {
+            let a = a.as_string::<i32>();
+            for i in 0..a.len() {
+                if !a.is_null(i) {
+                    set.insert(a.value(i)[..6].to_string());
+                }
+            }
+        }
+    }
+    set
+}
+
+/// Batch records of a table's commits, newest first.
+pub(crate) async fn batch_history(t: &DeltaTable, table: Table) -> Result<Vec<BatchRecord>> {
+    use futures::TryStreamExt;
+    let commits: Vec<_> = t.history(None).try_collect().await.map_err(WarehouseError::delta(table))?;
+    let mut records = Vec::new();
+    for (index, info) in commits.iter().enumerate() {
+        if let Some(value) = info.info.get(COMMIT_KEY) {
+            if let Ok(mut record) = serde_json::from_value::<BatchRecord>(value.clone()) {
+                // history is newest first; versions count down from the latest.
+                let latest = t.version().unwrap_or_default();
+                record.version = Some(latest.saturating_sub(index as u64));
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The provider DataFusion scans for a table.
+pub(crate) async fn provider(t: &DeltaTable, table: Table) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    t.table_provider()
+        .await
+        .map_err(|e| WarehouseError::Metadata(format!("{}: {e}", table.name())))
+}
