@@ -1,1 +1,5 @@
+//! End-to-end tests, linked into one binary (every extra test binary costs a long link
+//! with DataFusion in the build).
 
+mod analyses;
+mod support;

@@ -5,11 +5,14 @@
 //! `warehouse` owns DataFusion and re-exports it (and so arrow): the rest of the
 //! workspace uses these re-exports, so there is one arrow in the build.
 
+pub mod analyses;
 pub mod batches;
 mod errors;
 mod ingesting;
 mod location;
+pub mod scheme;
 mod secret;
+mod session;
 mod tables;
 
 pub use datafusion;
@@ -20,6 +23,7 @@ pub use errors::{Result, WarehouseError};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;
 pub use secret::SECRET_ENV;
+pub use session::{ScopedSession, Snapshot};
 
 use datafusion::prelude::SessionContext;
 use ingest::{Scope, Table};
@@ -29,7 +33,13 @@ use ingest::{Scope, Table};
 pub struct Warehouse {
     location: Location,
     secret: Vec<u8>,
+    /// Shared by every session of the process, so the memory limit is global.
+    runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
 }
+
+/// Default memory limit of queries: sorts and joins spill or fail with a clear error
+/// beyond it instead of taking the machine down.
+pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 
 /// Row count and version of one table, for `yishi tables`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -59,7 +69,14 @@ impl Warehouse {
     pub async fn open(root: &str) -> Result<Warehouse> {
         let location = Location::parse(root)?;
         let secret = secret::load(location.meta_dir().as_deref(), &location.to_string())?;
-        Ok(Warehouse { location, secret })
+        let runtime = session::runtime(Some(DEFAULT_MEMORY_LIMIT))?;
+        Ok(Warehouse { location, secret, runtime })
+    }
+
+    /// Sets the memory limit of queries (`None`: unbounded).
+    pub fn with_memory_limit(mut self, bytes: Option<usize>) -> Result<Warehouse> {
+        self.runtime = session::runtime(bytes)?;
+        Ok(self)
     }
 
     pub fn location(&self) -> &Location {

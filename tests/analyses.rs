@@ -1,0 +1,1 @@
+//! Analyses against hand-computed figures (being written).

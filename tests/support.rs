@@ -1,0 +1,20 @@
+//! Shared helpers of the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The shared sample ledgers.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+}
+
+/// The `yishi` binary built for these tests.
+pub fn yishi_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_yishi"))
+}
+
+/// A multi-thread runtime for async library calls in tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}

@@ -1,0 +1,1 @@
+//! The scoring scheme (being written).

@@ -1,0 +1,108 @@
+//! DataFusion sessions over the warehouse, scoped to a tenant and pinned to table versions.
+//!
+//! Tenancy is structure, not a WHERE clause a query could forget: each session's catalog
+//! holds, under each table's name, a view that filters the Delta table to the scope. The
+//! unfiltered provider sits inside the view's plan and is registered under no name, so no
+//! SQL text can reach another tenant's rows. Every session is built afresh (cheap) over
+//! one shared `RuntimeEnv`, so the memory limit is global.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
+use ingest::{Scope, Table};
+
+use crate::errors::{Result, WarehouseError};
+use crate::{Warehouse, tables};
+
+/// Which versions of the tables a session reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Snapshot {
+    /// The latest version of every table.
+    #[default]
+    Latest,
+    /// Given versions (tables not named: latest).
+    Versions(BTreeMap<Table, u64>),
+    /// Every table as it was at this instant (Delta time travel by timestamp).
+    AsOf(DateTime<Utc>),
+}
+
+/// A scoped session and the version of each table it reads.
+pub struct ScopedSession {
+    pub ctx: SessionContext,
+    pub scope: Scope,
+    /// Table name → Delta version read (absent: the table has no data yet).
+    pub versions: BTreeMap<&'static str, u64>,
+}
+
+impl std::fmt::Debug for ScopedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopedSession").field("scope", &self.scope).field("versions", &self.versions).finish()
+    }
+}
+
+/// The runtime shared by all sessions of a process.
+pub(crate) fn runtime(memory_limit: Option<usize>) -> Result<Arc<RuntimeEnv>> {
+    let mut builder = RuntimeEnvBuilder::new();
+    if let Some(bytes) = memory_limit {
+        builder = builder.with_memory_limit(bytes, 1.0);
+    }
+    Ok(builder.build_arc()?)
+}
+
+impl Warehouse {
+    /// A session whose tables hold only the scope's rows, at the snapshot's versions.
+    pub async fn session(&self, scope: &Scope, snapshot: &Snapshot) -> Result<ScopedSession> {
+        let config = SessionConfig::new()
+            .with_information_schema(false)
+            .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(self.runtime.clone())
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let mut versions = BTreeMap::new();
+        for table in Table::ALL {
+            let t = self.open_at(table, snapshot).await?;
+            let Some(version) = t.version() else {
+                return Err(WarehouseError::NotInitialised(self.location.to_string()));
+            };
+            versions.insert(table.name(), version);
+            let provider = tables::provider(&t, table).await?;
+            let view = ctx.read_table(provider)?.filter(scope_filter(scope))?.into_view();
+            ctx.register_table(table.name(), view)?;
+        }
+        Ok(ScopedSession { ctx, scope: scope.clone(), versions })
+    }
+
+    async fn open_at(&self, table: Table, snapshot: &Snapshot) -> Result<deltalake::DeltaTable> {
+        match snapshot {
+            Snapshot::Latest => tables::open(&self.location, table).await,
+            Snapshot::Versions(map) => match map.get(&table) {
+                Some(v) => tables::open_version(&self.location, table, *v).await,
+                None => tables::open(&self.location, table).await,
+            },
+            Snapshot::AsOf(at) => {
+                let mut t = tables::open(&self.location, table).await?;
+                t.load_with_datetime(*at).await.map_err(WarehouseError::delta(table))?;
+                Ok(t)
+            }
+        }
+    }
+}
+
+/// The rows of `table` a scope may see. The county filter comes first so that a
+/// community's queries prune to its county's partition.
+fn scope_filter(scope: &Scope) -> datafusion::prelude::Expr {
+    match scope {
+        Scope::Platform => lit(true),
+        Scope::County(c) => col("county_code").eq(lit(c.as_str())),
+        Scope::Community(c) => col("county_code")
+            .eq(lit(&c[..6]))
+            .and(col("community_code").eq(lit(c.as_str()))),
+    }
+}
