@@ -2,4 +2,6 @@
 //! with DataFusion in the build).
 
 mod analyses;
+mod ingest_cli;
+mod kill;
 mod support;

@@ -18,3 +18,15 @@ pub fn yishi_bin() -> PathBuf {
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
+
+/// Runs the `yishi` binary with `args` and no inherited scope variables.
+pub fn yishi(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(yishi_bin())
+        .args(args)
+        .env_remove("YISHI_WAREHOUSE")
+        .env_remove("YISHI_COUNTY")
+        .env_remove("YISHI_COMMUNITY")
+        .env("YISHI_USER", "tester")
+        .output()
+        .expect("run yishi")
+}

@@ -1,0 +1,97 @@
+//! Killing `yishi ingest` at any moment leaves each table at its previous version or the
+//! new one, never between: a real child process is killed at several points of a batch.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::support::{yishi, yishi_bin};
+
+/// Row count and version of a table as `yishi tables --json` reports them.
+fn state(root: &str, table: &str) -> (u64, u64) {
+    let out = yishi(&["--warehouse", root, "tables", "--json"]);
+    assert!(out.status.success(), "tables after a kill: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let t = v.as_array().expect("array").iter().find(|e| e["table"] == table).expect("table");
+    (t["rows"].as_u64().expect("rows"), t["version"].as_u64().expect("version"))
+}
+
+#[test]
+fn killed_ingest_leaves_old_or_new_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
+    let ledger = dir.path().join("ledger");
+    let summary = ingest::generator::generate(&config, &ledger).expect("generate");
+    let root = dir.path().join("wh");
+    let root = root.to_str().expect("utf8");
+    assert!(yishi(&["--warehouse", root, "init"]).status.success());
+    for (table, file) in ingest::Table::ALL.iter().zip(&summary.files).take(4) {
+        let out = yishi(&["--warehouse", root, "ingest", table.name(), file.to_str().expect("utf8")]);
+        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // First the evaluations of half the communities, so later batches are merges that
+    // rewrite files, not only appends.
+    let full = std::fs::read_to_string(&summary.files[4]).expect("evaluations");
+    let mut lines = full.lines();
+    let header = lines.next().expect("header");
+    let first_half: Vec<&str> = lines.filter(|l| l[..12] <= *summary.community_codes[5]).collect();
+    let half = dir.path().join("half.csv");
+    std::fs::write(&half, format!("{header}\n{}\n", first_half.join("\n"))).expect("write");
+    assert!(yishi(&["--warehouse", root, "ingest", "evaluations", half.to_str().expect("utf8")]).status.success());
+    let old = state(root, "evaluations");
+    assert_eq!(old.0, first_half.len() as u64);
+    let new_rows = summary.rows[&ingest::Table::Evaluations] as u64;
+    let snapshot = dir.path().join("wh-half");
+    copy_tree(std::path::Path::new(root), &snapshot);
+
+    // How long a whole batch takes, then kills spread over that time.
+    let started = Instant::now();
+    let whole = yishi(&["--warehouse", root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+    let took = started.elapsed();
+    assert!(whole.status.success());
+    assert_eq!(state(root, "evaluations").0, new_rows);
+
+    let mut seen_old = 0;
+    let mut seen_new = 0;
+    for step in 1..=8u32 {
+        // Each round starts from the half state again: a fresh copy of the warehouse.
+        let round = dir.path().join(format!("round{step}"));
+        copy_tree(&snapshot, &round);
+        let round_root = round.to_str().expect("utf8");
+        let before = state(round_root, "evaluations");
+        let mut child = Command::new(yishi_bin())
+            .args(["--warehouse", round_root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(took.mul_f64(f64::from(step) / 8.0));
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = state(round_root, "evaluations");
+        if after == before {
+            seen_old += 1;
+        } else {
+            assert_eq!(after, (new_rows, before.1 + 1), "kill at {step}/8 left a table between versions");
+            seen_new += 1;
+        }
+        // The warehouse still takes the batch afterwards.
+        let out = yishi(&["--warehouse", round_root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(state(round_root, "evaluations").0, new_rows);
+    }
+    assert!(seen_old > 0, "no kill landed before the commit (took {took:?})");
+    eprintln!("kills: {seen_old} before commit, {seen_new} after");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
