@@ -59,7 +59,8 @@ pub(crate) enum Command {
     /// The batch log: who ingested which file, when, with what result.
     Batches(ListArgs),
 
-    /// Synthetic demo data.
+    /// Demo: generate a synthetic county set, ingest it into the warehouse and show it.
+    /// `yishi demo generate` only writes the ledger files.
     Demo(DemoArgs),
 }
 
@@ -103,7 +104,7 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
     #[command(subcommand)]
-    pub(crate) command: DemoCommand,
+    pub(crate) command: Option<DemoCommand>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,7 +20,8 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tables(args) => tables(&cli.warehouse, &args).await,
         Command::Batches(args) => batches(&cli.warehouse, &args).await,
         Command::Demo(demo) => match demo.command {
-            DemoCommand::Generate(args) => generate(&args),
+            Some(DemoCommand::Generate(args)) => generate(&args),
+            None => demo_run(&cli.warehouse, &user).await,
         },
     }
 }
@@ -195,9 +196,9 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
     let mut t = text_table(&["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
     for r in records {
         let outcome = match r.outcome.as_str() {
-            "committed" => "已写入",
-            "refused" => "已拒绝",
-            _ => "未变化",
+            "committed" => outcome_text(IngestOutcome::Committed),
+            "refused" => outcome_text(IngestOutcome::Refused),
+            _ => outcome_text(IngestOutcome::Unchanged),
         };
         t.add_row(vec![
             r.started_at.get(..19).unwrap_or(&r.started_at).replace('T', " "),
@@ -220,6 +221,37 @@ fn text_table(headers: &[&str]) -> TextTable {
     let mut t = TextTable::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
     t
+}
+
+/// Generates the demo county set into the warehouse folder, ingests it and shows the tables.
+async fn demo_run(root: &str, user: &str) -> Result<ExitCode> {
+    let config = ingest::generator::GeneratorConfig { counties: 2, communities_per_county: 6, years: 2, ..Default::default() };
+    let ledger = Path::new(root).join("demo-ledger");
+    println!("生成演示台账：{} 个县区 × {} 个社区 × {} 年 → {}", config.counties, config.communities_per_county, config.years, ledger.display());
+    let summary = ingest::generator::generate(&config, &ledger)?;
+    let wh = Warehouse::init(root).await?;
+    for (table, file) in Table::ALL.iter().zip(&summary.files) {
+        let options = IngestOptions {
+            scope: &Scope::Platform,
+            user,
+            partial: false,
+            sheet: None,
+            max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
+            progress: None,
+        };
+        let report = wh.ingest_file(*table, file, &options).await?;
+        let r = &report.record;
+        println!("导入 {}：{} 行，{}", table.chinese(), r.rows_accepted, outcome_text(report.outcome));
+    }
+    tables(root, &ListArgs { json: false }).await
+}
+
+fn outcome_text(outcome: IngestOutcome) -> &'static str {
+    match outcome {
+        IngestOutcome::Committed => "已写入",
+        IngestOutcome::Refused => "已拒绝",
+        IngestOutcome::Unchanged => "已导入过，未变化",
+    }
 }
 
 fn generate(args: &GenerateArgs) -> Result<ExitCode> {
