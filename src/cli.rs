@@ -59,6 +59,9 @@ pub(crate) enum Command {
     /// The batch log: who ingested which file, when, with what result.
     Batches(ListArgs),
 
+    /// Read-only SQL over the tables in your scope (SELECT only).
+    Sql(SqlArgs),
+
     /// Demo: generate a synthetic county set, ingest it into the warehouse and show it.
     /// `yishi demo generate` only writes the ledger files.
     Demo(DemoArgs),
@@ -92,6 +95,26 @@ pub(crate) struct IngestArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SqlArgs {
+    /// One query, e.g. "SELECT status, count(*) FROM topics GROUP BY status".
+    pub(crate) query: String,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Xlsx,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,8 @@ use comfy_table::{Table as TextTable, presets::UTF8_FULL_CONDENSED};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, ScopeArgs};
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, ScopeArgs, SqlArgs};
+use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     let scope = scope_of(&cli.scope)?;
@@ -19,6 +20,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => ingest_files(&cli.warehouse, &scope, &user, &args).await,
         Command::Tables(args) => tables(&cli.warehouse, &args).await,
         Command::Batches(args) => batches(&cli.warehouse, &args).await,
+        Command::Sql(args) => sql(&cli.warehouse, &scope, &args).await,
         Command::Demo(demo) => match demo.command {
             Some(DemoCommand::Generate(args)) => generate(&args),
             None => demo_run(&cli.warehouse, &user).await,
@@ -277,5 +279,14 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     }
     println!("{t}");
     println!("按顺序导入：communities → cadres → sessions → topics → evaluations → rectifications");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sql(root: &str, scope: &Scope, args: &SqlArgs) -> Result<ExitCode> {
+    let wh = Warehouse::open(root).await?;
+    let result = wh.sql(scope, &args.query).await?;
+    let headers: Vec<String> = result.schema.fields().iter().map(|f| f.name().clone()).collect();
+    let bytes = output::render(&result.batches, &headers, args.format)?;
+    output::emit(&bytes, args.out.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }

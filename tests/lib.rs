@@ -4,4 +4,5 @@
 mod analyses;
 mod ingest_cli;
 mod kill;
+mod sql_scope;
 mod support;

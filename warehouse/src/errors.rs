@@ -24,6 +24,9 @@ pub enum WarehouseError {
     #[error("{0}")]
     Ingest(#[from] ingest::IngestError),
 
+    #[error("查询被拒绝：{0} (sql_refused)")]
+    SqlRefused(String),
+
     #[error("仓库元数据损坏：{0} (corrupt_metadata)")]
     Metadata(String),
 }

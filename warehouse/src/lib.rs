@@ -13,6 +13,7 @@ mod location;
 pub mod scheme;
 mod secret;
 mod session;
+mod sql;
 mod tables;
 
 pub use datafusion;
@@ -24,6 +25,7 @@ pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;
 pub use secret::SECRET_ENV;
 pub use session::{ScopedSession, Snapshot};
+pub use sql::{QueryResult, check_read_only};
 
 use datafusion::prelude::SessionContext;
 use ingest::{Scope, Table};
@@ -143,4 +145,26 @@ impl Warehouse {
             Scope::Community(c) => format!("community_code = '{c}'"),
         }
     }
+}
+
+/// Casts string views (what DataFusion reads from Parquet) to plain Utf8, so writers and
+/// callers downstream see one string type.
+pub fn plain_strings(batch: &datafusion::arrow::record_batch::RecordBatch) -> Result<datafusion::arrow::record_batch::RecordBatch> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if field.data_type() == &DataType::Utf8View {
+            columns.push(datafusion::arrow::compute::cast(column, &DataType::Utf8)?);
+            fields.push(Field::new(field.name(), DataType::Utf8, field.is_nullable()));
+        } else {
+            columns.push(column.clone());
+            fields.push(field.as_ref().clone());
+        }
+    }
+    Ok(datafusion::arrow::record_batch::RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?)
 }

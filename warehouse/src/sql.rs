@@ -1,0 +1,105 @@
+//! Read-only ad-hoc SQL for analysts, in a tenant scope.
+//!
+//! Two guards: the statement is parsed first and only a single query (`SELECT`, `WITH`,
+//! `VALUES`, or `EXPLAIN` of one) is let through, with a message naming what was refused;
+//! then DataFusion plans it with DDL, DML and statements disallowed. The session never
+//! enables URL tables, so `SELECT * FROM '/some/file.parquet'` finds no table. The scope
+//! holds below the SQL: the session's tables are views filtered to the caller's rows.
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::SQLOptions;
+use datafusion::sql::parser::{DFParser, Statement as DfStatement};
+use datafusion::sql::sqlparser::ast::Statement;
+use ingest::Scope;
+
+use crate::errors::{Result, WarehouseError};
+use crate::session::Snapshot;
+use crate::Warehouse;
+
+/// Result of a query: its batches (strings as plain Utf8 where DataFusion gave views).
+#[derive(Debug)]
+pub struct QueryResult {
+    pub schema: datafusion::arrow::datatypes::SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Warehouse {
+    /// Runs one read-only query in `scope` on the latest data.
+    pub async fn sql(&self, scope: &Scope, sql: &str) -> Result<QueryResult> {
+        check_read_only(sql)?;
+        let session = self.session(scope, &Snapshot::Latest).await?;
+        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+        let df = session.ctx.sql_with_options(sql, options).await.map_err(classify)?;
+        let batches = df.collect().await?;
+        let batches = batches.iter().map(crate::plain_strings).collect::<Result<Vec<_>>>()?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+        };
+        Ok(QueryResult { schema, batches })
+    }
+}
+
+/// Refuses anything but a single query, naming what was refused.
+pub fn check_read_only(sql: &str) -> Result<()> {
+    let statements = DFParser::parse_sql(sql).map_err(|e| WarehouseError::SqlRefused(format!("SQL 语法错误：{e}")))?;
+    if statements.len() != 1 {
+        return Err(WarehouseError::SqlRefused(format!("一次只能执行一条查询语句（收到 {} 条）", statements.len())));
+    }
+    let what = match &statements[0] {
+        DfStatement::Statement(s) => match s.as_ref() {
+            Statement::Query(_) => return Ok(()),
+            Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)) => {
+                return Ok(());
+            }
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_) => "写入数据（DML）",
+            Statement::Copy { .. } => "COPY",
+            Statement::CreateTable(_)
+            | Statement::CreateView(_)
+            | Statement::Drop { .. }
+            | Statement::AlterTable(_)
+            | Statement::Truncate(_) => "修改表结构（DDL）",
+            _ => "非查询语句",
+        },
+        DfStatement::CreateExternalTable(_) => "创建外部表（CREATE EXTERNAL TABLE）",
+        DfStatement::CopyTo(_) => "COPY TO 写文件",
+        DfStatement::Explain(_) => "非查询语句",
+        DfStatement::Reset(_) => "修改会话设置",
+    };
+    Err(WarehouseError::SqlRefused(format!("只允许只读查询（SELECT），不允许{what}")))
+}
+
+fn classify(e: datafusion::error::DataFusionError) -> WarehouseError {
+    let text = e.to_string();
+    if text.contains("not supported") || text.contains("not allowed") {
+        WarehouseError::SqlRefused(format!("只允许只读查询（SELECT）：{text}"))
+    } else {
+        WarehouseError::Query(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_read_only;
+
+    #[test]
+    fn only_single_queries_pass() {
+        assert!(check_read_only("SELECT 1").is_ok());
+        assert!(check_read_only("WITH t AS (SELECT 1 AS a) SELECT a FROM t").is_ok());
+        assert!(check_read_only("EXPLAIN SELECT 1").is_ok());
+        for (sql, word) in [
+            ("INSERT INTO topics VALUES (1)", "DML"),
+            ("DELETE FROM topics", "DML"),
+            ("UPDATE topics SET status = 'resolved'", "DML"),
+            ("CREATE TABLE x AS SELECT 1", "DDL"),
+            ("DROP TABLE topics", "DDL"),
+            ("CREATE EXTERNAL TABLE x STORED AS PARQUET LOCATION '/etc'", "外部表"),
+            ("COPY topics TO '/tmp/x.csv'", "COPY"),
+            ("SET datafusion.execution.batch_size = 1", "非查询"),
+            ("SELECT 1; DROP TABLE topics", "一次只能"),
+        ] {
+            let err = check_read_only(sql).expect_err(sql).to_string();
+            assert!(err.contains(word), "{sql}: {err}");
+        }
+    }
+}
