@@ -131,8 +131,8 @@ impl<'a> Validator<'a> {
     pub(crate) fn push(&mut self, row: usize, cells: &[String]) -> Result<(), ArrowError> {
         let mut errors = Vec::new();
         self.typed.clear();
-        for column in self.table.columns() {
-            let text = self.cell(column, cells);
+        for (i, column) in self.table.columns().iter().enumerate() {
+            let text = self.cell_at(i, cells);
             let typed = self.check_cell(row, column, text, &mut errors);
             self.typed.push(typed);
         }
@@ -183,6 +183,10 @@ impl<'a> Validator<'a> {
         self.table
             .column(name)
             .unwrap_or_else(|| unreachable!("{name} is a column of {}", self.table))
+    }
+
+    fn cell_at<'c>(&self, index: usize, cells: &'c [String]) -> &'c str {
+        self.mapping[index].and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
     }
 
     fn cell<'c>(&self, column: &Column, cells: &'c [String]) -> &'c str {
@@ -489,7 +493,7 @@ impl<'a> Validator<'a> {
     fn append(&mut self, cells: &[String]) -> Result<(), ArrowError> {
         let columns = self.table.columns();
         for (i, column) in columns.iter().enumerate() {
-            let text = self.cell(column, cells);
+            let text = self.cell_at(i, cells);
             match (&mut self.builders[i], self.typed[i]) {
                 (Builder::Text(b), Typed::Null) => b.append_null(),
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
