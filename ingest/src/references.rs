@@ -1,63 +1,80 @@
 //! What other tables already hold, for the reference rules: a topic's session and lead
 //! cadre, an evaluation's or rectification's topic, all within the same community.
+//!
+//! Keys are kept per community so a lookup borrows the row's text instead of building a
+//! combined key for each of millions of rows.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-/// Keys of rows other tables hold, as `community_code` + id.
+type Fast = foldhash::fast::RandomState;
+type ById<V> = HashMap<Box<str>, V, Fast>;
+
+/// Keys of rows other tables hold, by community.
 #[derive(Debug, Default, Clone)]
 pub struct References {
-    sessions: HashSet<String>,
-    cadres: HashSet<String>,
-    /// Topic key → its raised_on as Date32 days.
-    topics: HashMap<String, i32>,
+    sessions: HashMap<Box<str>, ById<()>, Fast>,
+    cadres: HashMap<Box<str>, ById<()>, Fast>,
+    /// Topic → its raised_on as Date32 days.
+    topics: HashMap<Box<str>, ById<i32>, Fast>,
 }
 
-fn key(community: &str, id: &str) -> String {
-    let mut k = String::with_capacity(community.len() + 1 + id.len());
-    k.push_str(community);
-    k.push('\u{1f}');
-    k.push_str(id);
-    k
+fn insert<V>(map: &mut HashMap<Box<str>, ById<V>, Fast>, community: &str, id: &str, value: V) {
+    let ids = match map.get_mut(community) {
+        Some(ids) => ids,
+        None => map.entry(community.into()).or_default(),
+    };
+    ids.insert(id.into(), value);
+}
+
+fn get<'m, V>(
+    map: &'m HashMap<Box<str>, ById<V>, Fast>,
+    community: &str,
+    id: &str,
+) -> Option<&'m V> {
+    map.get(community)?.get(id)
 }
 
 impl References {
     pub fn add_session(&mut self, community: &str, id: &str) {
-        self.sessions.insert(key(community, id));
+        insert(&mut self.sessions, community, id, ());
     }
 
     pub fn add_cadre(&mut self, community: &str, id: &str) {
-        self.cadres.insert(key(community, id));
+        insert(&mut self.cadres, community, id, ());
     }
 
     /// `raised_on` in days since 1970-01-01.
     pub fn add_topic(&mut self, community: &str, id: &str, raised_on: i32) {
-        self.topics.insert(key(community, id), raised_on);
+        insert(&mut self.topics, community, id, raised_on);
     }
 
     pub fn has_session(&self, community: &str, id: &str) -> bool {
-        self.sessions.contains(&key(community, id))
+        get(&self.sessions, community, id).is_some()
     }
 
     pub fn has_cadre(&self, community: &str, id: &str) -> bool {
-        self.cadres.contains(&key(community, id))
+        get(&self.cadres, community, id).is_some()
     }
 
     pub fn topic_raised_on(&self, community: &str, id: &str) -> Option<i32> {
-        self.topics.get(&key(community, id)).copied()
+        get(&self.topics, community, id).copied()
     }
 
+    /// How many keys are held in all.
     pub fn len(&self) -> usize {
-        self.sessions.len() + self.cadres.len() + self.topics.len()
+        let count =
+            |m: &HashMap<Box<str>, ById<()>, Fast>| m.values().map(HashMap::len).sum::<usize>();
+        count(&self.sessions)
+            + count(&self.cadres)
+            + self.topics.values().map(HashMap::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-impl References {
     /// Adds the keys of rows of `table` (batches with the table's schema, or any batches
-    /// whose key and `raised_on` columns have the same names and types).
+    /// whose key and `raised_on` columns have the same names; strings as Utf8 or Utf8View).
     pub fn absorb(&mut self, table: crate::Table, batches: &[arrow_array::RecordBatch]) {
         use arrow_array::Array;
         use arrow_array::cast::AsArray;

@@ -61,9 +61,11 @@ pub(crate) struct Validator<'a> {
     year: Int32Builder,
     pending: usize,
     batches: Vec<RecordBatch>,
-    /// Keys seen in this file, with the row that first had them.
-    keys: HashMap<String, usize>,
+    /// Fingerprints of the keys seen in this file, with the row that first had them.
+    keys: HashMap<u128, usize, foldhash::fast::FixedState>,
     typed: Vec<Typed>,
+    /// Scratch space for a pseudonym's hex digits.
+    hex: [u8; 64],
     pub(crate) accepted: usize,
     pub(crate) rejected: Vec<RejectedRow>,
 }
@@ -120,8 +122,9 @@ impl<'a> Validator<'a> {
             year: Int32Builder::new(),
             pending: 0,
             batches: Vec::new(),
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             typed: Vec::with_capacity(table.columns().len()),
+            hex: [0; 64],
             accepted: 0,
             rejected: Vec::new(),
         }
@@ -149,10 +152,7 @@ impl<'a> Validator<'a> {
             });
             return Ok(());
         }
-        let key = format!(
-            "{community}\u{1f}{}",
-            self.text_of(self.table.key_column(), cells)
-        );
+        let key = fingerprint(community, self.text_of(self.table.key_column(), cells));
         if let Some(first) = self.keys.get(&key) {
             let column = self.column(self.table.key_column());
             let value = self.text_of(column.name, cells).to_string();
@@ -186,7 +186,10 @@ impl<'a> Validator<'a> {
     }
 
     fn cell_at<'c>(&self, index: usize, cells: &'c [String]) -> &'c str {
-        self.mapping[index].and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
+        self.mapping[index]
+            .and_then(|i| cells.get(i))
+            .map(|s| s.trim())
+            .unwrap_or("")
     }
 
     fn cell<'c>(&self, column: &Column, cells: &'c [String]) -> &'c str {
@@ -262,7 +265,7 @@ impl<'a> Validator<'a> {
                 Typed::Null
             };
         }
-        if text.chars().count() > MAX_FIELD_CHARS {
+        if text.len() > MAX_FIELD_CHARS && text.chars().count() > MAX_FIELD_CHARS {
             return fail(K::FieldTooLong, format!("内容超过 {MAX_FIELD_CHARS} 字"));
         }
         match column.ty {
@@ -281,7 +284,7 @@ impl<'a> Validator<'a> {
                 }
                 Typed::Text
             }
-            ColumnType::Id if text.chars().count() > MAX_ID_CHARS => {
+            ColumnType::Id if text.len() > MAX_ID_CHARS && text.chars().count() > MAX_ID_CHARS => {
                 fail(K::IdTooLong, format!("编号超过 {MAX_ID_CHARS} 个字符"))
             }
             ColumnType::Id | ColumnType::Text | ColumnType::List | ColumnType::Respondent => {
@@ -499,7 +502,9 @@ impl<'a> Validator<'a> {
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
                 (Builder::Text(b), _) => match column.ty {
                     ColumnType::List => b.append_value(values::normalise_list(text)),
-                    ColumnType::Respondent => b.append_value(pseudonym(&self.respondent_key, text)),
+                    ColumnType::Respondent => {
+                        b.append_value(pseudonym(&self.respondent_key, text, &mut self.hex))
+                    }
                     _ => b.append_value(text),
                 },
                 (Builder::Int(b), Typed::Int(v)) => b.append_value(v),
@@ -547,8 +552,25 @@ impl<'a> Validator<'a> {
 /// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, hex.
 /// The same person gets the same pseudonym within one installation, so repeat raters
 /// can be counted without their names reaching disk.
-fn pseudonym(key: &Hmac<Sha256>, name: &str) -> String {
+fn pseudonym<'b>(key: &Hmac<Sha256>, name: &str, buffer: &'b mut [u8; 64]) -> &'b str {
     let mut mac = key.clone();
     mac.update(name.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    // Hex digits are ASCII, so the buffer is always valid UTF-8.
+    match hex::encode_to_slice(mac.finalize().into_bytes(), buffer) {
+        Ok(()) => std::str::from_utf8(buffer).unwrap_or_default(),
+        Err(_) => "",
+    }
+}
+
+/// A 128-bit fingerprint of a row's key, for duplicate detection without keeping every
+/// key's text: two independent 64-bit hashes, so a false duplicate among millions of rows
+/// has a probability near 2^-100.
+fn fingerprint(community: &str, id: &str) -> u128 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let half = |seed: u64| {
+        let mut h = foldhash::fast::FixedState::with_seed(seed).build_hasher();
+        (community, id).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(half(0xD1B5_4A32_D192_ED03))
 }
