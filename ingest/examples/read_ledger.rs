@@ -8,10 +8,7 @@ use std::time::Instant;
 fn main() {
     let mut references = ingest::References::default();
     for arg in std::env::args().skip(1) {
-        let Some((table, path)) = arg
-            .split_once('=')
-            .and_then(|(t, p)| Some((ingest::Table::parse(t)?, p)))
-        else {
+        let Some((table, path)) = arg.split_once('=').and_then(|(t, p)| Some((ingest::Table::parse(t)?, p))) else {
             eprintln!("usage: read_ledger TABLE=FILE...");
             std::process::exit(2);
         };

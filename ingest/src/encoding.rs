@@ -22,10 +22,7 @@ pub enum TextEncoding {
 
 /// Decodes `bytes` as UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030.
 /// Binary content (NUL bytes, control characters) is refused before any decoding.
-pub fn decode<'a>(
-    bytes: &'a [u8],
-    path: &Path,
-) -> Result<(Cow<'a, str>, TextEncoding), IngestError> {
+pub fn decode<'a>(bytes: &'a [u8], path: &Path) -> Result<(Cow<'a, str>, TextEncoding), IngestError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         reject_binary(rest, path)?;
         return utf8(rest, path).map(|t| (Cow::Borrowed(t), TextEncoding::Utf8Bom));
@@ -33,10 +30,7 @@ pub fn decode<'a>(
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let (text, _, had_errors) = encoding_rs::UTF_16LE.decode(bytes);
         if had_errors {
-            return Err(IngestError::Encoding {
-                path: path.to_path_buf(),
-                offset: 0,
-            });
+            return Err(IngestError::Encoding { path: path.to_path_buf(), offset: 0 });
         }
         return Ok((Cow::Owned(text.into_owned()), TextEncoding::Utf16));
     }
@@ -48,10 +42,8 @@ pub fn decode<'a>(
 }
 
 fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, IngestError> {
-    std::str::from_utf8(bytes).map_err(|e| IngestError::Encoding {
-        path: path.to_path_buf(),
-        offset: e.valid_up_to() + 3,
-    })
+    std::str::from_utf8(bytes)
+        .map_err(|e| IngestError::Encoding { path: path.to_path_buf(), offset: e.valid_up_to() + 3 })
 }
 
 fn gb18030(bytes: &[u8], path: &Path) -> Result<String, IngestError> {
@@ -59,14 +51,8 @@ fn gb18030(bytes: &[u8], path: &Path) -> Result<String, IngestError> {
     match decoded {
         Some(text) => Ok(text.into_owned()),
         None => {
-            let offset = std::str::from_utf8(bytes)
-                .err()
-                .map(|e| e.valid_up_to())
-                .unwrap_or(0);
-            Err(IngestError::Encoding {
-                path: path.to_path_buf(),
-                offset,
-            })
+            let offset = std::str::from_utf8(bytes).err().map(|e| e.valid_up_to()).unwrap_or(0);
+            Err(IngestError::Encoding { path: path.to_path_buf(), offset })
         }
     }
 }
@@ -78,18 +64,12 @@ fn reject_binary(bytes: &[u8], path: &Path) -> Result<(), IngestError> {
     let head = &bytes[..bytes.len().min(64 * 1024)];
     let is_control = |b: &u8| *b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r' | 0x0C);
     if let Some(offset) = head.iter().position(|b| *b == 0) {
-        return Err(IngestError::Binary {
-            path: path.to_path_buf(),
-            offset,
-        });
+        return Err(IngestError::Binary { path: path.to_path_buf(), offset });
     }
     let controls = head.iter().filter(|b| is_control(b)).count();
     if controls > 8 && controls * 100 > head.len() {
         let offset = head.iter().position(is_control).unwrap_or(0);
-        return Err(IngestError::Binary {
-            path: path.to_path_buf(),
-            offset,
-        });
+        return Err(IngestError::Binary { path: path.to_path_buf(), offset });
     }
     Ok(())
 }
@@ -115,20 +95,12 @@ mod tests {
     fn gb18030_is_detected() {
         let (bytes, _, _) = encoding_rs::GB18030.encode("议题名称,办理状态\r\n");
         let (t, e) = decode(&bytes, p()).expect("gb18030");
-        assert_eq!(
-            (t.as_ref(), e),
-            ("议题名称,办理状态\r\n", TextEncoding::Gb18030)
-        );
+        assert_eq!((t.as_ref(), e), ("议题名称,办理状态\r\n", TextEncoding::Gb18030));
     }
 
     #[test]
     fn binary_is_refused() {
-        let png = [
-            0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
-        ];
-        assert!(matches!(
-            decode(&png, p()),
-            Err(IngestError::Binary { offset: 8, .. })
-        ));
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D];
+        assert!(matches!(decode(&png, p()), Err(IngestError::Binary { offset: 8, .. })));
     }
 }

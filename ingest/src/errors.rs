@@ -8,19 +8,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("无法读取文件 {path}：{source} (io_error)")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     #[error(
         "文件 {path} 有 {size} 字节，超过上限 {limit} 字节 (file_too_large)；请拆分文件，或用 --max-file-size 提高上限"
     )]
-    FileTooLarge {
-        path: PathBuf,
-        size: u64,
-        limit: u64,
-    },
+    FileTooLarge { path: PathBuf, size: u64, limit: u64 },
 
     #[error(
         "文件 {path} 不是文本表格（第 {offset} 字节处是二进制内容）(binary_file)；请上传 CSV、XLSX 或 JSON lines 文件"
@@ -33,38 +26,19 @@ pub enum IngestError {
     Encoding { path: PathBuf, offset: usize },
 
     #[error("文件 {path} 无法按 {format} 解析：{message} (malformed_file)")]
-    Malformed {
-        path: PathBuf,
-        format: &'static str,
-        message: String,
-    },
+    Malformed { path: PathBuf, format: &'static str, message: String },
 
     #[error("文件 {path} 没有表头行 (missing_header)")]
     NoHeader { path: PathBuf },
 
     #[error("文件 {path} 缺少{table}表的必需列：{missing} (missing_column)")]
-    MissingColumns {
-        path: PathBuf,
-        table: &'static str,
-        missing: String,
-    },
+    MissingColumns { path: PathBuf, table: &'static str, missing: String },
 
-    #[error(
-        "文件 {path} 的表头中列“{column}”出现了两次（第 {first} 列和第 {second} 列）(duplicate_column)"
-    )]
-    DuplicateColumn {
-        path: PathBuf,
-        column: String,
-        first: usize,
-        second: usize,
-    },
+    #[error("文件 {path} 的表头中列“{column}”出现了两次（第 {first} 列和第 {second} 列）(duplicate_column)")]
+    DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
 
     #[error("工作簿 {path} 中没有名为“{sheet}”的工作表；现有：{available} (unknown_sheet)")]
-    UnknownSheet {
-        path: PathBuf,
-        sheet: String,
-        available: String,
-    },
+    UnknownSheet { path: PathBuf, sheet: String, available: String },
 
     #[error("{scope}无权写入{table}表 (forbidden_table)；社区名录只能由县区或平台账号上传")]
     TableNotAllowed { scope: String, table: &'static str },
@@ -75,10 +49,7 @@ pub enum IngestError {
 
 impl IngestError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        IngestError::Io {
-            path: path.into(),
-            source,
-        }
+        IngestError::Io { path: path.into(), source }
     }
 }
 
@@ -155,11 +126,7 @@ pub struct RowError {
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header = if self.header.is_empty() {
-            self.column
-        } else {
-            self.header.as_str()
-        };
+        let header = if self.header.is_empty() { self.column } else { self.header.as_str() };
         write!(
             f,
             "第{}行 列“{}”({}) 值“{}”：{} ({})",

@@ -12,6 +12,7 @@
 pub mod encoding;
 pub mod errors;
 pub mod generator;
+mod pipeline;
 mod readers;
 pub mod references;
 pub mod rejects;
@@ -97,14 +98,8 @@ impl LedgerFile {
 }
 
 /// Reads and validates a ledger file of `table` from disk.
-pub fn read_ledger(
-    table: Table,
-    path: &Path,
-    options: &ReadOptions<'_>,
-) -> Result<LedgerFile, IngestError> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| IngestError::io(path, e))?
-        .len();
+pub fn read_ledger(table: Table, path: &Path, options: &ReadOptions<'_>) -> Result<LedgerFile, IngestError> {
+    let size = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?.len();
     check_size(path, size, options.max_file_bytes)?;
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     read_ledger_bytes(table, path, &bytes, options)
@@ -120,10 +115,7 @@ pub fn read_ledger_bytes(
 ) -> Result<LedgerFile, IngestError> {
     check_size(name, bytes.len() as u64, options.max_file_bytes)?;
     if table == Table::Communities && !options.scope.may_write_communities() {
-        return Err(IngestError::TableNotAllowed {
-            scope: options.scope.to_string(),
-            table: table.chinese(),
-        });
+        return Err(IngestError::TableNotAllowed { scope: options.scope.to_string(), table: table.chinese() });
     }
     let sha256 = hex::encode(Sha256::digest(bytes));
     let mut text = None;
@@ -131,31 +123,17 @@ pub fn read_ledger_bytes(
     let headers = opened.rows.headers().to_vec();
     let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
     let mut rows = opened.rows;
-    let mut validator = validate::Validator::new(
+    let make = ValidatorSpec {
         table,
-        headers.clone(),
-        mapping,
-        options.scope,
-        options.references,
-        options.respondent_secret,
-        opened.format == FileFormat::Xlsx,
-    );
-    let mut cells = Vec::new();
-    let mut seen = 0usize;
-    while let Some(row) = rows.next_row(&mut cells)? {
-        validator
-            .push(row, &cells)
-            .map_err(|e| malformed(name, opened.format, e))?;
-        seen += 1;
-        if seen % 65_536 == 0 {
-            if let Some(progress) = options.progress {
-                progress(seen);
-            }
-        }
-    }
-    let (batches, accepted_rows, rejected) = validator
-        .finish()
-        .map_err(|e| malformed(name, opened.format, e))?;
+        headers: &headers,
+        mapping: &mapping,
+        scope: options.scope,
+        references: options.references,
+        secret: options.respondent_secret,
+        excel_serials: opened.format == FileFormat::Xlsx,
+    };
+    let outcome = pipeline::validate_all(rows.as_mut(), &make, options.progress)?;
+    let (batches, accepted_rows, rejected) = (outcome.batches, outcome.accepted, outcome.rejected);
     Ok(LedgerFile {
         table,
         path: name.to_path_buf(),
@@ -171,21 +149,34 @@ pub fn read_ledger_bytes(
     })
 }
 
-fn malformed(path: &Path, format: FileFormat, e: impl std::fmt::Display) -> IngestError {
-    IngestError::Malformed {
-        path: path.to_path_buf(),
-        format: format.name(),
-        message: e.to_string(),
+/// What every chunk's validator shares.
+struct ValidatorSpec<'a> {
+    table: Table,
+    headers: &'a [String],
+    mapping: &'a [Option<usize>],
+    scope: &'a Scope,
+    references: &'a References,
+    secret: &'a [u8],
+    excel_serials: bool,
+}
+
+impl pipeline::MakeValidator for ValidatorSpec<'_> {
+    fn make(&self) -> validate::Validator<'_> {
+        validate::Validator::new(
+            self.table,
+            self.headers,
+            self.mapping,
+            self.scope,
+            self.references,
+            self.secret,
+            self.excel_serials,
+        )
     }
 }
 
 fn check_size(path: &Path, size: u64, limit: u64) -> Result<(), IngestError> {
     if size > limit {
-        return Err(IngestError::FileTooLarge {
-            path: path.to_path_buf(),
-            size,
-            limit,
-        });
+        return Err(IngestError::FileTooLarge { path: path.to_path_buf(), size, limit });
     }
     Ok(())
 }

@@ -26,11 +26,7 @@ fn insert<V>(map: &mut HashMap<Box<str>, ById<V>, Fast>, community: &str, id: &s
     ids.insert(id.into(), value);
 }
 
-fn get<'m, V>(
-    map: &'m HashMap<Box<str>, ById<V>, Fast>,
-    community: &str,
-    id: &str,
-) -> Option<&'m V> {
+fn get<'m, V>(map: &'m HashMap<Box<str>, ById<V>, Fast>, community: &str, id: &str) -> Option<&'m V> {
     map.get(community)?.get(id)
 }
 
@@ -62,11 +58,8 @@ impl References {
 
     /// How many keys are held in all.
     pub fn len(&self) -> usize {
-        let count =
-            |m: &HashMap<Box<str>, ById<()>, Fast>| m.values().map(HashMap::len).sum::<usize>();
-        count(&self.sessions)
-            + count(&self.cadres)
-            + self.topics.values().map(HashMap::len).sum::<usize>()
+        let count = |m: &HashMap<Box<str>, ById<()>, Fast>| m.values().map(HashMap::len).sum::<usize>();
+        count(&self.sessions) + count(&self.cadres) + self.topics.values().map(HashMap::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,19 +74,13 @@ impl References {
         use arrow_array::types::Date32Type;
         let id_column = table.key_column();
         for batch in batches {
-            let (Some(community), Some(id)) = (
-                batch.column_by_name("community_code"),
-                batch.column_by_name(id_column),
-            ) else {
+            let (Some(community), Some(id)) = (batch.column_by_name("community_code"), batch.column_by_name(id_column))
+            else {
                 continue;
             };
-            let raised = batch
-                .column_by_name("raised_on")
-                .map(|a| a.as_primitive::<Date32Type>().clone());
+            let raised = batch.column_by_name("raised_on").map(|a| a.as_primitive::<Date32Type>().clone());
             for row in 0..batch.num_rows() {
-                let (Some(c), Some(i)) =
-                    (str_at(community.as_ref(), row), str_at(id.as_ref(), row))
-                else {
+                let (Some(c), Some(i)) = (str_at(community.as_ref(), row), str_at(id.as_ref(), row)) else {
                     continue;
                 };
                 match table {

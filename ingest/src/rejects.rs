@@ -37,11 +37,7 @@ pub fn rejects_csv(headers: &[String], rejected: &[RejectedRow]) -> Vec<u8> {
 }
 
 /// Writes the rejects file to `path`.
-pub fn write_rejects(
-    path: &Path,
-    headers: &[String],
-    rejected: &[RejectedRow],
-) -> Result<(), IngestError> {
+pub fn write_rejects(path: &Path, headers: &[String], rejected: &[RejectedRow]) -> Result<(), IngestError> {
     let bytes = rejects_csv(headers, rejected);
     let mut file = std::fs::File::create(path).map_err(|e| IngestError::io(path, e))?;
     file.write_all(&bytes).map_err(|e| IngestError::io(path, e))

@@ -22,14 +22,8 @@ pub enum Table {
 
 impl Table {
     /// All tables, in the order they must be ingested (references point backwards).
-    pub const ALL: [Table; 6] = [
-        Table::Communities,
-        Table::Cadres,
-        Table::Sessions,
-        Table::Topics,
-        Table::Evaluations,
-        Table::Rectifications,
-    ];
+    pub const ALL: [Table; 6] =
+        [Table::Communities, Table::Cadres, Table::Sessions, Table::Topics, Table::Evaluations, Table::Rectifications];
 
     /// Canonical English name, also the Delta table's folder name.
     pub fn name(self) -> &'static str {
@@ -62,10 +56,7 @@ impl Table {
             t == table.name()
                 || t == table.chinese()
                 || (t.len() > 1 && table.name().strip_suffix('s') == Some(t.as_str()))
-                || matches!(
-                    (table, t.as_str()),
-                    (Table::Cadres, "干部") | (Table::Sessions, "会议")
-                )
+                || matches!((table, t.as_str()), (Table::Cadres, "干部") | (Table::Sessions, "会议"))
         })
     }
 
@@ -135,11 +126,8 @@ impl Table {
     }
 
     fn build_schema(self) -> SchemaRef {
-        let mut fields: Vec<Field> = self
-            .columns()
-            .iter()
-            .map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required))
-            .collect();
+        let mut fields: Vec<Field> =
+            self.columns().iter().map(|c| Field::new(c.name, c.ty.arrow_type(), !c.required)).collect();
         for derived in self.derived_columns() {
             match *derived {
                 "county_code" => fields.push(Field::new("county_code", DataType::Utf8, false)),
@@ -224,27 +212,17 @@ impl Enumeration {
     /// The English token for a Chinese value or a token (case-insensitive).
     pub fn token(&self, text: &str) -> Option<&'static str> {
         let t = text.trim();
-        self.values
-            .iter()
-            .find(|(zh, en)| *zh == t || en.eq_ignore_ascii_case(t))
-            .map(|(_, en)| *en)
+        self.values.iter().find(|(zh, en)| *zh == t || en.eq_ignore_ascii_case(t)).map(|(_, en)| *en)
     }
 
     /// The Chinese value of a token.
     pub fn chinese(&self, token: &str) -> Option<&'static str> {
-        self.values
-            .iter()
-            .find(|(_, en)| *en == token)
-            .map(|(zh, _)| *zh)
+        self.values.iter().find(|(_, en)| *en == token).map(|(zh, _)| *zh)
     }
 
     /// "书记 secretary、副书记 deputy_secretary、…" for error messages.
     pub fn describe(&self) -> String {
-        let parts: Vec<String> = self
-            .values
-            .iter()
-            .map(|(zh, en)| format!("{zh} {en}"))
-            .collect();
+        let parts: Vec<String> = self.values.iter().map(|(zh, en)| format!("{zh} {en}")).collect();
         parts.join("、")
     }
 }
@@ -271,12 +249,7 @@ enumeration!(
 enumeration!(
     SESSION_KIND,
     "kind",
-    [
-        ("定期", "regular"),
-        ("不定期", "irregular"),
-        ("急事急说", "urgent"),
-        ("特事特说", "special")
-    ]
+    [("定期", "regular"), ("不定期", "irregular"), ("急事急说", "urgent"), ("特事特说", "special")]
 );
 enumeration!(
     SESSION_FORM,
@@ -319,66 +292,30 @@ enumeration!(
         ("调研征集", "survey")
     ]
 );
-enumeration!(
-    HANDLING_MODE,
-    "handling_mode",
-    [
-        ("社区自办", "self"),
-        ("全程代办", "proxy"),
-        ("部门联办", "joint")
-    ]
-);
+enumeration!(HANDLING_MODE, "handling_mode", [("社区自办", "self"), ("全程代办", "proxy"), ("部门联办", "joint")]);
 enumeration!(
     STATUS,
     "status",
-    [
-        ("待议", "pending"),
-        ("办理中", "in_progress"),
-        ("已办结", "resolved"),
-        ("已解释", "explained")
-    ]
+    [("待议", "pending"), ("办理中", "in_progress"), ("已办结", "resolved"), ("已解释", "explained")]
 );
 enumeration!(
     PUBLICITY_CHANNEL,
     "publicity_channel",
-    [
-        ("公示栏", "board"),
-        ("公众号", "wechat_account"),
-        ("居民群", "group_chat")
-    ]
+    [("公示栏", "board"), ("公众号", "wechat_account"), ("居民群", "group_chat")]
 );
 enumeration!(
     VERDICT,
     "verdict",
-    [
-        ("满意", "satisfied"),
-        ("基本满意", "basically_satisfied"),
-        ("不满意", "dissatisfied")
-    ]
+    [("满意", "satisfied"), ("基本满意", "basically_satisfied"), ("不满意", "dissatisfied")]
 );
 
-const fn col(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    ty: ColumnType,
-    required: bool,
-) -> Column {
-    Column {
-        name,
-        aliases,
-        ty,
-        required,
-    }
+const fn col(name: &'static str, aliases: &'static [&'static str], ty: ColumnType, required: bool) -> Column {
+    Column { name, aliases, ty, required }
 }
 
 use ColumnType as T;
 
-const COMMUNITY_CODE: Column = col(
-    "community_code",
-    &["社区代码", "区划代码"],
-    T::Code(12),
-    true,
-);
+const COMMUNITY_CODE: Column = col("community_code", &["社区代码", "区划代码"], T::Code(12), true);
 
 static COMMUNITIES: &[Column] = &[
     COMMUNITY_CODE,
@@ -420,23 +357,13 @@ static TOPICS: &[Column] = &[
     col("channel", &["来源渠道"], T::Enum(&CHANNEL), true),
     col("raised_on", &["提出日期"], T::Date, true),
     col("lead_cadre_id", &["责任人编号"], T::Id, true),
-    col(
-        "handling_mode",
-        &["办理方式"],
-        T::Enum(&HANDLING_MODE),
-        true,
-    ),
+    col("handling_mode", &["办理方式"], T::Enum(&HANDLING_MODE), true),
     col("units", &["联办单位"], T::List, false),
     col("deadline", &["办理时限"], T::Date, true),
     col("status", &["办理状态"], T::Enum(&STATUS), true),
     col("closed_on", &["办结日期"], T::Date, false),
     col("publicized_on", &["公示日期"], T::Date, false),
-    col(
-        "publicity_channel",
-        &["公示渠道"],
-        T::Enum(&PUBLICITY_CHANNEL),
-        false,
-    ),
+    col("publicity_channel", &["公示渠道"], T::Enum(&PUBLICITY_CHANNEL), false),
 ];
 
 static EVALUATIONS: &[Column] = &[
@@ -497,17 +424,7 @@ mod tests {
     fn dated_tables_carry_county_and_year() {
         let s = Table::Evaluations.arrow_schema();
         assert_eq!(s.fields().len(), EVALUATIONS.len() + 2);
-        assert_eq!(
-            s.field_with_name("year")
-                .map(|f| f.data_type().clone())
-                .ok(),
-            Some(DataType::Int32)
-        );
-        assert!(
-            Table::Communities
-                .arrow_schema()
-                .field_with_name("year")
-                .is_err()
-        );
+        assert_eq!(s.field_with_name("year").map(|f| f.data_type().clone()).ok(), Some(DataType::Int32));
+        assert!(Table::Communities.arrow_schema().field_with_name("year").is_err());
     }
 }

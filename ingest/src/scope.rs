@@ -36,9 +36,7 @@ impl Scope {
     pub fn admits(&self, community_code: &str) -> bool {
         match self {
             Scope::Platform => true,
-            Scope::County(county) => {
-                community_code.len() == 12 && community_code.starts_with(county.as_str())
-            }
+            Scope::County(county) => community_code.len() == 12 && community_code.starts_with(county.as_str()),
             Scope::Community(community) => community_code == community,
         }
     }
@@ -58,20 +56,12 @@ impl Scope {
     }
 }
 
-fn check_digits<'a>(
-    code: &'a str,
-    digits: usize,
-    what: &'static str,
-) -> Result<&'a str, ScopeCodeError> {
+fn check_digits<'a>(code: &'a str, digits: usize, what: &'static str) -> Result<&'a str, ScopeCodeError> {
     let code = code.trim();
     if code.len() == digits && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code)
     } else {
-        Err(ScopeCodeError {
-            code: code.to_string(),
-            what,
-            digits,
-        })
+        Err(ScopeCodeError { code: code.to_string(), what, digits })
     }
 }
 

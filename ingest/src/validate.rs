@@ -1,12 +1,9 @@
 //! Every rule of the contract, applied row by row, with the valid rows appended to Arrow
 //! builders and the invalid ones kept with their errors.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder,
-};
+use arrow_array::builder::{BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 use hmac::{Hmac, Mac};
@@ -53,20 +50,27 @@ pub(crate) struct Validator<'a> {
     respondent_key: Hmac<Sha256>,
     /// Excel serial numbers are accepted as dates (XLSX files only).
     excel_serials: bool,
-    headers: Vec<String>,
+    headers: &'a [String],
     /// For each contract column, the index of its cell in a row.
-    mapping: Vec<Option<usize>>,
+    mapping: &'a [Option<usize>],
     builders: Vec<Builder>,
     county: StringBuilder,
     year: Int32Builder,
     pending: usize,
     batches: Vec<RecordBatch>,
-    /// Fingerprints of the keys seen in this file, with the row that first had them.
-    keys: HashMap<u128, usize, foldhash::fast::FixedState>,
+    /// Key fingerprint and row number of every accepted row, in order (duplicates are
+    /// found across all chunks of a file afterwards).
+    keys: Vec<(u128, usize)>,
     typed: Vec<Typed>,
     /// Scratch space for a pseudonym's hex digits.
     hex: [u8; 64],
-    pub(crate) accepted: usize,
+    rejected: Vec<RejectedRow>,
+}
+
+/// What validating a run of rows produced.
+pub(crate) struct Validated {
+    pub(crate) batch: RecordBatch,
+    pub(crate) keys: Vec<(u128, usize)>,
     pub(crate) rejected: Vec<RejectedRow>,
 }
 
@@ -100,8 +104,8 @@ impl Builder {
 impl<'a> Validator<'a> {
     pub(crate) fn new(
         table: Table,
-        headers: Vec<String>,
-        mapping: Vec<Option<usize>>,
+        headers: &'a [String],
+        mapping: &'a [Option<usize>],
         scope: &'a Scope,
         references: &'a References,
         respondent_secret: &[u8],
@@ -122,16 +126,15 @@ impl<'a> Validator<'a> {
             year: Int32Builder::new(),
             pending: 0,
             batches: Vec::new(),
-            keys: HashMap::default(),
+            keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
             hex: [0; 64],
-            accepted: 0,
             rejected: Vec::new(),
         }
     }
 
     /// Checks one row; appends it to the batch when valid, keeps it with its errors when not.
-    pub(crate) fn push(&mut self, row: usize, cells: &[String]) -> Result<(), ArrowError> {
+    pub(crate) fn push(&mut self, row: usize, cells: &[&str]) -> Result<(), ArrowError> {
         let mut errors = Vec::new();
         self.typed.clear();
         for (i, column) in self.table.columns().iter().enumerate() {
@@ -145,85 +148,56 @@ impl<'a> Validator<'a> {
             self.check_rows_rules(row, cells, community, &mut errors);
         }
         if !errors.is_empty() {
-            self.rejected.push(RejectedRow {
-                row,
-                cells: cells.to_vec(),
-                errors,
-            });
+            self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
             return Ok(());
         }
         let key = fingerprint(community, self.text_of(self.table.key_column(), cells));
-        if let Some(first) = self.keys.get(&key) {
-            let column = self.column(self.table.key_column());
-            let value = self.text_of(column.name, cells).to_string();
-            let message = format!("编号在本文件中重复（第{first}行已出现），每个编号只能有一行");
-            let error = self.error(row, column, &value, K::DuplicateKey, message);
-            self.rejected.push(RejectedRow {
-                row,
-                cells: cells.to_vec(),
-                errors: vec![error],
-            });
-            return Ok(());
-        }
-        self.keys.insert(key, row);
+        self.keys.push((key, row));
         self.append(cells)
     }
 
     /// The Arrow batches of every accepted row.
-    pub(crate) fn finish(
-        mut self,
-    ) -> Result<(Vec<RecordBatch>, usize, Vec<RejectedRow>), ArrowError> {
-        if self.pending > 0 || self.batches.is_empty() {
-            self.flush()?;
-        }
-        Ok((self.batches, self.accepted, self.rejected))
+    /// The accepted rows as one Arrow batch, their key fingerprints, and the rejects.
+    pub(crate) fn finish(mut self) -> Result<Validated, ArrowError> {
+        self.flush()?;
+        let batch = match self.batches.len() {
+            1 => self.batches.pop().unwrap_or_else(|| unreachable!()),
+            _ => arrow_select::concat::concat_batches(&self.table.arrow_schema(), &self.batches)?,
+        };
+        Ok(Validated { batch, keys: self.keys, rejected: self.rejected })
+    }
+
+    /// The error of a row whose key an earlier row of the file already had.
+    pub(crate) fn duplicate_error(&self, row: usize, first: usize, cells: &[&str]) -> RowError {
+        let column = self.column(self.table.key_column());
+        let value = self.text_of(column.name, cells).to_string();
+        let message = format!("编号在本文件中重复（第{first}行已出现），每个编号只能有一行");
+        self.error(row, column, &value, K::DuplicateKey, message)
     }
 
     fn column(&self, name: &str) -> &'static Column {
-        self.table
-            .column(name)
-            .unwrap_or_else(|| unreachable!("{name} is a column of {}", self.table))
+        self.table.column(name).unwrap_or_else(|| unreachable!("{name} is a column of {}", self.table))
     }
 
-    fn cell_at<'c>(&self, index: usize, cells: &'c [String]) -> &'c str {
-        self.mapping[index]
-            .and_then(|i| cells.get(i))
-            .map(|s| s.trim())
-            .unwrap_or("")
+    fn cell_at<'c>(&self, index: usize, cells: &'c [&str]) -> &'c str {
+        self.mapping[index].and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
     }
 
-    fn cell<'c>(&self, column: &Column, cells: &'c [String]) -> &'c str {
-        let index = self
-            .table
-            .columns()
-            .iter()
-            .position(|c| c.name == column.name);
-        index
-            .and_then(|i| self.mapping[i])
-            .and_then(|i| cells.get(i))
-            .map(|s| s.trim())
-            .unwrap_or("")
+    fn cell<'c>(&self, column: &Column, cells: &'c [&str]) -> &'c str {
+        let index = self.table.columns().iter().position(|c| c.name == column.name);
+        index.and_then(|i| self.mapping[i]).and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
     }
 
-    fn text_of<'c>(&self, name: &str, cells: &'c [String]) -> &'c str {
+    fn text_of<'c>(&self, name: &str, cells: &'c [&str]) -> &'c str {
         self.cell(self.column(name), cells)
     }
 
     fn typed_of(&self, name: &str) -> Typed {
         let index = self.table.columns().iter().position(|c| c.name == name);
-        index
-            .and_then(|i| self.typed.get(i).copied())
-            .unwrap_or(Typed::Null)
+        index.and_then(|i| self.typed.get(i).copied()).unwrap_or(Typed::Null)
     }
 
-    fn error(
-        &self,
-        row: usize,
-        column: &'static Column,
-        value: &str,
-        kind: K,
-        message: String,
-    ) -> RowError {
+    fn error(&self, row: usize, column: &'static Column, value: &str, kind: K, message: String) -> RowError {
         let header = self
             .table
             .columns()
@@ -233,34 +207,18 @@ impl<'a> Validator<'a> {
             .and_then(|i| self.headers.get(i))
             .map(|h| h.trim().trim_matches('\u{feff}').to_string())
             .unwrap_or_default();
-        RowError {
-            row,
-            column: column.name,
-            header,
-            value: value.to_string(),
-            kind,
-            message,
-        }
+        RowError { row, column: column.name, header, value: value.to_string(), kind, message }
     }
 
     /// The rules of one cell on its own: required, type, range, scope.
-    fn check_cell(
-        &self,
-        row: usize,
-        column: &'static Column,
-        text: &str,
-        errors: &mut Vec<RowError>,
-    ) -> Typed {
+    fn check_cell(&self, row: usize, column: &'static Column, text: &str, errors: &mut Vec<RowError>) -> Typed {
         let mut fail = |kind: K, message: String| {
             errors.push(self.error(row, column, text, kind, message));
             Typed::Null
         };
         if text.is_empty() {
             return if column.required {
-                fail(
-                    K::MissingRequired,
-                    format!("必填项“{}”为空", column.chinese()),
-                )
+                fail(K::MissingRequired, format!("必填项“{}”为空", column.chinese()))
             } else {
                 Typed::Null
             };
@@ -271,25 +229,17 @@ impl<'a> Validator<'a> {
         match column.ty {
             ColumnType::Code(digits) => {
                 if !values::is_code(text, digits) {
-                    return fail(
-                        K::BadCode,
-                        format!("{}必须是 {digits} 位数字", column.chinese()),
-                    );
+                    return fail(K::BadCode, format!("{}必须是 {digits} 位数字", column.chinese()));
                 }
                 if column.name == "community_code" && !self.scope.admits(text) {
-                    return fail(
-                        K::WrongCommunityCode,
-                        format!("社区代码不在上传者的范围内（{}）", self.scope),
-                    );
+                    return fail(K::WrongCommunityCode, format!("社区代码不在上传者的范围内（{}）", self.scope));
                 }
                 Typed::Text
             }
             ColumnType::Id if text.len() > MAX_ID_CHARS && text.chars().count() > MAX_ID_CHARS => {
                 fail(K::IdTooLong, format!("编号超过 {MAX_ID_CHARS} 个字符"))
             }
-            ColumnType::Id | ColumnType::Text | ColumnType::List | ColumnType::Respondent => {
-                Typed::Text
-            }
+            ColumnType::Id | ColumnType::Text | ColumnType::List | ColumnType::Respondent => Typed::Text,
             ColumnType::Int => match values::parse_int(text) {
                 IntValue::Ok(v) => Typed::Int(v),
                 IntValue::Negative => fail(K::NegativeInt, "必须是不小于 0 的整数".into()),
@@ -303,16 +253,12 @@ impl<'a> Validator<'a> {
                 Some(days) => Typed::Date(days),
                 None => fail(
                     K::BadDate,
-                    "不是有效的日历日期（可用 2025-03-15、2025/3/15、2025.3.15、2025年3月15日）"
-                        .into(),
+                    "不是有效的日历日期（可用 2025-03-15、2025/3/15、2025.3.15、2025年3月15日）".into(),
                 ),
             },
             ColumnType::Bool => match values::parse_bool(text) {
                 Some(b) => Typed::Bool(b),
-                None => fail(
-                    K::BadBool,
-                    "不是是/否值（可用 是/否、true/false、1/0）".into(),
-                ),
+                None => fail(K::BadBool, "不是是/否值（可用 是/否、true/false、1/0）".into()),
             },
             ColumnType::Enum(e) => match e.token(text) {
                 Some(token) => Typed::Token(token),
@@ -330,13 +276,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Rules across cells of the row and against other tables.
-    fn check_rows_rules(
-        &self,
-        row: usize,
-        cells: &[String],
-        community: &str,
-        errors: &mut Vec<RowError>,
-    ) {
+    fn check_rows_rules(&self, row: usize, cells: &[&str], community: &str, errors: &mut Vec<RowError>) {
         let date = |name: &str| match self.typed_of(name) {
             Typed::Date(d) => Some(d),
             _ => None,
@@ -345,50 +285,19 @@ impl<'a> Validator<'a> {
             if let (Some(l), Some(e)) = (date(later), date(earlier)) {
                 if l < e {
                     let value = self.text_of(later, cells);
-                    errors.push(self.error(
-                        row,
-                        self.column(later),
-                        value,
-                        kind,
-                        message.to_string(),
-                    ));
+                    errors.push(self.error(row, self.column(later), value, kind, message.to_string()));
                 }
             }
         };
         match self.table {
             Table::Topics => {
-                order(
-                    "deadline",
-                    "raised_on",
-                    K::DeadlineBeforeRaisedOn,
-                    "办理时限早于提出日期",
-                );
-                order(
-                    "closed_on",
-                    "raised_on",
-                    K::ClosedBeforeRaised,
-                    "办结日期早于提出日期",
-                );
-                order(
-                    "publicized_on",
-                    "raised_on",
-                    K::PublicizedBeforeRaised,
-                    "公示日期早于提出日期",
-                );
+                order("deadline", "raised_on", K::DeadlineBeforeRaisedOn, "办理时限早于提出日期");
+                order("closed_on", "raised_on", K::ClosedBeforeRaised, "办结日期早于提出日期");
+                order("publicized_on", "raised_on", K::PublicizedBeforeRaised, "公示日期早于提出日期");
             }
             Table::Rectifications => {
-                order(
-                    "deadline",
-                    "opened_on",
-                    K::DeadlineBeforeOpenedOn,
-                    "整改时限早于整改开始日期",
-                );
-                order(
-                    "closed_on",
-                    "opened_on",
-                    K::ClosedBeforeOpened,
-                    "整改完成日期早于整改开始日期",
-                );
+                order("deadline", "opened_on", K::DeadlineBeforeOpenedOn, "整改时限早于整改开始日期");
+                order("closed_on", "opened_on", K::ClosedBeforeOpened, "整改完成日期早于整改开始日期");
             }
             _ => {}
         }
@@ -400,22 +309,12 @@ impl<'a> Validator<'a> {
                 self.check_reference(row, cells, community, "lead_cadre_id", errors);
             }
             Table::Evaluations => {
-                if let Some(raised) =
-                    self.check_reference(row, cells, community, "topic_id", errors)
-                {
+                if let Some(raised) = self.check_reference(row, cells, community, "topic_id", errors) {
                     if date("evaluated_on").is_some_and(|d| d < raised) {
                         let value = self.text_of("evaluated_on", cells);
-                        let shown = values::from_date32(raised)
-                            .map(|d| d.to_string())
-                            .unwrap_or_default();
+                        let shown = values::from_date32(raised).map(|d| d.to_string()).unwrap_or_default();
                         let message = format!("评价日期早于该议题的提出日期（{shown}）");
-                        errors.push(self.error(
-                            row,
-                            self.column("evaluated_on"),
-                            value,
-                            K::DateBeforeTopic,
-                            message,
-                        ));
+                        errors.push(self.error(row, self.column("evaluated_on"), value, K::DateBeforeTopic, message));
                     }
                 }
             }
@@ -426,28 +325,16 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_county_code(
-        &self,
-        row: usize,
-        cells: &[String],
-        community: &str,
-        errors: &mut Vec<RowError>,
-    ) {
+    fn check_county_code(&self, row: usize, cells: &[&str], community: &str, errors: &mut Vec<RowError>) {
         let county = self.text_of("county_code", cells);
         if values::is_code(county, 6) && !community.starts_with(county) {
             let message = format!("县区代码应为社区代码的前 6 位（{}）", &community[..6]);
-            errors.push(self.error(
-                row,
-                self.column("county_code"),
-                county,
-                K::InconsistentCode,
-                message,
-            ));
+            errors.push(self.error(row, self.column("county_code"), county, K::InconsistentCode, message));
         }
     }
 
     /// closed_on is required iff the status is resolved or explained.
-    fn check_closed_on(&self, row: usize, cells: &[String], errors: &mut Vec<RowError>) {
+    fn check_closed_on(&self, row: usize, cells: &[&str], errors: &mut Vec<RowError>) {
         let Typed::Token(status) = self.typed_of("status") else {
             return;
         };
@@ -469,7 +356,7 @@ impl<'a> Validator<'a> {
     fn check_reference(
         &self,
         row: usize,
-        cells: &[String],
+        cells: &[&str],
         community: &str,
         name: &'static str,
         errors: &mut Vec<RowError>,
@@ -493,7 +380,7 @@ impl<'a> Validator<'a> {
         raised
     }
 
-    fn append(&mut self, cells: &[String]) -> Result<(), ArrowError> {
+    fn append(&mut self, cells: &[&str]) -> Result<(), ArrowError> {
         let columns = self.table.columns();
         for (i, column) in columns.iter().enumerate() {
             let text = self.cell_at(i, cells);
@@ -502,9 +389,7 @@ impl<'a> Validator<'a> {
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
                 (Builder::Text(b), _) => match column.ty {
                     ColumnType::List => b.append_value(values::normalise_list(text)),
-                    ColumnType::Respondent => {
-                        b.append_value(pseudonym(&self.respondent_key, text, &mut self.hex))
-                    }
+                    ColumnType::Respondent => b.append_value(pseudonym(&self.respondent_key, text, &mut self.hex)),
                     _ => b.append_value(text),
                 },
                 (Builder::Int(b), Typed::Int(v)) => b.append_value(v),
@@ -526,7 +411,6 @@ impl<'a> Validator<'a> {
             };
             self.year.append_value(year);
         }
-        self.accepted += 1;
         self.pending += 1;
         if self.pending >= BATCH_ROWS {
             self.flush()?;
@@ -535,6 +419,9 @@ impl<'a> Validator<'a> {
     }
 
     fn flush(&mut self) -> Result<(), ArrowError> {
+        if self.pending == 0 && !self.batches.is_empty() {
+            return Ok(());
+        }
         let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         for derived in self.table.derived_columns() {
             match *derived {
@@ -542,8 +429,7 @@ impl<'a> Validator<'a> {
                 _ => arrays.push(Arc::new(self.year.finish())),
             }
         }
-        self.batches
-            .push(RecordBatch::try_new(self.table.arrow_schema(), arrays)?);
+        self.batches.push(RecordBatch::try_new(self.table.arrow_schema(), arrays)?);
         self.pending = 0;
         Ok(())
     }

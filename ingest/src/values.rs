@@ -21,10 +21,7 @@ pub fn from_date32(days: i32) -> Option<NaiveDate> {
 /// including dates that do not exist such as `2025-02-30`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
-    let t = t
-        .strip_suffix(" 00:00:00")
-        .or_else(|| t.strip_suffix("T00:00:00"))
-        .unwrap_or(t);
+    let t = t.strip_suffix(" 00:00:00").or_else(|| t.strip_suffix("T00:00:00")).unwrap_or(t);
     let (y, rest) = split_number(t)?;
     let (sep, rest) = take_separator(rest)?;
     let (m, rest) = split_number(rest)?;
@@ -40,17 +37,11 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     if !complete || !(1000..=9999).contains(&y) {
         return None;
     }
-    NaiveDate::from_ymd_opt(
-        i32::try_from(y).ok()?,
-        u32::try_from(m).ok()?,
-        u32::try_from(d).ok()?,
-    )
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
 }
 
 fn split_number(text: &str) -> Option<(u64, &str)> {
-    let end = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     if end == 0 || end > 4 {
         return None;
     }
@@ -109,11 +100,7 @@ pub fn is_code(text: &str, digits: usize) -> bool {
 /// Splits a list on `;`, `；`, `、`, `,` or `，` and joins the trimmed, non-empty parts
 /// with `;`, the stored form.
 pub fn normalise_list(text: &str) -> String {
-    let parts: Vec<&str> = text
-        .split([';', '；', '、', ',', '，'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&str> = text.split([';', '；', '、', ',', '，']).map(str::trim).filter(|p| !p.is_empty()).collect();
     parts.join(";")
 }
 
@@ -132,14 +119,7 @@ mod tests {
 
     #[test]
     fn every_contract_date_form_parses() {
-        for text in [
-            "2025-03-15",
-            "2025/3/15",
-            "2025.3.15",
-            "2025年3月15日",
-            " 2025-03-15 00:00:00",
-            "2025/03/15",
-        ] {
+        for text in ["2025-03-15", "2025/3/15", "2025.3.15", "2025年3月15日", " 2025-03-15 00:00:00", "2025/03/15"] {
             assert_eq!(parse_date(text), d(2025, 3, 15), "{text}");
         }
         assert_eq!(parse_date("2025年12月1日"), d(2025, 12, 1));
@@ -158,11 +138,7 @@ mod tests {
             "2025-03-15x",
             "2025/3-15",
         ] {
-            let expected = if text == "2025年3月15" {
-                d(2025, 3, 15)
-            } else {
-                None
-            };
+            let expected = if text == "2025年3月15" { d(2025, 3, 15) } else { None };
             assert_eq!(parse_date(text), expected, "{text}");
         }
     }
@@ -185,9 +161,6 @@ mod tests {
         assert_eq!(parse_int("12.0"), IntValue::Ok(12));
         assert_eq!(parse_int("-3"), IntValue::Negative);
         assert_eq!(parse_int("3.5"), IntValue::NotAnInteger);
-        assert_eq!(
-            normalise_list("派出所、 供电局；消防队,,"),
-            "派出所;供电局;消防队"
-        );
+        assert_eq!(normalise_list("派出所、 供电局；消防队,,"), "派出所;供电局;消防队");
     }
 }

@@ -30,9 +30,7 @@ fn read_folder(folder: &str, ext: &str, scope: &Scope) -> Vec<LedgerFile> {
     Table::ALL
         .iter()
         .map(|&table| {
-            let path = samples()
-                .join(folder)
-                .join(format!("{}.{ext}", table.name()));
+            let path = samples().join(folder).join(format!("{}.{ext}", table.name()));
             let file = read(table, &path, scope, &refs);
             refs.absorb(table, &file.batches);
             file
@@ -58,31 +56,17 @@ fn every_shape_reads_to_the_same_rows() {
     for (folder, ext) in [("gb18030", "csv"), ("xlsx", "xlsx")] {
         let mut refs = References::default();
         for (i, &table) in Table::ALL.iter().enumerate() {
-            let path = samples()
-                .join(folder)
-                .join(format!("{}.{ext}", table.name()));
-            let scope = if table == Table::Communities {
-                &county
-            } else {
-                &scope
-            };
+            let path = samples().join(folder).join(format!("{}.{ext}", table.name()));
+            let scope = if table == Table::Communities { &county } else { &scope };
             let file = read(table, &path, scope, &refs);
             refs.absorb(table, &file.batches);
-            assert!(
-                file.rejected.is_empty(),
-                "{folder}/{table}: {:?}",
-                file.rejected.first()
-            );
+            assert!(file.rejected.is_empty(), "{folder}/{table}: {:?}", file.rejected.first());
             assert_eq!(file.accepted_rows, manifest_rows(table), "{folder}/{table}");
             // The first community's rows of the canonical file, in the same order.
             let expected = concat(&canonical[i]);
             let got = concat(&file);
             let n = got.num_rows();
-            assert_eq!(
-                got,
-                expected.slice(0, n),
-                "{folder}/{table} differs from canonical"
-            );
+            assert_eq!(got, expected.slice(0, n), "{folder}/{table} differs from canonical");
         }
     }
 }
@@ -90,12 +74,7 @@ fn every_shape_reads_to_the_same_rows() {
 #[test]
 fn gb18030_file_is_detected_as_such() {
     let scope = Scope::county("141021").expect("scope");
-    let file = read(
-        Table::Communities,
-        &samples().join("gb18030/communities.csv"),
-        &scope,
-        &References::default(),
-    );
+    let file = read(Table::Communities, &samples().join("gb18030/communities.csv"), &scope, &References::default());
     assert_eq!(file.encoding, Some(ingest::TextEncoding::Gb18030));
     assert_eq!(file.accepted_rows, 1);
 }
@@ -105,9 +84,7 @@ fn respondents_never_stored_in_clear() {
     let scope = Scope::Platform;
     let files = read_folder("canonical", "csv", &scope);
     let evaluations = concat(&files[4]);
-    let respondent = evaluations
-        .column_by_name("respondent")
-        .expect("respondent");
+    let respondent = evaluations.column_by_name("respondent").expect("respondent");
     let respondent = arrow_array::cast::as_string_array(respondent.as_ref());
     let first = respondent.value(0);
     assert_eq!(first.len(), 64, "a hex HMAC-SHA-256");
@@ -119,64 +96,26 @@ fn respondents_never_stored_in_clear() {
 
 #[test]
 fn bad_rows_match_the_answer_key() {
-    let key: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(samples().join("bad/bad_rows.json")).expect("key"),
-    )
-    .expect("json");
+    let key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(samples().join("bad/bad_rows.json")).expect("key"))
+            .expect("json");
     let community = Scope::community(COMMUNITY).expect("scope");
     let county = Scope::county("141021").expect("scope");
     let mut refs = References::default();
     for table in Table::ALL {
-        let scope = if table == Table::Communities {
-            &county
-        } else {
-            &community
-        };
-        let file = read(
-            table,
-            &samples().join(format!("bad/{}.csv", table.name())),
-            scope,
-            &refs,
-        );
+        let scope = if table == Table::Communities { &county } else { &community };
+        let file = read(table, &samples().join(format!("bad/{}.csv", table.name())), scope, &refs);
         refs.absorb(table, &file.batches);
-        let expected = key["tables"][table.name()]["bad"]
-            .as_array()
-            .expect("bad rows");
-        let good = key["tables"][table.name()]["good_rows"]
-            .as_u64()
-            .expect("good") as usize;
+        let expected = key["tables"][table.name()]["bad"].as_array().expect("bad rows");
+        let good = key["tables"][table.name()]["good_rows"].as_u64().expect("good") as usize;
         assert_eq!(file.accepted_rows, good, "{table}");
-        assert_eq!(
-            file.rejected.len(),
-            expected.len(),
-            "{table}: {:#?}",
-            file.rejected
-        );
+        assert_eq!(file.rejected.len(), expected.len(), "{table}: {:#?}", file.rejected);
         for (bad, got) in expected.iter().zip(&file.rejected) {
-            assert_eq!(
-                got.row as u64,
-                bad["line"].as_u64().expect("line"),
-                "{table}"
-            );
+            assert_eq!(got.row as u64, bad["line"].as_u64().expect("line"), "{table}");
             let first = &got.errors[0];
-            assert_eq!(
-                first.column,
-                bad["column"].as_str().expect("column"),
-                "{table} line {}",
-                got.row
-            );
-            assert_eq!(
-                first.value,
-                bad["value"].as_str().expect("value"),
-                "{table} line {}",
-                got.row
-            );
-            assert_eq!(
-                first.kind.token(),
-                bad["kind"].as_str().expect("kind"),
-                "{table} line {}",
-                got.row
-            );
+            assert_eq!(first.column, bad["column"].as_str().expect("column"), "{table} line {}", got.row);
+            assert_eq!(first.value, bad["value"].as_str().expect("value"), "{table} line {}", got.row);
+            assert_eq!(first.kind.token(), bad["kind"].as_str().expect("kind"), "{table} line {}", got.row);
         }
     }
 }
@@ -184,12 +123,7 @@ fn bad_rows_match_the_answer_key() {
 #[test]
 fn error_messages_are_exact() {
     let scope = Scope::community(COMMUNITY).expect("scope");
-    let file = read(
-        Table::Cadres,
-        &samples().join("bad/cadres.csv"),
-        &scope,
-        &References::default(),
-    );
+    let file = read(Table::Cadres, &samples().join("bad/cadres.csv"), &scope, &References::default());
     let messages: Vec<String> = file.errors().map(|e| e.to_string()).collect();
     assert_eq!(
         messages[0],
@@ -203,14 +137,7 @@ fn error_messages_are_exact() {
         messages[2],
         "第8行 列“community_code”(community_code) 值“141022100001”：社区代码不在上传者的范围内（社区账号 141021100001） (wrong_community_code)"
     );
-    assert_eq!(
-        messages[3],
-        "第11行 列“cadre_name”(cadre_name) 值“”：必填项“姓名”为空 (missing_required)"
-    );
-    assert!(
-        messages[4].ends_with("编号超过 64 个字符 (id_too_long)"),
-        "{}",
-        messages[4]
-    );
+    assert_eq!(messages[3], "第11行 列“cadre_name”(cadre_name) 值“”：必填项“姓名”为空 (missing_required)");
+    assert!(messages[4].ends_with("编号超过 64 个字符 (id_too_long)"), "{}", messages[4]);
     assert_eq!(file.rejected[0].errors[0].kind, RowErrorKind::UnknownEnum);
 }

@@ -30,24 +30,15 @@ impl<'a> JsonLines<'a> {
             }
         }
         if headers.is_empty() {
-            return Err(IngestError::NoHeader {
-                path: path.to_path_buf(),
-            });
+            return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
-        Ok(JsonLines {
-            path: path.to_path_buf(),
-            headers,
-            lines: text.lines().enumerate(),
-        })
+        Ok(JsonLines { path: path.to_path_buf(), headers, lines: text.lines().enumerate() })
     }
 }
 
 fn parse_object(line: &str, number: usize, path: &Path) -> Result<Map<String, Value>, IngestError> {
-    let malformed = |message: String| IngestError::Malformed {
-        path: path.to_path_buf(),
-        format: "JSON lines",
-        message,
-    };
+    let malformed =
+        |message: String| IngestError::Malformed { path: path.to_path_buf(), format: "JSON lines", message };
     match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(malformed(format!("第{number}行不是 JSON 对象"))),
@@ -83,14 +74,8 @@ fn write_value(cell: &mut String, value: &Value) {
         Value::Null => {}
         Value::String(s) => cell.push_str(s),
         Value::Array(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect();
+            let parts: Vec<String> =
+                items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect();
             cell.push_str(&parts.join(";"));
         }
         other => cell.push_str(&other.to_string()),

@@ -52,18 +52,10 @@ pub(crate) fn open<'a>(
     sheet: Option<&str>,
     text: &'a mut Option<std::borrow::Cow<'a, str>>,
 ) -> Result<Opened<'a>, IngestError> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     if bytes.starts_with(b"PK\x03\x04") {
         let rows = xlsx::XlsxRows::open(bytes, path, sheet)?;
-        return Ok(Opened {
-            format: FileFormat::Xlsx,
-            encoding: None,
-            rows: Box::new(rows),
-        });
+        return Ok(Opened { format: FileFormat::Xlsx, encoding: None, rows: Box::new(rows) });
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et") {
         return Err(IngestError::Malformed {
@@ -77,18 +69,10 @@ pub(crate) fn open<'a>(
     let looks_json = text.trim_start().starts_with('{');
     if looks_json || matches!(ext.as_str(), "jsonl" | "json" | "ndjson") {
         let rows = jsonl::JsonLines::open(text, path)?;
-        return Ok(Opened {
-            format: FileFormat::JsonLines,
-            encoding: Some(enc),
-            rows: Box::new(rows),
-        });
+        return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), rows: Box::new(rows) });
     }
     let rows = csv::CsvRows::open(text, path)?;
-    Ok(Opened {
-        format: FileFormat::Csv,
-        encoding: Some(enc),
-        rows: Box::new(rows),
-    })
+    Ok(Opened { format: FileFormat::Csv, encoding: Some(enc), rows: Box::new(rows) })
 }
 
 /// Whether every cell of a row is blank (spreadsheets export trailing empty rows).

@@ -19,58 +19,30 @@ pub(crate) struct XlsxRows {
 }
 
 impl XlsxRows {
-    pub(crate) fn open(
-        bytes: &[u8],
-        path: &Path,
-        sheet: Option<&str>,
-    ) -> Result<Self, IngestError> {
-        let malformed = |message: String| IngestError::Malformed {
-            path: path.to_path_buf(),
-            format: "XLSX",
-            message,
-        };
-        let mut workbook: Xlsx<_> =
-            Xlsx::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
+    pub(crate) fn open(bytes: &[u8], path: &Path, sheet: Option<&str>) -> Result<Self, IngestError> {
+        let malformed = |message: String| IngestError::Malformed { path: path.to_path_buf(), format: "XLSX", message };
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
         let names = workbook.sheet_names();
         let name = match sheet {
-            Some(wanted) => names
-                .iter()
-                .find(|n| n.as_str() == wanted)
-                .cloned()
-                .ok_or_else(|| IngestError::UnknownSheet {
+            Some(wanted) => {
+                names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| IngestError::UnknownSheet {
                     path: path.to_path_buf(),
                     sheet: wanted.to_string(),
                     available: names.join("、"),
-                })?,
-            None => names
-                .first()
-                .cloned()
-                .ok_or_else(|| malformed("工作簿中没有工作表".into()))?,
+                })?
+            }
+            None => names.first().cloned().ok_or_else(|| malformed("工作簿中没有工作表".into()))?,
         };
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| malformed(e.to_string()))?;
+        let range = workbook.worksheet_range(&name).map_err(|e| malformed(e.to_string()))?;
         let Some((header_row, _)) = range.start() else {
-            return Err(IngestError::NoHeader {
-                path: path.to_path_buf(),
-            });
+            return Err(IngestError::NoHeader { path: path.to_path_buf() });
         };
-        let headers: Vec<String> = range
-            .rows()
-            .next()
-            .map(|row| row.iter().map(cell_text).collect())
-            .unwrap_or_default();
+        let headers: Vec<String> =
+            range.rows().next().map(|row| row.iter().map(cell_text).collect()).unwrap_or_default();
         if headers.iter().all(|h| h.trim().is_empty()) {
-            return Err(IngestError::NoHeader {
-                path: path.to_path_buf(),
-            });
+            return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
-        Ok(XlsxRows {
-            headers,
-            range,
-            header_row,
-            next: 1,
-        })
+        Ok(XlsxRows { headers, range, header_row, next: 1 })
     }
 }
 
