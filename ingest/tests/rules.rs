@@ -24,7 +24,7 @@ fn errors(table: Table, csv: &str, scope: &Scope) -> Vec<String> {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
-        max_file_bytes: 1 << 20,
+        max_file_bytes: 16 << 20,
         progress: None,
     };
     let file = read_ledger_bytes(table, Path::new("t.csv"), csv.as_bytes(), &options).expect("readable");
@@ -212,7 +212,7 @@ fn utf8_bom_file_reads_like_plain_utf8() {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
-        max_file_bytes: 1 << 20,
+        max_file_bytes: 16 << 20,
         progress: None,
     };
     let a = read_ledger_bytes(Table::Communities, Path::new("a.csv"), plain.as_bytes(), &options).expect("plain");
