@@ -113,11 +113,27 @@ pub fn read_ledger_bytes(
     bytes: &[u8],
     options: &ReadOptions<'_>,
 ) -> Result<LedgerFile, IngestError> {
+    read_ledger_hashed(table, name, bytes, sha256_hex(bytes), options)
+}
+
+/// The SHA-256 of a file's bytes, hex: how the same file is recognised again.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// [`read_ledger_bytes`] for a caller that already hashed the bytes (to check whether the
+/// file was ingested before) and need not hash hundreds of megabytes twice.
+pub fn read_ledger_hashed(
+    table: Table,
+    name: &Path,
+    bytes: &[u8],
+    sha256: String,
+    options: &ReadOptions<'_>,
+) -> Result<LedgerFile, IngestError> {
     check_size(name, bytes.len() as u64, options.max_file_bytes)?;
     if table == Table::Communities && !options.scope.may_write_communities() {
         return Err(IngestError::TableNotAllowed { scope: options.scope.to_string(), table: table.chinese() });
     }
-    let sha256 = hex::encode(Sha256::digest(bytes));
     let mut text = None;
     let opened = readers::open(bytes, name, options.sheet, &mut text)?;
     let headers = opened.rows.headers().to_vec();

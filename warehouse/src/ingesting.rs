@@ -5,7 +5,6 @@ use std::path::Path;
 
 use datafusion::prelude::SessionContext;
 use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
-use sha2::{Digest, Sha256};
 
 use crate::batches::{self, BatchRecord};
 use crate::errors::{Result, WarehouseError};
@@ -61,7 +60,9 @@ impl Warehouse {
     pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
         let size = std::fs::metadata(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?.len();
         if size > options.max_file_bytes {
-            return Err(ingest::IngestError::FileTooLarge { path: path.into(), size, limit: options.max_file_bytes }.into());
+            return Err(
+                ingest::IngestError::FileTooLarge { path: path.into(), size, limit: options.max_file_bytes }.into()
+            );
         }
         let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?;
         self.ingest_bytes(table, path, &bytes, options).await
@@ -80,7 +81,7 @@ impl Warehouse {
         if target.version().is_none() {
             return Err(WarehouseError::NotInitialised(self.location.to_string()));
         }
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = ingest::sha256_hex(bytes);
         let mut record = BatchRecord {
             table: table.name().to_string(),
             user: options.user.to_string(),
@@ -108,7 +109,7 @@ impl Warehouse {
             max_file_bytes: options.max_file_bytes,
             progress: options.progress,
         };
-        let file = ingest::read_ledger_bytes(table, name, bytes, &read)?;
+        let file = ingest::read_ledger_hashed(table, name, bytes, sha256.clone(), &read)?;
         record.rows_accepted = file.accepted_rows;
         record.rows_rejected = file.rejected.len();
         let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
