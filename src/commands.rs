@@ -227,9 +227,16 @@ fn text_table(headers: &[&str]) -> TextTable {
 
 /// Generates the demo county set into the warehouse folder, ingests it and shows the tables.
 async fn demo_run(root: &str, user: &str) -> Result<ExitCode> {
-    let config = ingest::generator::GeneratorConfig { counties: 2, communities_per_county: 6, years: 2, ..Default::default() };
+    let config =
+        ingest::generator::GeneratorConfig { counties: 2, communities_per_county: 6, years: 2, ..Default::default() };
     let ledger = Path::new(root).join("demo-ledger");
-    println!("生成演示台账：{} 个县区 × {} 个社区 × {} 年 → {}", config.counties, config.communities_per_county, config.years, ledger.display());
+    println!(
+        "生成演示台账：{} 个县区 × {} 个社区 × {} 年 → {}",
+        config.counties,
+        config.communities_per_county,
+        config.years,
+        ledger.display()
+    );
     let summary = ingest::generator::generate(&config, &ledger)?;
     let wh = Warehouse::init(root).await?;
     for (table, file) in Table::ALL.iter().zip(&summary.files) {

@@ -82,7 +82,8 @@ fn gb18030_and_xlsx_samples_ingest_in_a_community_scope() {
         for table in TABLES {
             let file = samples().join(folder).join(format!("{table}.{ext}"));
             // The community reference table is written by a county account.
-            let scope: &[&str] = if table == "communities" { &["--county", "141021"] } else { &["--community", COMMUNITY] };
+            let scope: &[&str] =
+                if table == "communities" { &["--county", "141021"] } else { &["--community", COMMUNITY] };
             let out = wh.ingest(scope, table, &file, &[]);
             assert_eq!(code(&out), 0, "{folder}/{table}: {}", stderr(&out));
         }
@@ -95,7 +96,9 @@ fn gb18030_and_xlsx_samples_ingest_in_a_community_scope() {
 #[test]
 fn generated_jsonl_and_chinese_csv_ingest_completely() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for (name, format, chinese) in [("jsonl", ingest::generator::OutputFormat::Jsonl, false), ("zh", ingest::generator::OutputFormat::Csv, true)] {
+    for (name, format, chinese) in
+        [("jsonl", ingest::generator::OutputFormat::Jsonl, false), ("zh", ingest::generator::OutputFormat::Csv, true)]
+    {
         let out_dir = dir.path().join(name);
         let config = ingest::generator::GeneratorConfig {
             counties: 1,
@@ -168,7 +171,12 @@ fn partial_batch_commits_valid_rows_and_rejects_can_be_fixed_and_reingested() {
     let fixed = text.replace(",队长,", ",委员,").replace(",也许,", ",是,");
     let fixed_path = dir.path().join("fixed.csv");
     std::fs::write(&fixed_path, fixed).expect("write");
-    let out = wh.ingest(&["--community", COMMUNITY], "cadres", &fixed_path, &["--partial", "--rejects-out", dir.path().join("again.csv").to_str().expect("utf8")]);
+    let out = wh.ingest(
+        &["--community", COMMUNITY],
+        "cadres",
+        &fixed_path,
+        &["--partial", "--rejects-out", dir.path().join("again.csv").to_str().expect("utf8")],
+    );
     assert_eq!(code(&out), 1, "three rows are still bad: {}", stderr(&out));
     assert_eq!(wh.rows("cadres"), 9, "the two fixed rows were added");
 }
@@ -177,7 +185,12 @@ fn partial_batch_commits_valid_rows_and_rejects_can_be_fixed_and_reingested() {
 fn tenant_rule_rejects_rows_of_other_communities() {
     let wh = Wh::new();
     // canonical/cadres.csv holds two communities; a community account may write only its own.
-    let out = wh.ingest(&["--community", COMMUNITY], "cadres", &samples().join("canonical/cadres.csv"), &["--rejects-out", "/dev/null"]);
+    let out = wh.ingest(
+        &["--community", COMMUNITY],
+        "cadres",
+        &samples().join("canonical/cadres.csv"),
+        &["--rejects-out", "/dev/null"],
+    );
     assert_eq!(code(&out), 1);
     let err = stderr(&out);
     assert!(err.contains("社区代码不在上传者的范围内（社区账号 141021100001） (wrong_community_code)"), "{err}");
@@ -185,7 +198,12 @@ fn tenant_rule_rejects_rows_of_other_communities() {
     assert_eq!(wh.rows("cadres"), 0);
 
     // A county account of another county may not write this county's rows.
-    let out = wh.ingest(&["--county", "141022"], "communities", &samples().join("canonical/communities.csv"), &["--rejects-out", "/dev/null"]);
+    let out = wh.ingest(
+        &["--county", "141022"],
+        "communities",
+        &samples().join("canonical/communities.csv"),
+        &["--rejects-out", "/dev/null"],
+    );
     assert_eq!(code(&out), 1);
     assert_eq!(wh.rows("communities"), 0);
 
@@ -223,7 +241,8 @@ fn limits_and_bad_files_get_clear_errors() {
         "community_code,community_name,county_code,county_name\n141021100001,{essay},141021,曲沃县\n141021100002,华杏社区,141021,曲沃县\n"
     );
     std::fs::write(&long, text).expect("write");
-    let out = wh.ingest(&[], "communities", &long, &["--rejects-out", dir.path().join("r.csv").to_str().expect("utf8")]);
+    let out =
+        wh.ingest(&[], "communities", &long, &["--rejects-out", dir.path().join("r.csv").to_str().expect("utf8")]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("第2行 列“community_name”(community_name)"), "{}", stderr(&out));
     assert!(stderr(&out).contains("内容超过 4000 字 (field_too_long)"), "{}", stderr(&out));
@@ -233,7 +252,11 @@ fn limits_and_bad_files_get_clear_errors() {
     std::fs::write(&missing, "社区代码,社区名称\n141021100001,霞寨社区\n").expect("write");
     let out = wh.ingest(&[], "communities", &missing, &[]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("缺少社区表的必需列：县区代码(county_code)、县区名称(county_name)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("缺少社区表的必需列：县区代码(county_code)、县区名称(county_name)"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = wh.run(&["ingest", "votes", communities.to_str().expect("utf8")]);
     assert_eq!(code(&out), 2);
@@ -246,7 +269,11 @@ fn every_date_form_and_alias_is_read() {
     let wh = Wh::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let c = dir.path().join("c.csv");
-    std::fs::write(&c, " 区划代码 ,社区,县区代码,县区,街道,户数,人口,党员数\n141021100001,霞寨社区,141021,曲沃县,,12.0,,\n").expect("write");
+    std::fs::write(
+        &c,
+        " 区划代码 ,社区,县区代码,县区,街道,户数,人口,党员数\n141021100001,霞寨社区,141021,曲沃县,,12.0,,\n",
+    )
+    .expect("write");
     assert_eq!(code(&wh.ingest(&[], "社区", &c, &[])), 0);
     let s = dir.path().join("s.csv");
     let text = "社区代码,会议编号,会议日期,会议类型,说事形式,参会人数\n\
@@ -292,7 +319,8 @@ fn upsert_moves_statuses_on_and_the_same_file_twice_changes_nothing() {
     assert_eq!(wh.rows("topics"), 412, "nothing duplicated");
     assert_eq!(wh.version("topics"), v1 + 1);
 
-    let batches: serde_json::Value = serde_json::from_slice(&wh.run(&["--user", "clerk", "batches", "--json"]).stdout).expect("json");
+    let batches: serde_json::Value =
+        serde_json::from_slice(&wh.run(&["--user", "clerk", "batches", "--json"]).stdout).expect("json");
     let last = batches.as_array().expect("array").iter().rev().find(|b| b["table"] == "topics").expect("batch").clone();
     assert_eq!(last["file_name"], "topics-2026-01.csv");
     assert_eq!(last["rows_accepted"], 412);

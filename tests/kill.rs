@@ -18,7 +18,8 @@ fn state(root: &str, table: &str) -> (u64, u64) {
 #[test]
 fn killed_ingest_leaves_old_or_new_version() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
+    let config =
+        ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
     let ledger = dir.path().join("ledger");
     let summary = ingest::generator::generate(&config, &ledger).expect("generate");
     let root = dir.path().join("wh");
@@ -75,7 +76,8 @@ fn killed_ingest_leaves_old_or_new_version() {
             seen_new += 1;
         }
         // The warehouse still takes the batch afterwards.
-        let out = yishi(&["--warehouse", round_root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+        let out =
+            yishi(&["--warehouse", round_root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(state(round_root, "evaluations").0, new_rows);
     }

@@ -149,7 +149,9 @@ impl Warehouse {
 
 /// Casts string views (what DataFusion reads from Parquet) to plain Utf8, so writers and
 /// callers downstream see one string type.
-pub fn plain_strings(batch: &datafusion::arrow::record_batch::RecordBatch) -> Result<datafusion::arrow::record_batch::RecordBatch> {
+pub fn plain_strings(
+    batch: &datafusion::arrow::record_batch::RecordBatch,
+) -> Result<datafusion::arrow::record_batch::RecordBatch> {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let schema = batch.schema();
     if !schema.fields().iter().any(|f| f.data_type() == &DataType::Utf8View) {

@@ -101,8 +101,6 @@ fn scope_filter(scope: &Scope) -> datafusion::prelude::Expr {
     match scope {
         Scope::Platform => lit(true),
         Scope::County(c) => col("county_code").eq(lit(c.as_str())),
-        Scope::Community(c) => col("county_code")
-            .eq(lit(&c[..6]))
-            .and(col("community_code").eq(lit(c.as_str()))),
+        Scope::Community(c) => col("county_code").eq(lit(&c[..6])).and(col("community_code").eq(lit(c.as_str()))),
     }
 }

@@ -12,9 +12,9 @@ use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
 use ingest::Scope;
 
+use crate::Warehouse;
 use crate::errors::{Result, WarehouseError};
 use crate::session::Snapshot;
-use crate::Warehouse;
 
 /// Result of a query: its batches (strings as plain Utf8 where DataFusion gave views).
 #[derive(Debug)]
@@ -52,7 +52,9 @@ pub fn check_read_only(sql: &str) -> Result<()> {
             Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)) => {
                 return Ok(());
             }
-            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_) => "写入数据（DML）",
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_) => {
+                "写入数据（DML）"
+            }
             Statement::Copy { .. } => "COPY",
             Statement::CreateTable(_)
             | Statement::CreateView(_)

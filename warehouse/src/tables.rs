@@ -8,9 +8,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{SessionContext, col, lit};
+use deltalake::DeltaTable;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{DataType, StructField, Transaction};
-use deltalake::DeltaTable;
 
 use crate::batches::{BatchRecord, COMMIT_KEY};
 use crate::errors::{Result, WarehouseError};
@@ -67,9 +67,7 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 }
 
 fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build()
+    WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build()
 }
 
 /// The application id under which a complete file's ingest is recorded, so the same file
@@ -187,7 +185,5 @@ pub(crate) async fn batch_history(t: &DeltaTable, table: Table) -> Result<Vec<Ba
 
 /// The provider DataFusion scans for a table.
 pub(crate) async fn provider(t: &DeltaTable, table: Table) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
-    t.table_provider()
-        .await
-        .map_err(|e| WarehouseError::Metadata(format!("{}: {e}", table.name())))
+    t.table_provider().await.map_err(|e| WarehouseError::Metadata(format!("{}: {e}", table.name())))
 }
