@@ -59,6 +59,9 @@ pub(crate) enum Command {
     /// The batch log: who ingested which file, when, with what result.
     Batches(ListArgs),
 
+    /// A report of the data contract: quarterly, cadres, communities or counties.
+    Report(ReportArgs),
+
     /// Read-only SQL over the tables in your scope (SELECT only).
     Sql(SqlArgs),
 
@@ -95,6 +98,41 @@ pub(crate) struct IngestArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// quarterly (季度满意度分析), cadres (干部考核), communities (社区考核), counties (县区汇总).
+    pub(crate) kind: String,
+    #[arg(long)]
+    pub(crate) year: i32,
+    /// 1–4, quarterly reports only (default: every quarter of the year).
+    #[arg(long)]
+    pub(crate) quarter: Option<u32>,
+    /// quarterly: break down by topic category or source channel.
+    #[arg(long, value_enum)]
+    pub(crate) by: Option<Breakdown>,
+    /// Scoring scheme TOML (default: the contract's).
+    #[arg(long, env = "YISHI_SCHEME")]
+    pub(crate) scheme: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+    /// Write to this file instead of stdout (required for xlsx).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Recompute on earlier data: one version for every table, or table=version,… as a
+    /// report's footer lists them.
+    #[arg(long, conflicts_with = "as_of")]
+    pub(crate) as_of_version: Option<String>,
+    /// Recompute on the data as it was at the end of this date (UTC), e.g. 2026-01-31.
+    #[arg(long)]
+    pub(crate) as_of: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Breakdown {
+    Category,
+    Channel,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tables(args) => tables(&cli.warehouse, &args).await,
         Command::Batches(args) => batches(&cli.warehouse, &args).await,
         Command::Sql(args) => sql(&cli.warehouse, &scope, &args).await,
+        Command::Report(args) => crate::reports::run(&cli.warehouse, &scope, &args).await,
         Command::Demo(demo) => match demo.command {
             Some(DemoCommand::Generate(args)) => generate(&args),
             None => demo_run(&cli.warehouse, &user).await,

@@ -1,1 +1,3 @@
-//! Placeholder: filled by a later issue.
+//! What people see of the reports: XLSX workbooks now; charts and pages to come.
+
+pub mod xlsx;

@@ -24,6 +24,9 @@ pub enum WarehouseError {
     #[error("{0}")]
     Ingest(#[from] ingest::IngestError),
 
+    #[error("请求无效：{0} (invalid_request)")]
+    InvalidRequest(String),
+
     #[error("查询被拒绝：{0} (sql_refused)")]
     SqlRefused(String),
 

@@ -46,12 +46,17 @@ pub fn check_read_only(sql: &str) -> Result<()> {
     if statements.len() != 1 {
         return Err(WarehouseError::SqlRefused(format!("一次只能执行一条查询语句（收到 {} 条）", statements.len())));
     }
-    let what = match &statements[0] {
+    match refused_kind(&statements[0]) {
+        None => Ok(()),
+        Some(what) => Err(WarehouseError::SqlRefused(format!("只允许只读查询（SELECT），不允许{what}"))),
+    }
+}
+
+/// What kind of statement this is, if it is not a read-only query (EXPLAIN of a query is one).
+fn refused_kind(statement: &DfStatement) -> Option<&'static str> {
+    let what = match statement {
         DfStatement::Statement(s) => match s.as_ref() {
-            Statement::Query(_) => return Ok(()),
-            Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)) => {
-                return Ok(());
-            }
+            Statement::Query(_) => return None,
             Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Merge(_) => {
                 "写入数据（DML）"
             }
@@ -63,12 +68,12 @@ pub fn check_read_only(sql: &str) -> Result<()> {
             | Statement::Truncate(_) => "修改表结构（DDL）",
             _ => "非查询语句",
         },
+        DfStatement::Explain(explain) => return refused_kind(&explain.statement),
         DfStatement::CreateExternalTable(_) => "创建外部表（CREATE EXTERNAL TABLE）",
         DfStatement::CopyTo(_) => "COPY TO 写文件",
-        DfStatement::Explain(_) => "非查询语句",
         DfStatement::Reset(_) => "修改会话设置",
     };
-    Err(WarehouseError::SqlRefused(format!("只允许只读查询（SELECT），不允许{what}")))
+    Some(what)
 }
 
 fn classify(e: datafusion::error::DataFusionError) -> WarehouseError {

@@ -1,1 +1,402 @@
-//! Analyses of the data contract (being written).
+//! The analyses of the data contract: the quarterly satisfaction analysis and its
+//! breakdowns, the cadre and community assessments, and the county summary.
+//!
+//! Every figure is computed by DataFusion over a scoped session; the SQL of each report
+//! sits next to its doc comment (`quarterly`, `cadres`, `communities`), built from the
+//! figure definitions in `facts`. [`Warehouse::report`] runs one report and returns plain
+//! Arrow columns (Utf8, Int64, Float64, Boolean) named by the contract, with the scheme
+//! and the table versions it was computed on, so a result can be reproduced later.
+
+mod cadres;
+mod columns;
+mod communities;
+mod facts;
+mod quarterly;
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::{SessionContext, cast, col, lit};
+use ingest::Scope;
+use serde::Serialize;
+
+use crate::errors::{Result, WarehouseError};
+use crate::scheme::Scheme;
+use crate::{Snapshot, Warehouse};
+
+pub use cadres::cadres;
+pub use communities::{communities, counties};
+pub use quarterly::{Breakdown, breakdown, quarterly};
+
+/// The reports the platform produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// Per community per quarter: every figure, its change, quality flags.
+    Quarterly,
+    /// Per community × quarter × topic category.
+    QuarterlyByCategory,
+    /// Per community × quarter × source channel.
+    QuarterlyByChannel,
+    /// Per cadre per year: score, rank, grade.
+    Cadres,
+    /// Per community per year: score and ranks.
+    Communities,
+    /// Per county per year: totals, averages and the summary line.
+    Counties,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 6] = [
+        ReportKind::Quarterly,
+        ReportKind::QuarterlyByCategory,
+        ReportKind::QuarterlyByChannel,
+        ReportKind::Cadres,
+        ReportKind::Communities,
+        ReportKind::Counties,
+    ];
+
+    /// The English token (CLI argument, API path, JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Quarterly => "quarterly",
+            ReportKind::QuarterlyByCategory => "quarterly_by_category",
+            ReportKind::QuarterlyByChannel => "quarterly_by_channel",
+            ReportKind::Cadres => "cadres",
+            ReportKind::Communities => "communities",
+            ReportKind::Counties => "counties",
+        }
+    }
+
+    /// The report's title.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            ReportKind::Quarterly => "季度满意度分析",
+            ReportKind::QuarterlyByCategory => "季度分析（按议题类别）",
+            ReportKind::QuarterlyByChannel => "季度分析（按来源渠道）",
+            ReportKind::Cadres => "干部年度考核",
+            ReportKind::Communities => "社区年度考核",
+            ReportKind::Counties => "县区汇总",
+        }
+    }
+
+    /// Parses the token (`-` or `_`, any case) or the Chinese title.
+    pub fn parse(text: &str) -> Option<ReportKind> {
+        let t = text.trim().to_ascii_lowercase().replace('-', "_");
+        ReportKind::ALL.into_iter().find(|k| k.name() == t || k.chinese() == text.trim())
+    }
+
+    /// The report's columns in output order.
+    pub fn columns(self) -> &'static [ReportColumn] {
+        match self {
+            ReportKind::Quarterly => columns::QUARTERLY,
+            ReportKind::QuarterlyByCategory => columns::BY_CATEGORY,
+            ReportKind::QuarterlyByChannel => columns::BY_CHANNEL,
+            ReportKind::Cadres => columns::CADRES,
+            ReportKind::Communities => columns::COMMUNITIES,
+            ReportKind::Counties => columns::COUNTIES,
+        }
+    }
+
+    /// Whether the report is per quarter (takes a quarter filter).
+    pub fn is_quarterly(self) -> bool {
+        matches!(self, ReportKind::Quarterly | ReportKind::QuarterlyByCategory | ReportKind::QuarterlyByChannel)
+    }
+
+    /// Ranks and grades compare a community or cadre with its whole county, so these are
+    /// computed over the county even when the caller sees one community.
+    fn county_wide(self) -> bool {
+        matches!(self, ReportKind::Cadres | ReportKind::Communities)
+    }
+
+    /// Row order: the key columns the report has, in this order.
+    fn order(self) -> Vec<&'static str> {
+        let keys = ["county_code", "community_code", "cadre_id", "year", "quarter", "category", "channel"];
+        keys.into_iter().filter(|k| self.columns().iter().any(|c| c.key == *k)).collect()
+    }
+}
+
+impl std::fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a column holds; fixes its Arrow type and tells a front-end how to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// A code, id or enum token that identifies the row (Utf8).
+    Key,
+    /// Year or quarter (Int64).
+    Period,
+    /// A name, the summary line or the quality flags (Utf8).
+    Text,
+    /// A count (Int64).
+    Count,
+    /// A ratio in [0, 1], null when its denominator is 0 (Float64; show as a percent).
+    Rate,
+    /// A mean of a 1–5 rating dimension (Float64).
+    Mean,
+    /// A 0–100 score or satisfaction index (Float64).
+    Score,
+    /// Days (Float64: a median can fall between two days).
+    Days,
+    /// A competition rank, null when unranked (Int64).
+    Rank,
+    /// A grade token: excellent, competent, basically_competent, incompetent, not_rated (Utf8).
+    Grade,
+    /// Yes/no (Boolean).
+    Flag,
+    /// This quarter's value minus the previous quarter's, in the figure's units.
+    Change(Measure),
+}
+
+/// The unit of a figure whose change is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    Count,
+    Rate,
+    Mean,
+    Score,
+    Days,
+}
+
+impl ColumnKind {
+    /// The Arrow type of a column of this kind in a report's batches.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade => DataType::Utf8,
+            ColumnKind::Period | ColumnKind::Count | ColumnKind::Rank | ColumnKind::Change(Measure::Count) => {
+                DataType::Int64
+            }
+            ColumnKind::Flag => DataType::Boolean,
+            _ => DataType::Float64,
+        }
+    }
+}
+
+/// A column of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReportColumn {
+    /// The column's name in the batches and the JSON key (the contract's name).
+    pub key: &'static str,
+    /// The header a clerk reads.
+    pub chinese: &'static str,
+    pub kind: ColumnKind,
+}
+
+/// What a report was computed from, so it can be reproduced.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportMeta {
+    pub kind: ReportKind,
+    pub scheme_name: String,
+    pub scheme_hash: String,
+    /// Table name → Delta version read. Pass as `Snapshot::Versions` to recompute.
+    pub versions: BTreeMap<&'static str, u64>,
+    /// The caller's scope, as shown to people.
+    pub scope: String,
+    pub year: i32,
+    /// The quarter asked for (quarterly reports only).
+    pub quarter: Option<u32>,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+}
+
+impl ReportMeta {
+    /// The versions as a snapshot that reads the same data again.
+    pub fn snapshot(&self) -> Snapshot {
+        let versions =
+            self.versions.iter().filter_map(|(name, v)| ingest::Table::parse(name).map(|t| (t, *v))).collect();
+        Snapshot::Versions(versions)
+    }
+}
+
+/// A computed report: columns and rows (one batch, typed per [`ColumnKind::data_type`]).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub kind: ReportKind,
+    pub columns: Vec<ReportColumn>,
+    pub batches: Vec<RecordBatch>,
+    pub meta: ReportMeta,
+}
+
+impl Report {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// The rows as JSON objects keyed by column key (null where the figure is null).
+    pub fn rows(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let mut out = Vec::with_capacity(self.num_rows());
+        for batch in &self.batches {
+            for row in 0..batch.num_rows() {
+                let object = self
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.key.to_string(), json_value(batch.column(i).as_ref(), row)))
+                    .collect();
+                out.push(object);
+            }
+        }
+        out
+    }
+
+    /// The rows for serialising as a JSON array of objects whose keys keep the column
+    /// order (a `serde_json::Map` sorts them): `serde_json::to_vec(&report.json_rows())`.
+    pub fn json_rows(&self) -> JsonRows<'_> {
+        JsonRows(self)
+    }
+}
+
+/// A report's rows as a serialisable sequence of objects in column order.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonRows<'a>(&'a Report);
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.num_rows()))?;
+        for batch in &self.0.batches {
+            for row in 0..batch.num_rows() {
+                seq.serialize_element(&JsonRow { columns: &self.0.columns, batch, row })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct JsonRow<'a> {
+    columns: &'a [ReportColumn],
+    batch: &'a RecordBatch,
+    row: usize,
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.columns.len()))?;
+        for (i, c) in self.columns.iter().enumerate() {
+            map.serialize_entry(c.key, &json_value(self.batch.column(i).as_ref(), self.row))?;
+        }
+        map.end()
+    }
+}
+
+/// One cell of a report batch (whose types are fixed by `finish`) as JSON.
+fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
+    use serde_json::Value;
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Value::from(array.as_string::<i32>().value(row)),
+        DataType::Int64 => Value::from(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => serde_json::Number::from_f64(array.as_primitive::<Float64Type>().value(row))
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        DataType::Boolean => Value::from(array.as_boolean().value(row)),
+        _ => Value::Null,
+    }
+}
+
+impl Warehouse {
+    /// Computes one report for `year` (and `quarter`, for the quarterly reports) over the
+    /// caller's `scope`, at `snapshot`, with `scheme`.
+    ///
+    /// Cadre and community assessments are computed over the scope's whole county (ranks,
+    /// the 优秀 quota and county averages compare with every community of the county) and
+    /// then cut down to the caller's rows, so a community sees the same ranks as its county.
+    pub async fn report(
+        &self,
+        kind: ReportKind,
+        scope: &Scope,
+        year: i32,
+        quarter: Option<u32>,
+        scheme: &Scheme,
+        snapshot: &Snapshot,
+    ) -> Result<Report> {
+        check_request(quarter, scheme)?;
+        let quarter = quarter.filter(|_| kind.is_quarterly());
+        let session_scope = if kind.county_wide() { county_of(scope)? } else { scope.clone() };
+        let session = self.session(&session_scope, snapshot).await?;
+        let ctx = &session.ctx;
+        let df = match kind {
+            ReportKind::Quarterly => quarterly(ctx, year, quarter, scheme).await?,
+            ReportKind::QuarterlyByCategory => breakdown(ctx, Breakdown::Category, year, quarter, scheme).await?,
+            ReportKind::QuarterlyByChannel => breakdown(ctx, Breakdown::Channel, year, quarter, scheme).await?,
+            ReportKind::Cadres => cadres(ctx, year, scheme).await?,
+            ReportKind::Communities => communities(ctx, year, scheme).await?,
+            ReportKind::Counties => counties(ctx, year, scheme).await?,
+        };
+        let df = match scope {
+            Scope::Community(code) if session_scope != *scope => {
+                df.filter(col("community_code").eq(lit(code.as_str())))?
+            }
+            _ => df,
+        };
+        let batches = finish(df, kind).await?;
+        let meta = ReportMeta {
+            kind,
+            scheme_name: scheme.name.clone(),
+            scheme_hash: scheme.hash(),
+            versions: session.versions.clone(),
+            scope: scope.to_string(),
+            year,
+            quarter,
+            generated_at: chrono::Utc::now().to_rfc3339(),
+        };
+        Ok(Report { kind, columns: kind.columns().to_vec(), batches, meta })
+    }
+}
+
+/// A bad quarter or an unusable scheme (one built in code, not read from a file).
+fn check_request(quarter: Option<u32>, scheme: &Scheme) -> Result<()> {
+    if let Some(q) = quarter.filter(|q| !(1..=4).contains(q)) {
+        return Err(invalid(format!("季度应为 1–4，收到 {q}")));
+    }
+    let problems = scheme.problems();
+    if !problems.is_empty() {
+        return Err(invalid(format!("评分方案“{}”无效：{}", scheme.name, problems.join("；"))));
+    }
+    Ok(())
+}
+
+fn invalid(message: String) -> WarehouseError {
+    WarehouseError::InvalidRequest(message)
+}
+
+/// The scope a county-wide assessment is computed over: a community's county.
+fn county_of(scope: &Scope) -> Result<Scope> {
+    match scope {
+        Scope::Community(code) => scope
+            .county_code()
+            .map(|county| Scope::County(county.to_string()))
+            .ok_or_else(|| invalid(format!("社区代码“{code}”无效"))),
+        other => Ok(other.clone()),
+    }
+}
+
+/// Casts the report's columns to their declared types (Utf8View → Utf8, UInt64 ranks →
+/// Int64, …), puts them in the declared order, sorts the rows by the report's keys and
+/// gathers them into one batch.
+async fn finish(df: DataFrame, kind: ReportKind) -> Result<Vec<RecordBatch>> {
+    let columns = kind.columns();
+    let select = columns.iter().map(|c| cast(col(c.key), c.kind.data_type()).alias(c.key));
+    let order = kind.order().into_iter().map(|k| col(k).sort(true, false));
+    let df = df.select(select)?.sort(order.collect())?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(vec![concat_batches(&schema, &batches)?])
+}
+
+/// Runs SQL in a session and returns the DataFrame (for the report functions).
+async fn sql(ctx: &SessionContext, text: &str) -> Result<DataFrame> {
+    tracing::debug!(sql = text, "report query");
+    Ok(ctx.sql(text).await?)
+}

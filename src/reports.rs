@@ -1,0 +1,177 @@
+//! `yishi report`: the contract's reports for people (a Chinese table with its 口径
+//! footer), for spreadsheets (CSV with Chinese headers, XLSX) and for scripts (JSON rows
+//! keyed by the contract's names).
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use comfy_table::{Table as TextTable, presets::UTF8_FULL_CONDENSED};
+use ingest::{Scope, Table};
+use warehouse::Snapshot;
+use warehouse::Warehouse;
+use warehouse::analyses::{ColumnKind, Measure, Report, ReportKind};
+use warehouse::arrow::array::{Array, ArrayRef, AsArray};
+use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use warehouse::scheme::Scheme;
+
+use crate::cli::{Breakdown, OutputFormat, ReportArgs};
+use crate::output;
+
+pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<ExitCode> {
+    let kind = kind_of(args)?;
+    let scheme = match &args.scheme {
+        Some(path) => Scheme::from_toml_file(path)?,
+        None => Scheme::default(),
+    };
+    let snapshot = snapshot_of(args)?;
+    let wh = Warehouse::open(root).await?;
+    let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
+    let bytes = match args.format {
+        OutputFormat::Table => table(&report).into_bytes(),
+        OutputFormat::Json => serde_json::to_vec_pretty(&report.json_rows())?,
+        OutputFormat::Csv => csv(&report)?,
+        OutputFormat::Xlsx => {
+            if args.out.is_none() {
+                bail!("xlsx 输出需要 --out 文件名，例如 --out 2025年第3季度_满意度分析.xlsx");
+            }
+            dashboards::xlsx::report_workbook(&report)?
+        }
+    };
+    output::emit(&bytes, args.out.as_deref())?;
+    if args.format != OutputFormat::Table {
+        eprintln!("{}", about(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kind_of(args: &ReportArgs) -> Result<ReportKind> {
+    let kind = ReportKind::parse(&args.kind).ok_or_else(|| {
+        anyhow!("未知的报表“{}”；可用：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）", args.kind)
+    })?;
+    Ok(match (kind, args.by) {
+        (ReportKind::Quarterly, Some(Breakdown::Category)) => ReportKind::QuarterlyByCategory,
+        (ReportKind::Quarterly, Some(Breakdown::Channel)) => ReportKind::QuarterlyByChannel,
+        (k, Some(_)) if !k.is_quarterly() => bail!("--by 只用于 quarterly 报表"),
+        (k, _) => k,
+    })
+}
+
+/// `--as-of-version 3` (every table) or `topics=3,evaluations=5`; `--as-of 2026-01-31`.
+fn snapshot_of(args: &ReportArgs) -> Result<Snapshot> {
+    if let Some(spec) = &args.as_of_version {
+        let spec = spec.trim();
+        if let Ok(v) = spec.parse::<u64>() {
+            return Ok(Snapshot::Versions(Table::ALL.iter().map(|t| (*t, v)).collect()));
+        }
+        let mut versions = BTreeMap::new();
+        for part in spec.split(',') {
+            let (name, v) = part
+                .split_once('=')
+                .ok_or_else(|| anyhow!("--as-of-version 的格式应为 3 或 topics=3,evaluations=5"))?;
+            let table = Table::parse(name).ok_or_else(|| anyhow!("--as-of-version 中的表“{name}”不存在"))?;
+            let v: u64 = v.trim().parse().with_context(|| format!("版本“{v}”不是整数"))?;
+            versions.insert(table, v);
+        }
+        return Ok(Snapshot::Versions(versions));
+    }
+    if let Some(date) = &args.as_of {
+        let day =
+            ingest::values::parse_date(date).ok_or_else(|| anyhow!("--as-of 日期“{date}”无效，例如 2026-01-31"))?;
+        let end = day.and_hms_opt(23, 59, 59).ok_or_else(|| anyhow!("--as-of 日期无效"))?.and_utc();
+        return Ok(Snapshot::AsOf(end));
+    }
+    Ok(Snapshot::Latest)
+}
+
+/// The 口径 line: period, scope, scheme and data versions.
+fn about(report: &Report) -> String {
+    let m = &report.meta;
+    let period = match m.quarter {
+        Some(q) => format!("{}年第{q}季度", m.year),
+        None => format!("{}年", m.year),
+    };
+    let versions: Vec<String> = m.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
+    format!(
+        "{}｜{period}｜{}｜评分方案：{}（{}）｜数据版本：{}｜共 {} 行",
+        report.kind.chinese(),
+        m.scope,
+        m.scheme_name,
+        &m.scheme_hash[..m.scheme_hash.len().min(12)],
+        versions.join(","),
+        report.num_rows()
+    )
+}
+
+fn table(report: &Report) -> String {
+    let mut t = TextTable::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(report.columns.iter().map(|c| c.chinese).collect::<Vec<_>>());
+    for batch in &report.batches {
+        for row in 0..batch.num_rows() {
+            let cells = report.columns.iter().zip(batch.columns()).map(|(c, a)| shown(a, row, c.kind));
+            t.add_row(cells.collect::<Vec<_>>());
+        }
+    }
+    format!("{t}\n{}\n", about(report))
+}
+
+/// A value as a clerk reads it: rates as percents, scores with two decimals, "—" for null.
+fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
+    if array.is_null(row) {
+        return "—".into();
+    }
+    match array.data_type() {
+        DataType::Float64 => {
+            let v = array.as_primitive::<Float64Type>().value(row);
+            match kind {
+                ColumnKind::Rate => format!("{:.1}%", v * 100.0),
+                ColumnKind::Change(Measure::Rate) => format!("{:+.1}个百分点", v * 100.0),
+                ColumnKind::Change(_) => format!("{v:+.2}"),
+                _ => format!("{v:.2}"),
+            }
+        }
+        DataType::Int64 => {
+            let v = array.as_primitive::<Int64Type>().value(row);
+            if matches!(kind, ColumnKind::Change(_)) { format!("{v:+}") } else { v.to_string() }
+        }
+        DataType::Boolean => (if array.as_boolean().value(row) { "是" } else { "否" }).into(),
+        _ => {
+            let text = warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default();
+            if kind == ColumnKind::Grade { grade_chinese(&text).to_string() } else { text }
+        }
+    }
+}
+
+fn grade_chinese(token: &str) -> &str {
+    match token {
+        "excellent" => "优秀",
+        "competent" => "称职",
+        "basically_competent" => "基本称职",
+        "incompetent" => "不称职",
+        "not_rated" => "未评定",
+        other => other,
+    }
+}
+
+/// CSV with Chinese headers and full-precision numbers (a spreadsheet formats them).
+fn csv(report: &Report) -> Result<Vec<u8>> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = ::csv::Writer::from_writer(&mut out);
+        w.write_record(report.columns.iter().map(|c| c.chinese))?;
+        for batch in &report.batches {
+            for row in 0..batch.num_rows() {
+                w.write_record(batch.columns().iter().map(|a| raw(a, row)))?;
+            }
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+fn raw(array: &ArrayRef, row: usize) -> String {
+    if array.is_null(row) {
+        return String::new();
+    }
+    warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default()
+}

@@ -1,0 +1,120 @@
+//! The community assessment (per community per year, ranked within its county and
+//! overall) and the county summary built on it.
+
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::SessionContext;
+
+use super::facts::{self, counts, number, rounded};
+use super::sql;
+use crate::errors::Result;
+use crate::scheme::Scheme;
+
+/// The community assessment for `year`: a row for every community of the reference
+/// table if `year` is in scope, active or not (fine print 7). Topics are those raised in
+/// the year, evaluations and rectifications those dated in it, sessions those held in it;
+/// session_rate = min(1, regular sessions ÷ the yearly target).
+///
+/// `score = w·completion_rate + w·on_time_rate + w·satisfaction_index/100 +
+/// w·rectification_rate + w·publicity_rate + w·session_rate`, a null component counting 0.
+/// Competition ranks on scores rounded to 9 decimals, within the county and over every
+/// community of the session (for a county session: the county); `county_avg_score` is the
+/// mean score of the county's communities.
+///
+/// The session should hold the whole county (see `Warehouse::report`).
+///
+/// ```sql
+/// WITH grid AS (communities × {year} ∩ years_in_scope),
+///      counts AS (grid ⟕ topic, evaluation, rectification and session counts),
+///      figures AS (the contract's rates), scored AS (score)
+/// SELECT *, rank() OVER (PARTITION BY county_code ORDER BY round(score, 9) DESC) AS rank_in_county,
+///           rank() OVER (ORDER BY round(score, 9) DESC) AS rank_overall,
+///           avg(score) OVER (PARTITION BY county_code) AS county_avg_score
+/// FROM scored
+/// ```
+pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
+    facts::register(ctx, scheme).await?;
+    let score9 = rounded("score");
+    let text = format!(
+        "WITH grid AS (
+            SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year
+            FROM communities c CROSS JOIN years_in_scope y
+            WHERE y.year = {year}
+         ),
+         {counts},
+         figures AS (
+            SELECT county_code, county_name, community_code, community_name, year,
+                   {sessions}, {topics}, {evaluations}, {rectifications}
+            FROM counts
+         ),
+         scored AS (SELECT *, {score} AS score FROM figures)
+         SELECT *,
+                CAST(rank() OVER (PARTITION BY county_code, year ORDER BY {score9} DESC) AS BIGINT) AS rank_in_county,
+                CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
+                avg(score) OVER (PARTITION BY county_code, year) AS county_avg_score
+         FROM scored",
+        counts = counts(&["community_code", "year"], &format!("year = {year}"), true),
+        sessions = facts::session_figures(scheme.sessions.regular_per_year),
+        topics = facts::topic_figures(),
+        evaluations = facts::evaluation_figures(),
+        rectifications = facts::rectification_figures(),
+        score = score(scheme),
+    );
+    sql(ctx, &text).await
+}
+
+/// The community score in the contract's order of terms; a null component counts 0.
+fn score(scheme: &Scheme) -> String {
+    let w = &scheme.community;
+    format!(
+        "{} * COALESCE(completion_rate, 0) + {} * COALESCE(on_time_rate, 0)
+         + {} * COALESCE(satisfaction_index, 0) / 100 + {} * rectification_rate
+         + {} * COALESCE(publicity_rate, 0) + {} * session_rate",
+        number(w.completion_rate),
+        number(w.on_time_rate),
+        number(w.satisfaction_index),
+        number(w.rectification_rate),
+        number(w.publicity_rate),
+        number(w.session_rate),
+    )
+}
+
+/// The county summary for `year`, over the communities of the session: counts summed,
+/// completion_rate = the county's closed ÷ raised (not a mean of rates), `avg_score` and
+/// `avg_<component>` = means over its communities (a community whose component is null —
+/// no topics, no evaluations — is left out of that component's mean), and the summary
+/// line in the form of the contract's seed, "4个社区，27次会议，217个议题，办结率100%": the
+/// percent rounded half away from zero to one decimal, a trailing ".0" dropped, "—"
+/// without topics.
+///
+/// ```sql
+/// WITH totals AS (SELECT county_code, year, count(*), sum(…), avg(score), avg(…)
+///                 FROM community_scores GROUP BY county_code, year),
+///      rates AS (completion_rate), shown AS (tenths of a percent, an integer)
+/// SELECT *, concat(…) AS summary FROM shown
+/// ```
+pub async fn counties(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
+    let scores = communities(ctx, year, scheme).await?;
+    ctx.register_table("community_scores", scores.into_view())?;
+    let text = "WITH totals AS (
+            SELECT county_code, max(county_name) AS county_name, year,
+                   count(*) AS communities, sum(sessions_held) AS sessions_held,
+                   sum(topics_raised) AS topics_raised, sum(topics_closed) AS topics_closed,
+                   avg(score) AS avg_score,
+                   avg(completion_rate) AS avg_completion_rate, avg(on_time_rate) AS avg_on_time_rate,
+                   avg(publicity_rate) AS avg_publicity_rate, avg(satisfaction_index) AS avg_satisfaction_index,
+                   avg(rectification_rate) AS avg_rectification_rate, avg(session_rate) AS avg_session_rate
+            FROM community_scores GROUP BY county_code, year
+         ),
+         rates AS (SELECT *, CAST(topics_closed AS DOUBLE) / NULLIF(topics_raised, 0) AS completion_rate
+                   FROM totals),
+         shown AS (SELECT *, CAST(round(completion_rate * 100 * 10) AS BIGINT) AS tenths FROM rates)
+         SELECT *,
+                concat(CAST(communities AS VARCHAR), '个社区，', CAST(sessions_held AS VARCHAR), '次会议，',
+                       CAST(topics_raised AS VARCHAR), '个议题，办结率',
+                       CASE WHEN tenths IS NULL THEN '—'
+                            WHEN tenths % 10 = 0 THEN concat(CAST(tenths / 10 AS VARCHAR), '%')
+                            ELSE concat(CAST(tenths / 10 AS VARCHAR), '.', CAST(tenths % 10 AS VARCHAR), '%') END)
+                AS summary
+         FROM shown";
+    sql(ctx, text).await
+}
