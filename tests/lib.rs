@@ -4,5 +4,6 @@
 mod analyses;
 mod ingest_cli;
 mod kill;
+mod report_cli;
 mod sql_scope;
 mod support;

@@ -1,0 +1,129 @@
+//! `yishi report` as a statistician runs it: JSON keyed by the contract's names, Chinese
+//! headers in CSV and tables, the 口径 footer, and recomputation at earlier versions.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::yishi;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analyses")
+}
+
+fn warehouse(dir: &Path) -> String {
+    let root = dir.join("wh").to_str().expect("utf8").to_string();
+    assert!(yishi(&["--warehouse", &root, "init"]).status.success());
+    for table in ingest::Table::ALL {
+        let file = fixtures().join(format!("{}.csv", table.name()));
+        let out = yishi(&["--warehouse", &root, "ingest", table.name(), file.to_str().expect("utf8")]);
+        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    root
+}
+
+fn report(root: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--warehouse", root, "report"];
+    all.extend_from_slice(args);
+    yishi(&all)
+}
+
+fn json(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json array")
+}
+
+#[test]
+fn json_rows_use_the_contract_names_and_tokens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = warehouse(dir.path());
+    let rows = json(&report(&root, &["cadres", "--year", "2025", "--format", "json"]));
+    let cadre = |id: &str| rows.iter().find(|r| r["cadre_id"] == id).unwrap_or_else(|| panic!("{id}")).clone();
+    // tests/analyses.rs works these out by hand: K1 leads every topic to a perfect score.
+    let k1 = cadre("K1");
+    assert_eq!(
+        (k1["score"].as_f64(), k1["grade"].as_str(), k1["rank_in_county"].as_i64()),
+        (Some(100.0), Some("excellent"), Some(1))
+    );
+    // K6 leads only 2 topics: a score but no rank, not rated.
+    let k6 = cadre("K6");
+    assert_eq!((k6["score"].as_f64(), k6["grade"].as_str()), (Some(65.0), Some("not_rated")));
+    assert!(k6["rank_in_county"].is_null() && k6["rank_in_community"].is_null());
+    for key in [
+        "county_code",
+        "community_code",
+        "cadre_id",
+        "year",
+        "completion_rate",
+        "on_time_rate",
+        "satisfaction_index",
+        "rectification_rate",
+    ] {
+        assert!(k1.get(key).is_some(), "missing key {key}");
+    }
+    let quarterly = json(&report(&root, &["quarterly", "--year", "2025", "--quarter", "3", "--format", "json"]));
+    let empty = &quarterly[0];
+    // An empty quarter: counts 0, rates null, rectification_rate 1, session_rate 0.
+    assert_eq!(empty["quarter"], 3);
+    assert_eq!(empty["topics_raised"], 0);
+    assert!(empty["completion_rate"].is_null() && empty["satisfaction_index"].is_null());
+    assert_eq!((empty["rectification_rate"].as_f64(), empty["session_rate"].as_f64()), (Some(1.0), Some(0.0)));
+}
+
+#[test]
+fn tables_and_csv_speak_chinese_and_carry_the_footer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = warehouse(dir.path());
+    let out = report(&root, &["cadres", "--year", "2025"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["干部", "得分", "优秀", "未评定", "—", "干部年度考核｜2025年｜平台账号｜评分方案：数据契约默认方案"]
+    {
+        assert!(text.contains(word), "{word} missing from:\n{text}");
+    }
+    let csv_path = dir.path().join("q.csv");
+    let out = report(
+        &root,
+        &[
+            "quarterly",
+            "--year",
+            "2025",
+            "--quarter",
+            "1",
+            "--format",
+            "csv",
+            "--out",
+            csv_path.to_str().expect("utf8"),
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("数据版本"), "口径 on stderr");
+    let bytes = std::fs::read(&csv_path).expect("csv");
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("utf8");
+    let header = text.lines().next().expect("header");
+    assert!(header.starts_with("县区代码,县区名称,社区代码,社区名称,年度,季度"), "{header}");
+    assert!(header.contains("办结率") && header.contains("满意度指数"));
+
+    let out = report(&root, &["votes", "--year", "2025"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("未知的报表“votes”"));
+}
+
+#[test]
+fn as_of_version_reproduces_a_report_after_a_correction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = warehouse(dir.path());
+    let args = ["communities", "--year", "2025", "--format", "json"];
+    let before = json(&report(&root, &args));
+    let footer = String::from_utf8_lossy(&report(&root, &args).stderr).into_owned();
+    let versions = footer.split("数据版本：").nth(1).and_then(|s| s.split('｜').next()).expect("versions").to_string();
+
+    let corrected = fixtures().join("topics_corrected.csv");
+    let out = yishi(&["--warehouse", &root, "ingest", "topics", corrected.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = json(&report(&root, &args));
+    assert_ne!(before, after, "the correction changes the year's figures");
+
+    let mut again_args = args.to_vec();
+    again_args.extend(["--as-of-version", &versions]);
+    assert_eq!(json(&report(&root, &again_args)), before);
+}
