@@ -14,8 +14,10 @@ WORK=${WORK:-$(mktemp -d /tmp/yishi-bench.XXXX)}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yishi-target}"
 
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
-cargo build --release --quiet
-YISHI="$CARGO_TARGET_DIR/release/yishi"
+if [ -z "${YISHI:-}" ]; then
+  cargo build --release --quiet
+  YISHI="$CARGO_TARGET_DIR/release/yishi"
+fi
 
 echo "bench: $COUNTIES counties × $PER_COUNTY communities × $YEARS years in $WORK"
 "$YISHI" demo generate --out "$WORK/ledger" --counties "$COUNTIES" --communities-per-county "$PER_COUNTY" --years "$YEARS" >/dev/null

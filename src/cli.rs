@@ -65,9 +65,29 @@ pub(crate) enum Command {
     /// Read-only SQL over the tables in your scope (SELECT only).
     Sql(SqlArgs),
 
-    /// Demo: generate a synthetic county set, ingest it into the warehouse and show it.
-    /// `yishi demo generate` only writes the ledger files.
+    /// Demo: generate a synthetic county set, ingest it into the warehouse, create a demo
+    /// login and serve the dashboards. `yishi demo generate` only writes the ledger files.
     Demo(DemoArgs),
+
+    /// Serve the HTTP API and the dashboards (default http://127.0.0.1:8080/).
+    Serve(crate::server::ServeArgs),
+
+    /// Logins of the dashboards: add, passwd, disable, list.
+    User(crate::server::UserArgs),
+
+    /// API tokens: create (printed once), revoke, list.
+    Token(crate::server::TokenArgs),
+
+    /// A chart as PNG or SVG: satisfaction_trend, dimensions, rates_by_community, cadre_scores,
+    /// community_ranking, topics_by_category, topics_by_channel, satisfaction_heatmap.
+    Chart(crate::charts::ChartArgs),
+
+    /// Exports: `yishi export pack` writes every chart and the workbook of a quarter.
+    Export(crate::charts::ExportArgs),
+
+    /// Timings for docs/benchmarks.md (`yishi bench charts`).
+    #[command(hide = true)]
+    Bench(crate::charts::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +186,14 @@ pub(crate) struct ListArgs {
 pub(crate) struct DemoArgs {
     #[command(subcommand)]
     pub(crate) command: Option<DemoCommand>,
+    /// Where the demo server listens.
+    #[arg(long, env = "YISHI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Stop after ingesting (no demo login, no server).
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+    #[command(flatten)]
+    pub(crate) catalog: crate::server::CatalogArgs,
 }
 
 #[derive(Debug, Subcommand)]

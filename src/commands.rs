@@ -24,8 +24,20 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => crate::reports::run(&cli.warehouse, &scope, &args).await,
         Command::Demo(demo) => match demo.command {
             Some(DemoCommand::Generate(args)) => generate(&args),
-            None => demo_run(&cli.warehouse, &user).await,
+            None => {
+                let code = demo_run(&cli.warehouse, &user).await?;
+                if demo.no_serve || code != ExitCode::SUCCESS {
+                    return Ok(code);
+                }
+                crate::server::demo_serve(&cli.warehouse, demo.listen, &demo.catalog).await
+            }
         },
+        Command::Serve(args) => crate::server::serve(&cli.warehouse, &args).await,
+        Command::User(args) => crate::server::user(&cli.warehouse, &cli.scope, &args).await,
+        Command::Token(args) => crate::server::token(&cli.warehouse, &cli.scope, cli.user.as_deref(), &args).await,
+        Command::Chart(args) => crate::charts::chart(&cli.warehouse, &scope, &args).await,
+        Command::Export(args) => crate::charts::export(&cli.warehouse, &scope, &args).await,
+        Command::Bench(args) => crate::charts::bench(&cli.warehouse, &scope, &args).await,
     }
 }
 

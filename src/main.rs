@@ -1,9 +1,11 @@
 //! `yishi`: the command line of the 议事 platform.
 
+mod charts;
 mod cli;
 mod commands;
 mod output;
 mod reports;
+mod server;
 
 use std::process::ExitCode;
 

@@ -2,6 +2,8 @@
 //! with DataFusion in the build).
 
 mod analyses;
+mod api;
+mod charts;
 mod ingest_cli;
 mod kill;
 mod report_cli;

@@ -1,1 +1,184 @@
-//! Placeholder: filled by a later issue.
+//! The yishi server: maps HTTP to the warehouse's scoped calls.
+//!
+//! - [`catalog`]: counties, communities, users, tokens, sessions, uploaded batches and the
+//!   audit log in SQLite or PostgreSQL (sqlx, migrations run at start).
+//! - [`auth`]: bearer tokens and session cookies as typed extractors; every request's
+//!   scope goes down to the warehouse, which enforces it below the SQL.
+//! - [`routes`]: the JSON API under `/api/v1`, `/healthz`, and the dashboards (HTML in
+//!   Chinese rendered by `dashboards::pages`).
+//! - [`cache`]: reports keyed by scope, period, scheme and table versions.
+//!
+//! [`router`] is the unit under test; [`serve`] binds it with limits, request logs and a
+//! graceful shutdown.
+
+pub mod accounts;
+pub mod auth;
+pub mod cache;
+pub mod catalog;
+pub mod charts;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use warehouse::Warehouse;
+
+pub use catalog::Catalog;
+pub use error::{AppError, AppResult};
+
+/// Limits and settings of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest ledger file accepted by an upload.
+    pub max_upload_bytes: u64,
+    /// Largest body of any other request (SQL, login form).
+    pub max_body_bytes: usize,
+    /// A request still running after this is answered 503 `timeout`.
+    pub request_timeout: Duration,
+    /// How long a browser login lasts.
+    pub session_ttl: Duration,
+    /// Reports kept in the cache.
+    pub cache_entries: usize,
+    /// Warehouse queries (reports, SQL, ingests) run at once; others wait their turn.
+    pub max_concurrent_queries: usize,
+    /// Largest result of ad-hoc SQL, in rows.
+    pub max_sql_rows: usize,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_upload_bytes: 256 << 20,
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(120),
+            session_ttl: Duration::from_secs(12 * 3600),
+            cache_entries: 512,
+            max_concurrent_queries: 4,
+            max_sql_rows: 100_000,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Everything a handler reaches: the warehouse, the catalog, the limits, the cache.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub warehouse: Warehouse,
+    pub catalog: Catalog,
+    pub config: Config,
+    pub cache: cache::ReportCache,
+    pub images: charts::ImageCache,
+    pub queries: tokio::sync::Semaphore,
+    /// The years with data, with the table versions they were read at.
+    pub years: std::sync::Mutex<Option<YearsSeen>>,
+}
+
+/// The years with data and the table versions they were read at.
+pub type YearsSeen = (std::collections::BTreeMap<ingest::Table, u64>, Vec<i32>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(warehouse: Warehouse, catalog: Catalog, config: Config) -> AppState {
+        AppState(Arc::new(Inner {
+            cache: cache::ReportCache::new(config.cache_entries),
+            images: charts::ImageCache::default(),
+            queries: tokio::sync::Semaphore::new(config.max_concurrent_queries.max(1)),
+            years: std::sync::Mutex::new(None),
+            warehouse,
+            catalog,
+            config,
+        }))
+    }
+
+    /// Copies the communities table's counties and communities into the catalog (for the
+    /// filters and to check account scopes).
+    pub async fn sync_places(&self) -> AppResult<usize> {
+        routes::sync_places(self).await
+    }
+}
+
+/// The whole application: API, pages, health, with limits, request logs and the
+/// `Authorization` and `Cookie` headers hidden from logs.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    let body_limit = state.config.max_body_bytes;
+    routes::routes(state.clone())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| request_timeout(timeout, req, next)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+}
+
+async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => AppError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("请求处理超过 {} 秒，已中止；请缩小范围后重试", limit.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight and closes the catalog.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let catalog = state.catalog.clone();
+    let app = router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    catalog.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,3 +1,9 @@
-//! What people see of the reports: XLSX workbooks now; charts and pages to come.
+//! What people see of the reports: charts (PNG and SVG, with an embedded CJK font), Excel
+//! workbooks with native charts, and the quarterly report pack that bundles them.
 
+pub mod charts;
+pub mod definitions;
+pub mod fonts;
+pub mod pack;
+pub mod pages;
 pub mod xlsx;

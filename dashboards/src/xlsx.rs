@@ -1,37 +1,77 @@
-//! A report as an Excel workbook: the rows with Chinese headers, a frozen header row and
-//! number formats (rates as percents, scores with two decimals), and a 口径 sheet that
-//! says what was computed from what.
+//! Reports as Excel workbooks: one sheet per report with Chinese headers, a frozen header
+//! row, a filter and number formats (rates as percents, scores with two decimals); a 图表
+//! sheet with native Excel charts of the main figures, drawn from small summary tables on
+//! that sheet so staff can restyle them in Excel or WPS; and a 口径 sheet with the
+//! definition of every column and the scheme used.
 
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-use warehouse::analyses::{ColumnKind, Report};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_xlsxwriter::{Chart, ChartType, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use serde_json::Value;
+use warehouse::analyses::{ColumnKind, Measure, Report, ReportKind};
 use warehouse::arrow::array::{Array, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use warehouse::scheme::Scheme;
+
+use crate::definitions::definition_in;
 
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("无法生成 Excel 文件：{0} (xlsx_error)")]
 pub struct ExportError(#[from] XlsxError);
 
+/// The name of the sheet with the native charts.
+pub const CHART_SHEET: &str = "图表";
+/// The name of the sheet with the definitions.
+pub const ABOUT_SHEET: &str = "口径";
+
 /// The workbook of one report, as bytes.
 pub fn report_workbook(report: &Report) -> Result<Vec<u8>, ExportError> {
+    workbook(&[report], None)
+}
+
+/// A workbook of several reports (one sheet each), the 图表 sheet and the 口径 sheet.
+/// With `scheme`, the 口径 sheet lists its weights and thresholds too.
+pub fn workbook(reports: &[&Report], scheme: Option<&Scheme>) -> Result<Vec<u8>, ExportError> {
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name(report))?;
-    write_rows(sheet, report)?;
+    let mut names = Vec::new();
+    for report in reports {
+        let name = unique(sheet_name(report.kind), &names);
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(&name)?;
+        write_rows(sheet, report)?;
+        names.push(name);
+    }
+    let charts = workbook.add_worksheet();
+    charts.set_name(CHART_SHEET)?;
+    let mut row = 0;
+    for report in reports {
+        row = write_charts(charts, report, row)?;
+    }
     let about = workbook.add_worksheet();
-    about.set_name("口径")?;
-    write_about(about, report)?;
+    about.set_name(ABOUT_SHEET)?;
+    write_about(about, reports, scheme)?;
     Ok(workbook.save_to_buffer()?)
 }
 
-fn sheet_name(report: &Report) -> String {
+/// The sheet name of a report: its Chinese title without the characters Excel forbids.
+pub fn sheet_name(kind: ReportKind) -> String {
     // Excel sheet names: at most 31 characters, none of []:*?/\
-    let name: String = report.kind.chinese().chars().filter(|c| !"[]:*?/\\（）()".contains(*c)).collect();
+    let name: String = kind.chinese().chars().filter(|c| !"[]:*?/\\（）()".contains(*c)).collect();
     name.chars().take(31).collect()
 }
 
+fn unique(name: String, taken: &[String]) -> String {
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{}{n}", name.chars().take(29).collect::<String>());
+        n += 1;
+    }
+    candidate
+}
+
 fn number_format(kind: ColumnKind) -> Format {
-    use warehouse::analyses::Measure;
     let pattern = match kind {
         ColumnKind::Rate | ColumnKind::Change(Measure::Rate) => "0.0%",
         ColumnKind::Score | ColumnKind::Mean | ColumnKind::Days => "0.00",
@@ -42,72 +82,405 @@ fn number_format(kind: ColumnKind) -> Format {
     Format::new().set_num_format(pattern)
 }
 
+fn col(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
+}
+
+fn row_index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
-    let header = Format::new().set_bold().set_text_wrap().set_background_color("#D9E1F2");
-    for (col, column) in report.columns.iter().enumerate() {
-        let col = u16::try_from(col).unwrap_or(u16::MAX);
-        sheet.write_string_with_format(0, col, column.chinese, &header)?;
-        sheet.set_column_width(col, if column.kind == ColumnKind::Text { 24 } else { 12 })?;
+    let header =
+        Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_background_color("#D9E1F2");
+    for (i, column) in report.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, col(i), column.chinese, &header)?;
+        let width = match column.kind {
+            ColumnKind::Text => 22,
+            ColumnKind::Key => 14,
+            _ => 11,
+        };
+        sheet.set_column_width(col(i), width)?;
     }
+    sheet.set_row_height(0, 30)?;
     sheet.set_freeze_panes(1, 0)?;
     let formats: Vec<Format> = report.columns.iter().map(|c| number_format(c.kind)).collect();
     let mut row = 1u32;
     for batch in &report.batches {
         for r in 0..batch.num_rows() {
-            for (col, array) in batch.columns().iter().enumerate() {
-                let c = u16::try_from(col).unwrap_or(u16::MAX);
-                if array.is_null(r) {
-                    continue;
-                }
-                match array.data_type() {
-                    DataType::Float64 => {
-                        let v = array.as_primitive::<Float64Type>().value(r);
-                        sheet.write_number_with_format(row, c, v, &formats[col])?;
-                    }
-                    DataType::Int64 => {
-                        let v = array.as_primitive::<Int64Type>().value(r) as f64;
-                        sheet.write_number_with_format(row, c, v, &formats[col])?;
-                    }
-                    DataType::Boolean => {
-                        sheet.write_string(row, c, if array.as_boolean().value(r) { "是" } else { "否" })?;
-                    }
-                    _ => {
-                        let text = warehouse::arrow::util::display::array_value_to_string(array, r).unwrap_or_default();
-                        sheet.write_string(row, c, text)?;
-                    }
+            for (i, array) in batch.columns().iter().enumerate() {
+                if !array.is_null(r) {
+                    write_cell(sheet, (row, col(i)), array.as_ref(), r, &formats[i])?;
                 }
             }
+            row += 1;
+        }
+    }
+    if !report.columns.is_empty() {
+        sheet.autofilter(0, 0, row.saturating_sub(1).max(0), col(report.columns.len() - 1))?;
+    }
+    Ok(())
+}
+
+/// One cell; nulls are left empty (Excel shows a blank, charts a gap).
+fn write_cell(
+    sheet: &mut Worksheet,
+    (row, c): (u32, u16),
+    array: &dyn Array,
+    r: usize,
+    format: &Format,
+) -> Result<(), XlsxError> {
+    match array.data_type() {
+        DataType::Float64 => {
+            sheet.write_number_with_format(row, c, array.as_primitive::<Float64Type>().value(r), format)?;
+        }
+        DataType::Int64 => {
+            sheet.write_number_with_format(row, c, array.as_primitive::<Int64Type>().value(r) as f64, format)?;
+        }
+        DataType::Boolean => {
+            sheet.write_string(row, c, if array.as_boolean().value(r) { "是" } else { "否" })?;
+        }
+        _ => {
+            let text = warehouse::arrow::util::display::array_value_to_string(array, r).unwrap_or_default();
+            sheet.write_string(row, c, text)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 图表: summary tables with native charts beside them
+
+type Row = serde_json::Map<String, Value>;
+
+fn f(row: &Row, key: &str) -> Option<f64> {
+    row.get(key).and_then(Value::as_f64)
+}
+
+fn s<'a>(row: &'a Row, key: &str) -> &'a str {
+    row.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A summary table: a title, the category labels and named series of values.
+struct Table {
+    title: String,
+    categories: Vec<String>,
+    series: Vec<(String, Vec<Option<f64>>)>,
+    number_format: &'static str,
+    chart: ChartType,
+    axis: &'static str,
+}
+
+/// Writes the charts of `report` from row `start` of the 图表 sheet; returns the next free row.
+fn write_charts(sheet: &mut Worksheet, report: &Report, start: u32) -> Result<u32, XlsxError> {
+    let rows = report.rows();
+    let mut row = start;
+    for table in tables(report.kind, &rows) {
+        if table.categories.is_empty() {
+            continue;
+        }
+        row = write_table(sheet, &table, row)? + 2;
+    }
+    Ok(row)
+}
+
+fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
+    match kind {
+        ReportKind::Quarterly => vec![index_table(rows), rates_table(rows)],
+        ReportKind::QuarterlyByCategory => {
+            vec![group_table(rows, "category", &ingest::schema::CATEGORY, "各季度议题数（按议题类别）")]
+        }
+        ReportKind::QuarterlyByChannel => {
+            vec![group_table(rows, "channel", &ingest::schema::CHANNEL, "各季度议题数（按来源渠道）")]
+        }
+        ReportKind::Cadres => vec![score_table(rows, "cadre_name", "干部考核得分")],
+        ReportKind::Communities => vec![score_table(rows, "community_name", "社区考核得分")],
+        ReportKind::Counties => vec![Table {
+            title: "县区社区平均得分".into(),
+            categories: rows.iter().map(|r| s(r, "county_name").to_string()).collect(),
+            series: vec![("社区平均得分".into(), rows.iter().map(|r| f(r, "avg_score")).collect())],
+            number_format: "0.00",
+            chart: ChartType::Column,
+            axis: "得分（分）",
+        }],
+    }
+}
+
+/// The periods (year, quarter) of quarterly rows, in order.
+fn periods(rows: &[Row]) -> Vec<(i64, i64)> {
+    let set: BTreeSet<(i64, i64)> =
+        rows.iter().filter_map(|r| Some((r.get("year")?.as_i64()?, r.get("quarter")?.as_i64()?))).collect();
+    set.into_iter().collect()
+}
+
+/// Communities in the report's order: (code, name).
+fn communities(rows: &[Row]) -> Vec<(String, String)> {
+    let mut seen = BTreeMap::new();
+    for r in rows {
+        seen.entry(s(r, "community_code").to_string()).or_insert_with(|| s(r, "community_name").to_string());
+    }
+    seen.into_iter().collect()
+}
+
+fn index_table(rows: &[Row]) -> Table {
+    let periods = periods(rows);
+    let communities = communities(rows);
+    let series = periods
+        .iter()
+        .map(|(y, q)| {
+            let values = communities
+                .iter()
+                .map(|(code, _)| {
+                    rows.iter()
+                        .find(|r| {
+                            s(r, "community_code") == code
+                                && r.get("year") == Some(&(*y).into())
+                                && r.get("quarter") == Some(&(*q).into())
+                        })
+                        .and_then(|r| f(r, "satisfaction_index"))
+                })
+                .collect();
+            (format!("{y}年第{q}季度"), values)
+        })
+        .collect();
+    Table {
+        title: "各社区满意度指数".into(),
+        categories: communities.into_iter().map(|(_, name)| name).collect(),
+        series,
+        number_format: "0.00",
+        chart: ChartType::Column,
+        axis: "满意度指数（分）",
+    }
+}
+
+fn rates_table(rows: &[Row]) -> Table {
+    let last = periods(rows).last().copied();
+    let latest: Vec<&Row> = rows
+        .iter()
+        .filter(|r| last.is_some_and(|(y, q)| r.get("year") == Some(&y.into()) && r.get("quarter") == Some(&q.into())))
+        .collect();
+    let rate = |key: &str| latest.iter().map(|r| f(r, key)).collect::<Vec<_>>();
+    let period = last.map(|(y, q)| format!("（{y}年第{q}季度）")).unwrap_or_default();
+    Table {
+        title: format!("各社区办结率、按时办结率与公示率{period}"),
+        categories: latest.iter().map(|r| s(r, "community_name").to_string()).collect(),
+        series: vec![
+            ("办结率".into(), rate("completion_rate")),
+            ("按时办结率".into(), rate("on_time_rate")),
+            ("公示率".into(), rate("publicity_rate")),
+        ],
+        number_format: "0.0%",
+        chart: ChartType::Bar,
+        axis: "比率",
+    }
+}
+
+fn group_table(rows: &[Row], key: &str, groups: &ingest::schema::Enumeration, title: &str) -> Table {
+    let periods = periods(rows);
+    let series = groups
+        .values
+        .iter()
+        .map(|(name, token)| {
+            let values = periods
+                .iter()
+                .map(|(y, q)| {
+                    let n: f64 = rows
+                        .iter()
+                        .filter(|r| {
+                            s(r, key) == *token
+                                && r.get("year") == Some(&(*y).into())
+                                && r.get("quarter") == Some(&(*q).into())
+                        })
+                        .filter_map(|r| f(r, "topics_raised"))
+                        .sum();
+                    Some(n)
+                })
+                .collect();
+            ((*name).to_string(), values)
+        })
+        .filter(|(_, values): &(String, Vec<Option<f64>>)| values.iter().any(|v| v.is_some_and(|n| n > 0.0)))
+        .collect();
+    Table {
+        title: title.to_string(),
+        categories: periods.iter().map(|(y, q)| format!("{y}年第{q}季度")).collect(),
+        series,
+        number_format: "0",
+        chart: ChartType::ColumnStacked,
+        axis: "议题数（个）",
+    }
+}
+
+fn score_table(rows: &[Row], name_key: &str, title: &str) -> Table {
+    let mut scored: Vec<(&str, Option<f64>)> = rows.iter().map(|r| (s(r, name_key), f(r, "score"))).collect();
+    scored.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    Table {
+        title: title.to_string(),
+        categories: scored.iter().map(|(n, _)| (*n).to_string()).collect(),
+        series: vec![("得分".into(), scored.iter().map(|(_, v)| *v).collect())],
+        number_format: "0.00",
+        chart: ChartType::Bar,
+        axis: "得分（分）",
+    }
+}
+
+/// Writes `table` at `start` (title, header, rows) and a chart of it to its right;
+/// returns the last row used by either.
+fn write_table(sheet: &mut Worksheet, table: &Table, start: u32) -> Result<u32, XlsxError> {
+    let bold = Format::new().set_bold();
+    let header = Format::new().set_bold().set_background_color("#D9E1F2");
+    let values = Format::new().set_num_format(table.number_format);
+    sheet.write_string_with_format(start, 0, &table.title, &bold)?;
+    let head = start + 1;
+    sheet.write_string_with_format(head, 0, "", &header)?;
+    sheet.set_column_width(0, 22)?;
+    for (j, (name, column)) in table.series.iter().enumerate() {
+        let c = col(j + 1);
+        sheet.write_string_with_format(head, c, name, &header)?;
+        sheet.set_column_width(c, 12)?;
+        for (i, v) in column.iter().enumerate() {
+            if let Some(v) = v {
+                sheet.write_number_with_format(head + 1 + row_index(i), c, *v, &values)?;
+            }
+        }
+    }
+    for (i, name) in table.categories.iter().enumerate() {
+        sheet.write_string(head + 1 + row_index(i), 0, name)?;
+    }
+    let last = head + row_index(table.categories.len());
+    let chart = chart_of(table, head, last);
+    let chart_col = col(table.series.len() + 2);
+    sheet.insert_chart(start, chart_col, &chart)?;
+    // A chart is about 20 rows tall; the next table starts below whichever is longer.
+    Ok(last.max(start + 20))
+}
+
+fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
+    let mut chart = Chart::new(table.chart);
+    for (j, (_, _)) in table.series.iter().enumerate() {
+        let c = col(j + 1);
+        chart
+            .add_series()
+            .set_name((CHART_SHEET, head, c))
+            .set_categories((CHART_SHEET, head + 1, 0, last, 0))
+            .set_values((CHART_SHEET, head + 1, c, last, c));
+    }
+    chart.title().set_name(&table.title);
+    let value_axis = if matches!(table.chart, ChartType::Bar) { chart.x_axis() } else { chart.y_axis() };
+    value_axis.set_name(table.axis).set_num_format(table.number_format);
+    if matches!(table.chart, ChartType::Bar) {
+        // Excel draws bar charts bottom-up; reversing puts the first (best) row on top.
+        chart.y_axis().set_reverse();
+    }
+    if table.series.len() == 1 {
+        chart.legend().set_hidden();
+    }
+    let rows = u32::try_from(table.categories.len()).unwrap_or(u32::MAX);
+    let tall = matches!(table.chart, ChartType::Bar) && rows > 12;
+    chart.set_width(640).set_height(if tall { (rows * 22 + 120).min(1600) } else { 380 });
+    chart
+}
+
+// ---------------------------------------------------------------------------------------
+// 口径
+
+fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Scheme>) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    sheet.set_column_width(0, 22)?;
+    sheet.set_column_width(1, 18)?;
+    sheet.set_column_width(2, 24)?;
+    sheet.set_column_width(3, 90)?;
+    let mut row = 0u32;
+    for (label, value) in provenance(reports, scheme) {
+        sheet.write_string_with_format(row, 0, label, &bold)?;
+        sheet.write_string(row, 1, value)?;
+        row += 1;
+    }
+    row += 1;
+    let header = Format::new().set_bold().set_background_color("#D9E1F2");
+    for (c, title) in ["报表", "列名", "字段", "口径（定义）"].iter().enumerate() {
+        sheet.write_string_with_format(row, col(c), *title, &header)?;
+    }
+    row += 1;
+    for report in reports {
+        for column in &report.columns {
+            sheet.write_string(row, 0, report.kind.chinese())?;
+            sheet.write_string(row, 1, column.chinese)?;
+            sheet.write_string(row, 2, column.key)?;
+            sheet.write_string_with_format(row, 3, definition_in(report.kind, column), &wrap)?;
             row += 1;
         }
     }
     Ok(())
 }
 
-fn write_about(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
-    let bold = Format::new().set_bold();
-    let meta = &report.meta;
-    let period = match meta.quarter {
-        Some(q) => format!("{}年第{q}季度", meta.year),
+/// The lines at the top of the 口径 sheet: period, scope, scheme, versions, null rule.
+fn provenance(reports: &[&Report], scheme: Option<&Scheme>) -> Vec<(&'static str, String)> {
+    let Some(first) = reports.first() else {
+        return vec![("报表", "（无）".to_string())];
+    };
+    let meta = &first.meta;
+    let period = match reports.iter().find_map(|r| r.meta.quarter) {
+        Some(q) => format!("{}年第{q}季度（年度考核为{}年全年）", meta.year, meta.year),
         None => format!("{}年", meta.year),
     };
+    let titles: Vec<&str> = reports.iter().map(|r| r.kind.chinese()).collect();
     let versions: Vec<String> = meta.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
-    let lines = [
-        ("报表", report.kind.chinese().to_string()),
+    let mut lines = vec![
+        ("报表", titles.join("、")),
         ("期间", period),
         ("范围", meta.scope.clone()),
         ("评分方案", meta.scheme_name.clone()),
         ("方案哈希", meta.scheme_hash.clone()),
         ("数据版本", versions.join(", ")),
         ("生成时间", meta.generated_at.clone()),
-        ("空值", "分母为 0 的比率为空（—），不是 0 或 100%".to_string()),
+        ("空值", "分母为 0 的比率为空（—），不是 0 或 100%；图表中为空缺".to_string()),
         ("依据", "说事议事台账数据契约（data-contract.md）".to_string()),
     ];
-    sheet.set_column_width(0, 14)?;
-    sheet.set_column_width(1, 80)?;
-    for (i, (label, value)) in lines.iter().enumerate() {
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        sheet.write_string_with_format(i, 0, *label, &bold)?;
-        sheet.write_string(i, 1, value)?;
+    if let Some(scheme) = scheme {
+        lines.extend(scheme_lines(scheme));
     }
-    Ok(())
+    lines
+}
+
+fn scheme_lines(scheme: &Scheme) -> Vec<(&'static str, String)> {
+    let c = &scheme.cadre;
+    let k = &scheme.community;
+    let g = &scheme.grades;
+    vec![
+        (
+            "干部得分权重",
+            format!(
+                "办结率 {}、按时办结率 {}、满意度指数/100 {}、整改率 {}",
+                c.completion_rate, c.on_time_rate, c.satisfaction_index, c.rectification_rate
+            ),
+        ),
+        (
+            "社区得分权重",
+            format!(
+                "办结率 {}、按时办结率 {}、满意度指数/100 {}、整改率 {}、公示率 {}、定期会议达标率 {}",
+                k.completion_rate,
+                k.on_time_rate,
+                k.satisfaction_index,
+                k.rectification_rate,
+                k.publicity_rate,
+                k.session_rate
+            ),
+        ),
+        (
+            "等级",
+            format!(
+                "优秀 ≥ {} 且在县内参评干部前 {}%；称职 ≥ {}；基本称职 ≥ {}；全年议题少于 {} 个为未评定",
+                g.excellent_score,
+                g.excellent_quota * 100.0,
+                g.competent_score,
+                g.basically_competent_score,
+                g.min_topics
+            ),
+        ),
+        (
+            "定期会议目标",
+            format!("每季度 {} 次、每年 {} 次", scheme.sessions.regular_per_quarter, scheme.sessions.regular_per_year),
+        ),
+    ]
 }

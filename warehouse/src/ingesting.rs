@@ -100,7 +100,9 @@ impl Warehouse {
             tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
         }
+        let started = std::time::Instant::now();
         let references = self.references(table, options.scope).await?;
+        tracing::info!(keys = references.len(), ms = started.elapsed().as_millis() as u64, "references loaded");
         let read = ReadOptions {
             scope: options.scope,
             references: &references,
@@ -109,7 +111,9 @@ impl Warehouse {
             max_file_bytes: options.max_file_bytes,
             progress: options.progress,
         };
+        let started = std::time::Instant::now();
         let file = ingest::read_ledger_hashed(table, name, bytes, sha256.clone(), &read)?;
+        tracing::info!(rows = file.accepted_rows, ms = started.elapsed().as_millis() as u64, "file read and validated");
         record.rows_accepted = file.accepted_rows;
         record.rows_rejected = file.rejected.len();
         let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
@@ -122,7 +126,9 @@ impl Warehouse {
         }
         record.outcome = "committed".into();
         let complete = file.rejected.is_empty();
+        let started = std::time::Instant::now();
         let upserted = tables::upsert(target, table, file.batches.clone(), &record, complete).await?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
         record.version = Some(upserted.version);
         record.rows_inserted = upserted.inserted;
         record.rows_updated = upserted.updated;

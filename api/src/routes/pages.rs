@@ -1,0 +1,443 @@
+//! The dashboards: login and logout with a cookie session, and the pages, each computed
+//! in the signed-in user's scope narrowed by the page's filters (a filter outside the
+//! scope is a 403 page, as in the API).
+
+use axum::Form;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use dashboards::pages::{self, Nav, Page};
+use ingest::{Scope, Table};
+use serde::Deserialize;
+use warehouse::analyses::ReportKind;
+use warehouse::arrow::array::{Array, AsArray};
+use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use warehouse::scheme::Scheme;
+
+use super::{Filters, Q};
+use crate::AppState;
+use crate::accounts::Account;
+use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
+use crate::error::{AppError, AppResult};
+
+pub async fn home(PageCaller(_): PageCaller) -> Redirect {
+    Redirect::to("/overview")
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    pub next: Option<String>,
+}
+
+pub async fn login_form(Q(q): Q<LoginQuery>) -> Html<String> {
+    Html(pages::login(None, &safe_next(q.next.as_deref()), ""))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    pub next: Option<String>,
+}
+
+/// Only paths on this site (no `//host`, no scheme) are followed after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/overview".to_string(),
+    }
+}
+
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let account = match state.catalog.login(&form.username, &form.password).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let Some(account) = account else {
+        let who = form.username.chars().take(64).collect::<String>();
+        state.catalog.audit(None, "login_failed", &who, "wrong user name or password", 401).await;
+        let page = pages::login(Some("用户名或密码不正确"), &next, &form.username);
+        return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+    };
+    let secret = match state.catalog.create_session(&account.name, state.config.session_ttl).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    state.catalog.audit(Some(&account), "login", "session", "", 303).await;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.config.session_ttl.as_secs()
+    );
+    let mut response = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        if let Ok(Some(account)) = state.catalog.session_account(&secret).await {
+            state.catalog.audit(Some(&account), "logout", "session", "", 303).await;
+        }
+        let _ = state.catalog.end_session(&secret).await;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("yishi_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+/// A page's frame and the scope its data are computed in.
+async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filters) -> AppResult<(Page, Scope)> {
+    filters.check()?;
+    let mut county = filters.county.clone().filter(|c| !c.trim().is_empty());
+    let mut community = filters.community.clone().filter(|c| !c.trim().is_empty());
+    // A community left selected after the county was changed: the county wins.
+    if let (Some(county), Some(c)) = (&county, &community)
+        && !c.starts_with(county.as_str())
+    {
+        community = None;
+    }
+    let scope = narrow(&account.scope, county.as_deref(), community.as_deref())?;
+    match &account.scope {
+        Scope::County(c) => county = Some(c.clone()),
+        Scope::Community(c) => {
+            county = c.get(..6).map(str::to_string);
+            community = Some(c.clone());
+        }
+        Scope::Platform => {}
+    }
+    if let (Some(county), Some(c)) = (&county, &community)
+        && !c.starts_with(county.as_str())
+    {
+        community = None;
+    }
+    let years = super::years(state).await?;
+    let year = filters.year.unwrap_or_else(|| years.last().copied().unwrap_or(2025));
+    let places = |p: crate::catalog::Place| pages::Place { code: p.code, name: p.name, county_code: p.county_code };
+    let options = pages::Options {
+        years,
+        counties: state.catalog.counties(&account.scope).await?.into_iter().map(places).collect(),
+        communities: state.catalog.communities(&account.scope).await?.into_iter().map(places).collect(),
+        county_fixed: !matches!(account.scope, Scope::Platform),
+        community_fixed: matches!(account.scope, Scope::Community(_)),
+    };
+    let page = Page {
+        nav,
+        user: account.display_name.clone(),
+        scope: account.scope.to_string(),
+        filters: pages::Filters { year, quarter: filters.quarter, county, community },
+        options,
+    };
+    Ok((page, scope))
+}
+
+/// An HTML error page with the error's status.
+fn error_page(e: AppError) -> Response {
+    let (status, _, message) = e.parts();
+    if status.is_server_error() {
+        tracing::error!(error = %e, "page failed");
+    }
+    (status, Html(pages::error(None, &message))).into_response()
+}
+
+fn html(result: AppResult<String>) -> Response {
+    match result {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, scope) = page_of(&state, &account, Nav::Overview, &filters).await?;
+            let f = &page.filters;
+            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let communities = super::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
+            Ok(pages::overview(&page, &quarterly, &communities))
+        }
+        .await,
+    )
+}
+
+pub async fn quarterly(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, scope) = page_of(&state, &account, Nav::Quarterly, &filters).await?;
+            let f = &page.filters;
+            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            Ok(pages::quarterly(&page, &quarterly))
+        }
+        .await,
+    )
+}
+
+pub async fn cadres(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(async {
+        let (page, scope) = page_of(&state, &account, Nav::Cadres, &filters).await?;
+        let year = page.filters.year;
+        let cadres = super::report(&state, ReportKind::Cadres, &scope, year, None).await?;
+        let evidence = evidence(&state, &scope, year).await?;
+        let g = Scheme::default().grades;
+        let note = format!(
+            "优秀：得分 ≥ {} 且在本县参评干部的前 {:.0}%（至少 1 名）；称职 ≥ {}；基本称职 ≥ {}；全年议题少于 {} 个的不参评。",
+            g.excellent_score,
+            g.excellent_quota * 100.0,
+            g.competent_score,
+            g.basically_competent_score,
+            g.min_topics
+        );
+        Ok(pages::cadres(&page, &cadres, &evidence, &note))
+    }
+    .await)
+}
+
+/// Each cadre's topics of the year with their ratings of the year.
+async fn evidence(state: &AppState, scope: &Scope, year: i32) -> AppResult<Vec<pages::Evidence>> {
+    let sql = format!(
+        "SELECT t.community_code, t.lead_cadre_id, t.topic_id, t.title, t.status, \
+         CAST(count(e.evaluation_id) AS BIGINT) AS evaluations, \
+         CAST(sum(CASE WHEN e.verdict IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END) AS BIGINT) AS satisfied, \
+         avg(CAST(e.attitude + e.efficiency + e.result + e.effect AS DOUBLE) / 4.0) AS mean_rating \
+         FROM topics t LEFT JOIN evaluations e ON e.community_code = t.community_code AND e.topic_id = t.topic_id \
+         AND date_part('year', e.evaluated_on) = {year} \
+         WHERE date_part('year', t.raised_on) = {year} \
+         GROUP BY t.community_code, t.lead_cadre_id, t.topic_id, t.title, t.status ORDER BY t.topic_id"
+    );
+    let result = {
+        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        state.warehouse.sql(scope, &sql).await?
+    };
+    let mut out = Vec::new();
+    for batch in &result.batches {
+        let text = |i: usize, r: usize| cell(batch.column(i), r);
+        let int = |i: usize, r: usize| {
+            let a = batch.column(i);
+            (a.data_type() == &DataType::Int64 && a.is_valid(r)).then(|| a.as_primitive::<Int64Type>().value(r))
+        };
+        for r in 0..batch.num_rows() {
+            let mean = batch.column(7);
+            out.push(pages::Evidence {
+                community_code: text(0, r),
+                cadre_id: text(1, r),
+                topic_id: text(2, r),
+                title: text(3, r),
+                status: text(4, r),
+                evaluations: int(5, r).unwrap_or(0),
+                satisfied: int(6, r).unwrap_or(0),
+                mean_rating: (mean.data_type() == &DataType::Float64 && mean.is_valid(r))
+                    .then(|| mean.as_primitive::<Float64Type>().value(r)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn cell(a: &warehouse::arrow::array::ArrayRef, r: usize) -> String {
+    if a.is_null(r) {
+        return String::new();
+    }
+    warehouse::arrow::util::display::array_value_to_string(a, r).unwrap_or_default()
+}
+
+pub async fn counties(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, scope) = page_of(&state, &account, Nav::Counties, &filters).await?;
+            let year = page.filters.year;
+            let counties = super::report(&state, ReportKind::Counties, &scope, year, None).await?;
+            let communities = super::report(&state, ReportKind::Communities, &scope, year, None).await?;
+            Ok(pages::counties(&page, &counties, &communities))
+        }
+        .await,
+    )
+}
+
+pub async fn community(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, scope) = page_of(&state, &account, Nav::Community, &filters).await?;
+            let Scope::Community(code) = &scope else {
+                return Ok(pages::community(&page, None));
+            };
+            let f = &page.filters;
+            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let name = page.options.communities.iter().find(|c| &c.code == code).map(|c| c.name.clone());
+            let name = name.unwrap_or_else(|| code.clone());
+            let period = match f.quarter {
+                Some(q) => format!("date_part('year', {{d}}) = {} AND date_part('quarter', {{d}}) = {q}", f.year),
+                None => format!("date_part('year', {{d}}) = {}", f.year),
+            };
+            let sessions = text_query(
+                &state,
+                &scope,
+                &format!(
+                    "SELECT session_id, held_on, kind, form, attendees FROM sessions WHERE {} ORDER BY held_on",
+                    period.replace("{d}", "held_on")
+                ),
+                &["会议编号", "会议日期", "会议类型", "说事形式", "参会人数"],
+            )
+            .await?;
+            let topics = text_query(
+                &state,
+                &scope,
+                &format!(
+                    "SELECT topic_id, title, category, channel, raised_on, lead_cadre_id, deadline, status, closed_on \
+                 FROM topics WHERE {} ORDER BY raised_on",
+                    period.replace("{d}", "raised_on")
+                ),
+                &["议题编号", "议题", "类别", "来源渠道", "提出日期", "责任人", "办理时限", "状态", "办结日期"],
+            )
+            .await?;
+            Ok(pages::community(&page, Some((&name, &quarterly, &sessions, &topics))))
+        }
+        .await,
+    )
+}
+
+async fn text_query(state: &AppState, scope: &Scope, sql: &str, headers: &[&str]) -> AppResult<pages::TextTable> {
+    let result = {
+        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        state.warehouse.sql(scope, sql).await?
+    };
+    let mut table = pages::TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
+    for batch in &result.batches {
+        for r in 0..batch.num_rows() {
+            table.rows.push(batch.columns().iter().map(|a| cell(a, r)).collect());
+        }
+    }
+    Ok(table)
+}
+
+const TABLES: [(&str, &str); 6] = [
+    ("communities", "社区名录"),
+    ("cadres", "社区干部"),
+    ("sessions", "议事会议"),
+    ("topics", "议题"),
+    ("evaluations", "评价"),
+    ("rectifications", "整改"),
+];
+
+pub async fn upload_form(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, _) = page_of(&state, &account, Nav::Upload, &filters).await?;
+            Ok(pages::upload(&page, &TABLES, None))
+        }
+        .await,
+    )
+}
+
+/// The upload form's post: ingests in the user's scope and shows the row errors.
+pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCaller, request: Request) -> Response {
+    let page = match page_of(&state, &account, Nav::Upload, &Filters::default()).await {
+        Ok((page, _)) => page,
+        Err(e) => return error_page(e),
+    };
+    let upload = match super::api::read_upload(&state, request).await {
+        Ok(u) => u,
+        Err(e) => return page_with(&page, failed("", "", &e), e.status()),
+    };
+    let table_name = upload.table.clone().unwrap_or_default();
+    let file_name = upload.file_name.clone().unwrap_or_else(|| "upload.csv".into());
+    let table = match Table::parse(&table_name) {
+        Some(t) => t,
+        None => {
+            let e = AppError::bad_request("unknown_table", "请选择要上传的台账表");
+            return page_with(&page, failed(&file_name, &table_name, &e), e.status());
+        }
+    };
+    let partial = upload.partial.unwrap_or(false);
+    let answer =
+        super::api::ingest_bytes(&state, &account, table, &file_name, &upload.bytes, partial, upload.sheet.as_deref())
+            .await;
+    match answer {
+        Ok(a) => {
+            let message = match a.outcome {
+                warehouse::IngestOutcome::Committed if a.rows_rejected > 0 => {
+                    format!("已写入 {} 行；{} 行不合格未写入", a.rows_accepted, a.rows_rejected)
+                }
+                warehouse::IngestOutcome::Committed => {
+                    format!("已写入 {} 行（新增 {}，更新 {}）", a.rows_accepted, a.rows_inserted, a.rows_updated)
+                }
+                warehouse::IngestOutcome::Unchanged => "这个文件已经导入过，数据没有变化".to_string(),
+                warehouse::IngestOutcome::Refused => a.message.clone().unwrap_or_default(),
+            };
+            let result = pages::UploadResult {
+                file_name: a.file_name.clone(),
+                table: a.table.to_string(),
+                outcome: match a.outcome {
+                    warehouse::IngestOutcome::Committed => "committed",
+                    warehouse::IngestOutcome::Refused => "refused",
+                    warehouse::IngestOutcome::Unchanged => "unchanged",
+                }
+                .into(),
+                message,
+                rows_accepted: a.rows_accepted,
+                rows_rejected: a.rows_rejected,
+                errors: a
+                    .errors
+                    .iter()
+                    .map(|e| pages::UploadError {
+                        row: e.row,
+                        header: e.header.clone(),
+                        column: e.column.to_string(),
+                        value: e.value.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+                rejects_url: a.rejects_csv_url.clone(),
+            };
+            let status = if a.outcome == warehouse::IngestOutcome::Refused {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            page_with(&page, result, status)
+        }
+        Err(e) => page_with(&page, failed(&file_name, table.name(), &e), e.status()),
+    }
+}
+
+fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {
+    pages::UploadResult {
+        file_name: file_name.to_string(),
+        table: table.to_string(),
+        message: e.parts().2,
+        ..Default::default()
+    }
+}
+
+fn page_with(page: &Page, result: pages::UploadResult, status: StatusCode) -> Response {
+    (status, Html(pages::upload(page, &TABLES, Some(&result)))).into_response()
+}

@@ -1,0 +1,105 @@
+//! The report pack of a quarter: every chart as PNG and SVG and one workbook with every
+//! report, named the way a county office files them, e.g.
+//! `2025年第3季度_满意度分析_安泽县.xlsx` and `2025年第3季度_图1_满意度趋势_安泽县.png`.
+
+use std::path::{Path, PathBuf};
+
+use ingest::Scope;
+use warehouse::analyses::ReportKind;
+use warehouse::scheme::Scheme;
+use warehouse::{Snapshot, Warehouse};
+
+use crate::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use crate::xlsx::{self, ExportError};
+
+/// Why a pack could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("读取报表失败：{0}")]
+    Report(#[from] warehouse::WarehouseError),
+    #[error("无法写入 {path}：{source}；请检查文件夹是否存在、是否有写权限")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One file of the pack.
+#[derive(Debug, Clone)]
+pub struct PackFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The files of a pack, in the order a report reads them (charts 图1–图8, then the workbook).
+#[derive(Debug, Clone, Default)]
+pub struct Pack {
+    pub files: Vec<PackFile>,
+}
+
+impl Pack {
+    /// Writes every file into `dir` (created if missing); returns the paths written.
+    pub fn write_to(&self, dir: &Path) -> Result<Vec<PathBuf>, PackError> {
+        std::fs::create_dir_all(dir).map_err(|source| PackError::Write { path: dir.to_path_buf(), source })?;
+        self.files
+            .iter()
+            .map(|file| {
+                let path = dir.join(&file.name);
+                std::fs::write(&path, &file.bytes).map_err(|source| PackError::Write { path: path.clone(), source })?;
+                Ok(path)
+            })
+            .collect()
+    }
+}
+
+/// The reports of the workbook: the quarter's analysis and breakdowns, the year's
+/// assessments and the county summary.
+const WORKBOOK_REPORTS: [ReportKind; 6] = [
+    ReportKind::Quarterly,
+    ReportKind::QuarterlyByCategory,
+    ReportKind::QuarterlyByChannel,
+    ReportKind::Cadres,
+    ReportKind::Communities,
+    ReportKind::Counties,
+];
+
+/// Computes the reports once and renders every chart and the workbook of `request`.
+pub async fn pack(
+    wh: &Warehouse,
+    scope: &Scope,
+    request: ChartRequest,
+    scheme: &Scheme,
+    snapshot: &Snapshot,
+    options: &ChartOptions,
+) -> Result<Pack, PackError> {
+    let data = ChartData::fetch(wh, &ChartName::ALL, scope, request, scheme, snapshot).await?;
+    let prefix = request.period_text();
+    let place = file_safe(&data.scope_file_name());
+    let mut files = Vec::new();
+    for (i, name) in ChartName::ALL.into_iter().enumerate() {
+        for format in [ChartFormat::Png, ChartFormat::Svg] {
+            let bytes = charts::render(name, &data, format, options)?;
+            let file = format!("{prefix}_图{}_{}_{place}.{}", i + 1, name.chinese(), format.extension());
+            files.push(PackFile { name: file, bytes });
+        }
+    }
+    let mut reports = Vec::new();
+    for kind in WORKBOOK_REPORTS {
+        let quarter = request.quarter.filter(|_| kind.is_quarterly());
+        reports.push(wh.report(kind, scope, request.year, quarter, scheme, snapshot).await?);
+    }
+    let refs: Vec<&warehouse::analyses::Report> = reports.iter().collect();
+    let bytes = xlsx::workbook(&refs, Some(scheme))?;
+    files.push(PackFile { name: format!("{prefix}_满意度分析_{place}.xlsx"), bytes });
+    Ok(Pack { files })
+}
+
+/// A name without the characters Windows forbids in file names.
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if "\\/:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
+}

@@ -1,0 +1,138 @@
+//! Reading a report's columns by the contract's names, and the figures the pages show.
+
+use warehouse::analyses::{ColumnKind, Measure, Report};
+use warehouse::arrow::array::{Array, ArrayRef, AsArray};
+use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+
+/// A column of a report by key.
+pub fn column<'a>(report: &'a Report, key: &str) -> Option<&'a ArrayRef> {
+    let i = report.columns.iter().position(|c| c.key == key)?;
+    report.batches.first().map(|b| b.column(i))
+}
+
+/// Number of rows (reports are one batch).
+pub fn rows(report: &Report) -> usize {
+    report.batches.first().map(|b| b.num_rows()).unwrap_or(0)
+}
+
+/// A numeric column as f64 (counts and ranks too); `None` for null or missing.
+pub fn numbers(report: &Report, key: &str) -> Vec<Option<f64>> {
+    let n = rows(report);
+    let Some(a) = column(report, key) else { return vec![None; n] };
+    (0..n)
+        .map(|i| {
+            if a.is_null(i) {
+                return None;
+            }
+            match a.data_type() {
+                DataType::Float64 => Some(a.as_primitive::<Float64Type>().value(i)),
+                DataType::Int64 => Some(a.as_primitive::<Int64Type>().value(i) as f64),
+                DataType::Boolean => Some(if a.as_boolean().value(i) { 1.0 } else { 0.0 }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A column as text as stored (codes, names, tokens); empty for null.
+pub fn texts(report: &Report, key: &str) -> Vec<String> {
+    let n = rows(report);
+    let Some(a) = column(report, key) else { return vec![String::new(); n] };
+    (0..n).map(|i| raw(a, i)).collect()
+}
+
+fn raw(a: &ArrayRef, i: usize) -> String {
+    if a.is_null(i) {
+        return String::new();
+    }
+    warehouse::arrow::util::display::array_value_to_string(a, i).unwrap_or_default()
+}
+
+/// A cell as a clerk reads it: rates as percents, scores with two decimals, "—" for null.
+pub fn shown(report: &Report, key: &str, row: usize) -> String {
+    let Some(c) = report.columns.iter().find(|c| c.key == key) else { return String::new() };
+    let Some(a) = column(report, key) else { return String::new() };
+    if a.is_null(row) {
+        return "—".into();
+    }
+    match a.data_type() {
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().value(row);
+            match c.kind {
+                ColumnKind::Rate => format!("{:.1}%", v * 100.0),
+                ColumnKind::Change(Measure::Rate) => format!("{:+.1}个百分点", v * 100.0),
+                ColumnKind::Change(_) => format!("{v:+.2}"),
+                _ => format!("{v:.2}"),
+            }
+        }
+        DataType::Int64 => {
+            let v = a.as_primitive::<Int64Type>().value(row);
+            if matches!(c.kind, ColumnKind::Change(_)) { format!("{v:+}") } else { v.to_string() }
+        }
+        DataType::Boolean => (if a.as_boolean().value(row) { "是" } else { "否" }).into(),
+        _ => raw(a, row),
+    }
+}
+
+/// The Chinese header of a column.
+pub fn header(report: &Report, key: &str) -> String {
+    report.columns.iter().find(|c| c.key == key).map(|c| c.chinese.to_string()).unwrap_or_else(|| key.to_string())
+}
+
+/// Sum of a column over rows (nulls skipped).
+pub fn sum(report: &Report, key: &str) -> f64 {
+    numbers(report, key).into_iter().flatten().sum()
+}
+
+/// Mean of `key` weighted by `weight` over rows where both are set; `None` when the weights
+/// add to zero.
+pub fn weighted_mean(report: &Report, key: &str, weight: &str) -> Option<f64> {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (v, w) in numbers(report, key).into_iter().zip(numbers(report, weight)) {
+        if let (Some(v), Some(w)) = (v, w) {
+            num += v * w;
+            den += w;
+        }
+    }
+    (den > 0.0).then(|| num / den)
+}
+
+/// The headline figures of a scope and period, from its quarterly report rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Headline {
+    pub communities: usize,
+    pub sessions: f64,
+    pub topics: f64,
+    pub closed: f64,
+    pub evaluations: f64,
+    /// closed ÷ topics; `None` with no topics.
+    pub completion_rate: Option<f64>,
+    /// Satisfied or basically satisfied ÷ evaluations; `None` with no evaluations.
+    pub satisfaction_rate: Option<f64>,
+    pub satisfaction_index: Option<f64>,
+}
+
+impl Headline {
+    pub fn of(quarterly: &Report) -> Headline {
+        let mut codes = texts(quarterly, "community_code");
+        codes.sort();
+        codes.dedup();
+        let topics = sum(quarterly, "topics_raised");
+        let closed = sum(quarterly, "topics_closed");
+        Headline {
+            communities: codes.iter().filter(|c| !c.is_empty()).count(),
+            sessions: sum(quarterly, "sessions_held"),
+            topics,
+            closed,
+            evaluations: sum(quarterly, "evaluations"),
+            completion_rate: (topics > 0.0).then(|| closed / topics),
+            satisfaction_rate: weighted_mean(quarterly, "satisfaction_rate", "evaluations"),
+            satisfaction_index: weighted_mean(quarterly, "satisfaction_index", "evaluations"),
+        }
+    }
+}
+
+/// A rate as a percent with one decimal, or "—".
+pub fn percent(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+}

@@ -1,0 +1,248 @@
+//! The frame of every page (navigation, filters, style sheet) and the pieces pages are
+//! made of: charts with download buttons, report tables, headline cards.
+
+use std::fmt::Write;
+
+use warehouse::analyses::Report;
+
+use super::data;
+use super::{Filters, Nav, Page};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --red: #c8102e; --ink: #1d1d1f; --muted: #666; --line: #ddd; --bg: #f6f6f4; }
+* { box-sizing: border-box; }
+html { font-size: clamp(16px, 1.1vw + 8px, 24px); }
+body { margin: 0; color: var(--ink); background: var(--bg);
+  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif;
+  line-height: 1.5; }
+header.top { background: var(--red); color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; }
+header.top h1 { font-size: 1.3rem; margin: 0; }
+header.top nav a { color: #fff; text-decoration: none; padding: .25rem .6rem; border-radius: .3rem; }
+header.top nav a.on { background: rgba(255,255,255,.25); font-weight: bold; }
+header.top .who { margin-left: auto; font-size: .9rem; }
+header.top .who button { font-size: .9rem; }
+main { padding: 1rem; max-width: 1600px; margin: 0 auto; }
+h2 { font-size: 1.4rem; margin: .5rem 0; }
+h3 { font-size: 1.15rem; margin: .3rem 0; }
+form.filters { display: flex; flex-wrap: wrap; gap: .8rem; align-items: end; background: #fff; padding: .6rem .8rem; border: 1px solid var(--line); border-radius: .4rem; }
+form.filters label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); }
+select, input, button { font-size: 1rem; padding: .3rem .5rem; }
+button, a.button { background: var(--red); color: #fff; border: 0; border-radius: .3rem; cursor: pointer; text-decoration: none; padding: .3rem .7rem; display: inline-block; }
+a.button.light { background: #fff; color: var(--red); border: 1px solid var(--red); font-size: .85rem; padding: .15rem .5rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .8rem; margin: 1rem 0; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .9rem; }
+.card .n { font-size: 2rem; font-weight: bold; color: var(--red); }
+.card .l { color: var(--muted); }
+section.box { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .8rem; margin: 1rem 0; break-inside: avoid; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem; }
+figure { margin: 0; }
+figure img { width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
+.downloads { display: flex; gap: .4rem; flex-wrap: wrap; margin: .3rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { border: 1px solid var(--line); padding: .25rem .45rem; text-align: left; }
+th { background: #faf0f0; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.bad td { background: #fff3f3; }
+.scroll { max-height: 36rem; overflow: auto; }
+.note { color: var(--muted); font-size: .85rem; }
+.alert { background: #fff3f3; border: 1px solid var(--red); padding: .6rem .8rem; border-radius: .4rem; }
+.ok { background: #f0fff3; border: 1px solid #2c8a3c; padding: .6rem .8rem; border-radius: .4rem; }
+details summary { cursor: pointer; }
+.login { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 1.5rem; border: 1px solid var(--line); border-radius: .5rem; }
+.login label { display: block; margin: .6rem 0; }
+.login input { width: 100%; }
+@media print {
+  @page { size: A4; margin: 12mm; }
+  html { font-size: 10.5pt; }
+  body { background: #fff; }
+  header.top, form.filters, .downloads, .no-print { display: none !important; }
+  main { padding: 0; max-width: none; }
+  section.box { border: 0; padding: 0; margin: 0 0 6mm; }
+  .grid2 { grid-template-columns: 1fr 1fr; }
+  .scroll { max-height: none; overflow: visible; }
+  th { position: static; }
+  .print-title { display: block !important; }
+}
+.print-title { display: none; font-size: 14pt; font-weight: bold; }
+"#;
+
+/// A whole document around `body`.
+pub(super) fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · 议事</title><style>{STYLE}</style></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+/// A page with navigation, the filters and `content`.
+pub(super) fn frame(page: &Page, content: &str) -> String {
+    let mut nav = String::new();
+    for item in Nav::ALL {
+        let class = if item == page.nav { " class=\"on\"" } else { "" };
+        let query = if item == Nav::Upload { String::new() } else { format!("?{}", page.filters.query()) };
+        let _ = write!(nav, "<a href=\"{}{}\"{class}>{}</a>", item.path(), escape(&query), item.title());
+    }
+    let body = format!(
+        "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
+         <div class=\"who\">{} （{}）<form method=\"post\" action=\"/logout\" style=\"display:inline\">\
+         <button type=\"submit\">退出</button></form></div></header>\
+         <main><div class=\"print-title\">{} · {} · {}</div><h2>{}</h2>{}{content}</main>",
+        escape(&page.user),
+        escape(&page.scope),
+        page.nav.title(),
+        escape(&page.filters.period()),
+        escape(&page.scope),
+        page.nav.title(),
+        if page.nav == Nav::Upload { String::new() } else { filters(page) },
+    );
+    document(page.nav.title(), &body)
+}
+
+/// The filter form: year, quarter, county, community.
+fn filters(page: &Page) -> String {
+    let f = &page.filters;
+    let o = &page.options;
+    let mut years = String::new();
+    for y in o.years.iter().rev() {
+        let sel = if *y == f.year { " selected" } else { "" };
+        let _ = write!(years, "<option value=\"{y}\"{sel}>{y}年</option>");
+    }
+    let mut quarters = String::from("<option value=\"\">全年</option>");
+    for q in 1..=4u32 {
+        let sel = if f.quarter == Some(q) { " selected" } else { "" };
+        let _ = write!(quarters, "<option value=\"{q}\"{sel}>第{q}季度</option>");
+    }
+    let mut counties = String::new();
+    if !o.county_fixed {
+        counties.push_str("<option value=\"\">全部县区</option>");
+    }
+    for c in &o.counties {
+        let sel = if f.county.as_deref() == Some(c.code.as_str()) { " selected" } else { "" };
+        let _ = write!(counties, "<option value=\"{}\"{sel}>{}</option>", escape(&c.code), escape(&c.name));
+    }
+    let mut communities = String::new();
+    if !o.community_fixed {
+        communities.push_str("<option value=\"\">全部社区</option>");
+    }
+    for c in o.communities.iter().filter(|c| f.county.as_deref().is_none_or(|county| c.county_code == county)) {
+        let sel = if f.community.as_deref() == Some(c.code.as_str()) { " selected" } else { "" };
+        let _ = write!(communities, "<option value=\"{}\"{sel}>{}</option>", escape(&c.code), escape(&c.name));
+    }
+    format!(
+        "<form class=\"filters\" method=\"get\" action=\"{}\">\
+         <label>年度<select name=\"year\">{years}</select></label>\
+         <label>季度<select name=\"quarter\">{quarters}</select></label>\
+         <label>县区<select name=\"county\">{counties}</select></label>\
+         <label>社区<select name=\"community\">{communities}</select></label>\
+         <button type=\"submit\">查看</button>\
+         <a class=\"button light no-print\" href=\"javascript:window.print()\">打印（A4）</a></form>",
+        page.nav.path()
+    )
+}
+
+/// A chart image with its download buttons: PNG and SVG of the chart, CSV and XLSX of the
+/// report it is drawn from.
+pub(super) fn chart(name: &str, title: &str, report_kind: &str, filters: &Filters) -> String {
+    let q = escape(&filters.query());
+    format!(
+        "<figure class=\"chart\" id=\"chart-{name}\"><h3>{}</h3>\
+         <img src=\"/api/v1/charts/{name}.png?{q}\" alt=\"{}\" loading=\"eager\">\
+         <div class=\"downloads\">\
+         <a class=\"button light\" download href=\"/api/v1/charts/{name}.png?{q}&amp;format=download\">PNG</a>\
+         <a class=\"button light\" download href=\"/api/v1/charts/{name}.svg?{q}&amp;format=download\">SVG</a>\
+         <a class=\"button light\" download href=\"/api/v1/reports/{report_kind}?{q}&amp;format=csv\">CSV</a>\
+         <a class=\"button light\" download href=\"/api/v1/reports/{report_kind}?{q}&amp;format=xlsx\">XLSX</a>\
+         </div></figure>",
+        escape(title),
+        escape(title)
+    )
+}
+
+/// CSV and XLSX buttons of a report.
+pub(super) fn table_downloads(report_kind: &str, filters: &Filters) -> String {
+    let q = escape(&filters.query());
+    format!(
+        "<div class=\"downloads\">\
+         <a class=\"button light\" download href=\"/api/v1/reports/{report_kind}?{q}&amp;format=csv\">CSV</a>\
+         <a class=\"button light\" download href=\"/api/v1/reports/{report_kind}?{q}&amp;format=xlsx\">XLSX</a></div>"
+    )
+}
+
+/// Selected columns of a report as a table, rows in `order` (all rows when `None`).
+pub(super) fn report_table(report: &Report, keys: &[&str], order: Option<&[usize]>) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for k in keys {
+        let _ = write!(out, "<th>{}</th>", escape(&data::header(report, k)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    let all: Vec<usize> = (0..data::rows(report)).collect();
+    for &row in order.unwrap_or(&all) {
+        out.push_str("<tr>");
+        for k in keys {
+            let numeric = report.columns.iter().find(|c| c.key == *k).is_some_and(|c| {
+                !matches!(
+                    c.kind,
+                    warehouse::analyses::ColumnKind::Key
+                        | warehouse::analyses::ColumnKind::Text
+                        | warehouse::analyses::ColumnKind::Grade
+                )
+            });
+            let class = if numeric { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, k, row)));
+        }
+        out.push_str("</tr>");
+    }
+    if data::rows(report) == 0 {
+        let _ = write!(out, "<tr><td colspan=\"{}\">本期没有数据</td></tr>", keys.len());
+    }
+    out.push_str("</tbody></table></div>");
+    out
+}
+
+/// A plain text table.
+pub(super) fn text_table(table: &super::TextTable) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for h in &table.headers {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>");
+    }
+    if table.rows.is_empty() {
+        let _ = write!(out, "<tr><td colspan=\"{}\">没有记录</td></tr>", table.headers.len().max(1));
+    }
+    out.push_str("</tbody></table></div>");
+    out
+}
+
+/// A headline card.
+pub(super) fn card(label: &str, value: &str) -> String {
+    format!(
+        "<div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">{}</div></div>",
+        escape(value),
+        escape(label)
+    )
+}

@@ -1,0 +1,160 @@
+//! The dashboards as server-rendered HTML in Chinese: no script to build, no assets to
+//! fetch. Each page function takes the reports already computed in the caller's scope and
+//! returns the whole document; charts are `<img>`s of the server's chart endpoints, and
+//! every chart and table has download buttons (PNG, SVG, CSV, XLSX). Large type for a
+//! projector; a print style sheet for A4.
+
+pub mod data;
+mod html;
+mod views;
+
+pub use html::escape;
+pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload};
+
+/// Which page is shown (highlighted in the navigation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Quarterly,
+    Cadres,
+    Counties,
+    Community,
+    Upload,
+}
+
+impl Nav {
+    pub const ALL: [Nav; 6] = [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Nav::Overview => "/overview",
+            Nav::Quarterly => "/quarterly",
+            Nav::Cadres => "/cadres",
+            Nav::Counties => "/counties",
+            Nav::Community => "/community",
+            Nav::Upload => "/upload",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Nav::Overview => "总览",
+            Nav::Quarterly => "季度满意度分析",
+            Nav::Cadres => "干部考核",
+            Nav::Counties => "县区对比",
+            Nav::Community => "社区详情",
+            Nav::Upload => "上传台账",
+        }
+    }
+}
+
+/// The filters in force on a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub year: i32,
+    pub quarter: Option<u32>,
+    pub county: Option<String>,
+    pub community: Option<String>,
+}
+
+impl Filters {
+    /// The filters as a query string (`year=2025&quarter=3&…`).
+    pub fn query(&self) -> String {
+        let mut parts = vec![format!("year={}", self.year)];
+        if let Some(q) = self.quarter {
+            parts.push(format!("quarter={q}"));
+        }
+        if let Some(c) = &self.county {
+            parts.push(format!("county={c}"));
+        }
+        if let Some(c) = &self.community {
+            parts.push(format!("community={c}"));
+        }
+        parts.join("&")
+    }
+
+    /// "2025年第3季度" or "2025年".
+    pub fn period(&self) -> String {
+        match self.quarter {
+            Some(q) => format!("{}年第{q}季度", self.year),
+            None => format!("{}年", self.year),
+        }
+    }
+}
+
+/// A county or community in a filter's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub code: String,
+    pub name: String,
+    pub county_code: String,
+}
+
+/// What the filters offer: the years with data and the places in the caller's scope.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub years: Vec<i32>,
+    pub counties: Vec<Place>,
+    pub communities: Vec<Place>,
+    /// The caller is a county or community account: the county cannot be changed.
+    pub county_fixed: bool,
+    /// The caller is a community account: the community cannot be changed.
+    pub community_fixed: bool,
+}
+
+/// What every page shows around its content.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub nav: Nav,
+    /// The signed-in user's display name.
+    pub user: String,
+    /// The account's scope, as shown ("县区账号 141026").
+    pub scope: String,
+    pub filters: Filters,
+    pub options: Options,
+}
+
+/// A plain table (headers and cells as text) for rows that are not a report.
+#[derive(Debug, Clone, Default)]
+pub struct TextTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One topic a cadre led, with its ratings: the evidence behind a cadre's score.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub community_code: String,
+    pub cadre_id: String,
+    pub topic_id: String,
+    pub title: String,
+    pub status: String,
+    pub evaluations: i64,
+    pub satisfied: i64,
+    /// Mean of the four rating dimensions (1–5).
+    pub mean_rating: Option<f64>,
+}
+
+/// One row error of an upload, as the upload page lists it.
+#[derive(Debug, Clone)]
+pub struct UploadError {
+    pub row: usize,
+    pub header: String,
+    pub column: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// The result of an upload, shown on the upload page.
+#[derive(Debug, Clone, Default)]
+pub struct UploadResult {
+    pub file_name: String,
+    pub table: String,
+    /// committed, refused or unchanged; empty for a file that could not be read.
+    pub outcome: String,
+    pub message: String,
+    pub rows_accepted: usize,
+    pub rows_rejected: usize,
+    pub errors: Vec<UploadError>,
+    pub rejects_url: Option<String>,
+}

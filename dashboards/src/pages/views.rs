@@ -1,0 +1,406 @@
+//! The pages: login, overview, quarterly review, cadre assessment, county comparison,
+//! community, upload, and an error page.
+
+use std::fmt::Write;
+
+use warehouse::analyses::Report;
+
+use super::data::{self, Headline, percent};
+use super::html::{card, chart, document, escape, frame, report_table, table_downloads, text_table};
+use super::{Evidence, Page, TextTable, UploadResult};
+
+/// The login form; `error` is shown above it, `next` is where to go after.
+pub fn login(error: Option<&str>, next: &str, username: &str) -> String {
+    let alert = error.map(|e| format!("<p class=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let body = format!(
+        "<div class=\"login\"><h2>议事 · 登录</h2>{alert}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\
+         <label>用户名<input name=\"username\" id=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus></label>\
+         <label>密码<input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button type=\"submit\" id=\"login\">登录</button></form>\
+         <p class=\"note\">账号由管理员用 <code>yishi user add</code> 创建。</p></div>",
+        escape(next),
+        escape(username)
+    );
+    document("登录", &body)
+}
+
+/// An error page (inside the frame when the user is known).
+pub fn error(page: Option<&Page>, message: &str) -> String {
+    let content = format!("<p class=\"alert\">{}</p>", escape(message));
+    match page {
+        Some(p) => frame(p, &content),
+        None => document("出错了", &format!("<main>{content}<p><a href=\"/\">返回首页</a></p></main>")),
+    }
+}
+
+/// The headline figures and the ranking of the caller's scope.
+pub fn overview(page: &Page, quarterly: &Report, communities: &Report) -> String {
+    let f = &page.filters;
+    let h = Headline::of(quarterly);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<div class=\"cards\" id=\"headline\">{}{}{}{}{}{}</div>",
+        card("社区", &h.communities.to_string()),
+        card("议事会议（次）", &format!("{:.0}", h.sessions)),
+        card("议题（件）", &format!("{:.0}", h.topics)),
+        card("办结率", &percent(h.completion_rate)),
+        card("满意率", &percent(h.satisfaction_rate)),
+        card("满意度指数", &h.satisfaction_index.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())),
+    );
+    let _ = write!(
+        out,
+        "<p class=\"note\">{}：{} 个社区召开议事会议 {:.0} 次，收集议题 {:.0} 件，办结 {:.0} 件，办结率 {}；收到评价 {:.0} 条，满意率 {}。</p>",
+        escape(&f.period()),
+        h.communities,
+        h.sessions,
+        h.topics,
+        h.closed,
+        percent(h.completion_rate),
+        h.evaluations,
+        percent(h.satisfaction_rate)
+    );
+    let ranking_f = super::Filters { quarter: None, ..f.clone() };
+    let _ = write!(
+        out,
+        "<div class=\"grid2\"><section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        chart("community_ranking", &format!("{}年社区综合得分排名", f.year), "communities", &ranking_f),
+        chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &ranking_f),
+    );
+    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
+    let ranks = data::numbers(communities, "rank_overall");
+    order.sort_by(|a, b| ranks[*a].unwrap_or(f64::MAX).total_cmp(&ranks[*b].unwrap_or(f64::MAX)));
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"ranking-table\"><h3>{}年社区排名</h3>{}{}</section>",
+        f.year,
+        table_downloads("communities", &ranking_f),
+        report_table(
+            communities,
+            &[
+                "rank_overall",
+                "rank_in_county",
+                "county_name",
+                "community_name",
+                "score",
+                "completion_rate",
+                "satisfaction_index",
+                "rectification_rate",
+                "session_rate"
+            ],
+            Some(&order)
+        )
+    );
+    frame(page, &out)
+}
+
+/// Trend, dimensions, category and channel mix, quality flags, quarter-over-quarter change.
+pub fn quarterly(page: &Page, quarterly: &Report) -> String {
+    let f = &page.filters;
+    let year_f = super::Filters { quarter: None, ..f.clone() };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<div class=\"grid2\">\
+         <section class=\"box\">{}</section><section class=\"box\">{}</section>\
+         <section class=\"box\">{}</section><section class=\"box\">{}</section>\
+         <section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &year_f),
+        chart("dimensions", &format!("{} 评价四个维度", f.period()), "quarterly", f),
+        chart("topics_by_category", &format!("{} 议题类别构成", f.period()), "quarterly_by_category", f),
+        chart("topics_by_channel", &format!("{} 来源渠道构成", f.period()), "quarterly_by_channel", f),
+        chart("rates_by_community", &format!("{} 各社区办结率、按时办结率、公示率", f.period()), "communities", f),
+        chart("satisfaction_heatmap", &format!("{}年社区 × 季度满意度指数", f.year), "quarterly", &year_f),
+    );
+    let flags = data::texts(quarterly, "quality_flags");
+    let flagged: Vec<usize> = (0..flags.len()).filter(|i| !flags[*i].trim().is_empty()).collect();
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"quality\"><h3>数据质量提示（{} 条）</h3>{}</section>",
+        flagged.len(),
+        if flagged.is_empty() {
+            "<p class=\"note\">本期没有数据质量提示。</p>".to_string()
+        } else {
+            report_table(quarterly, &["community_name", "quarter", "quality_flags"], Some(&flagged))
+        }
+    );
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"quarterly-table\"><h3>{} 各社区指标及环比</h3>{}{}</section>",
+        escape(&f.period()),
+        table_downloads("quarterly", f),
+        report_table(
+            quarterly,
+            &[
+                "community_name",
+                "quarter",
+                "sessions_held",
+                "topics_raised",
+                "completion_rate",
+                "completion_rate_change",
+                "on_time_rate",
+                "evaluations",
+                "satisfaction_rate",
+                "satisfaction_rate_change",
+                "satisfaction_index",
+                "satisfaction_index_change",
+                "rectification_rate",
+            ],
+            None
+        )
+    );
+    frame(page, &out)
+}
+
+/// Scores, grades, the quota line, each cadre's evidence.
+pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &str) -> String {
+    let f = &page.filters;
+    let year_f = super::Filters { quarter: None, ..f.clone() };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<section class=\"box\">{}<p class=\"note\">{}</p></section>",
+        chart("cadre_scores", &format!("{}年干部考核得分", f.year), "cadres", &year_f),
+        escape(quota_note)
+    );
+    let mut order: Vec<usize> = (0..data::rows(cadres)).collect();
+    let scores = data::numbers(cadres, "score");
+    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"cadres-table\"><h3>{}年干部得分与等级</h3>{}{}</section>",
+        f.year,
+        table_downloads("cadres", &year_f),
+        report_table(
+            cadres,
+            &[
+                "rank_in_county",
+                "community_name",
+                "cadre_name",
+                "topics",
+                "completion_rate",
+                "on_time_rate",
+                "satisfaction_index",
+                "rectification_rate",
+                "score",
+                "grade_chinese"
+            ],
+            Some(&order)
+        )
+    );
+    out.push_str("<section class=\"box\" id=\"evidence\"><h3>考核依据：每位干部负责的议题及评价</h3>");
+    let ids = data::texts(cadres, "cadre_id");
+    let names = data::texts(cadres, "cadre_name");
+    let communities = data::texts(cadres, "community_code");
+    for &row in &order {
+        let topics: Vec<&Evidence> =
+            evidence.iter().filter(|e| e.cadre_id == ids[row] && e.community_code == communities[row]).collect();
+        let _ = write!(
+            out,
+            "<details><summary>{}（{}）：{} 个议题，得分 {}，{}</summary>",
+            escape(&names[row]),
+            escape(&data::shown(cadres, "community_name", row)),
+            topics.len(),
+            escape(&data::shown(cadres, "score", row)),
+            escape(&data::shown(cadres, "grade_chinese", row))
+        );
+        let table = TextTable {
+            headers: ["议题编号", "议题", "状态", "评价数", "满意数", "四维均分"].map(String::from).to_vec(),
+            rows: topics
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.topic_id.clone(),
+                        e.title.clone(),
+                        status_chinese(&e.status).to_string(),
+                        e.evaluations.to_string(),
+                        e.satisfied.to_string(),
+                        e.mean_rating.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into()),
+                    ]
+                })
+                .collect(),
+        };
+        out.push_str(&text_table(&table));
+        out.push_str("</details>");
+    }
+    out.push_str("</section>");
+    frame(page, &out)
+}
+
+/// Ranking, heatmap, top and bottom five.
+pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String {
+    let f = &page.filters;
+    let year_f = super::Filters { quarter: None, ..f.clone() };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<div class=\"grid2\"><section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        chart("community_ranking", &format!("{}年社区综合得分排名（红榜、黑榜）", f.year), "communities", &year_f),
+        chart("satisfaction_heatmap", &format!("{}年社区 × 季度满意度指数", f.year), "quarterly", &year_f),
+    );
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"counties-table\"><h3>{}年县区汇总</h3>{}{}</section>",
+        f.year,
+        table_downloads("counties", &year_f),
+        report_table(
+            counties,
+            &[
+                "county_name",
+                "communities",
+                "sessions_held",
+                "topics_raised",
+                "completion_rate",
+                "avg_score",
+                "avg_satisfaction_index",
+                "summary"
+            ],
+            None
+        )
+    );
+    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
+    let scores = data::numbers(communities, "score");
+    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
+    let top: Vec<usize> = order.iter().copied().take(5).collect();
+    let bottom: Vec<usize> = order.iter().rev().copied().take(5).collect();
+    let keys = ["county_name", "community_name", "score", "rank_in_county", "rank_overall", "county_avg_score"];
+    let _ = write!(
+        out,
+        "<div class=\"grid2\"><section class=\"box\" id=\"top5\"><h3>得分前五</h3>{}</section>\
+         <section class=\"box\" id=\"bottom5\"><h3>得分后五</h3>{}</section></div>{}",
+        report_table(communities, &keys, Some(&top)),
+        report_table(communities, &keys, Some(&bottom)),
+        chart("rates_by_community", &format!("{}年各社区办结率、按时办结率、公示率", f.year), "communities", &year_f),
+    );
+    frame(page, &out)
+}
+
+/// One community's name, quarterly rows, sessions and topics.
+pub type CommunityView<'a> = (&'a str, &'a Report, &'a TextTable, &'a TextTable);
+
+/// One community: its quarters, sessions and topics; `None` asks to choose one.
+pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
+    let Some((name, quarterly, sessions, topics)) = view else {
+        return frame(page, "<p class=\"alert\">请在上方选择一个社区，然后点“查看”。</p>");
+    };
+    let f = &page.filters;
+    let h = Headline::of(quarterly);
+    let mut out = format!("<h3>{}</h3>", escape(name));
+    let _ = write!(
+        out,
+        "<div class=\"cards\">{}{}{}{}</div>",
+        card("议事会议（次）", &format!("{:.0}", h.sessions)),
+        card("议题（件）", &format!("{:.0}", h.topics)),
+        card("办结率", &percent(h.completion_rate)),
+        card("满意率", &percent(h.satisfaction_rate)),
+    );
+    let year_f = super::Filters { quarter: None, ..f.clone() };
+    let _ = write!(
+        out,
+        "<div class=\"grid2\"><section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &year_f),
+        chart("dimensions", &format!("{} 评价四个维度", f.period()), "quarterly", f),
+    );
+    let _ = write!(
+        out,
+        "<section class=\"box\"><h3>各季度指标</h3>{}{}</section>",
+        table_downloads("quarterly", f),
+        report_table(
+            quarterly,
+            &[
+                "quarter",
+                "sessions_held",
+                "topics_raised",
+                "topics_closed",
+                "completion_rate",
+                "satisfaction_rate",
+                "satisfaction_index",
+                "quality_flags"
+            ],
+            None
+        )
+    );
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"sessions\"><h3>议事会议（{} 次）</h3>{}</section>\
+         <section class=\"box\" id=\"topics\"><h3>议题（{} 件）</h3>{}</section>",
+        sessions.rows.len(),
+        text_table(sessions),
+        topics.rows.len(),
+        text_table(topics)
+    );
+    frame(page, &out)
+}
+
+/// The upload form and, after an upload, its result with the row errors.
+pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult>) -> String {
+    let mut out = String::new();
+    if let Some(r) = result {
+        let class = if r.outcome == "committed" || r.outcome == "unchanged" { "ok" } else { "alert" };
+        let _ = write!(
+            out,
+            "<div class=\"{class}\" id=\"upload-result\"><p><b>{}</b>（{}）：{}</p><p>合格 {} 行，不合格 {} 行。</p>",
+            escape(&r.file_name),
+            escape(&r.table),
+            escape(&r.message),
+            r.rows_accepted,
+            r.rows_rejected
+        );
+        if let Some(url) = &r.rejects_url {
+            let _ = write!(
+                out,
+                "<p><a class=\"button\" download href=\"{}\">下载不合格的行（CSV，改正后重新上传）</a></p>",
+                escape(url)
+            );
+        }
+        out.push_str("</div>");
+        if !r.errors.is_empty() {
+            let _ = write!(
+                out,
+                "<section class=\"box\"><h3>不合格的行（{} 处）</h3><p class=\"note\">行号与 Excel 中看到的一致（表头为第 1 行）。</p>\
+                 <div class=\"scroll\"><table id=\"row-errors\"><thead><tr><th>行号</th><th>列</th><th>填写的值</th><th>问题及改法</th></tr></thead><tbody>",
+                r.errors.len()
+            );
+            for e in &r.errors {
+                let column =
+                    if e.header.is_empty() { e.column.clone() } else { format!("{}（{}）", e.header, e.column) };
+                let _ = write!(
+                    out,
+                    "<tr class=\"bad\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    e.row,
+                    escape(&column),
+                    escape(&e.value),
+                    escape(&e.message)
+                );
+            }
+            out.push_str("</tbody></table></div></section>");
+        }
+    }
+    let mut options = String::new();
+    for (name, chinese) in tables {
+        let sel = if result.is_some_and(|r| r.table == *name) { " selected" } else { "" };
+        let _ = write!(options, "<option value=\"{name}\"{sel}>{} {name}</option>", escape(chinese));
+    }
+    let _ = write!(
+        out,
+        "<section class=\"box\"><form method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\" id=\"upload-form\">\
+         <p><label>台账表 <select name=\"table\">{options}</select></label></p>\
+         <p><label>文件（CSV、XLSX 或 JSON lines）<input type=\"file\" name=\"file\" required></label></p>\
+         <p><label><input type=\"checkbox\" name=\"partial\" value=\"true\"> 只导入合格的行（其余行可下载修改后重新上传）</label></p>\
+         <p><button type=\"submit\">上传</button></p></form>\
+         <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
+    );
+    frame(page, &out)
+}
+
+fn status_chinese(token: &str) -> &str {
+    match token {
+        "pending" => "待议",
+        "in_progress" => "办理中",
+        "resolved" => "已办结",
+        "explained" => "已解释",
+        other => other,
+    }
+}
