@@ -45,5 +45,5 @@ start=$(date +%s.%N)
 "$YISHI" --warehouse "$WORK/wh" --county "$COUNTY" export pack --year "$YEAR" --quarter "$QUARTER" \
   --out "$WORK/pack-cli" >/dev/null 2>&1
 end=$(date +%s.%N)
-printf 'cli_export_pack_s\t%.2f\t%s files, %s\n' "$(echo "$end - $start" | bc)" \
+printf 'cli_export_pack_s\t%.2f\t%s files, %s\n' "$(awk "BEGIN { print $end - $start }")" \
   "$(ls "$WORK/pack-cli" | wc -l)" "$(du -sh "$WORK/pack-cli" | cut -f1)"

@@ -263,6 +263,7 @@ fn assert_no_overlap(name: &str, width: f64, height: f64, texts: &[SvgText]) {
 /// covers, do not overlap and include the title, the 口径 line and the provenance.
 fn check_chart(chart: ChartName, data: &ChartData, options: &ChartOptions) -> (Picture, Vec<SvgText>) {
     let png = charts::render(chart, data, ChartFormat::Png, options).unwrap_or_else(|e| panic!("{chart} PNG: {e}"));
+    keep_for_review(chart, &png);
     let picture = decode_png(&png);
     assert_eq!(picture.width, (f64::from(options.width_px) * options.scale).round() as u32, "{chart}");
     assert!((picture.dpi - 96.0 * options.scale).abs() < 0.5, "{chart}: DPI {}", picture.dpi);
@@ -283,6 +284,16 @@ fn check_chart(chart: ChartName, data: &ChartData, options: &ChartOptions) -> (P
     assert!(all.contains(&data.request.year.to_string()), "{chart}: the period is not shown");
     assert_no_overlap(chart.name(), width, height, &texts);
     (picture, texts)
+}
+
+/// With `YISHI_CHARTS_OUT=DIR`, every PNG a test renders is kept there to look at.
+fn keep_for_review(chart: ChartName, png: &[u8]) {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if let Some(dir) = std::env::var_os("YISHI_CHARTS_OUT") {
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let thread = std::thread::current().name().unwrap_or("test").replace("::", "-");
+        let _ = std::fs::write(Path::new(&dir).join(format!("{thread}-{n:03}-{chart}.png")), png);
+    }
 }
 
 fn check_all(data: &ChartData) {
@@ -323,7 +334,7 @@ fn the_trend_shows_every_community_and_the_evaluation_weighted_county_average() 
             .await
             .expect("report")
             .rows();
-        let q3: Vec<_> = rows.iter().filter(|r| r["quarter"] == Value::from(3)).collect();
+        let q3: Vec<_> = rows.iter().filter(|r| r["quarter"] == 3).collect();
         let (mut sum, mut weight) = (0.0, 0.0);
         for r in &q3 {
             if let (Some(i), Some(n)) = (r["satisfaction_index"].as_f64(), r["evaluations"].as_f64()) {

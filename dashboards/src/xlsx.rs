@@ -117,7 +117,7 @@ fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
         }
     }
     if !report.columns.is_empty() {
-        sheet.autofilter(0, 0, row.saturating_sub(1).max(0), col(report.columns.len() - 1))?;
+        sheet.autofilter(0, 0, row.saturating_sub(1), col(report.columns.len() - 1))?;
     }
     Ok(())
 }

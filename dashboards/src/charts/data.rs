@@ -254,11 +254,11 @@ pub(crate) fn in_period(row: &Row, year: i32, quarter: Option<u32>) -> bool {
 pub(crate) fn weighted_mean<'a>(rows: impl IntoIterator<Item = &'a Row>, key: &str, weight: &str) -> Option<f64> {
     let (mut sum, mut total) = (0.0, 0.0);
     for row in rows {
-        if let (Some(v), Some(w)) = (num(row, key), num(row, weight)) {
-            if w > 0.0 {
-                sum += v * w;
-                total += w;
-            }
+        if let (Some(v), Some(w)) = (num(row, key), num(row, weight))
+            && w > 0.0
+        {
+            sum += v * w;
+            total += w;
         }
     }
     (total > 0.0).then(|| sum / total)

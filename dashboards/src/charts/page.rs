@@ -243,6 +243,16 @@ fn draw_swatch<DB: DrawingBackend>(canvas: &Canvas<DB>, swatch: &Swatch, x: f64,
     }
 }
 
+/// A title about `subject` that keeps what it shows: a long subject is cut, not the rest.
+pub(crate) fn titled(subject: &str, what: &str) -> String {
+    const MOST: usize = 14;
+    if subject.chars().count() <= MOST {
+        return format!("{subject}{what}");
+    }
+    let head: String = subject.chars().take(MOST - 1).collect();
+    format!("{head}…{what}")
+}
+
 /// Width of `text` at `em` logical pixels per em (the canvas's measure, without a canvas).
 pub(crate) fn measure(text: &str, em: f64) -> f64 {
     fonts::text_width(text, em / fonts::em_per_size())

@@ -16,10 +16,13 @@ use crate::definitions::definition_of;
 const RATES: [(&str, &str); 3] =
     [("completion_rate", "办结率"), ("on_time_rate", "按时办结率"), ("publicity_rate", "公示率")];
 
+/// A community's (name, code) and its three rates.
+type RatesRow = ((String, String), [Option<f64>; 3]);
+
 pub(crate) struct Rates {
     header: Header,
     /// (name, code) and the three rates, best completion first.
-    rows: Vec<((String, String), [Option<f64>; 3])>,
+    rows: Vec<RatesRow>,
 }
 
 impl Rates {
@@ -29,7 +32,7 @@ impl Rates {
             Some(_) => (ReportKind::Quarterly, data.rows(ReportKind::Quarterly, year)?),
             None => (ReportKind::Communities, data.rows(ReportKind::Communities, year)?),
         };
-        let mut rows: Vec<((String, String), [Option<f64>; 3])> = source
+        let mut rows: Vec<RatesRow> = source
             .iter()
             .filter(|r| in_period(r, year, quarter))
             .map(|r| {

@@ -11,7 +11,7 @@ use super::canvas::{Align, Canvas, Fill, Hatch, Marker};
 use super::data::{ChartData, Row, in_period, int, num, text, weighted_mean};
 use super::page::{
     Axis, Header, LABEL_EM, LegendItem, Plot, Rect, Swatch, TICK_EM, draw_empty, draw_y_axis, fit, fit_labels,
-    label_width, number, tick_width,
+    label_width, number, tick_width, titled,
 };
 use super::palette::{self, AVERAGE, BACKGROUND_LINE, GRID, INK, LINES, MUTED, NAVY, PALE, WHITE};
 use crate::definitions::definition_of;
@@ -108,7 +108,7 @@ impl Trend {
                 .collect::<Vec<_>>()
         });
         let header = Header {
-            title: format!("{}季度满意度指数趋势", if lines.len() == 1 { lines[0].label.as_str() } else { "各社区" }),
+            title: titled(if lines.len() == 1 { lines[0].label.as_str() } else { "各社区" }, "季度满意度指数趋势"),
             subtitle: format!("{}｜{}", span_text(&span), data.scope_text()),
             legend: trend_legend(&lines, average.is_some()),
             definition: format!("{}；{AVERAGE_NOTE}；线段中断表示该季度无评价", definition_of("satisfaction_index")),
@@ -160,6 +160,14 @@ impl Plot for Trend {
         draw_y_axis(canvas, &axis, (x0, plot.x1), (top, bottom), number, "满意度指数（分，0–100）")?;
         let xs = positions(self.span.len(), left, right);
         draw_quarter_labels(canvas, &self.span, &xs, bottom)?;
+        // A quarter without any figure says so, rather than leave the reader guessing.
+        for (i, x) in xs.iter().enumerate() {
+            let empty = self.lines.iter().all(|l| l.values[i].is_none())
+                && self.average.as_ref().is_none_or(|a| a[i].is_none());
+            if empty {
+                canvas.text("本季度无评价", (*x, (top + bottom) / 2.0), TICK_EM, MUTED, Align::Center, false)?;
+            }
+        }
         let y_of = |v: f64| axis.map(v, bottom, top);
         let many = self.lines.len() > DISTINCT_LINES;
         for (i, line) in self.lines.iter().enumerate() {
@@ -252,11 +260,14 @@ fn draw_series<DB: DrawingBackend>(
 // ---------------------------------------------------------------------------------------
 // satisfaction_heatmap
 
+/// A community's (name, code) and its index per quarter of the span.
+type HeatRow = ((String, String), Vec<Option<f64>>);
+
 pub(crate) struct Heatmap {
     header: Header,
     span: Vec<(i32, u32)>,
     /// (label, code) and the index per quarter, sorted by the latest quarter.
-    rows: Vec<((String, String), Vec<Option<f64>>)>,
+    rows: Vec<HeatRow>,
     range: (f64, f64),
 }
 
@@ -265,7 +276,7 @@ impl Heatmap {
         let rows = quarterly_rows(data)?;
         let span = data.quarter_span(&rows, "satisfaction_index");
         let index = by_quarter(&rows, "satisfaction_index");
-        let mut grid: Vec<((String, String), Vec<Option<f64>>)> = communities(&rows)
+        let mut grid: Vec<HeatRow> = communities(&rows)
             .into_iter()
             .map(|(code, name)| {
                 let values = values_over(&index, &code, &span);
@@ -436,7 +447,7 @@ impl Dimensions {
         let subject_label =
             if community { "本社区".to_string() } else { "全县（按评价数加权）".to_string() };
         let header = Header {
-            title: format!("{}评价四维度均分", data.scope_file_name()),
+            title: titled(&data.scope_file_name(), "评价四维度均分"),
             subtitle: format!("{}｜{}", data.request.period_text(), data.scope_text()),
             legend: dimension_legend(&subject_label, average.is_some(), range.is_some()),
             definition: format!(

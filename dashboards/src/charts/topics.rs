@@ -148,7 +148,7 @@ impl ByChannel {
             .collect();
         let counts = totals(&rows, "channel", &CHANNEL);
         let mut bars: Vec<(&'static str, u64)> = CHANNEL.values.iter().map(|(name, _)| *name).zip(counts).collect();
-        bars.sort_by(|a, b| b.1.cmp(&a.1));
+        bars.sort_by_key(|b| std::cmp::Reverse(b.1));
         let header = Header {
             title: "议题来源渠道分布".into(),
             subtitle: format!("{}｜{}｜按议题数从多到少排列", data.request.period_text(), data.scope_text()),
