@@ -13,7 +13,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    init_tracing(args.verbose);
+    // A server logs every request by default; one-shot commands stay quiet unless -v.
+    let serving = matches!(args.command, cli::Command::Serve(_))
+        || matches!(&args.command, cli::Command::Demo(d) if d.command.is_none() && !d.no_serve);
+    init_tracing(args.verbose || serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: bool) {
-    let default = if verbose { "info,buoyant_kernel=off" } else { "warn,buoyant_kernel=off" };
+    let default = if verbose { "info,buoyant_kernel=off,deltalake_core=warn" } else { "warn,buoyant_kernel=off" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("YISHI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
