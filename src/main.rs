@@ -37,5 +37,7 @@ fn init_tracing(verbose: bool) {
     let default = if verbose { "info,buoyant_kernel=off,deltalake_core=warn" } else { "warn,buoyant_kernel=off" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("YISHI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colour codes only on a terminal: logs redirected to a file stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
 }
