@@ -34,7 +34,12 @@ fn main() -> ExitCode {
 }
 
 fn init_tracing(verbose: bool) {
-    let default = if verbose { "info,buoyant_kernel=off,deltalake_core=warn" } else { "warn,buoyant_kernel=off" };
+    // delta-rs warns about its own internal merge metrics on every upsert: noise for a clerk.
+    let default = if verbose {
+        "info,buoyant_kernel=off,deltalake_core=warn,deltalake_core::operations::merge=error"
+    } else {
+        "warn,buoyant_kernel=off,deltalake_core::operations::merge=error"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("YISHI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Colour codes only on a terminal: logs redirected to a file stay plain text.
