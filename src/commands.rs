@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use comfy_table::{Table as TextTable, presets::UTF8_FULL_CONDENSED};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
@@ -192,7 +191,7 @@ async fn tables(root: &str, args: &ListArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&infos)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = text_table(&["表", "名称", "行数", "版本", "文件数"]);
+    let mut t = output::text_table(&["表", "名称", "行数", "版本", "文件数"]);
     for i in infos {
         let version = i.version.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
         t.add_row(vec![i.table.to_string(), i.chinese.to_string(), i.rows.to_string(), version, i.files.to_string()]);
@@ -208,7 +207,7 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = text_table(&["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
+    let mut t = output::text_table(&["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
     for r in records {
         let outcome = match r.outcome.as_str() {
             "committed" => outcome_text(IngestOutcome::Committed),
@@ -230,12 +229,6 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn text_table(headers: &[&str]) -> TextTable {
-    let mut t = TextTable::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
-    t
 }
 
 /// Generates the demo county set into the warehouse folder, ingests it and shows the tables.
@@ -292,7 +285,7 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.out).with_context(|| format!("无法创建 {}", args.out.display()))?;
     let summary = ingest::generator::generate(&config, &args.out)?;
-    let mut t = text_table(&["表", "行数", "文件"]);
+    let mut t = output::text_table(&["表", "行数", "文件"]);
     for (table, file) in Table::ALL.iter().zip(&summary.files) {
         let rows = summary.rows.get(table).copied().unwrap_or(0);
         t.add_row(vec![table.chinese().to_string(), rows.to_string(), file.display().to_string()]);

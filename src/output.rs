@@ -37,9 +37,15 @@ pub(crate) fn emit(bytes: &[u8], out: Option<&Path>) -> Result<()> {
     }
 }
 
-fn table(batches: &[RecordBatch], headers: &[String]) -> String {
+/// An empty text table with the CLI's look and these headers.
+pub(crate) fn text_table<S: ToString>(headers: impl IntoIterator<Item = S>) -> TextTable {
     let mut t = TextTable::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(headers.into_iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    t
+}
+
+fn table(batches: &[RecordBatch], headers: &[String]) -> String {
+    let mut t = text_table(headers);
     for batch in batches {
         for row in 0..batch.num_rows() {
             t.add_row(batch.columns().iter().map(|c| cell(c, row, true)).collect::<Vec<_>>());

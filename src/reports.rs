@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use comfy_table::{Table as TextTable, presets::UTF8_FULL_CONDENSED};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
@@ -104,8 +103,7 @@ fn about(report: &Report) -> String {
 }
 
 fn table(report: &Report) -> String {
-    let mut t = TextTable::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(report.columns.iter().map(|c| c.chinese).collect::<Vec<_>>());
+    let mut t = output::text_table(report.columns.iter().map(|c| c.chinese));
     for batch in &report.batches {
         for row in 0..batch.num_rows() {
             let cells = report.columns.iter().zip(batch.columns()).map(|(c, a)| shown(a, row, c.kind));
@@ -155,23 +153,6 @@ fn grade_chinese(token: &str) -> &str {
 
 /// CSV with Chinese headers and full-precision numbers (a spreadsheet formats them).
 fn csv(report: &Report) -> Result<Vec<u8>> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    {
-        let mut w = ::csv::Writer::from_writer(&mut out);
-        w.write_record(report.columns.iter().map(|c| c.chinese))?;
-        for batch in &report.batches {
-            for row in 0..batch.num_rows() {
-                w.write_record(batch.columns().iter().map(|a| raw(a, row)))?;
-            }
-        }
-        w.flush()?;
-    }
-    Ok(out)
-}
-
-fn raw(array: &ArrayRef, row: usize) -> String {
-    if array.is_null(row) {
-        return String::new();
-    }
-    warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default()
+    let headers: Vec<String> = report.columns.iter().map(|c| c.chinese.to_string()).collect();
+    output::render(&report.batches, &headers, OutputFormat::Csv)
 }
