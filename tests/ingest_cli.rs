@@ -53,6 +53,20 @@ impl Wh {
         let entry = t.as_array().expect("array").iter().find(|e| e["table"] == table).expect("table");
         entry["version"].as_u64().expect("version")
     }
+
+    /// Parquet files anywhere under a table's folder, committed or not.
+    fn data_files(&self, table: &str) -> usize {
+        fn count(dir: &Path) -> usize {
+            let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+            entries
+                .map(|e| match e.path() {
+                    p if p.is_dir() => count(&p),
+                    p => usize::from(p.extension().is_some_and(|x| x == "parquet")),
+                })
+                .sum()
+        }
+        count(&self.root.join(table))
+    }
 }
 
 fn code(out: &Output) -> i32 {
@@ -140,6 +154,23 @@ fn strict_batch_with_bad_rows_writes_nothing_and_lists_every_row() {
     assert!(stdout(&out).contains("未写入任何数据"), "{}", stdout(&out));
     assert_eq!(wh.rows("cadres"), 0);
     assert_eq!(wh.version("cadres"), 0, "no commit at all");
+    // Rows before the first bad one were already being written: those files are gone too.
+    assert_eq!(wh.data_files("cadres"), 0, "a refused batch leaves no data file behind");
+
+    // A file of several megabytes whose last row is bad: its first chunks were already
+    // being written when the bad row was found; the refusal must remove those files.
+    let mut big = String::from("community_code,cadre_id,cadre_name,role\n");
+    for i in 0..120_000 {
+        big.push_str(&format!("{COMMUNITY},C{i},张{i},member\n"));
+    }
+    big.push_str(&format!("{COMMUNITY},C-last,李,队长\n"));
+    let path = dir.path().join("big.csv");
+    std::fs::write(&path, big).expect("write");
+    let out = wh.ingest(&["--community", COMMUNITY], "cadres", &path, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("第120002行"), "{}", stderr(&out));
+    assert_eq!((wh.rows("cadres"), wh.version("cadres")), (0, 0));
+    assert_eq!(wh.data_files("cadres"), 0, "the files begun before the bad row are removed");
     let batches: serde_json::Value = serde_json::from_slice(&wh.run(&["batches", "--json"]).stdout).expect("json");
     let refused = &batches.as_array().expect("array")[0];
     assert_eq!(refused["outcome"], "refused");

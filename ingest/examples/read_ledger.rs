@@ -19,6 +19,8 @@ fn main() {
             sheet: None,
             max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
             progress: None,
+            sink: None,
+            strict: true,
         };
         let started = Instant::now();
         match ingest::read_ledger(table, Path::new(path), &options) {

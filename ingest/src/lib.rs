@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoding::TextEncoding;
 pub use errors::{IngestError, RowError, RowErrorKind};
+pub use pipeline::BatchSink;
 pub use readers::FileFormat;
 pub use references::References;
 pub use schema::Table;
@@ -52,6 +53,12 @@ pub struct ReadOptions<'a> {
     pub max_file_bytes: u64,
     /// Called now and then with the number of rows read so far.
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
+    /// Where accepted rows go while the file is still being read (the warehouse writes
+    /// them as they come); `None` keeps them in [`LedgerFile::batches`].
+    pub sink: Option<&'a dyn BatchSink>,
+    /// With a sink: stop handing it rows at the first rejected row, since the batch will
+    /// be refused (the rest of the file is still checked, so every error is listed).
+    pub strict: bool,
 }
 
 impl std::fmt::Debug for ReadOptions<'_> {
@@ -80,6 +87,8 @@ pub struct LedgerFile {
     pub headers: Vec<String>,
     /// Headers that name no column of the table; their cells are ignored.
     pub ignored_headers: Vec<String>,
+    /// The accepted rows, one batch per partition (county, year) and chunk of the file;
+    /// empty when [`ReadOptions::sink`] took them.
     pub batches: Vec<RecordBatch>,
     pub accepted_rows: usize,
     pub rejected: Vec<RejectedRow>,
@@ -138,7 +147,6 @@ pub fn read_ledger_hashed(
     let opened = readers::open(bytes, name, options.sheet, &mut text)?;
     let headers = opened.rows.headers().to_vec();
     let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
-    let mut rows = opened.rows;
     let make = ValidatorSpec {
         table,
         headers: &headers,
@@ -148,7 +156,8 @@ pub fn read_ledger_hashed(
         secret: options.respondent_secret,
         excel_serials: opened.format == FileFormat::Xlsx,
     };
-    let outcome = pipeline::validate_all(rows.as_mut(), &make, options.progress)?;
+    let delivery = pipeline::Delivery { sink: options.sink, strict: options.strict, progress: options.progress };
+    let outcome = pipeline::validate_all(opened.rows, name, &make, delivery)?;
     let (batches, accepted_rows, rejected) = (outcome.batches, outcome.accepted, outcome.rejected);
     Ok(LedgerFile {
         table,

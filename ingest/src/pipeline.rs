@@ -1,26 +1,35 @@
-//! Validating a file's rows on every core: the reader cuts the file into chunks of rows,
-//! workers validate chunks into Arrow batches at the same time, and the results are put
-//! back in file order. Duplicate keys are found afterwards across all chunks, from the
-//! 128-bit fingerprints each worker recorded.
+//! Validating a file's rows on every core. The file is cut into chunks (byte ranges of
+//! a CSV's text, or runs of rows another reader produced); workers validate chunks into
+//! Arrow batches at the same time; one thread puts the results back in file order,
+//! rejects rows whose key an earlier row already had (from 128-bit fingerprints), and
+//! hands the batches on — to a sink while the rest of the file is still being read, or
+//! kept for the caller.
 
-use std::collections::HashMap;
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use arrow_array::{BooleanArray, RecordBatch};
-use arrow_schema::ArrowError;
 
 use crate::errors::IngestError;
-use crate::readers::RowSource;
+use crate::readers::csv::CsvText;
+use crate::readers::{RowSource, Rows};
 use crate::validate::{RejectedRow, Validated, Validator};
 
-/// Rows per chunk: large enough that handing a chunk over costs nothing, small enough
-/// that both cores stay busy on a file of a few chunks.
+/// Rows per chunk of a row-by-row source.
 const CHUNK_ROWS: usize = 16 * 1024;
+
+/// Where the validated batches go as soon as they are known to be accepted.
+pub trait BatchSink: Sync {
+    /// Takes the accepted rows of one partition (the rows share county and year);
+    /// returns false when it can take no more (the caller will report why).
+    fn accept(&self, batch: RecordBatch) -> bool;
+}
 
 /// A run of rows, their cells stored end to end in one string.
 pub(crate) struct RowChunk {
-    index: usize,
     rows: Vec<usize>,
     text: String,
     /// End offset in `text` of every cell, `width` per row.
@@ -29,8 +38,8 @@ pub(crate) struct RowChunk {
 }
 
 impl RowChunk {
-    fn new(index: usize, width: usize) -> RowChunk {
-        RowChunk { index, rows: Vec::new(), text: String::new(), ends: Vec::new(), width }
+    fn new(width: usize) -> RowChunk {
+        RowChunk { rows: Vec::new(), text: String::new(), ends: Vec::new(), width }
     }
 
     fn push(&mut self, row: usize, cells: &[String]) {
@@ -53,137 +62,324 @@ impl RowChunk {
     }
 }
 
+/// A piece of the file for one worker.
+enum Chunk {
+    /// A byte range of a CSV's text; row numbers are counted from 1 within it.
+    Text(Range<usize>),
+    /// Rows with their row numbers in the file.
+    Rows(RowChunk),
+}
+
 /// Everything needed to build a validator for one chunk.
 pub(crate) trait MakeValidator: Sync {
     fn make(&self) -> Validator<'_>;
 }
 
-/// The rows of a file, validated: batches in file order, the rejects (duplicates
-/// included) sorted by row.
+/// The rows of a file, validated: the accepted batches (unless a sink took them), the
+/// number of accepted rows, the rejects (duplicates included) sorted by row.
 pub(crate) struct Outcome {
     pub(crate) batches: Vec<RecordBatch>,
     pub(crate) accepted: usize,
     pub(crate) rejected: Vec<RejectedRow>,
 }
 
-type ChunkResult = (Arc<RowChunk>, Result<Validated, ArrowError>);
+/// What a worker made of a chunk.
+struct ChunkResult {
+    index: usize,
+    chunk: Chunk,
+    /// Records the chunk held (text chunks), for numbering the rows of the next ones.
+    records: usize,
+    validated: Result<Validated, ChunkError>,
+}
 
-/// Reads every row of `rows` and validates them on `workers` threads.
+/// A chunk that could not be read: the row (within the chunk for text chunks) and why.
+struct ChunkError {
+    row: usize,
+    message: String,
+}
+
+/// How the batches leave the pipeline.
+#[derive(Clone, Copy)]
+pub(crate) struct Delivery<'s> {
+    pub(crate) sink: Option<&'s dyn BatchSink>,
+    /// Stop handing batches to the sink at the first rejected row (the batch will be
+    /// refused); the rest of the file is still validated so every error is listed.
+    pub(crate) strict: bool,
+    pub(crate) progress: Option<&'s (dyn Fn(usize) + Sync)>,
+}
+
+/// Reads and validates every row of `rows` on every core.
 pub(crate) fn validate_all(
-    rows: &mut dyn RowSource,
+    rows: Rows<'_>,
+    path: &std::path::Path,
     make: &dyn MakeValidator,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
+    delivery: Delivery<'_>,
 ) -> Result<Outcome, IngestError> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
     let width = rows.headers().len();
-    let (sender, receiver) = sync_channel::<Arc<RowChunk>>(workers * 2);
-    let receiver = Mutex::new(receiver);
-    let results: Mutex<Vec<ChunkResult>> = Mutex::new(Vec::new());
-    let read = std::thread::scope(|scope| {
+    let (chunks, chunk_receiver) = sync_channel::<(usize, Chunk)>(workers * 2);
+    let chunk_receiver = Mutex::new(chunk_receiver);
+    let (results, result_receiver) = sync_channel::<ChunkResult>(workers * 2);
+    let stop = AtomicBool::new(false);
+    let (csv, source) = match rows {
+        Rows::Csv(csv) => (Some(csv), None),
+        Rows::Source(source) => (None, Some(source)),
+    };
+    let csv = csv.as_ref();
+    std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| work(&receiver, &results, make));
+            let results = results.clone();
+            let (receiver, stop) = (&chunk_receiver, &stop);
+            scope.spawn(move || work(receiver, &results, make, csv, width, stop));
         }
-        let read = read_chunks(rows, width, |chunk| sender.send(chunk).is_ok(), progress);
-        drop(sender);
-        read
-    });
-    read?;
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results.sort_by_key(|(chunk, _)| chunk.index);
-    merge(results, make)
+        drop(results);
+        let merger = scope.spawn(|| {
+            let merged = merge(result_receiver, make, csv, delivery, path);
+            // Whatever happened, the reader and the workers need not go on.
+            stop.store(true, Ordering::Relaxed);
+            merged
+        });
+        let read = match (csv, source) {
+            (Some(csv), _) => send_ranges(csv.ranges(), &chunks, &stop),
+            (None, Some(mut source)) => send_rows(source.as_mut(), width, &chunks, &stop),
+            (None, None) => Ok(()),
+        };
+        drop(chunks);
+        let merged = merger.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        read.and(merged)
+    })
 }
 
-fn work(receiver: &Mutex<Receiver<Arc<RowChunk>>>, results: &Mutex<Vec<ChunkResult>>, make: &dyn MakeValidator) {
-    loop {
-        let next = receiver.lock().map(|r| r.recv());
-        let Ok(Ok(chunk)) = next else { return };
-        let mut validator = make.make();
-        let mut cells = Vec::with_capacity(chunk.width);
-        let mut outcome = Ok(());
-        for (i, row) in chunk.rows.iter().enumerate() {
-            chunk.cells(i, &mut cells);
-            outcome = validator.push(*row, &cells);
-            if outcome.is_err() {
-                break;
-            }
-        }
-        let validated = outcome.and_then(|()| validator.finish());
-        if let Ok(mut all) = results.lock() {
-            all.push((chunk, validated));
-        }
-    }
-}
-
-/// Cuts the rows into chunks and hands each to `send`; stops early if nobody listens.
-fn read_chunks(
-    rows: &mut dyn RowSource,
-    width: usize,
-    mut send: impl FnMut(Arc<RowChunk>) -> bool,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
+fn send_ranges(
+    ranges: Vec<Range<usize>>,
+    chunks: &SyncSender<(usize, Chunk)>,
+    stop: &AtomicBool,
 ) -> Result<(), IngestError> {
-    let mut cells = Vec::new();
-    let mut chunk = RowChunk::new(0, width);
-    let mut seen = 0usize;
-    while let Some(row) = rows.next_row(&mut cells)? {
-        chunk.push(row, &cells);
-        seen += 1;
-        if chunk.rows.len() == CHUNK_ROWS {
-            let next = RowChunk::new(chunk.index + 1, width);
-            if !send(Arc::new(std::mem::replace(&mut chunk, next))) {
-                return Ok(());
-            }
-            if let Some(progress) = progress {
-                progress(seen);
-            }
+    for (index, range) in ranges.into_iter().enumerate() {
+        if stop.load(Ordering::Relaxed) || chunks.send((index, Chunk::Text(range))).is_err() {
+            break;
         }
-    }
-    if !chunk.rows.is_empty() || chunk.index == 0 {
-        send(Arc::new(chunk));
     }
     Ok(())
 }
 
-/// Puts chunk results together in file order, rejecting rows whose key an earlier row
-/// already had.
-fn merge(results: Vec<ChunkResult>, make: &dyn MakeValidator) -> Result<Outcome, IngestError> {
-    let mut first_seen: HashMap<u128, usize, foldhash::fast::FixedState> = HashMap::default();
-    let mut outcome = Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new() };
-    let validator = make.make();
-    for (chunk, validated) in results {
-        let mut cells = Vec::new();
-        let validated = validated.map_err(|e| IngestError::Malformed {
-            path: Default::default(),
-            format: "Arrow",
-            message: e.to_string(),
-        })?;
-        let mut keep = Vec::with_capacity(validated.keys.len());
-        for (key, row) in &validated.keys {
-            match first_seen.get(key) {
-                Some(first) => {
-                    let i = chunk.rows.binary_search(row).unwrap_or_default();
-                    chunk.cells(i, &mut cells);
-                    let error = validator.duplicate_error(*row, *first, &cells);
-                    let owned = cells.iter().map(|c| c.to_string()).collect();
-                    outcome.rejected.push(RejectedRow { row: *row, cells: owned, errors: vec![error] });
-                    keep.push(false);
-                }
-                None => {
-                    first_seen.insert(*key, *row);
-                    keep.push(true);
+/// Cuts a row-by-row source into chunks of [`CHUNK_ROWS`].
+fn send_rows(
+    rows: &mut dyn RowSource,
+    width: usize,
+    chunks: &SyncSender<(usize, Chunk)>,
+    stop: &AtomicBool,
+) -> Result<(), IngestError> {
+    let mut cells = Vec::new();
+    let mut chunk = RowChunk::new(width);
+    let mut index = 0;
+    while let Some(row) = rows.next_row(&mut cells)? {
+        chunk.push(row, &cells);
+        if chunk.rows.len() == CHUNK_ROWS {
+            let full = std::mem::replace(&mut chunk, RowChunk::new(width));
+            if stop.load(Ordering::Relaxed) || chunks.send((index, Chunk::Rows(full))).is_err() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+    if !chunk.rows.is_empty() || index == 0 {
+        let _ = chunks.send((index, Chunk::Rows(chunk)));
+    }
+    Ok(())
+}
+
+fn work(
+    chunks: &Mutex<Receiver<(usize, Chunk)>>,
+    results: &SyncSender<ChunkResult>,
+    make: &dyn MakeValidator,
+    csv: Option<&CsvText<'_>>,
+    width: usize,
+    stop: &AtomicBool,
+) {
+    loop {
+        let next = chunks.lock().map(|r| r.recv());
+        let Ok(Ok((index, chunk))) = next else { return };
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut validator = make.make();
+        let mut records = 0;
+        let mut validated = Ok(());
+        match (&chunk, csv) {
+            (Chunk::Text(range), Some(csv)) => {
+                match csv.for_each_record(range.clone(), width, |row, cells| validator.push(row, cells)) {
+                    Ok(n) => records = n,
+                    Err((row, message)) => validated = Err(ChunkError { row, message }),
                 }
             }
+            (Chunk::Rows(rows), _) => {
+                let mut cells = Vec::with_capacity(width);
+                for (i, row) in rows.rows.iter().enumerate() {
+                    rows.cells(i, &mut cells);
+                    validator.push(*row, &cells);
+                }
+            }
+            (Chunk::Text(_), None) => unreachable!("text chunks come from CSV files"),
         }
-        let batch = if keep.iter().all(|k| *k) {
-            validated.batch
-        } else {
-            arrow_select::filter::filter_record_batch(&validated.batch, &BooleanArray::from(keep)).map_err(|e| {
-                IngestError::Malformed { path: Default::default(), format: "Arrow", message: e.to_string() }
-            })?
-        };
-        outcome.accepted += batch.num_rows();
-        outcome.batches.push(batch);
-        outcome.rejected.extend(validated.rejected);
+        let validated =
+            validated.and_then(|()| validator.finish().map_err(|e| ChunkError { row: 0, message: e.to_string() }));
+        if results.send(ChunkResult { index, chunk, records, validated }).is_err() {
+            return;
+        }
     }
+}
+
+/// Takes chunk results as they come, and deals with them in file order.
+fn merge(
+    results: Receiver<ChunkResult>,
+    make: &dyn MakeValidator,
+    csv: Option<&CsvText<'_>>,
+    delivery: Delivery<'_>,
+    path: &std::path::Path,
+) -> Result<Outcome, IngestError> {
+    let mut merger = Merger {
+        first_seen: HashMap::default(),
+        outcome: Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new() },
+        // The header is record 1: the first data record of a CSV is row 2.
+        offset: 1,
+        delivering: delivery.sink.is_some(),
+        validator: make.make(),
+        csv,
+        delivery,
+    };
+    let mut waiting = BTreeMap::new();
+    let mut next = 0;
+    for result in results {
+        waiting.insert(result.index, result);
+        while let Some(result) = waiting.remove(&next) {
+            merger.take(result).map_err(|message| IngestError::Malformed {
+                path: path.to_path_buf(),
+                format: if csv.is_some() { "CSV" } else { "Arrow" },
+                message,
+            })?;
+            next += 1;
+        }
+    }
+    let mut outcome = merger.outcome;
     outcome.rejected.sort_by_key(|r| r.row);
     Ok(outcome)
+}
+
+struct Merger<'v, 'c, 's> {
+    first_seen: HashMap<u128, usize, foldhash::fast::FixedState>,
+    outcome: Outcome,
+    /// Records before the current text chunk.
+    offset: usize,
+    /// Whether batches still go to the sink.
+    delivering: bool,
+    validator: Validator<'v>,
+    csv: Option<&'c CsvText<'c>>,
+    delivery: Delivery<'s>,
+}
+
+impl Merger<'_, '_, '_> {
+    /// One chunk's result, in file order: row numbers made absolute, later duplicates of a
+    /// key rejected, the batches delivered or kept.
+    fn take(&mut self, result: ChunkResult) -> Result<(), String> {
+        let offset = if matches!(result.chunk, Chunk::Text(_)) { self.offset } else { 0 };
+        let mut validated = result.validated.map_err(|e| format!("第{}行：{}", e.row + offset, e.message))?;
+        self.offset += result.records;
+        for key in &mut validated.keys {
+            key.row += offset;
+        }
+        for rejected in &mut validated.rejected {
+            rejected.row += offset;
+            rejected.errors.iter_mut().for_each(|e| e.row += offset);
+        }
+        let mut keep: Vec<Vec<bool>> = validated.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
+        let mut position = vec![0usize; keep.len()];
+        let mut duplicates = Vec::new();
+        for key in &validated.keys {
+            let bucket = key.bucket as usize;
+            if let Some(first) = self.first_seen.get(&key.fingerprint) {
+                keep[bucket][position[bucket]] = false;
+                duplicates.push((key.row, *first));
+            } else {
+                self.first_seen.insert(key.fingerprint, key.row);
+            }
+            position[bucket] += 1;
+        }
+        if !duplicates.is_empty() {
+            self.reject_duplicates(&result.chunk, offset, &duplicates);
+        }
+        let rejected_before = self.outcome.rejected.len();
+        self.outcome.rejected.extend(validated.rejected);
+        let mut batches = Vec::with_capacity(validated.batches.len());
+        for (batch, keep) in validated.batches.into_iter().zip(keep) {
+            let batch = if keep.iter().all(|k| *k) {
+                batch
+            } else {
+                arrow_select::filter::filter_record_batch(&batch, &BooleanArray::from(keep))
+                    .map_err(|e| e.to_string())?
+            };
+            if batch.num_rows() > 0 {
+                self.outcome.accepted += batch.num_rows();
+                batches.push(batch);
+            }
+        }
+        self.deliver(batches, rejected_before == self.outcome.rejected.len());
+        if let Some(progress) = self.delivery.progress {
+            progress(self.outcome.accepted + self.outcome.rejected.len());
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, batches: Vec<RecordBatch>, clean: bool) {
+        let Some(sink) = self.delivery.sink else {
+            self.outcome.batches.extend(batches);
+            return;
+        };
+        if self.delivery.strict && !clean {
+            self.delivering = false;
+        }
+        for batch in batches {
+            if self.delivering && !sink.accept(batch) {
+                self.delivering = false;
+            }
+        }
+    }
+
+    /// Rejects rows whose key an earlier row had: `(row, first row)` pairs, in row order.
+    fn reject_duplicates(&mut self, chunk: &Chunk, offset: usize, duplicates: &[(usize, usize)]) {
+        let wanted: Vec<usize> = duplicates.iter().map(|(row, _)| row - offset).collect();
+        let cells = match chunk {
+            Chunk::Text(range) => self.csv.map(|csv| text_rows(csv, range, &wanted)).unwrap_or_default(),
+            Chunk::Rows(rows) => chunk_rows(rows, &wanted),
+        };
+        for ((row, first), cells) in duplicates.iter().zip(cells) {
+            let borrowed: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let error = self.validator.duplicate_error(*row, *first, &borrowed);
+            self.outcome.rejected.push(RejectedRow { row: *row, cells, errors: vec![error] });
+        }
+    }
+}
+
+/// The cells of the given rows (numbers within the range, ascending) of a CSV range.
+fn text_rows(csv: &CsvText<'_>, range: &Range<usize>, wanted: &[usize]) -> Vec<Vec<String>> {
+    let mut found = Vec::with_capacity(wanted.len());
+    let width = csv.headers.len();
+    let _ = csv.for_each_record(range.clone(), width, |row, cells| {
+        if wanted.binary_search(&row).is_ok() {
+            found.push(cells.iter().map(|c| c.to_string()).collect());
+        }
+    });
+    found
+}
+
+fn chunk_rows(rows: &RowChunk, wanted: &[usize]) -> Vec<Vec<String>> {
+    let mut cells = Vec::new();
+    wanted
+        .iter()
+        .map(|row| {
+            let i = rows.rows.binary_search(row).unwrap_or_default();
+            rows.cells(i, &mut cells);
+            cells.iter().map(|c| c.to_string()).collect()
+        })
+        .collect()
 }

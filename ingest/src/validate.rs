@@ -1,6 +1,7 @@
 //! Every rule of the contract, applied row by row, with the valid rows appended to Arrow
 //! builders and the invalid ones kept with their errors.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder};
@@ -19,8 +20,6 @@ use crate::values::{self, IntValue};
 /// and it keeps a pasted file-in-a-cell from reaching the warehouse.
 pub const MAX_FIELD_CHARS: usize = 4_000;
 const MAX_ID_CHARS: usize = 64;
-/// Rows per Arrow batch.
-const BATCH_ROWS: usize = 64 * 1024;
 
 /// A row that failed, with its cells as read (for the rejects file) and every error.
 #[derive(Debug, Clone)]
@@ -53,25 +52,65 @@ pub(crate) struct Validator<'a> {
     headers: &'a [String],
     /// For each contract column, the index of its cell in a row.
     mapping: &'a [Option<usize>],
-    builders: Vec<Builder>,
-    county: StringBuilder,
-    year: Int32Builder,
-    pending: usize,
-    batches: Vec<RecordBatch>,
-    /// Key fingerprint and row number of every accepted row, in order (duplicates are
-    /// found across all chunks of a file afterwards).
-    keys: Vec<(u128, usize)>,
+    /// Index in a row of `community_code`, the key column and the period column.
+    community_at: Option<usize>,
+    key_at: Option<usize>,
+    /// Position of the period column among the table's columns.
+    period: Option<usize>,
+    /// The accepted rows, one bucket per partition (county, year) of the Delta table.
+    buckets: Vec<Bucket>,
+    bucket_of: HashMap<(u32, i32), u32, foldhash::fast::FixedState>,
+    /// Key fingerprint, row number and bucket of every accepted row, in order (duplicates
+    /// are found across all chunks of a file afterwards).
+    keys: Vec<AcceptedKey>,
     typed: Vec<Typed>,
     /// Scratch space for a pseudonym's hex digits.
     hex: [u8; 64],
     rejected: Vec<RejectedRow>,
 }
 
-/// What validating a run of rows produced.
+/// An accepted row's key fingerprint, its row number and the bucket (partition) it went to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AcceptedKey {
+    pub(crate) fingerprint: u128,
+    pub(crate) row: usize,
+    pub(crate) bucket: u32,
+}
+
+/// What validating a run of rows produced: the accepted rows as one batch per partition
+/// (in order of first appearance), their keys in row order, the rejects.
 pub(crate) struct Validated {
-    pub(crate) batch: RecordBatch,
-    pub(crate) keys: Vec<(u128, usize)>,
+    pub(crate) batches: Vec<RecordBatch>,
+    pub(crate) keys: Vec<AcceptedKey>,
     pub(crate) rejected: Vec<RejectedRow>,
+}
+
+/// The builders of one partition's accepted rows.
+struct Bucket {
+    builders: Vec<Builder>,
+    county: StringBuilder,
+    year: Int32Builder,
+}
+
+impl Bucket {
+    fn new(table: Table) -> Bucket {
+        Bucket {
+            builders: table.columns().iter().map(Builder::for_column).collect(),
+            county: StringBuilder::new(),
+            year: Int32Builder::new(),
+        }
+    }
+
+    fn finish(&mut self, table: Table) -> Result<RecordBatch, ArrowError> {
+        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        for derived in table.derived_columns() {
+            match *derived {
+                "county_code" => arrays.push(Arc::new(self.county.finish())),
+                _ => arrays.push(Arc::new(self.year.finish())),
+            }
+        }
+        RecordBatch::try_new(table.arrow_schema(), arrays)
+    }
 }
 
 enum Builder {
@@ -120,12 +159,12 @@ impl<'a> Validator<'a> {
             respondent_key,
             excel_serials,
             headers,
-            builders: table.columns().iter().map(Builder::for_column).collect(),
             mapping,
-            county: StringBuilder::new(),
-            year: Int32Builder::new(),
-            pending: 0,
-            batches: Vec::new(),
+            community_at: position(table, mapping, "community_code"),
+            key_at: position(table, mapping, table.key_column()),
+            period: table.period_column().and_then(|p| table.columns().iter().position(|c| c.name == p)),
+            buckets: Vec::new(),
+            bucket_of: HashMap::default(),
             keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
             hex: [0; 64],
@@ -134,37 +173,51 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks one row; appends it to the batch when valid, keeps it with its errors when not.
-    pub(crate) fn push(&mut self, row: usize, cells: &[&str]) -> Result<(), ArrowError> {
+    pub(crate) fn push(&mut self, row: usize, cells: &[&str]) {
         let mut errors = Vec::new();
         self.typed.clear();
         for (i, column) in self.table.columns().iter().enumerate() {
-            let text = self.cell_at(i, cells);
+            let text = trimmed(self.mapping[i], cells);
             let typed = self.check_cell(row, column, text, &mut errors);
             self.typed.push(typed);
         }
-        let community = self.text_of("community_code", cells);
+        let community = trimmed(self.community_at, cells);
         let community_ok = !errors.iter().any(|e| e.column == "community_code");
         if community_ok {
             self.check_rows_rules(row, cells, community, &mut errors);
         }
         if !errors.is_empty() {
             self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
-            return Ok(());
+            return;
         }
-        let key = fingerprint(community, self.text_of(self.table.key_column(), cells));
-        self.keys.push((key, row));
-        self.append(cells)
+        let fingerprint = fingerprint(community, trimmed(self.key_at, cells));
+        let bucket = self.bucket(community);
+        self.keys.push(AcceptedKey { fingerprint, row, bucket });
+        self.append(bucket as usize, cells);
     }
 
-    /// The Arrow batches of every accepted row.
-    /// The accepted rows as one Arrow batch, their key fingerprints, and the rejects.
-    pub(crate) fn finish(mut self) -> Result<Validated, ArrowError> {
-        self.flush()?;
-        let batch = match self.batches.len() {
-            1 => self.batches.pop().unwrap_or_else(|| unreachable!()),
-            _ => arrow_select::concat::concat_batches(&self.table.arrow_schema(), &self.batches)?,
+    /// The bucket of the row's partition: its county (the community code's first six
+    /// digits, checked already) and the year of its period date.
+    fn bucket(&mut self, community: &str) -> u32 {
+        let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
+        let year = match self.period.map(|p| self.typed[p]) {
+            Some(Typed::Date(d)) => values::from_date32(d).map(values::year_of).unwrap_or(0),
+            _ => 0,
         };
-        Ok(Validated { batch, keys: self.keys, rejected: self.rejected })
+        let next = self.buckets.len() as u32;
+        let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
+        if bucket == next {
+            self.buckets.push(Bucket::new(self.table));
+        }
+        bucket
+    }
+
+    /// The accepted rows as one Arrow batch per partition, their key fingerprints, and
+    /// the rejects.
+    pub(crate) fn finish(mut self) -> Result<Validated, ArrowError> {
+        let table = self.table;
+        let batches = self.buckets.iter_mut().map(|b| b.finish(table)).collect::<Result<_, _>>()?;
+        Ok(Validated { batches, keys: self.keys, rejected: self.rejected })
     }
 
     /// The error of a row whose key an earlier row of the file already had.
@@ -177,10 +230,6 @@ impl<'a> Validator<'a> {
 
     fn column(&self, name: &str) -> &'static Column {
         self.table.column(name).unwrap_or_else(|| unreachable!("{name} is a column of {}", self.table))
-    }
-
-    fn cell_at<'c>(&self, index: usize, cells: &'c [&str]) -> &'c str {
-        self.mapping[index].and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
     }
 
     fn cell<'c>(&self, column: &Column, cells: &'c [&str]) -> &'c str {
@@ -380,11 +429,12 @@ impl<'a> Validator<'a> {
         raised
     }
 
-    fn append(&mut self, cells: &[&str]) -> Result<(), ArrowError> {
+    fn append(&mut self, bucket: usize, cells: &[&str]) {
         let columns = self.table.columns();
+        let bucket = &mut self.buckets[bucket];
         for (i, column) in columns.iter().enumerate() {
-            let text = self.cell_at(i, cells);
-            match (&mut self.builders[i], self.typed[i]) {
+            let text = trimmed(self.mapping[i], cells);
+            match (&mut bucket.builders[i], self.typed[i]) {
                 (Builder::Text(b), Typed::Null) => b.append_null(),
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
                 (Builder::Text(b), _) => match column.ty {
@@ -400,39 +450,28 @@ impl<'a> Validator<'a> {
                 (Builder::Bool(b), _) => b.append_null(),
             }
         }
-        let community = self.text_of("community_code", cells);
+        let community = trimmed(self.community_at, cells);
         if self.table != Table::Communities {
-            self.county.append_value(&community[..6]);
+            bucket.county.append_value(community.get(..6).unwrap_or_default());
         }
-        if let Some(period) = self.table.period_column() {
-            let year = match self.typed_of(period) {
+        if let Some(period) = self.period {
+            let year = match self.typed[period] {
                 Typed::Date(d) => values::from_date32(d).map(values::year_of).unwrap_or(0),
                 _ => 0,
             };
-            self.year.append_value(year);
+            bucket.year.append_value(year);
         }
-        self.pending += 1;
-        if self.pending >= BATCH_ROWS {
-            self.flush()?;
-        }
-        Ok(())
     }
+}
 
-    fn flush(&mut self) -> Result<(), ArrowError> {
-        if self.pending == 0 && !self.batches.is_empty() {
-            return Ok(());
-        }
-        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        for derived in self.table.derived_columns() {
-            match *derived {
-                "county_code" => arrays.push(Arc::new(self.county.finish())),
-                _ => arrays.push(Arc::new(self.year.finish())),
-            }
-        }
-        self.batches.push(RecordBatch::try_new(self.table.arrow_schema(), arrays)?);
-        self.pending = 0;
-        Ok(())
-    }
+/// Index in a row of the cell of column `name`, if the file has it.
+fn position(table: Table, mapping: &[Option<usize>], name: &str) -> Option<usize> {
+    table.columns().iter().position(|c| c.name == name).and_then(|i| mapping[i])
+}
+
+/// The trimmed cell at `index` of a row ("" when the file has no such column).
+fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
+    index.and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
 }
 
 /// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, hex.

@@ -26,6 +26,8 @@ fn errors(table: Table, csv: &str, scope: &Scope) -> Vec<String> {
         sheet: None,
         max_file_bytes: 16 << 20,
         progress: None,
+        sink: None,
+        strict: true,
     };
     let file = read_ledger_bytes(table, Path::new("t.csv"), csv.as_bytes(), &options).expect("readable");
     file.errors().map(|e| e.to_string()).collect()
@@ -214,6 +216,8 @@ fn utf8_bom_file_reads_like_plain_utf8() {
         sheet: None,
         max_file_bytes: 16 << 20,
         progress: None,
+        sink: None,
+        strict: true,
     };
     let a = read_ledger_bytes(Table::Communities, Path::new("a.csv"), plain.as_bytes(), &options).expect("plain");
     let b = read_ledger_bytes(Table::Communities, Path::new("b.csv"), &with_bom, &options).expect("bom");
@@ -224,17 +228,19 @@ fn utf8_bom_file_reads_like_plain_utf8() {
 
 #[test]
 fn duplicates_are_found_across_the_whole_file() {
-    // More rows than one validation chunk holds, so the two copies are validated apart.
+    // Several megabytes, so the two copies are validated apart, by different chunks; the
+    // row numbers of later chunks must still be those of the file.
     let mut csv = String::from("community_code,cadre_id,cadre_name,role\n");
-    for i in 0..40_000 {
+    for i in 0..100_000 {
         csv.push_str(&format!("{C},C{i},张{i},member\n"));
     }
     csv.push_str(&format!("{C},C7,重复,member\n"));
+    csv.push_str(&format!("{C},C100000,新,captain\n"));
     let all = errors(Table::Cadres, &csv, &Scope::Platform);
+    assert_eq!(all.len(), 2, "{all:?}");
     assert_eq!(
-        all,
-        [
-            "第40002行 列“cadre_id”(cadre_id) 值“C7”：编号在本文件中重复（第9行已出现），每个编号只能有一行 (duplicate_key)"
-        ]
+        all[0],
+        "第100002行 列“cadre_id”(cadre_id) 值“C7”：编号在本文件中重复（第9行已出现），每个编号只能有一行 (duplicate_key)"
     );
+    assert!(all[1].starts_with("第100003行 列“role”(role) 值“captain”："), "{}", all[1]);
 }

@@ -20,6 +20,8 @@ fn read(table: Table, path: &Path, scope: &Scope, refs: &References) -> LedgerFi
         sheet: None,
         max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
         progress: None,
+        sink: None,
+        strict: true,
     };
     read_ledger(table, path, &options).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

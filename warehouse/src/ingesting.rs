@@ -6,6 +6,7 @@ use std::path::Path;
 use datafusion::prelude::SessionContext;
 use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
 
+use crate::appends::Appender;
 use crate::batches::{self, BatchRecord};
 use crate::errors::{Result, WarehouseError};
 use crate::{Warehouse, tables};
@@ -103,6 +104,8 @@ impl Warehouse {
         let started = std::time::Instant::now();
         let references = self.references(table, options.scope).await?;
         tracing::info!(keys = references.len(), ms = started.elapsed().as_millis() as u64, "references loaded");
+        // Into a table without rows the accepted rows are written while the file is read.
+        let appender = if tables::is_empty(&target) { Some(Appender::new(&target, table)?) } else { None };
         let read = ReadOptions {
             scope: options.scope,
             references: &references,
@@ -110,14 +113,28 @@ impl Warehouse {
             sheet: options.sheet,
             max_file_bytes: options.max_file_bytes,
             progress: options.progress,
+            sink: appender.as_ref().map(|a| a as &dyn ingest::BatchSink),
+            strict: !options.partial,
         };
         let started = std::time::Instant::now();
-        let file = ingest::read_ledger_hashed(table, name, bytes, sha256.clone(), &read)?;
-        tracing::info!(rows = file.accepted_rows, ms = started.elapsed().as_millis() as u64, "file read and validated");
+        let file = ingest::read_ledger_hashed(table, name, bytes, sha256.clone(), &read);
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "file read and validated");
+        let file = match file {
+            Ok(file) => file,
+            Err(e) => {
+                if let Some(appender) = appender {
+                    appender.finish(false).await?;
+                }
+                return Err(e.into());
+            }
+        };
         record.rows_accepted = file.accepted_rows;
         record.rows_rejected = file.rejected.len();
         let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
         if refuse {
+            if let Some(appender) = appender {
+                appender.finish(false).await?;
+            }
             record.outcome = "refused".into();
             if let Some(meta) = self.location.meta_dir() {
                 batches::append_refused(&meta, &record)?;
@@ -127,7 +144,15 @@ impl Warehouse {
         record.outcome = "committed".into();
         let complete = file.rejected.is_empty();
         let started = std::time::Instant::now();
-        let upserted = tables::upsert(target, table, file.batches.clone(), &record, complete).await?;
+        let upserted = match appender {
+            Some(appender) => {
+                let actions = appender.finish(true).await?;
+                tracing::info!(files = actions.len(), ms = started.elapsed().as_millis() as u64, "files finished");
+                let version = tables::commit_append(&target, table, actions, &record, complete).await?;
+                tables::Upserted { version, inserted: file.accepted_rows, updated: 0 }
+            }
+            None => tables::upsert(target, table, file.batches.clone(), &record, complete).await?,
+        };
         tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
         record.version = Some(upserted.version);
         record.rows_inserted = upserted.inserted;

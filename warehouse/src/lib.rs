@@ -6,6 +6,7 @@
 //! workspace uses these re-exports, so there is one arrow in the build.
 
 pub mod analyses;
+mod appends;
 pub mod batches;
 mod errors;
 mod ingesting;

@@ -7,10 +7,12 @@ use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::{SessionContext, col, lit};
 use deltalake::DeltaTable;
-use deltalake::kernel::transaction::CommitProperties;
-use deltalake::kernel::{DataType, StructField, Transaction};
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, TableReference};
+use deltalake::kernel::{Action, DataType, StructField, Transaction};
+use deltalake::protocol::{DeltaOperation, SaveMode};
 
 use crate::batches::{BatchRecord, COMMIT_KEY};
 use crate::errors::{Result, WarehouseError};
@@ -66,8 +68,62 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
     t.version()
 }
 
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build()
+/// ZSTD Parquet; no dictionary for the columns whose values hardly repeat (ids,
+/// pseudonyms, free text): building a dictionary there costs time and then is dropped.
+pub(crate) fn writer_properties(table: Table) -> WriterProperties {
+    use ingest::schema::ColumnType;
+    let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+    for column in table.columns() {
+        let unique = column.name == table.key_column()
+            || matches!(column.ty, ColumnType::Respondent | ColumnType::Text | ColumnType::Id)
+                && !column.name.ends_with("_id");
+        if unique {
+            builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
+        }
+    }
+    builder.build()
+}
+
+/// Whether the table holds no data file (a batch can be appended without a merge).
+pub(crate) fn is_empty(t: &DeltaTable) -> bool {
+    t.snapshot().map(|s| s.log_data().num_files() == 0).unwrap_or(true)
+}
+
+/// Commits files already written (by [`crate::appends::Appender`]) as one append that
+/// carries the batch record.
+pub(crate) async fn commit_append(
+    t: &DeltaTable,
+    table: Table,
+    actions: Vec<Action>,
+    record: &BatchRecord,
+    complete: bool,
+) -> Result<u64> {
+    let properties = commit_properties(record, complete)?;
+    let operation = DeltaOperation::Write {
+        mode: SaveMode::Append,
+        partition_by: Some(table.partition_columns().iter().map(|c| c.to_string()).collect()),
+        predicate: None,
+    };
+    let snapshot = t.snapshot().ok().map(|s| s as &dyn TableReference);
+    let commit = CommitBuilder::from(properties)
+        .with_actions(actions)
+        .build(snapshot, t.log_store(), operation)
+        .await
+        .map_err(WarehouseError::delta(table))?;
+    Ok(commit.version())
+}
+
+/// The batch record as commit metadata, and for a complete file the application
+/// transaction by which the same file is recognised again.
+fn commit_properties(record: &BatchRecord, complete: bool) -> Result<CommitProperties> {
+    let mut commit = CommitProperties::default().with_metadata([(
+        COMMIT_KEY.to_string(),
+        serde_json::to_value(record).map_err(|e| WarehouseError::Metadata(e.to_string()))?,
+    )]);
+    if complete {
+        commit = commit.with_application_transaction(Transaction::new(file_app_id(&record.file_sha256), 0));
+    }
+    Ok(commit)
 }
 
 /// The application id under which a complete file's ingest is recorded, so the same file
@@ -104,18 +160,11 @@ pub(crate) async fn upsert(
     complete: bool,
 ) -> Result<Upserted> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut commit = CommitProperties::default().with_metadata([(
-        COMMIT_KEY.to_string(),
-        serde_json::to_value(record).map_err(|e| WarehouseError::Metadata(e.to_string()))?,
-    )]);
-    if complete {
-        commit = commit.with_application_transaction(Transaction::new(file_app_id(&record.file_sha256), 0));
-    }
-    let empty = t.snapshot().map(|s| s.log_data().num_files() == 0).unwrap_or(true);
-    if empty {
+    let commit = commit_properties(record, complete)?;
+    if is_empty(&t) {
         let t = t
             .write(batches)
-            .with_writer_properties(writer_properties())
+            .with_writer_properties(writer_properties(table))
             .with_commit_properties(commit)
             .await
             .map_err(WarehouseError::delta(table))?;
@@ -137,7 +186,7 @@ pub(crate) async fn upsert(
         .merge(source, predicate)
         .with_source_alias("source")
         .with_target_alias("target")
-        .with_writer_properties(writer_properties())
+        .with_writer_properties(writer_properties(table))
         .with_commit_properties(commit)
         .when_matched_update(|u| names.iter().fold(u, |u, n| u.update(n.as_str(), col(format!("source.{n}")))))
         .map_err(WarehouseError::delta(table))?

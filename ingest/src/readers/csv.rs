@@ -1,28 +1,32 @@
 //! CSV (comma, or tab for Excel's "Unicode text"), already decoded to UTF-8.
+//!
+//! The header is read here; the body is cut into byte ranges that end on record
+//! boundaries, so that every core can parse and validate its own ranges straight from
+//! the file's text without a thread copying rows to the others.
 
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::Path;
 
-use super::{RowSource, is_blank, reset};
 use crate::errors::IngestError;
 
-pub(crate) struct CsvRows<'a> {
-    path: PathBuf,
-    headers: Vec<String>,
-    reader: csv::Reader<&'a [u8]>,
-    record: csv::StringRecord,
-    /// Records read so far including the header: the next record's spreadsheet row is this + 1.
-    records: usize,
+/// Bytes per range of the body: about 12,000 rows of a typical ledger, enough that
+/// handing a range over costs nothing, small enough that both cores stay busy.
+const RANGE_BYTES: usize = 1 << 20;
+
+/// A CSV file's header and the text after it.
+pub(crate) struct CsvText<'a> {
+    pub(crate) headers: Vec<String>,
+    text: &'a str,
+    delimiter: u8,
+    /// Where the first record after the header starts.
+    body: usize,
 }
 
-impl<'a> CsvRows<'a> {
+impl<'a> CsvText<'a> {
     pub(crate) fn open(text: &'a str, path: &Path) -> Result<Self, IngestError> {
         let first_line = text.lines().next().unwrap_or_default();
         let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut reader = builder(delimiter).from_reader(text.as_bytes());
         let mut record = csv::StringRecord::new();
         let malformed =
             |e: csv::Error| IngestError::Malformed { path: path.to_path_buf(), format: "CSV", message: e.to_string() };
@@ -30,33 +34,161 @@ impl<'a> CsvRows<'a> {
             return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
         let headers = record.iter().map(str::to_string).collect();
-        Ok(CsvRows { path: path.to_path_buf(), headers, reader, record, records: 1 })
+        let body = usize::try_from(reader.position().byte()).unwrap_or(text.len()).min(text.len());
+        Ok(CsvText { headers, text, delimiter, body })
+    }
+
+    /// The body cut into ranges of about [`RANGE_BYTES`] that each end after a record.
+    /// Without a quote character in the body every line end is a record end; with one, a
+    /// CSV state machine finds the record ends (a quoted field may hold line breaks).
+    pub(crate) fn ranges(&self) -> Vec<Range<usize>> {
+        let bytes = self.text.as_bytes();
+        let mut ends = if memchr::memchr(b'"', &bytes[self.body..]).is_none() {
+            line_ends(bytes, self.body)
+        } else {
+            record_ends(bytes, self.body, self.delimiter)
+        };
+        if ends.last() != Some(&bytes.len()) {
+            ends.push(bytes.len());
+        }
+        let mut ranges = Vec::with_capacity(ends.len());
+        let mut start = self.body;
+        for end in ends {
+            if end > start {
+                ranges.push(start..end);
+                start = end;
+            }
+        }
+        ranges
+    }
+
+    /// Calls `f` with the number and cells of every record in `range` (numbers counted
+    /// from 1 within the range; blank records count but are not passed on), exactly
+    /// `width` cells each. Returns how many records the range held.
+    pub(crate) fn for_each_record(
+        &self,
+        range: Range<usize>,
+        width: usize,
+        mut f: impl FnMut(usize, &[&str]),
+    ) -> Result<usize, (usize, String)> {
+        let text = &self.text[range];
+        let mut reader = builder(self.delimiter).from_reader(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        let mut spare: Vec<&str> = Vec::with_capacity(width);
+        let mut records = 0;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(records),
+                Err(e) => return Err((records + 1, e.to_string())),
+            }
+            records += 1;
+            // Reuse one allocation for the cells although each row borrows a new record.
+            spare.clear();
+            let mut cells: Vec<&str> = spare.into_iter().map(|_| "").collect();
+            cells.extend(record.iter().take(width));
+            cells.resize(width, "");
+            if !cells.iter().all(|c| c.trim().is_empty()) {
+                f(records, &cells);
+            }
+            cells.clear();
+            spare = cells.into_iter().map(|_| "").collect();
+        }
     }
 }
 
-impl RowSource for CsvRows<'_> {
-    fn headers(&self) -> &[String] {
-        &self.headers
+fn builder(delimiter: u8) -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder.delimiter(delimiter).has_headers(false).flexible(true);
+    builder
+}
+
+/// Ends (one past the `\n`) of the first line ending at least [`RANGE_BYTES`] after the
+/// previous end.
+fn line_ends(bytes: &[u8], start: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut from = start + RANGE_BYTES;
+    while from < bytes.len() {
+        let Some(newline) = memchr::memchr(b'\n', &bytes[from..]) else { break };
+        let end = from + newline + 1;
+        ends.push(end);
+        from = end + RANGE_BYTES;
+    }
+    ends
+}
+
+/// Record ends found by csv-core's state machine, at least [`RANGE_BYTES`] apart.
+fn record_ends(bytes: &[u8], start: usize, delimiter: u8) -> Vec<usize> {
+    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    // The fields' contents are not wanted: the buffers are overwritten as they fill.
+    let mut output = vec![0u8; 64 * 1024];
+    let mut field_ends = vec![0usize; 1024];
+    let (mut position, mut last) = (start, start);
+    let mut ends = Vec::new();
+    loop {
+        let (result, read, _, _) = reader.read_record(&bytes[position..], &mut output, &mut field_ends);
+        position += read;
+        match result {
+            csv_core::ReadRecordResult::Record if position - last >= RANGE_BYTES => {
+                ends.push(position);
+                last = position;
+            }
+            csv_core::ReadRecordResult::End => return ends,
+            csv_core::ReadRecordResult::InputEmpty if position >= bytes.len() => {
+                // One more call with no input tells csv-core the file ended.
+                let (result, _, _, _) = reader.read_record(&[], &mut output, &mut field_ends);
+                if result == csv_core::ReadRecordResult::End {
+                    return ends;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(csv: &str) -> Vec<(usize, Vec<String>)> {
+        let file = CsvText::open(csv, Path::new("t.csv")).expect("header");
+        let mut rows = Vec::new();
+        let mut offset = 1;
+        for range in file.ranges() {
+            let n = file
+                .for_each_record(range, 2, |i, cells| {
+                    rows.push((offset + i, cells.iter().map(|c| c.to_string()).collect()));
+                })
+                .expect("parse");
+            offset += n;
+        }
+        rows
     }
 
-    fn next_row(&mut self, cells: &mut Vec<String>) -> Result<Option<usize>, IngestError> {
-        loop {
-            let more = self.reader.read_record(&mut self.record).map_err(|e| IngestError::Malformed {
-                path: self.path.clone(),
-                format: "CSV",
-                message: format!("第{}行：{e}", self.records + 1),
-            })?;
-            if !more {
-                return Ok(None);
-            }
-            self.records += 1;
-            reset(cells, self.headers.len());
-            for (cell, field) in cells.iter_mut().zip(self.record.iter()) {
-                cell.push_str(field);
-            }
-            if !is_blank(cells) {
-                return Ok(Some(self.records));
+    #[test]
+    fn ranges_end_on_records_with_and_without_quotes() {
+        let mut plain = String::from("a,b\n");
+        let mut quoted = String::from("a,b\r\n");
+        for i in 0..200_000 {
+            plain.push_str(&format!("{i},x\n"));
+            quoted.push_str(&format!("{i},\"line\nbreak, \"\"{i}\"\"\"\r\n"));
+        }
+        for text in [&plain, &quoted] {
+            let file = CsvText::open(text, Path::new("t.csv")).expect("header");
+            assert!(file.ranges().len() > 1, "the body is cut into several ranges");
+            let rows = records(text);
+            assert_eq!(rows.len(), 200_000);
+            for (n, (row, cells)) in rows.iter().enumerate() {
+                assert_eq!(*row, n + 2);
+                assert_eq!(cells[0], n.to_string());
             }
         }
+        assert_eq!(records(&quoted)[7].1[1], "line\nbreak, \"7\"");
+    }
+
+    #[test]
+    fn blank_records_count_and_short_rows_are_padded() {
+        let rows = records("a,b\n1,x\n,\n2\n");
+        assert_eq!(rows, vec![(2, vec!["1".into(), "x".into()]), (4, vec!["2".into(), String::new()])]);
     }
 }

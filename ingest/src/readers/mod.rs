@@ -1,7 +1,7 @@
 //! One reader per file shape. Each turns a file into a header row and a stream of rows of
 //! text cells; the validator does the rest, so every format follows the same rules.
 
-mod csv;
+pub(crate) mod csv;
 mod jsonl;
 mod xlsx;
 
@@ -37,11 +37,27 @@ pub(crate) trait RowSource {
     fn next_row(&mut self, cells: &mut Vec<String>) -> Result<Option<usize>, IngestError>;
 }
 
+/// The rows of an opened file: CSV text that workers parse range by range, or a source
+/// read row by row.
+pub(crate) enum Rows<'a> {
+    Csv(csv::CsvText<'a>),
+    Source(Box<dyn RowSource + 'a>),
+}
+
+impl Rows<'_> {
+    pub(crate) fn headers(&self) -> &[String] {
+        match self {
+            Rows::Csv(csv) => &csv.headers,
+            Rows::Source(source) => source.headers(),
+        }
+    }
+}
+
 /// A file opened for reading: its format, its encoding (text formats) and its rows.
 pub(crate) struct Opened<'a> {
     pub(crate) format: FileFormat,
     pub(crate) encoding: Option<TextEncoding>,
-    pub(crate) rows: Box<dyn RowSource + 'a>,
+    pub(crate) rows: Rows<'a>,
 }
 
 /// Opens `bytes` by content first (an XLSX is a zip, JSON lines start with `{`), then by
@@ -55,7 +71,7 @@ pub(crate) fn open<'a>(
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     if bytes.starts_with(b"PK\x03\x04") {
         let rows = xlsx::XlsxRows::open(bytes, path, sheet)?;
-        return Ok(Opened { format: FileFormat::Xlsx, encoding: None, rows: Box::new(rows) });
+        return Ok(Opened { format: FileFormat::Xlsx, encoding: None, rows: Rows::Source(Box::new(rows)) });
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et") {
         return Err(IngestError::Malformed {
@@ -69,10 +85,10 @@ pub(crate) fn open<'a>(
     let looks_json = text.trim_start().starts_with('{');
     if looks_json || matches!(ext.as_str(), "jsonl" | "json" | "ndjson") {
         let rows = jsonl::JsonLines::open(text, path)?;
-        return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), rows: Box::new(rows) });
+        return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), rows: Rows::Source(Box::new(rows)) });
     }
-    let rows = csv::CsvRows::open(text, path)?;
-    Ok(Opened { format: FileFormat::Csv, encoding: Some(enc), rows: Box::new(rows) })
+    let rows = csv::CsvText::open(text, path)?;
+    Ok(Opened { format: FileFormat::Csv, encoding: Some(enc), rows: Rows::Csv(rows) })
 }
 
 /// Whether every cell of a row is blank (spreadsheets export trailing empty rows).
