@@ -35,15 +35,49 @@ pub fn decode<'a>(bytes: &'a [u8], path: &Path) -> Result<(Cow<'a, str>, TextEnc
         return Ok((Cow::Owned(text.into_owned()), TextEncoding::Utf16));
     }
     reject_binary(bytes, path)?;
-    match std::str::from_utf8(bytes) {
+    match from_utf8_parallel(bytes) {
         Ok(text) => Ok((Cow::Borrowed(text), TextEncoding::Utf8)),
         Err(_) => gb18030(bytes, path).map(|t| (Cow::Owned(t), TextEncoding::Gb18030)),
     }
 }
 
 fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, IngestError> {
-    std::str::from_utf8(bytes)
+    from_utf8_parallel(bytes)
         .map_err(|e| IngestError::Encoding { path: path.to_path_buf(), offset: e.valid_up_to() + 3 })
+}
+
+/// `std::str::from_utf8` on every core: a file of hundreds of megabytes is cut into
+/// pieces at character starts, each checked on its own thread; any failure is checked
+/// again whole, so the error says where the first bad byte is.
+fn from_utf8_parallel(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    const PIECE: usize = 16 << 20;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(bytes.len() / PIECE + 1);
+    if threads < 2 {
+        return std::str::from_utf8(bytes);
+    }
+    let mut cuts = vec![0];
+    for i in 1..threads {
+        // Back to the first byte of a character (continuation bytes are 0b10xx_xxxx); in
+        // invalid input there may be none nearby, and then the piece fails its check.
+        let mut cut = bytes.len() * i / threads;
+        let floor = cut.saturating_sub(4);
+        while cut > floor && bytes[cut] & 0xC0 == 0x80 {
+            cut -= 1;
+        }
+        cuts.push(cut);
+    }
+    cuts.push(bytes.len());
+    let valid = std::thread::scope(|scope| {
+        let checks: Vec<_> =
+            cuts.windows(2).map(|w| scope.spawn(move || std::str::from_utf8(&bytes[w[0]..w[1]]).is_ok())).collect();
+        checks.into_iter().all(|c| c.join().unwrap_or(false))
+    });
+    if valid {
+        // SAFETY: the pieces cover `bytes` end to end and each one was checked to be valid
+        // UTF-8; a concatenation of valid UTF-8 strings is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes)
 }
 
 fn gb18030(bytes: &[u8], path: &Path) -> Result<String, IngestError> {
@@ -96,6 +130,18 @@ mod tests {
         let (bytes, _, _) = encoding_rs::GB18030.encode("议题名称,办理状态\r\n");
         let (t, e) = decode(&bytes, p()).expect("gb18030");
         assert_eq!((t.as_ref(), e), ("议题名称,办理状态\r\n", TextEncoding::Gb18030));
+    }
+
+    #[test]
+    fn large_files_are_checked_in_pieces_and_bad_bytes_found() {
+        let text = "社区,议题\n".repeat(5 << 20);
+        assert_eq!(from_utf8_parallel(text.as_bytes()).expect("valid").len(), text.len());
+        let mut bad = text.into_bytes();
+        let at = bad.len() / 2 + 1;
+        bad[at] = 0xFF;
+        let expected = std::str::from_utf8(&bad).map_err(|e| e.valid_up_to());
+        assert!(expected.is_err_and(|e| e <= at && e + 3 > at));
+        assert_eq!(from_utf8_parallel(&bad).map_err(|e| e.valid_up_to()), expected);
     }
 
     #[test]

@@ -89,6 +89,8 @@ struct ChunkResult {
     chunk: Chunk,
     /// Records the chunk held (text chunks), for numbering the rows of the next ones.
     records: usize,
+    /// Bytes of text the chunk held (0 for rows of other readers).
+    bytes: usize,
     validated: Result<Validated, ChunkError>,
 }
 
@@ -224,7 +226,11 @@ fn work(
         }
         let validated =
             validated.and_then(|()| validator.finish().map_err(|e| ChunkError { row: 0, message: e.to_string() }));
-        if results.send(ChunkResult { index, chunk, records, validated }).is_err() {
+        let bytes = match &chunk {
+            Chunk::Text(range) => range.len(),
+            Chunk::Rows(_) => 0,
+        };
+        if results.send(ChunkResult { index, chunk, records, bytes, validated }).is_err() {
             return;
         }
     }
@@ -244,6 +250,7 @@ fn merge(
         // The header is record 1: the first data record of a CSV is row 2.
         offset: 1,
         delivering: delivery.sink.is_some(),
+        bytes: csv.map(CsvText::body_len).unwrap_or(0),
         validator: make.make(),
         csv,
         delivery,
@@ -273,6 +280,8 @@ struct Merger<'v, 'c, 's> {
     offset: usize,
     /// Whether batches still go to the sink.
     delivering: bool,
+    /// Bytes of CSV text in the whole file, for sizing the key map.
+    bytes: usize,
     validator: Validator<'v>,
     csv: Option<&'c CsvText<'c>>,
     delivery: Delivery<'s>,
@@ -295,6 +304,12 @@ impl Merger<'_, '_, '_> {
         let mut keep: Vec<Vec<bool>> = validated.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
         let mut position = vec![0usize; keep.len()];
         let mut duplicates = Vec::new();
+        if self.first_seen.is_empty() {
+            // Room for the keys of the whole file, as many as this first chunk suggests,
+            // instead of growing (and rehashing) a map of millions of keys step by step.
+            let per_byte = validated.keys.len() as f64 / result.bytes.max(1) as f64;
+            self.first_seen.reserve((per_byte * self.bytes as f64 * 1.1) as usize);
+        }
         for key in &validated.keys {
             let bucket = key.bucket as usize;
             if let Some(first) = self.first_seen.get(&key.fingerprint) {

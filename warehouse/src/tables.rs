@@ -70,9 +70,14 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 
 /// ZSTD Parquet; no dictionary for the columns whose values hardly repeat (ids,
 /// pseudonyms, free text): building a dictionary there costs time and then is dropped.
+/// Pages of at most 4,096 rows: a partition's file holds some ten thousand rows, and with
+/// the default (20,000) every page of it would be compressed at once when the file is
+/// closed, after the whole input was read, instead of while it is being read.
 pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
-    let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_data_page_row_count_limit(4096);
     for column in table.columns() {
         let unique = column.name == table.key_column()
             || matches!(column.ty, ColumnType::Respondent | ColumnType::Text | ColumnType::Id)
