@@ -358,3 +358,34 @@ fn upsert_moves_statuses_on_and_the_same_file_twice_changes_nothing() {
     assert_eq!(last["version"], v1 + 1);
     assert_eq!(last["file_sha256"].as_str().map(str::len), Some(64));
 }
+
+#[test]
+fn a_new_county_is_appended_beside_the_others_and_later_exports_still_upsert() {
+    let wh = Wh::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = |name: &str, rows: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("community_code,cadre_id,cadre_name,role\n{}\n", rows.join("\n")))
+            .expect("write");
+        path
+    };
+    let a = file("a.csv", &["141021100001,C01,张三,secretary", "141021100001,C02,李四,member"]);
+    let b = file("b.csv", &["141022100001,C01,王五,secretary", "141022100002,C01,赵六,member"]);
+    assert_eq!(code(&wh.ingest(&[], "cadres", &a, &[])), 0);
+    // County 141022 has no row yet: its rows are added without a merge, A's stay.
+    let out = wh.ingest(&[], "cadres", &b, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("新增 2，更新 0"), "{}", stdout(&out));
+    assert_eq!((wh.rows("cadres"), wh.version("cadres")), (4, 2));
+    // A later export of both counties updates the known keys and adds the new one.
+    let later = file(
+        "later.csv",
+        &["141021100001,C01,张三,director", "141022100001,C01,王五,secretary", "141022100001,C02,钱七,member"],
+    );
+    let out = wh.ingest(&[], "cadres", &later, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("新增 1，更新 2"), "{}", stdout(&out));
+    assert_eq!(wh.rows("cadres"), 5, "nothing duplicated");
+    let out = wh.run(&["sql", "SELECT role FROM cadres WHERE community_code = '141021100001' AND cadre_id = 'C01'"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("director"), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -59,6 +59,26 @@ impl Appender {
         Ok(Appender { table, senders, writers, keep, runtime: Some(runtime) })
     }
 
+    /// Writes batches already in memory (each of one partition), from async code.
+    pub(crate) async fn write_all(&self, batches: Vec<RecordBatch>) -> Result<()> {
+        for batch in batches {
+            let Some(writer) = self.writer_of(&batch) else { continue };
+            if self.senders[writer].send(batch).await.is_err() {
+                // The writer stopped on an error, which finish() reports.
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The writer that owns the batch's partition.
+    fn writer_of(&self, batch: &RecordBatch) -> Option<usize> {
+        let partition = partition_of(batch)?;
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        partition.hash(&mut hasher);
+        Some(std::hash::Hasher::finish(&hasher) as usize % self.senders.len())
+    }
+
     /// Finishes every file and returns their add actions (`keep`), or aborts them.
     pub(crate) async fn finish(mut self, keep: bool) -> Result<Vec<Action>> {
         self.keep.store(keep, Ordering::SeqCst);
@@ -90,10 +110,7 @@ impl Drop for Appender {
 
 impl ingest::BatchSink for Appender {
     fn accept(&self, batch: RecordBatch) -> bool {
-        let Some((county, year)) = partition_of(&batch) else { return false };
-        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
-        (county, year).hash(&mut hasher);
-        let writer = std::hash::Hasher::finish(&hasher) as usize % self.senders.len();
+        let Some(writer) = self.writer_of(&batch) else { return false };
         self.senders[writer].blocking_send(batch).is_ok()
     }
 }

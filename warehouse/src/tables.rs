@@ -165,18 +165,17 @@ pub(crate) async fn upsert(
     complete: bool,
 ) -> Result<Upserted> {
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let commit = commit_properties(record, complete)?;
-    if is_empty(&t) {
-        let t = t
-            .write(batches)
-            .with_writer_properties(writer_properties(table))
-            .with_commit_properties(commit)
-            .await
-            .map_err(WarehouseError::delta(table))?;
-        let version = t.version().unwrap_or_default();
+    let counties = counties_of(&batches);
+    if is_empty(&t) || holds_none_of(&t, table, &counties).await? {
+        // No row of these counties yet, so no key can match: write the files on every
+        // core and add them, instead of a merge.
+        let appender = crate::appends::Appender::new(&t, table)?;
+        appender.write_all(batches).await?;
+        let actions = appender.finish(true).await?;
+        let version = commit_append(&t, table, actions, record, complete).await?;
         return Ok(Upserted { version, inserted: rows, updated: 0 });
     }
-    let counties = counties_of(&batches);
+    let commit = commit_properties(record, complete)?;
     let ctx = SessionContext::new();
     let source = ctx.read_batches(batches)?;
     let key = table.key_column();
@@ -201,6 +200,14 @@ pub(crate) async fn upsert(
         .map_err(WarehouseError::delta(table))?;
     let version = t.version().unwrap_or_default();
     Ok(Upserted { version, inserted: metrics.num_target_rows_inserted, updated: metrics.num_target_rows_updated })
+}
+
+/// Whether the table holds no file of any of these counties.
+async fn holds_none_of(t: &DeltaTable, table: Table, counties: &BTreeSet<String>) -> Result<bool> {
+    let set = counties.iter().map(String::as_str).collect();
+    let filter = ("county_code", deltalake::FilterOp::In, deltalake::FilterValue::Set(set));
+    let files = t.get_files_by_partitions(&[filter]).await.map_err(WarehouseError::delta(table))?;
+    Ok(files.is_empty())
 }
 
 fn counties_of(batches: &[RecordBatch]) -> BTreeSet<String> {
