@@ -78,11 +78,12 @@ impl<'a> CsvText<'a> {
     ) -> Result<usize, (usize, String)> {
         let text = &self.text[range];
         let mut reader = builder(self.delimiter).from_reader(text.as_bytes());
-        let mut record = csv::StringRecord::new();
+        // Byte records: the text is known to be UTF-8 already (see `field`).
+        let mut record = csv::ByteRecord::new();
         let mut spare: Vec<&str> = Vec::with_capacity(width);
         let mut records = 0;
         loop {
-            match reader.read_record(&mut record) {
+            match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(records),
                 Err(e) => return Err((records + 1, e.to_string())),
@@ -91,7 +92,7 @@ impl<'a> CsvText<'a> {
             // Reuse one allocation for the cells although each row borrows a new record.
             spare.clear();
             let mut cells: Vec<&str> = spare.into_iter().map(|_| "").collect();
-            cells.extend(record.iter().take(width));
+            cells.extend(record.iter().take(width).map(field));
             cells.resize(width, "");
             if !cells.iter().all(|c| c.trim().is_empty()) {
                 f(records, &cells);
@@ -100,6 +101,15 @@ impl<'a> CsvText<'a> {
             spare = cells.into_iter().map(|_| "").collect();
         }
     }
+}
+
+/// A field of a record read from text that is valid UTF-8.
+fn field(bytes: &[u8]) -> &str {
+    // SAFETY: the reader's input is a `&str`. A field is the input between ASCII
+    // delimiters, line ends and quotes, with quotes removed and `""` made `"`: cut and
+    // joined only at ASCII bytes, which never occur inside a multi-byte UTF-8 character,
+    // so it is valid UTF-8 too. (Checking again per record cost ~4% of an ingest.)
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 fn builder(delimiter: u8) -> csv::ReaderBuilder {
