@@ -118,26 +118,35 @@ fn quarter_of(date: &str) -> String {
 ///
 /// With `ratings`: `rated` = a closed topic with at least one evaluation of any date (for
 /// rating_coverage) and `closed_after_evaluated` = closed after its first evaluation of
-/// any date. Those evaluations are found by joining every evaluation to the span's topics
-/// (not by grouping every evaluation by topic), so only the span's topics are looked up.
+/// any date. The span's topics are left-joined to every evaluation and grouped back to
+/// one row per topic (its key is unique: topics are upserted by key), which reads the
+/// topics once and looks up only the span's topics. Only the columns the quarterly
+/// analysis uses are grouped by: county, category, channel and cadre are null there.
 /// Without `ratings` both are false.
 fn topic_facts(span: Span, ratings: bool) -> String {
     let in_span = span.rows("t", "raised_on");
-    let (rated, after_evaluated, join) = if ratings {
+    let (rated, after_evaluated, from) = if ratings {
         (
-            format!("t.{CLOSED} AND e.topic_id IS NOT NULL"),
-            "COALESCE(t.closed_on > e.first_evaluated_on, false)",
+            format!("t.{CLOSED} AND t.evaluations > 0"),
+            "COALESCE(t.closed_on > t.first_evaluated_on, false)",
             format!(
-                "LEFT JOIN (SELECT e.community_code, e.topic_id, min(e.evaluated_on) AS first_evaluated_on
-                            FROM evaluations e
-                            JOIN (SELECT t.community_code, t.topic_id FROM topics t WHERE {in_span}) s
-                              ON e.community_code = s.community_code AND e.topic_id = s.topic_id
-                            GROUP BY e.community_code, e.topic_id) e
-                   ON t.community_code = e.community_code AND t.topic_id = e.topic_id"
+                "(SELECT CAST(NULL AS VARCHAR) AS county_code, CAST(NULL AS VARCHAR) AS category,
+                         CAST(NULL AS VARCHAR) AS channel, CAST(NULL AS VARCHAR) AS lead_cadre_id, {RATED_COLUMNS},
+                         count(e.topic_id) AS evaluations, min(e.evaluated_on) AS first_evaluated_on
+                  FROM topics t
+                  LEFT JOIN evaluations e ON t.community_code = e.community_code AND t.topic_id = e.topic_id
+                  WHERE {in_span}
+                  GROUP BY {RATED_COLUMNS}) t"
             ),
         )
     } else {
-        ("false".to_string(), "false", String::new())
+        (
+            "false".to_string(),
+            "false",
+            format!(
+                "(SELECT t.county_code, t.category, t.channel, t.lead_cadre_id, {RATED_COLUMNS} FROM topics t WHERE {in_span}) t"
+            ),
+        )
     };
     format!(
         "SELECT t.county_code, t.community_code, t.topic_id, t.category, t.channel,
@@ -152,12 +161,14 @@ fn topic_facts(span: Span, ratings: bool) -> String {
                      THEN CAST(t.closed_on AS BIGINT) - CAST(t.raised_on AS BIGINT) END AS days_to_close,
                 COALESCE(t.closed_on < t.raised_on, false) AS closed_before_raised,
                 {after_evaluated} AS closed_after_evaluated
-         FROM topics t
-         {join}
-         WHERE {in_span}",
+         FROM {from}",
         quarter = quarter_of("t.raised_on"),
     )
 }
+
+/// The topic columns of the rated topic facts (the key and what the quarterly figures use).
+const RATED_COLUMNS: &str =
+    "t.community_code, t.topic_id, t.year, t.raised_on, t.status, t.closed_on, t.deadline, t.publicized_on";
 
 /// The topic's category, channel and lead cadre for the rows of `alias` (fine print 1:
 /// attributed through the topic as last ingested), or nulls when the report does not

@@ -58,11 +58,11 @@ pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, sc
     facts::register(ctx, scheme, span, Needs { topic_groups: false, ratings: true }).await?;
     let text = format!(
         "WITH grid AS (
-            SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year, q.quarter
+            SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
             FROM communities c
-            CROSS JOIN years_in_scope y
-            CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
-            WHERE {in_span}
+            CROSS JOIN (SELECT y.year, q.quarter
+                        FROM years_in_scope y CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
+                        WHERE {in_span}) p
          ),
          {counts},
          figures AS (
