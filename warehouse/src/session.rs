@@ -73,14 +73,30 @@ impl Warehouse {
             .with_default_features()
             .build();
         let ctx = SessionContext::new_with_state(state);
+        // Reading a Delta log (listing it, parsing the commits and file statistics) is most
+        // of a one-county report's time: read the six at once, on the runtime's threads.
+        let tasks: Vec<_> = Table::ALL
+            .into_iter()
+            .map(|table| {
+                let (warehouse, snapshot) = (self.clone(), snapshot.clone());
+                tokio::spawn(async move {
+                    let t = warehouse.open_at(table, &snapshot).await?;
+                    let provider = match t.version() {
+                        Some(_) => Some(tables::provider(&t, table).await?),
+                        None => None,
+                    };
+                    Ok::<_, WarehouseError>((table, t.version(), provider))
+                })
+            })
+            .collect();
         let mut versions = BTreeMap::new();
-        for table in Table::ALL {
-            let t = self.open_at(table, snapshot).await?;
-            let Some(version) = t.version() else {
+        for task in tasks {
+            let (table, version, provider) =
+                task.await.map_err(|e| WarehouseError::Metadata(format!("opening the tables: {e}")))??;
+            let (Some(version), Some(provider)) = (version, provider) else {
                 return Err(WarehouseError::NotInitialised(self.location.to_string()));
             };
             versions.insert(table.name(), version);
-            let provider = tables::provider(&t, table).await?;
             let view = ctx.read_table(provider)?.filter(scope_filter(scope))?.into_view();
             ctx.register_table(table.name(), view)?;
         }

@@ -89,6 +89,7 @@ pub async fn cadres(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<
             filter: &format!("year = {year}"),
             sessions: false,
             ratings: false,
+            events: true,
             days: false
         }),
         topics = facts::topic_figures(),

@@ -58,6 +58,7 @@ pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Re
             filter: &format!("year = {year}"),
             sessions: true,
             ratings: false,
+            events: false,
             days: false
         }),
         sessions = facts::session_figures(scheme.sessions.regular_per_year),

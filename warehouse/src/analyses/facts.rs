@@ -74,8 +74,8 @@ impl Span {
 /// What the fact views of a report need besides the rows of its span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Needs {
-    /// Evaluations and rectifications carry their topic's category, channel and lead
-    /// cadre (a join with every topic); without it those columns are null.
+    /// Register `event_facts`: evaluations and rectifications in one view, with their
+    /// topic's category, channel and lead cadre (one join with every topic for both).
     pub(crate) topic_groups: bool,
     /// Register `rated_topic_facts`: topic facts with `rated` and
     /// `closed_after_evaluated`, which look at the topic's evaluations of any date.
@@ -93,11 +93,14 @@ pub(crate) async fn register(ctx: &SessionContext, scheme: &Scheme, span: Span, 
     };
     let mut views = vec![
         ("topic_facts", topic_facts(span, false)),
-        ("evaluation_facts", evaluation_facts(span, satisfied, needs.topic_groups)),
-        ("rectification_facts", rectification_facts(span, needs.topic_groups)),
+        ("evaluation_facts", evaluation_facts(span, satisfied)),
+        ("rectification_facts", rectification_facts(span)),
         ("session_facts", session_facts(span)),
         ("years_in_scope", YEARS_IN_SCOPE.to_string()),
     ];
+    if needs.topic_groups {
+        views.push(("event_facts", event_facts(span, satisfied)));
+    }
     if needs.ratings {
         views.push(("rated_topic_facts", topic_facts(span, true)));
     }
@@ -170,39 +173,16 @@ fn topic_facts(span: Span, ratings: bool) -> String {
 const RATED_COLUMNS: &str =
     "t.community_code, t.topic_id, t.year, t.raised_on, t.status, t.closed_on, t.deadline, t.publicized_on";
 
-/// The topic's category, channel and lead cadre for the rows of `alias` (fine print 1:
-/// attributed through the topic as last ingested), or nulls when the report does not
-/// group by them — then the join with every topic is left out.
-fn topic_groups(alias: &str, with: bool) -> (String, String) {
-    if with {
-        (
-            "t.category, t.channel, t.lead_cadre_id AS cadre_id".to_string(),
-            format!(
-                "LEFT JOIN topics t ON {alias}.community_code = t.community_code AND {alias}.topic_id = t.topic_id"
-            ),
-        )
-    } else {
-        (
-            "CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS channel, CAST(NULL AS VARCHAR) AS cadre_id"
-                .to_string(),
-            String::new(),
-        )
-    }
-}
-
-/// One row per evaluation dated in the span, in the period of `evaluated_on`, with its
-/// topic's group columns when asked. `satisfied` uses the verdict only (fine print 5).
-fn evaluation_facts(span: Span, satisfied: &str, groups: bool) -> String {
-    let (columns, join) = topic_groups("e", groups);
+/// One row per evaluation dated in the span, in the period of `evaluated_on`.
+/// `satisfied` uses the verdict only (fine print 5).
+fn evaluation_facts(span: Span, satisfied: &str) -> String {
     format!(
-        "SELECT e.county_code, e.community_code,
+        "SELECT e.county_code, e.community_code, e.topic_id,
                 CAST(e.year AS BIGINT) AS year, {quarter} AS quarter,
-                {columns},
                 e.attitude, e.efficiency, e.result, e.effect,
                 e.attitude + e.efficiency + e.result + e.effect AS dimensions,
                 {satisfied} AS satisfied
          FROM evaluations e
-         {join}
          WHERE {in_span}",
         quarter = quarter_of("e.evaluated_on"),
         in_span = span.rows("e", "evaluated_on"),
@@ -212,18 +192,36 @@ fn evaluation_facts(span: Span, satisfied: &str, groups: bool) -> String {
 /// One row per rectification opened in the span, in the period of `opened_on`. On time =
 /// closed by its deadline; an open one is not on time, whether or not its deadline has
 /// passed (fine print 2).
-fn rectification_facts(span: Span, groups: bool) -> String {
-    let (columns, join) = topic_groups("r", groups);
+fn rectification_facts(span: Span) -> String {
     format!(
-        "SELECT r.county_code, r.community_code,
+        "SELECT r.county_code, r.community_code, r.topic_id,
                 CAST(r.year AS BIGINT) AS year, {quarter} AS quarter,
-                {columns},
                 COALESCE(r.closed_on <= r.deadline, false) AS on_time
          FROM rectifications r
-         {join}
          WHERE {in_span}",
         quarter = quarter_of("r.opened_on"),
         in_span = span.rows("r", "opened_on"),
+    )
+}
+
+/// The evaluation and rectification facts in one view (`is_evaluation` tells them apart;
+/// the other kind's columns are null), each row with its topic's category, channel and
+/// lead cadre (fine print 1: attributed through the topic as last ingested; null when the
+/// topic is missing). One join with every topic serves both kinds, so the topics are read
+/// once for them.
+fn event_facts(span: Span, satisfied: &str) -> String {
+    format!(
+        "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id
+         FROM (SELECT county_code, community_code, topic_id, year, quarter, true AS is_evaluation,
+                      attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS on_time
+               FROM ({evaluations})
+               UNION ALL
+               SELECT county_code, community_code, topic_id, year, quarter, false AS is_evaluation,
+                      NULL, NULL, NULL, NULL, NULL, NULL, on_time
+               FROM ({rectifications})) x
+         LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
+        evaluations = evaluation_facts(span, satisfied),
+        rectifications = rectification_facts(span),
     )
 }
 
@@ -266,6 +264,9 @@ pub(crate) struct Counted<'a> {
     pub(crate) sessions: bool,
     /// Count topics from `rated_topic_facts` (rating coverage, closed after evaluated).
     pub(crate) ratings: bool,
+    /// Count evaluations and rectifications together from `event_facts` (for keys
+    /// that are topic groups: category, channel, cadre).
+    pub(crate) events: bool,
     /// Add `closed_days`: the days to close of the group's closed topics, sorted (nulls
     /// last), for percentiles — gathered in the same pass as the counts, so the topics
     /// are not read and sorted a second time.
@@ -319,6 +320,23 @@ fn kind_counts(c: Counted<'_>) -> (Vec<String>, Vec<(&'static str, &'static str,
         ("evaluation_counts", "e", EVALUATION_COUNTS),
         ("rectification_counts", "r", RECTIFICATION_COUNTS),
     ];
+    if c.events {
+        // The same counts as evaluation_counts and rectification_counts, in one pass.
+        ctes.truncate(1);
+        ctes.push(format!(
+            "event_counts AS (
+                SELECT {k}, count(*) FILTER (WHERE is_evaluation) AS evaluations,
+                       count(*) FILTER (WHERE is_evaluation AND satisfied) AS evaluations_satisfied,
+                       sum(attitude) AS attitude_sum, sum(efficiency) AS efficiency_sum,
+                       sum(result) AS result_sum, sum(effect) AS effect_sum,
+                       sum(dimensions) AS dimensions_sum,
+                       count(*) FILTER (WHERE NOT is_evaluation) AS rectifications,
+                       count(*) FILTER (WHERE NOT is_evaluation AND on_time) AS rectifications_on_time
+                FROM event_facts WHERE {filter} GROUP BY {k})"
+        ));
+        joins.truncate(1);
+        joins.push(("event_counts", "e", EVENT_COUNTS));
+    }
     if c.sessions {
         ctes.push(format!(
             "session_counts AS (
@@ -416,6 +434,17 @@ const EVALUATION_COUNTS: &[&str] = &[
     "dimensions_sum",
 ];
 const RECTIFICATION_COUNTS: &[&str] = &["rectifications", "rectifications_on_time"];
+const EVENT_COUNTS: &[&str] = &[
+    "evaluations",
+    "evaluations_satisfied",
+    "attitude_sum",
+    "efficiency_sum",
+    "result_sum",
+    "effect_sum",
+    "dimensions_sum",
+    "rectifications",
+    "rectifications_on_time",
+];
 const SESSION_COUNTS: &[&str] = &["sessions_held", "regular_sessions"];
 
 /// `numerator ÷ denominator`, null when the denominator is 0 (contract: a rate with a

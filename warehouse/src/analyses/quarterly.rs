@@ -81,6 +81,7 @@ pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, sc
             filter: "TRUE",
             sessions: true,
             ratings: true,
+            events: false,
             days: true
         }),
         days = days_to_close(),
@@ -212,6 +213,7 @@ pub async fn breakdown(
             filter: &filter,
             sessions: false,
             ratings: false,
+            events: true,
             days: false
         }),
         topics = facts::topic_figures(),
