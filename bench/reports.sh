@@ -72,15 +72,31 @@ def run(cmd):
     return p.returncode, out, err, time.perf_counter() - t
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_rss(cmd):
-    """Wall time (s), peak RSS (MiB) and exit code of one child via wait4 (this child only)."""
+    """Wall time (s), peak RSS (MiB) and exit code of one child. The peak comes from GNU
+    time's %M when there is one: wait4's ru_maxrss of a child also counts the pages it
+    shared with this Python process between fork and exec (hundreds of MiB once DuckDB
+    has run here), which swamped a one-county report's own few hundred."""
+    rss_file = os.path.join(work, "maxrss.txt")
+    if GNU_TIME:
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_file] + cmd
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = p.stderr.read().decode(errors="replace")  # until the child closes it (exits)
     _, status, usage = os.wait4(p.pid, 0)
     elapsed = time.perf_counter() - t
     p.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
-    return p.returncode, elapsed, usage.ru_maxrss / 1024, err
+    rss = usage.ru_maxrss / 1024
+    if GNU_TIME:
+        try:
+            with open(rss_file, encoding="utf-8") as f:
+                rss = int(f.read().strip().splitlines()[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return p.returncode, elapsed, rss, err
 
 
 have_report = subprocess.run([yishi, "report", "--help"], capture_output=True).returncode == 0

@@ -4,7 +4,7 @@
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 
-use super::facts::{self, counts, number, rounded};
+use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -12,7 +12,8 @@ use crate::scheme::Scheme;
 /// The cadre assessment for `year`: a row for every cadre of the cadres table if `year`
 /// is in scope. A cadre's topics are those it leads raised in the year; its evaluations and
 /// rectifications those dated in the year (evaluated_on, opened_on) of topics it leads,
-/// whatever the topic's year (fine print 1).
+/// whatever the topic's year (fine print 1). Only the year's rows are read, and every
+/// topic's lead cadre.
 ///
 /// `score = w·completion_rate + w·on_time_rate + w·satisfaction_index/100 +
 /// w·rectification_rate`, a null component counting 0. A cadre with fewer than
@@ -37,7 +38,7 @@ use crate::scheme::Scheme;
 /// SELECT *, grade_chinese FROM graded
 /// ```
 pub async fn cadres(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(ctx, scheme).await?;
+    facts::register(ctx, scheme, Span::year(year), Needs { topic_groups: true, ratings: false }).await?;
     let g = &scheme.grades;
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
@@ -83,7 +84,14 @@ pub async fn cadres(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<
                               WHEN 'basically_competent' THEN '基本称职' WHEN 'incompetent' THEN '不称职'
                               ELSE '未评定' END AS grade_chinese
          FROM graded",
-        counts = counts(&["community_code", "cadre_id", "year"], &format!("year = {year}"), false),
+        counts = counts(Counted {
+            keys: &["community_code", "cadre_id", "year"],
+            filter: &format!("year = {year}"),
+            sessions: false,
+            ratings: false,
+            events: true,
+            days: false
+        }),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),

@@ -4,15 +4,16 @@
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 
-use super::facts::{self, counts, number, rounded};
+use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
 
 /// The community assessment for `year`: a row for every community of the reference
 /// table if `year` is in scope, active or not (fine print 7). Topics are those raised in
-/// the year, evaluations and rectifications those dated in it, sessions those held in it;
-/// session_rate = min(1, regular sessions ÷ the yearly target).
+/// the year, evaluations and rectifications those dated in it, sessions those held in it
+/// (only the year's rows are read); session_rate = min(1, regular sessions ÷ the yearly
+/// target).
 ///
 /// `score = w·completion_rate + w·on_time_rate + w·satisfaction_index/100 +
 /// w·rectification_rate + w·publicity_rate + w·session_rate`, a null component counting 0.
@@ -32,7 +33,7 @@ use crate::scheme::Scheme;
 /// FROM scored
 /// ```
 pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(ctx, scheme).await?;
+    facts::register(ctx, scheme, Span::year(year), Needs { topic_groups: false, ratings: false }).await?;
     let score9 = rounded("score");
     let text = format!(
         "WITH grid AS (
@@ -52,7 +53,14 @@ pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Re
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
                 avg(score) OVER (PARTITION BY county_code, year) AS county_avg_score
          FROM scored",
-        counts = counts(&["community_code", "year"], &format!("year = {year}"), true),
+        counts = counts(Counted {
+            keys: &["community_code", "year"],
+            filter: &format!("year = {year}"),
+            sessions: true,
+            ratings: false,
+            events: false,
+            days: false
+        }),
         sessions = facts::session_figures(scheme.sessions.regular_per_year),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),

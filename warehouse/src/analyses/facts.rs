@@ -14,21 +14,96 @@ use crate::scheme::Scheme;
 /// Statuses that count as closed (contract: "closed = status resolved or explained").
 const CLOSED: &str = "status IN ('resolved', 'explained')";
 
-/// Registers the fact views in a session whose ledger tables are already registered.
-/// Registering again (another report in the same session) replaces them.
-pub(crate) async fn register(ctx: &SessionContext, scheme: &Scheme) -> Result<()> {
+/// The quarters a report reads, first to last (inclusive), as (year, quarter). The fact
+/// views hold only rows dated in this span: a report for 2025 Q3 never reads 2023.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    first: (i32, u32),
+    last: (i32, u32),
+}
+
+impl Span {
+    /// From `first` to `last`, each (year, quarter 1–4).
+    pub(crate) fn new(first: (i32, u32), last: (i32, u32)) -> Span {
+        Span { first, last }
+    }
+
+    /// The whole of `year`.
+    pub(crate) fn year(year: i32) -> Span {
+        Span::new((year, 1), (year, 4))
+    }
+
+    /// `year`, or only its `quarter`.
+    pub(crate) fn of(year: i32, quarter: Option<u32>) -> Span {
+        match quarter {
+            Some(q) => Span::new((year, q), (year, q)),
+            None => Span::year(year),
+        }
+    }
+
+    /// The same span starting one quarter earlier (for a previous-quarter change).
+    pub(crate) fn with_previous_quarter(self) -> Span {
+        let (y, q) = self.first;
+        let first = if q == 1 { (y - 1, 4) } else { (y, q - 1) };
+        Span { first, last: self.last }
+    }
+
+    /// SQL condition: the row of alias `a` is dated in the span. The stored `year`
+    /// partition column (the year of the table's period date) comes first, so Delta
+    /// prunes the other years' files; the date bounds are added only when the span
+    /// starts or ends inside a year.
+    fn rows(self, a: &str, date: &str) -> String {
+        let ((y0, q0), (y1, q1)) = (self.first, self.last);
+        let mut cond = if y0 == y1 { format!("{a}.year = {y0}") } else { format!("{a}.year BETWEEN {y0} AND {y1}") };
+        if q0 != 1 {
+            cond.push_str(&format!(" AND {a}.{date} >= DATE '{y0:04}-{:02}-01'", 3 * (q0 - 1) + 1));
+        }
+        if q1 != 4 {
+            cond.push_str(&format!(" AND {a}.{date} < DATE '{y1:04}-{:02}-01'", 3 * q1 + 1));
+        }
+        cond
+    }
+
+    /// SQL condition on a grid's year and quarter columns: the quarter is in the span.
+    pub(crate) fn quarters(self, year: &str, quarter: &str) -> String {
+        let index = |(y, q): (i32, u32)| i64::from(y) * 4 + i64::from(q);
+        format!("{year} * 4 + {quarter} BETWEEN {} AND {}", index(self.first), index(self.last))
+    }
+}
+
+/// What the fact views of a report need besides the rows of its span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Needs {
+    /// Register `event_facts`: evaluations and rectifications in one view, with their
+    /// topic's category, channel and lead cadre (one join with every topic for both).
+    pub(crate) topic_groups: bool,
+    /// Register `rated_topic_facts`: topic facts with `rated` and
+    /// `closed_after_evaluated`, which look at the topic's evaluations of any date.
+    pub(crate) ratings: bool,
+}
+
+/// Registers the fact views, restricted to `span`, in a session whose ledger tables are
+/// already registered. Registering again (another report in the same session) replaces
+/// them.
+pub(crate) async fn register(ctx: &SessionContext, scheme: &Scheme, span: Span, needs: Needs) -> Result<()> {
     let satisfied = if scheme.basically_satisfied_counts_as_satisfied {
         "e.verdict IN ('satisfied', 'basically_satisfied')"
     } else {
         "e.verdict = 'satisfied'"
     };
-    let views = [
-        ("topic_facts", topic_facts()),
-        ("evaluation_facts", evaluation_facts(satisfied)),
-        ("rectification_facts", rectification_facts()),
-        ("session_facts", session_facts()),
+    let mut views = vec![
+        ("topic_facts", topic_facts(span, false)),
+        ("evaluation_facts", evaluation_facts(span, satisfied)),
+        ("rectification_facts", rectification_facts(span)),
+        ("session_facts", session_facts(span)),
         ("years_in_scope", YEARS_IN_SCOPE.to_string()),
     ];
+    if needs.topic_groups {
+        views.push(("event_facts", event_facts(span, satisfied)));
+    }
+    if needs.ratings {
+        views.push(("rated_topic_facts", topic_facts(span, true)));
+    }
     for (name, sql) in views {
         let view = ctx.sql(&sql).await?.into_view();
         ctx.register_table(name, view)?;
@@ -41,10 +116,41 @@ fn quarter_of(date: &str) -> String {
     format!("CAST(date_part('quarter', {date}) AS BIGINT)")
 }
 
-/// One row per topic, in the period of `raised_on`. `rated`: a closed topic with at least
-/// one evaluation of any date (for rating_coverage). `days_to_close` only for closed
-/// topics. The two date-order flags feed the quality flags of the quarterly analysis.
-fn topic_facts() -> String {
+/// One row per topic raised in the span, in the period of `raised_on`. `days_to_close`
+/// only for closed topics; `closed_before_raised` feeds the quality flags.
+///
+/// With `ratings`: `rated` = a closed topic with at least one evaluation of any date (for
+/// rating_coverage) and `closed_after_evaluated` = closed after its first evaluation of
+/// any date. The span's topics are left-joined to every evaluation and grouped back to
+/// one row per topic (its key is unique: topics are upserted by key), which reads the
+/// topics once and looks up only the span's topics. Only the columns the quarterly
+/// analysis uses are grouped by: county, category, channel and cadre are null there.
+/// Without `ratings` both are false.
+fn topic_facts(span: Span, ratings: bool) -> String {
+    let in_span = span.rows("t", "raised_on");
+    let (rated, after_evaluated, from) = if ratings {
+        (
+            format!("t.{CLOSED} AND t.evaluations > 0"),
+            "COALESCE(t.closed_on > t.first_evaluated_on, false)",
+            format!(
+                "(SELECT CAST(NULL AS VARCHAR) AS county_code, CAST(NULL AS VARCHAR) AS category,
+                         CAST(NULL AS VARCHAR) AS channel, CAST(NULL AS VARCHAR) AS lead_cadre_id, {RATED_COLUMNS},
+                         count(e.topic_id) AS evaluations, min(e.evaluated_on) AS first_evaluated_on
+                  FROM topics t
+                  LEFT JOIN evaluations e ON t.community_code = e.community_code AND t.topic_id = e.topic_id
+                  WHERE {in_span}
+                  GROUP BY {RATED_COLUMNS}) t"
+            ),
+        )
+    } else {
+        (
+            "false".to_string(),
+            "false",
+            format!(
+                "(SELECT t.county_code, t.category, t.channel, t.lead_cadre_id, {RATED_COLUMNS} FROM topics t WHERE {in_span}) t"
+            ),
+        )
+    };
     format!(
         "SELECT t.county_code, t.community_code, t.topic_id, t.category, t.channel,
                 t.lead_cadre_id AS cadre_id,
@@ -53,80 +159,133 @@ fn topic_facts() -> String {
                 t.status = 'resolved' AS resolved,
                 COALESCE(t.{CLOSED} AND t.closed_on <= t.deadline, false) AS on_time,
                 t.{CLOSED} AND t.publicized_on IS NOT NULL AS publicized,
-                t.{CLOSED} AND e.topic_id IS NOT NULL AS rated,
+                {rated} AS rated,
                 CASE WHEN t.{CLOSED}
                      THEN CAST(t.closed_on AS BIGINT) - CAST(t.raised_on AS BIGINT) END AS days_to_close,
                 COALESCE(t.closed_on < t.raised_on, false) AS closed_before_raised,
-                COALESCE(t.closed_on > e.first_evaluated_on, false) AS closed_after_evaluated
-         FROM topics t
-         LEFT JOIN (SELECT community_code, topic_id, min(evaluated_on) AS first_evaluated_on
-                    FROM evaluations GROUP BY community_code, topic_id) e
-           ON t.community_code = e.community_code AND t.topic_id = e.topic_id",
+                {after_evaluated} AS closed_after_evaluated
+         FROM {from}",
         quarter = quarter_of("t.raised_on"),
     )
 }
 
-/// One row per evaluation, in the period of `evaluated_on`, with its topic's group
-/// columns (fine print 1: attributed through the topic as last ingested). `satisfied`
-/// uses the verdict only (fine print 5).
-fn evaluation_facts(satisfied: &str) -> String {
+/// The topic columns of the rated topic facts (the key and what the quarterly figures use).
+const RATED_COLUMNS: &str =
+    "t.community_code, t.topic_id, t.year, t.raised_on, t.status, t.closed_on, t.deadline, t.publicized_on";
+
+/// One row per evaluation dated in the span, in the period of `evaluated_on`.
+/// `satisfied` uses the verdict only (fine print 5).
+fn evaluation_facts(span: Span, satisfied: &str) -> String {
     format!(
-        "SELECT e.county_code, e.community_code,
+        "SELECT e.county_code, e.community_code, e.topic_id,
                 CAST(e.year AS BIGINT) AS year, {quarter} AS quarter,
-                t.category, t.channel, t.lead_cadre_id AS cadre_id,
                 e.attitude, e.efficiency, e.result, e.effect,
                 e.attitude + e.efficiency + e.result + e.effect AS dimensions,
                 {satisfied} AS satisfied
          FROM evaluations e
-         LEFT JOIN topics t ON e.community_code = t.community_code AND e.topic_id = t.topic_id",
+         WHERE {in_span}",
         quarter = quarter_of("e.evaluated_on"),
+        in_span = span.rows("e", "evaluated_on"),
     )
 }
 
-/// One row per rectification, in the period of `opened_on`. On time = closed by its
-/// deadline; an open one is not on time, whether or not its deadline has passed
-/// (fine print 2).
-fn rectification_facts() -> String {
+/// One row per rectification opened in the span, in the period of `opened_on`. On time =
+/// closed by its deadline; an open one is not on time, whether or not its deadline has
+/// passed (fine print 2).
+fn rectification_facts(span: Span) -> String {
     format!(
-        "SELECT r.county_code, r.community_code,
+        "SELECT r.county_code, r.community_code, r.topic_id,
                 CAST(r.year AS BIGINT) AS year, {quarter} AS quarter,
-                t.category, t.channel, t.lead_cadre_id AS cadre_id,
                 COALESCE(r.closed_on <= r.deadline, false) AS on_time
          FROM rectifications r
-         LEFT JOIN topics t ON r.community_code = t.community_code AND r.topic_id = t.topic_id",
+         WHERE {in_span}",
         quarter = quarter_of("r.opened_on"),
+        in_span = span.rows("r", "opened_on"),
     )
 }
 
-/// One row per session, in the period of `held_on`; only `regular` ones count towards
-/// session_rate (fine print 4).
-fn session_facts() -> String {
+/// The evaluation and rectification facts in one view (`is_evaluation` tells them apart;
+/// the other kind's columns are null), each row with its topic's category, channel and
+/// lead cadre (fine print 1: attributed through the topic as last ingested; null when the
+/// topic is missing). One join with every topic serves both kinds, so the topics are read
+/// once for them.
+fn event_facts(span: Span, satisfied: &str) -> String {
     format!(
-        "SELECT county_code, community_code, CAST(year AS BIGINT) AS year, {quarter} AS quarter,
-                kind = 'regular' AS regular
-         FROM sessions",
-        quarter = quarter_of("held_on"),
+        "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id
+         FROM (SELECT county_code, community_code, topic_id, year, quarter, true AS is_evaluation,
+                      attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS on_time
+               FROM ({evaluations})
+               UNION ALL
+               SELECT county_code, community_code, topic_id, year, quarter, false AS is_evaluation,
+                      NULL, NULL, NULL, NULL, NULL, NULL, on_time
+               FROM ({rectifications})) x
+         LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
+        evaluations = evaluation_facts(span, satisfied),
+        rectifications = rectification_facts(span),
+    )
+}
+
+/// One row per session held in the span, in the period of `held_on`; only `regular`
+/// ones count towards session_rate (fine print 4).
+fn session_facts(span: Span) -> String {
+    format!(
+        "SELECT s.county_code, s.community_code, CAST(s.year AS BIGINT) AS year, {quarter} AS quarter,
+                s.kind = 'regular' AS regular
+         FROM sessions s
+         WHERE {in_span}",
+        quarter = quarter_of("s.held_on"),
+        in_span = span.rows("s", "held_on"),
     )
 }
 
 /// Fine print 10: every year from the earliest to the latest found in held_on,
 /// raised_on, evaluated_on and opened_on (each table's stored `year` is the year of that
-/// date). No rows when the ledger is empty.
+/// date), over all the scope's rows whatever the report's span. No rows when the ledger
+/// is empty. Each table's min and max are taken on their own so that DataFusion can
+/// answer them from the Delta file statistics of an unfiltered scan.
 const YEARS_IN_SCOPE: &str = "
     SELECT CAST(year AS BIGINT) AS year FROM (
         SELECT unnest(range(first_year, last_year + 1)) AS year
-        FROM (SELECT CAST(min(year) AS BIGINT) AS first_year, CAST(max(year) AS BIGINT) AS last_year
-              FROM (SELECT year FROM sessions UNION ALL SELECT year FROM topics
-                    UNION ALL SELECT year FROM evaluations UNION ALL SELECT year FROM rectifications))
+        FROM (SELECT CAST(min(first_year) AS BIGINT) AS first_year, CAST(max(last_year) AS BIGINT) AS last_year
+              FROM (SELECT min(year) AS first_year, max(year) AS last_year FROM sessions
+                    UNION ALL SELECT min(year), max(year) FROM topics
+                    UNION ALL SELECT min(year), max(year) FROM evaluations
+                    UNION ALL SELECT min(year), max(year) FROM rectifications))
         WHERE first_year IS NOT NULL)";
 
+/// Which facts a report counts, and over what.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counted<'a> {
+    /// The group columns (present in every fact view).
+    pub(crate) keys: &'a [&'a str],
+    /// A condition every counted fact row must meet (beyond the views' span).
+    pub(crate) filter: &'a str,
+    /// Count sessions too.
+    pub(crate) sessions: bool,
+    /// Count topics from `rated_topic_facts` (rating coverage, closed after evaluated).
+    pub(crate) ratings: bool,
+    /// Count evaluations and rectifications together from `event_facts` (for keys
+    /// that are topic groups: category, channel, cadre).
+    pub(crate) events: bool,
+    /// Add `closed_days`: the days to close of the group's closed topics, sorted (nulls
+    /// last), for percentiles — gathered in the same pass as the counts, so the topics
+    /// are not read and sorted a second time.
+    pub(crate) days: bool,
+}
+
 /// CTEs `topic_counts`, `evaluation_counts`, `rectification_counts` (and
-/// `session_counts`), grouped by `keys` over the facts that pass `filter`, and `counts`:
-/// the caller's CTE `grid` (which must have the `keys` columns) left-joined to them, with
-/// 0 (false) where a group has no rows. Put after `WITH grid AS (…),`.
-pub(crate) fn counts(keys: &[&str], filter: &str, sessions: bool) -> String {
-    let k = keys.join(", ");
-    let on = |alias: &str| keys.iter().map(|c| format!("g.{c} = {alias}.{c}")).collect::<Vec<_>>().join(" AND ");
+/// `session_counts`), grouped by the keys over the facts that pass the filter; and the
+/// joins that bring them together, as (CTE, alias, count columns).
+fn kind_counts(c: Counted<'_>) -> (Vec<String>, Vec<(&'static str, &'static str, &'static [&'static str])>) {
+    let k = c.keys.join(", ");
+    let filter = c.filter;
+    let topics = if c.ratings { "rated_topic_facts" } else { "topic_facts" };
+    let days = if c.days {
+        ",\n                       array_sort(array_agg(days_to_close) FILTER (WHERE closed), 'ASC', 'NULLS LAST')
+                           AS closed_days"
+    } else {
+        ""
+    };
     let mut ctes = vec![
         format!(
             "topic_counts AS (
@@ -137,8 +296,8 @@ pub(crate) fn counts(keys: &[&str], filter: &str, sessions: bool) -> String {
                        count(*) FILTER (WHERE publicized) AS closed_publicized,
                        count(*) FILTER (WHERE rated) AS closed_rated,
                        bool_or(closed_before_raised) AS any_closed_before_raised,
-                       bool_or(closed_after_evaluated) AS any_closed_after_evaluated
-                FROM topic_facts WHERE {filter} GROUP BY {k})"
+                       bool_or(closed_after_evaluated) AS any_closed_after_evaluated{days}
+                FROM {topics} WHERE {filter} GROUP BY {k})"
         ),
         format!(
             "evaluation_counts AS (
@@ -161,7 +320,24 @@ pub(crate) fn counts(keys: &[&str], filter: &str, sessions: bool) -> String {
         ("evaluation_counts", "e", EVALUATION_COUNTS),
         ("rectification_counts", "r", RECTIFICATION_COUNTS),
     ];
-    if sessions {
+    if c.events {
+        // The same counts as evaluation_counts and rectification_counts, in one pass.
+        ctes.truncate(1);
+        ctes.push(format!(
+            "event_counts AS (
+                SELECT {k}, count(*) FILTER (WHERE is_evaluation) AS evaluations,
+                       count(*) FILTER (WHERE is_evaluation AND satisfied) AS evaluations_satisfied,
+                       sum(attitude) AS attitude_sum, sum(efficiency) AS efficiency_sum,
+                       sum(result) AS result_sum, sum(effect) AS effect_sum,
+                       sum(dimensions) AS dimensions_sum,
+                       count(*) FILTER (WHERE NOT is_evaluation) AS rectifications,
+                       count(*) FILTER (WHERE NOT is_evaluation AND on_time) AS rectifications_on_time
+                FROM event_facts WHERE {filter} GROUP BY {k})"
+        ));
+        joins.truncate(1);
+        joins.push(("event_counts", "e", EVENT_COUNTS));
+    }
+    if c.sessions {
         ctes.push(format!(
             "session_counts AS (
                 SELECT {k}, count(*) AS sessions_held, count(*) FILTER (WHERE regular) AS regular_sessions
@@ -169,16 +345,72 @@ pub(crate) fn counts(keys: &[&str], filter: &str, sessions: bool) -> String {
         ));
         joins.push(("session_counts", "s", SESSION_COUNTS));
     }
+    (ctes, joins)
+}
+
+/// `COALESCE(alias.name, 0) AS name` (false for the `any_` flags) for every count.
+fn zero_filled(joins: &[(&str, &str, &[&str])]) -> Vec<String> {
     let mut columns = Vec::new();
-    let mut from = String::from("grid g");
-    for (cte, alias, names) in &joins {
+    for (_, alias, names) in joins {
         for name in *names {
             let zero = if name.starts_with("any_") { "false" } else { "0" };
             columns.push(format!("COALESCE({alias}.{name}, {zero}) AS {name}"));
         }
+    }
+    columns
+}
+
+/// The count CTEs of [`kind_counts`] and `counts`: the caller's CTE `grid` (which must
+/// have the key columns) left-joined to them, with 0 (false) where a group has no rows.
+/// Put after `WITH grid AS (…),`.
+pub(crate) fn counts(c: Counted<'_>) -> String {
+    let (mut ctes, joins) = kind_counts(c);
+    let on = |alias: &str| c.keys.iter().map(|k| format!("g.{k} = {alias}.{k}")).collect::<Vec<_>>().join(" AND ");
+    let mut from = String::from("grid g");
+    for (cte, alias, _) in &joins {
         from.push_str(&format!(" LEFT JOIN {cte} {alias} ON {}", on(alias)));
     }
+    let mut columns = zero_filled(&joins);
+    if c.days {
+        columns.push("t.closed_days".to_string());
+    }
     ctes.push(format!("counts AS (SELECT g.*, {} FROM {from})", columns.join(", ")));
+    ctes.join(",\n")
+}
+
+/// The count CTEs of [`kind_counts`] and `group_counts`: one row per group with at least
+/// one counted fact of any kind (the count CTEs full-joined on the keys, each computed
+/// once), 0 (false) where a kind has no rows. Starts a `WITH` list.
+pub(crate) fn group_counts(c: Counted<'_>) -> String {
+    let (mut ctes, joins) = kind_counts(c);
+    let mut from = String::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (cte, alias, _) in &joins {
+        if seen.is_empty() {
+            from = format!("{cte} {alias}");
+        } else {
+            let on = c
+                .keys
+                .iter()
+                .map(|k| match seen.as_slice() {
+                    [one] => format!("{one}.{k} = {alias}.{k}"),
+                    _ => {
+                        let left = seen.iter().map(|a| format!("{a}.{k}")).collect::<Vec<_>>().join(", ");
+                        format!("COALESCE({left}) = {alias}.{k}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            from.push_str(&format!(" FULL JOIN {cte} {alias} ON {on}"));
+        }
+        seen.push(alias);
+    }
+    let keys = c.keys.iter().map(|k| {
+        let all = seen.iter().map(|a| format!("{a}.{k}")).collect::<Vec<_>>().join(", ");
+        format!("COALESCE({all}) AS {k}")
+    });
+    let columns: Vec<String> = keys.chain(zero_filled(&joins)).collect();
+    ctes.push(format!("group_counts AS (SELECT {} FROM {from})", columns.join(", ")));
     ctes.join(",\n")
 }
 
@@ -202,6 +434,17 @@ const EVALUATION_COUNTS: &[&str] = &[
     "dimensions_sum",
 ];
 const RECTIFICATION_COUNTS: &[&str] = &["rectifications", "rectifications_on_time"];
+const EVENT_COUNTS: &[&str] = &[
+    "evaluations",
+    "evaluations_satisfied",
+    "attitude_sum",
+    "efficiency_sum",
+    "result_sum",
+    "effect_sum",
+    "dimensions_sum",
+    "rectifications",
+    "rectifications_on_time",
+];
 const SESSION_COUNTS: &[&str] = &["sessions_held", "regular_sessions"];
 
 /// `numerator ÷ denominator`, null when the denominator is 0 (contract: a rate with a

@@ -4,7 +4,7 @@
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 
-use super::facts::{self, counts};
+use super::facts::{self, Counted, Needs, Span, counts, group_counts};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -36,44 +36,54 @@ const CHANGED: &[&str] = &[
 
 /// The quarterly analysis: one row per community of the reference table and quarter of
 /// the years in scope, empty quarters included (fine print 10), for `year` (and
-/// `quarter`). Changes are taken over the whole series first, so Q1 compares with the
-/// previous year's Q4; Q1 of the first year in scope has null changes (fine print 9).
+/// `quarter`). Only the asked quarters and the one before them are computed (2025 Q1
+/// reads 2024 Q4 and 2025 Q1; the year 2025 reads 2024 Q4 to 2025 Q4), so Q1 compares
+/// with the previous year's Q4; Q1 of the first year in scope has null changes, its
+/// previous quarter being outside the grid (fine print 9).
 ///
 /// ```sql
-/// WITH grid AS (communities × years_in_scope × quarters 1–4),
+/// WITH grid AS (communities × years_in_scope × quarters 1–4, the asked quarters and the
+///               one before them),
 ///      counts AS (grid ⟕ topic, evaluation, rectification and session counts
 ///                 per community_code, year, quarter — 0 where none),
-///      closed_days, days AS (median and p90 of closed_on − raised_on over the quarter's
-///                 closed topics: PostgreSQL percentile_cont, exact positions),
-///      figures AS (the contract's rates over counts),
+///      figures AS (the contract's rates over counts; median and p90 of closed_on −
+///                 raised_on over the quarter's closed topics: PostgreSQL
+///                 percentile_cont, exact positions in their sorted days),
 ///      changes AS (figure − LAG(figure) OVER (PARTITION BY community_code
 ///                                             ORDER BY year, quarter), quality_flags)
 /// SELECT * FROM changes WHERE year = $year [AND quarter = $quarter]
 /// ```
 pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(ctx, scheme).await?;
+    let span = Span::of(year, quarter).with_previous_quarter();
+    facts::register(ctx, scheme, span, Needs { topic_groups: false, ratings: true }).await?;
     let text = format!(
         "WITH grid AS (
-            SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year, q.quarter
+            SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
             FROM communities c
-            CROSS JOIN years_in_scope y
-            CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
+            CROSS JOIN (SELECT y.year, q.quarter
+                        FROM years_in_scope y CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
+                        WHERE {in_span}) p
          ),
          {counts},
-         {days},
          figures AS (
-            SELECT counts.county_code, counts.county_name, counts.community_code, counts.community_name,
-                   counts.year, counts.quarter,
-                   {sessions}, {topics}, {evaluations}, {rectifications},
-                   d.days_to_close_median, d.days_to_close_p90,
+            SELECT county_code, county_name, community_code, community_name, year, quarter,
+                   {sessions}, {topics}, {evaluations}, {rectifications}, {days},
                    any_closed_before_raised, any_closed_after_evaluated
             FROM counts
-            LEFT JOIN days d ON counts.community_code = d.community_code
-                             AND counts.year = d.year AND counts.quarter = d.quarter
          ),
-         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM figures)
+         previous AS (SELECT *, LAG(community_code) OVER (ORDER BY community_code, year, quarter) AS previous_community
+                      FROM figures),
+         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM previous)
          SELECT * FROM changes WHERE {filter}",
-        counts = counts(&["community_code", "year", "quarter"], "TRUE", true),
+        in_span = span.quarters("y.year", "q.quarter"),
+        counts = counts(Counted {
+            keys: &["community_code", "year", "quarter"],
+            filter: "TRUE",
+            sessions: true,
+            ratings: true,
+            events: false,
+            days: true
+        }),
         days = days_to_close(),
         sessions = facts::session_figures(scheme.sessions.regular_per_quarter),
         topics = facts::topic_figures(),
@@ -95,11 +105,20 @@ fn period_filter(year: i32, quarter: Option<u32>) -> String {
 }
 
 /// `x - LAG(x) OVER (…) AS x_change` for every changed figure. Every community has a row
-/// for every quarter in scope, so the previous row is the previous calendar quarter.
+/// for every quarter of the grid, consecutive quarters, so the previous row of the same
+/// community is the previous calendar quarter (or none: the first row of the grid has
+/// null changes). The window runs over all rows in one order, taking a change only where
+/// the previous row is the same community's, rather than partitioning by community: one
+/// partition per community made the window the slowest step of the report.
 fn changes() -> String {
+    let order = "ORDER BY community_code, year, quarter";
     CHANGED
         .iter()
-        .map(|f| format!("{f} - LAG({f}) OVER (PARTITION BY community_code ORDER BY year, quarter) AS {f}_change"))
+        .map(|f| {
+            format!(
+                "CASE WHEN previous_community = community_code THEN {f} - LAG({f}) OVER ({order}) END AS {f}_change"
+            )
+        })
         .collect::<Vec<_>>()
         .join(",\n")
 }
@@ -119,33 +138,22 @@ const QUALITY_FLAGS: &str = "concat_ws(';',
 
 /// Median and 90th percentile of the days to close, by linear interpolation between the
 /// closest ranks like PostgreSQL's `percentile_cont` (the median averages the two middle
-/// values). Positions are computed in integers — lower = ⌊last·p⌋, weight =
-/// (last·p mod 1) — so 0.9 × 10 cannot land a hair below 9 (DataFusion's own
-/// `percentile_cont` quantises the weight to 6 decimals).
+/// values), over `closed_days` (the quarter's closed topics' days, sorted) and
+/// `topics_closed` of `counts`. Positions are computed in integers — lower = ⌊last·p⌋,
+/// weight = (last·p mod 1), last = topics_closed − 1 — so 0.9 × 10 cannot land a hair
+/// below 9 (DataFusion's own `percentile_cont` quantises the weight to 6 decimals).
+/// Null without closed topics.
 fn days_to_close() -> String {
-    format!(
-        "closed_days AS (
-    SELECT community_code, year, quarter, CAST(days_to_close AS DOUBLE) AS days,
-           CAST(row_number() OVER (PARTITION BY community_code, year, quarter ORDER BY days_to_close) AS BIGINT) - 1 AS i,
-           count(*) OVER (PARTITION BY community_code, year, quarter) - 1 AS last
-    FROM topic_facts WHERE closed
- ),
- days AS (
-    SELECT community_code, year, quarter,
-           {median} AS days_to_close_median,
-           {p90} AS days_to_close_p90
-    FROM closed_days GROUP BY community_code, year, quarter
- )",
-        median = percentile(1, 2),
-        p90 = percentile(9, 10),
-    )
+    format!("{} AS days_to_close_median, {} AS days_to_close_p90", percentile(1, 2), percentile(9, 10))
 }
 
-/// The interpolation of `days_to_close` at p = num/den, over `closed_days` of a group.
+/// The interpolation of the sorted `closed_days` at p = num/den.
 fn percentile(num: u32, den: u32) -> String {
-    let lower = format!("max(CASE WHEN i = last * {num} / {den} THEN days END)");
-    let upper = format!("max(CASE WHEN i = last * {num} / {den} + 1 THEN days END)");
-    let rest = format!("max(last) * {num} % {den}");
+    let at = |offset: u32| {
+        format!("CAST(array_element(closed_days, (topics_closed - 1) * {num} / {den} + {offset}) AS DOUBLE)")
+    };
+    let (lower, upper) = (at(1), at(2));
+    let rest = format!("(topics_closed - 1) * {num} % {den}");
     format!(
         "CASE WHEN {rest} = 0 THEN {lower}
               ELSE {lower} + ({upper} - {lower}) * (CAST({rest} AS DOUBLE) / {den}) END"
@@ -172,15 +180,14 @@ impl Breakdown {
 /// The quarterly analysis broken down by category or channel: one row per community ×
 /// quarter × group with at least one topic, evaluation or rectification in the quarter;
 /// the figures from topics_raised to rectification_rate, no session figures and no
-/// changes (fine print 9).
+/// changes (fine print 9). Only the asked year (or quarter) is read.
 ///
 /// ```sql
-/// WITH groups AS (SELECT DISTINCT community_code, year, quarter, $group
-///                 FROM topic_facts ∪ evaluation_facts ∪ rectification_facts
-///                 WHERE $group IS NOT NULL AND year = $year [AND quarter = $quarter]),
-///      grid AS (groups ⋈ communities),
-///      counts AS (grid ⟕ topic, evaluation and rectification counts per group)
-/// SELECT keys, topic, evaluation and rectification figures FROM counts
+/// WITH topic_counts, evaluation_counts, rectification_counts AS (counts per
+///          community_code, year, quarter, $group WHERE $group IS NOT NULL),
+///      group_counts AS (the three full-joined: groups with a fact of any kind)
+/// SELECT keys, names, topic, evaluation and rectification figures
+/// FROM group_counts ⋈ communities
 /// ```
 pub async fn breakdown(
     ctx: &SessionContext,
@@ -189,26 +196,26 @@ pub async fn breakdown(
     quarter: Option<u32>,
     scheme: &Scheme,
 ) -> Result<DataFrame> {
-    facts::register(ctx, scheme).await?;
+    facts::register(ctx, scheme, Span::of(year, quarter), Needs { topic_groups: true, ratings: false }).await?;
     let g = by.column();
-    let filter = period_filter(year, quarter);
+    let filter = format!("{g} IS NOT NULL AND {}", period_filter(year, quarter));
     let text = format!(
-        "WITH groups AS (
-            SELECT DISTINCT community_code, year, quarter, {g} FROM (
-                SELECT community_code, year, quarter, {g} FROM topic_facts
-                UNION ALL SELECT community_code, year, quarter, {g} FROM evaluation_facts
-                UNION ALL SELECT community_code, year, quarter, {g} FROM rectification_facts)
-            WHERE {g} IS NOT NULL AND {filter}
-         ),
-         grid AS (
-            SELECT c.county_code, c.county_name, c.community_code, c.community_name, gr.year, gr.quarter, gr.{g}
-            FROM groups gr JOIN communities c ON gr.community_code = c.community_code
-         ),
-         {counts}
+        "WITH {counts},
+         counts AS (
+            SELECT c.county_code, c.county_name, c.community_name, gc.*
+            FROM group_counts gc JOIN communities c ON gc.community_code = c.community_code
+         )
          SELECT county_code, county_name, community_code, community_name, year, quarter, {g},
                 {topics}, {evaluations}, {rectifications}
          FROM counts",
-        counts = counts(&["community_code", "year", "quarter", g], &filter, false),
+        counts = group_counts(Counted {
+            keys: &["community_code", "year", "quarter", g],
+            filter: &filter,
+            sessions: false,
+            ratings: false,
+            events: true,
+            days: false
+        }),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
