@@ -191,19 +191,24 @@ impl<'a> Validator<'a> {
             return;
         }
         let fingerprint = fingerprint(community, trimmed(self.key_at, cells));
-        let bucket = self.bucket(community);
+        let year = self.year();
+        let bucket = self.bucket(community, year);
         self.keys.push(AcceptedKey { fingerprint, row, bucket });
-        self.append(bucket as usize, cells);
+        self.append(bucket as usize, year, cells);
+    }
+
+    /// The year of the row's period date (0 for tables without one).
+    fn year(&self) -> i32 {
+        match self.period.map(|p| self.typed[p]) {
+            Some(Typed::Date(d)) => values::from_date32(d).map(values::year_of).unwrap_or(0),
+            _ => 0,
+        }
     }
 
     /// The bucket of the row's partition: its county (the community code's first six
-    /// digits, checked already) and the year of its period date.
-    fn bucket(&mut self, community: &str) -> u32 {
+    /// digits, checked already) and `year`.
+    fn bucket(&mut self, community: &str, year: i32) -> u32 {
         let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
-        let year = match self.period.map(|p| self.typed[p]) {
-            Some(Typed::Date(d)) => values::from_date32(d).map(values::year_of).unwrap_or(0),
-            _ => 0,
-        };
         let next = self.buckets.len() as u32;
         let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
         if bucket == next {
@@ -429,7 +434,7 @@ impl<'a> Validator<'a> {
         raised
     }
 
-    fn append(&mut self, bucket: usize, cells: &[&str]) {
+    fn append(&mut self, bucket: usize, year: i32, cells: &[&str]) {
         let columns = self.table.columns();
         let bucket = &mut self.buckets[bucket];
         for (i, column) in columns.iter().enumerate() {
@@ -454,11 +459,7 @@ impl<'a> Validator<'a> {
         if self.table != Table::Communities {
             bucket.county.append_value(community.get(..6).unwrap_or_default());
         }
-        if let Some(period) = self.period {
-            let year = match self.typed[period] {
-                Typed::Date(d) => values::from_date32(d).map(values::year_of).unwrap_or(0),
-                _ => 0,
-            };
+        if self.period.is_some() {
             bucket.year.append_value(year);
         }
     }

@@ -79,6 +79,14 @@ impl Appender {
         Some(std::hash::Hasher::finish(&hasher) as usize % self.senders.len())
     }
 
+    /// Aborts the files of an append, if there is one (a refused or unreadable batch).
+    pub(crate) async fn abort(appender: Option<Appender>) -> Result<()> {
+        match appender {
+            Some(appender) => appender.finish(false).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// Finishes every file and returns their add actions (`keep`), or aborts them.
     pub(crate) async fn finish(mut self, keep: bool) -> Result<Vec<Action>> {
         self.keep.store(keep, Ordering::SeqCst);

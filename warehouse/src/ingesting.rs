@@ -122,9 +122,7 @@ impl Warehouse {
         let file = match file {
             Ok(file) => file,
             Err(e) => {
-                if let Some(appender) = appender {
-                    appender.finish(false).await?;
-                }
+                Appender::abort(appender).await?;
                 return Err(e.into());
             }
         };
@@ -132,9 +130,7 @@ impl Warehouse {
         record.rows_rejected = file.rejected.len();
         let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
         if refuse {
-            if let Some(appender) = appender {
-                appender.finish(false).await?;
-            }
+            Appender::abort(appender).await?;
             record.outcome = "refused".into();
             if let Some(meta) = self.location.meta_dir() {
                 batches::append_refused(&meta, &record)?;

@@ -79,9 +79,8 @@ pub(crate) fn writer_properties(table: Table) -> WriterProperties {
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_data_page_row_count_limit(4096);
     for column in table.columns() {
-        let unique = column.name == table.key_column()
-            || matches!(column.ty, ColumnType::Respondent | ColumnType::Text | ColumnType::Id)
-                && !column.name.ends_with("_id");
+        let unique =
+            column.name == table.key_column() || matches!(column.ty, ColumnType::Respondent | ColumnType::Text);
         if unique {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
         }

@@ -94,7 +94,7 @@ impl<'a> CsvText<'a> {
             let mut cells: Vec<&str> = spare.into_iter().map(|_| "").collect();
             cells.extend(record.iter().take(width).map(field));
             cells.resize(width, "");
-            if !cells.iter().all(|c| c.trim().is_empty()) {
+            if !super::is_blank(&cells) {
                 f(records, &cells);
             }
             cells.clear();

@@ -92,8 +92,8 @@ pub(crate) fn open<'a>(
 }
 
 /// Whether every cell of a row is blank (spreadsheets export trailing empty rows).
-fn is_blank(cells: &[String]) -> bool {
-    cells.iter().all(|c| c.trim().is_empty())
+fn is_blank(cells: &[impl AsRef<str>]) -> bool {
+    cells.iter().all(|c| c.as_ref().trim().is_empty())
 }
 
 /// Makes `cells` hold exactly `n` empty strings, reusing their allocations.
