@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{samples, yishi};
+use crate::support::{samples, yishi, yishi_in};
 
 const COMMUNITY: &str = "141021100001";
 
 struct Wh {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     root: PathBuf,
 }
 
@@ -19,13 +19,13 @@ impl Wh {
         let root = dir.path().join("wh");
         let out = yishi(&["--warehouse", root.to_str().expect("utf8"), "init"]);
         assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
-        Wh { _dir: dir, root }
+        Wh { dir, root }
     }
 
     fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["--warehouse", self.root.to_str().expect("utf8")];
         all.extend_from_slice(args);
-        yishi(&all)
+        yishi_in(self.dir.path(), &all)
     }
 
     fn ingest(&self, scope: &[&str], table: &str, file: &Path, extra: &[&str]) -> Output {
@@ -157,20 +157,25 @@ fn strict_batch_with_bad_rows_writes_nothing_and_lists_every_row() {
     // Rows before the first bad one were already being written: those files are gone too.
     assert_eq!(wh.data_files("cadres"), 0, "a refused batch leaves no data file behind");
 
-    // A file of several megabytes whose last row is bad: its first chunks were already
-    // being written when the bad row was found; the refusal must remove those files.
+    // A file of several megabytes whose last row is bad, from two counties: the first
+    // county's rows are complete once a hundred thousand rows of the other have passed,
+    // so its file is written while the rest is read; the refusal must remove it.
     let mut big = String::from("community_code,cadre_id,cadre_name,role\n");
-    for i in 0..120_000 {
+    for i in 0..1_000 {
         big.push_str(&format!("{COMMUNITY},C{i},张{i},member\n"));
     }
-    big.push_str(&format!("{COMMUNITY},C-last,李,队长\n"));
+    for i in 0..150_000 {
+        big.push_str(&format!("141022100001,C{i},王{i},member\n"));
+    }
+    big.push_str("141022100001,C-last,李,队长\n");
     let path = dir.path().join("big.csv");
     std::fs::write(&path, big).expect("write");
-    let out = wh.ingest(&["--community", COMMUNITY], "cadres", &path, &[]);
+    let big_rejects = dir.path().join("big.rejects.csv");
+    let out = wh.ingest(&[], "cadres", &path, &["--rejects-out", big_rejects.to_str().expect("utf8")]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(stderr(&out).contains("第120002行"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("第151002行"), "{}", stderr(&out));
     assert_eq!((wh.rows("cadres"), wh.version("cadres")), (0, 0));
-    assert_eq!(wh.data_files("cadres"), 0, "the files begun before the bad row are removed");
+    assert_eq!(wh.data_files("cadres"), 0, "the files written before the bad row are removed");
     let batches: serde_json::Value = serde_json::from_slice(&wh.run(&["batches", "--json"]).stdout).expect("json");
     let refused = &batches.as_array().expect("array")[0];
     assert_eq!(refused["outcome"], "refused");

@@ -21,7 +21,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs the `yishi` binary with `args` and no inherited scope variables.
 pub fn yishi(args: &[&str]) -> std::process::Output {
+    yishi_in(Path::new("."), args)
+}
+
+/// Runs the `yishi` binary in folder `dir` (where files it writes by default, such as a
+/// rejects file, land) with `args` and no inherited scope variables.
+pub fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(yishi_bin())
+        .current_dir(dir)
         .args(args)
         .env_remove("YISHI_WAREHOUSE")
         .env_remove("YISHI_COUNTY")

@@ -5,6 +5,7 @@
 //! hands the batches on — to a sink while the rest of the file is still being read, or
 //! kept for the caller.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::Mutex;
@@ -89,8 +90,6 @@ struct ChunkResult {
     chunk: Chunk,
     /// Records the chunk held (text chunks), for numbering the rows of the next ones.
     records: usize,
-    /// Bytes of text the chunk held (0 for rows of other readers).
-    bytes: usize,
     validated: Result<Validated, ChunkError>,
 }
 
@@ -226,11 +225,7 @@ fn work(
         }
         let validated =
             validated.and_then(|()| validator.finish().map_err(|e| ChunkError { row: 0, message: e.to_string() }));
-        let bytes = match &chunk {
-            Chunk::Text(range) => range.len(),
-            Chunk::Rows(_) => 0,
-        };
-        if results.send(ChunkResult { index, chunk, records, bytes, validated }).is_err() {
+        if results.send(ChunkResult { index, chunk, records, validated }).is_err() {
             return;
         }
     }
@@ -250,7 +245,6 @@ fn merge(
         // The header is record 1: the first data record of a CSV is row 2.
         offset: 1,
         delivering: delivery.sink.is_some(),
-        bytes: csv.map(CsvText::body_len).unwrap_or(0),
         validator: make.make(),
         csv,
         delivery,
@@ -273,15 +267,19 @@ fn merge(
     Ok(outcome)
 }
 
+/// Row of the first occurrence of each key fingerprint.
+type FirstSeen = HashMap<u128, usize, foldhash::fast::FixedState>;
+
 struct Merger<'v, 'c, 's> {
-    first_seen: HashMap<u128, usize, foldhash::fast::FixedState>,
+    /// Per county: a key repeats only within its county, and a ledger passes county by
+    /// county, so the map being filled stays small enough for the CPU's caches (one map
+    /// of millions of keys made every insert a cache miss).
+    first_seen: HashMap<u32, FirstSeen, foldhash::fast::FixedState>,
     outcome: Outcome,
     /// Records before the current text chunk.
     offset: usize,
     /// Whether batches still go to the sink.
     delivering: bool,
-    /// Bytes of CSV text in the whole file, for sizing the key map.
-    bytes: usize,
     validator: Validator<'v>,
     csv: Option<&'c CsvText<'c>>,
     delivery: Delivery<'s>,
@@ -304,19 +302,17 @@ impl Merger<'_, '_, '_> {
         let mut keep: Vec<Vec<bool>> = validated.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
         let mut position = vec![0usize; keep.len()];
         let mut duplicates = Vec::new();
-        if self.first_seen.is_empty() {
-            // Room for the keys of the whole file, as many as this first chunk suggests,
-            // instead of growing (and rehashing) a map of millions of keys step by step.
-            let per_byte = validated.keys.len() as f64 / result.bytes.max(1) as f64;
-            self.first_seen.reserve((per_byte * self.bytes as f64 * 1.1) as usize);
-        }
         for key in &validated.keys {
             let bucket = key.bucket as usize;
-            if let Some(first) = self.first_seen.get(&key.fingerprint) {
-                keep[bucket][position[bucket]] = false;
-                duplicates.push((key.row, *first));
-            } else {
-                self.first_seen.insert(key.fingerprint, key.row);
+            let seen = self.first_seen.entry(key.county).or_default();
+            match seen.entry(key.fingerprint) {
+                Entry::Occupied(first) => {
+                    keep[bucket][position[bucket]] = false;
+                    duplicates.push((key.row, *first.get()));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(key.row);
+                }
             }
             position[bucket] += 1;
         }

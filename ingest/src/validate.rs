@@ -65,16 +65,19 @@ pub(crate) struct Validator<'a> {
     keys: Vec<AcceptedKey>,
     typed: Vec<Typed>,
     /// Scratch space for a pseudonym's hex digits.
-    hex: [u8; 64],
+    hex: [u8; 2 * PSEUDONYM_BYTES],
     rejected: Vec<RejectedRow>,
 }
 
-/// An accepted row's key fingerprint, its row number and the bucket (partition) it went to.
+/// An accepted row's key fingerprint, its row number, the bucket (partition) it went to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AcceptedKey {
     pub(crate) fingerprint: u128,
     pub(crate) row: usize,
     pub(crate) bucket: u32,
+    /// The county (first six digits of the community code): a key can only repeat
+    /// within its county.
+    pub(crate) county: u32,
 }
 
 /// What validating a run of rows produced: the accepted rows as one batch per partition
@@ -167,7 +170,7 @@ impl<'a> Validator<'a> {
             bucket_of: HashMap::default(),
             keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
-            hex: [0; 64],
+            hex: [0; 2 * PSEUDONYM_BYTES],
             rejected: Vec::new(),
         }
     }
@@ -192,8 +195,9 @@ impl<'a> Validator<'a> {
         }
         let fingerprint = fingerprint(community, trimmed(self.key_at, cells));
         let year = self.year();
-        let bucket = self.bucket(community, year);
-        self.keys.push(AcceptedKey { fingerprint, row, bucket });
+        let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
+        let bucket = self.bucket(county, year);
+        self.keys.push(AcceptedKey { fingerprint, row, bucket, county });
         self.append(bucket as usize, year, cells);
     }
 
@@ -207,8 +211,7 @@ impl<'a> Validator<'a> {
 
     /// The bucket of the row's partition: its county (the community code's first six
     /// digits, checked already) and `year`.
-    fn bucket(&mut self, community: &str, year: i32) -> u32 {
-        let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
+    fn bucket(&mut self, county: u32, year: i32) -> u32 {
         let next = self.buckets.len() as u32;
         let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
         if bucket == next {
@@ -239,7 +242,7 @@ impl<'a> Validator<'a> {
 
     fn cell<'c>(&self, column: &Column, cells: &'c [&str]) -> &'c str {
         let index = self.table.columns().iter().position(|c| c.name == column.name);
-        index.and_then(|i| self.mapping[i]).and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
+        index.and_then(|i| self.mapping[i]).and_then(|i| cells.get(i)).map(|s| trim(s)).unwrap_or("")
     }
 
     fn text_of<'c>(&self, name: &str, cells: &'c [&str]) -> &'c str {
@@ -472,17 +475,34 @@ fn position(table: Table, mapping: &[Option<usize>], name: &str) -> Option<usize
 
 /// The trimmed cell at `index` of a row ("" when the file has no such column).
 fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
-    index.and_then(|i| cells.get(i)).map(|s| s.trim()).unwrap_or("")
+    index.and_then(|i| cells.get(i)).map(|s| trim(s)).unwrap_or("")
 }
 
-/// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, hex.
-/// The same person gets the same pseudonym within one installation, so repeat raters
-/// can be counted without their names reaching disk.
-fn pseudonym<'b>(key: &Hmac<Sha256>, name: &str, buffer: &'b mut [u8; 64]) -> &'b str {
+/// Bytes of the HMAC kept in a pseudonym: 128 bits, the usual truncation of HMAC-SHA-256
+/// (RFC 2104 §5), with no collision to expect among any county's residents; the full 256
+/// bits would double the largest column of the evaluations table for nothing.
+pub(crate) const PSEUDONYM_BYTES: usize = 16;
+
+/// `text.trim()`, without the Unicode whitespace search for the usual cell that starts
+/// and ends with a visible ASCII character (or starts with a CJK one): every cell is
+/// trimmed several times, and the general search showed in profiles.
+fn trim(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    // Lead bytes from 0xE4 start characters from U+4000 up, none of them whitespace.
+    let plain_start = bytes.first().is_some_and(|&b| (b > b' ' && b < 0x80) || b >= 0xE4);
+    let plain_end = bytes.last().is_some_and(|&b| b > b' ' && b < 0x80);
+    if plain_start && plain_end { text } else { text.trim() }
+}
+
+/// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, its
+/// first [`PSEUDONYM_BYTES`] in hex. The same person gets the same pseudonym within one
+/// installation, so repeat raters can be counted without their names reaching disk.
+fn pseudonym<'b>(key: &Hmac<Sha256>, name: &str, buffer: &'b mut [u8; 2 * PSEUDONYM_BYTES]) -> &'b str {
     let mut mac = key.clone();
     mac.update(name.as_bytes());
+    let digest = mac.finalize().into_bytes();
     // Hex digits are ASCII, so the buffer is always valid UTF-8.
-    match hex::encode_to_slice(mac.finalize().into_bytes(), buffer) {
+    match hex::encode_to_slice(&digest[..PSEUDONYM_BYTES], buffer) {
         Ok(()) => std::str::from_utf8(buffer).unwrap_or_default(),
         Err(_) => "",
     }
@@ -499,4 +519,18 @@ fn fingerprint(community: &str, id: &str) -> u128 {
         h.finish()
     };
     (u128::from(half(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(half(0xD1B5_4A32_D192_ED03))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        for text in
+            ["", " ", "a", " a", "a ", "\ta\r", "满意", " 满意", "满意 ", "\u{3000}满意\u{3000}", "效果一般。", "12 "]
+        {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
 }

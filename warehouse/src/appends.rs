@@ -1,18 +1,29 @@
-//! Writing a batch into a table that holds no rows yet while its file is still being
-//! read: accepted rows arrive one partition (county × year) at a time and are encoded as
-//! ZSTD Parquet at once, on one writer per core, each owning its partitions, so that
-//! reading, validating and encoding overlap. Nothing is visible until the one commit
-//! that adds every file with the batch record; a refused batch aborts the files.
+//! Writing a batch's accepted rows as new Parquet files while its file is still being
+//! read. Rows arrive one partition (county × year) at a time, in file order, and are held
+//! per partition until the reader has moved on from it (no row of it among the last
+//! [`IDLE_ROWS`] rows) or it holds [`FILE_BYTES`]; then the partition's rows are encoded
+//! as one ZSTD Parquet file on one of the writer threads (one per core).
+//!
+//! Why hold rows instead of streaming every partition into its own open file: a ledger is
+//! ordered by community, so a county's partitions fill while its communities pass and
+//! then stay complete. Writing each partition once, whole, keeps one Parquet writer (its
+//! column encoders and ZSTD contexts) per core alive instead of one per partition — three
+//! hundred open writers cost more in memory and page faults than the encoding itself —
+//! and gives one file per partition. A partition whose rows come back later (an unsorted
+//! file) gets another file; [`HELD_BYTES`] bounds what is held in all.
+//!
+//! Nothing is visible until the one commit that adds every file with the batch record; a
+//! refused batch deletes the files already written.
 
-use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int32Type;
 use deltalake::DeltaTable;
-use deltalake::kernel::Action;
 use deltalake::kernel::scalars::ScalarExt;
+use deltalake::kernel::{Action, Add};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
@@ -20,17 +31,88 @@ use tokio::sync::mpsc;
 use crate::errors::{Result, WarehouseError};
 use ingest::Table;
 
-/// Batches waiting per writer: a few partitions' worth, so memory stays bounded when the
-/// writers fall behind the readers.
-const QUEUE: usize = 8;
+/// A partition none of whose rows came among this many later rows is taken as complete.
+/// A ledger's partition is spread over its county's communities (some tens of thousands
+/// of rows); a validation chunk holds about twelve thousand.
+const IDLE_ROWS: u64 = 100_000;
+/// A partition holding this much Arrow data is written at once (a file of about this
+/// many rows' worth).
+const FILE_BYTES: usize = 128 << 20;
+/// At most this much Arrow data is held in all; beyond it the largest partition is written.
+const HELD_BYTES: usize = 512 << 20;
+
+/// County and year (for tables with a year) of a partition.
+type PartitionKey = (String, Option<i32>);
+
+/// Rows of one partition waiting to be written.
+struct Held {
+    batches: Vec<RecordBatch>,
+    bytes: usize,
+    /// Rows delivered up to this partition's latest batch.
+    last_seen: u64,
+}
+
+/// What the sink has taken and not yet handed to a writer.
+#[derive(Default)]
+struct Holding {
+    partitions: HashMap<PartitionKey, Held>,
+    /// Rows delivered so far.
+    rows: u64,
+    bytes: usize,
+}
+
+impl Holding {
+    /// Adds a batch; returns the partitions now ready to be written.
+    fn add(&mut self, key: PartitionKey, batch: RecordBatch) -> Vec<Vec<RecordBatch>> {
+        let bytes = batch.get_array_memory_size();
+        self.rows += batch.num_rows() as u64;
+        self.bytes += bytes;
+        let held = self.partitions.entry(key).or_insert_with(|| Held { batches: Vec::new(), bytes: 0, last_seen: 0 });
+        held.batches.push(batch);
+        held.bytes += bytes;
+        held.last_seen = self.rows;
+        let now = self.rows;
+        let ready: Vec<PartitionKey> = self
+            .partitions
+            .iter()
+            .filter(|(_, h)| h.bytes >= FILE_BYTES || now - h.last_seen >= IDLE_ROWS)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut files: Vec<Vec<RecordBatch>> = ready.iter().filter_map(|k| self.take(k)).collect();
+        while self.bytes > HELD_BYTES {
+            let Some(largest) = self.partitions.iter().max_by_key(|(_, h)| h.bytes).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            files.extend(self.take(&largest));
+        }
+        files
+    }
+
+    fn take(&mut self, key: &PartitionKey) -> Option<Vec<RecordBatch>> {
+        let held = self.partitions.remove(key)?;
+        self.bytes -= held.bytes;
+        Some(held.batches)
+    }
+
+    /// Everything still held, largest first (so the writers finish together).
+    fn drain(&mut self) -> Vec<Vec<RecordBatch>> {
+        let mut all: Vec<Held> = self.partitions.drain().map(|(_, h)| h).collect();
+        all.sort_by_key(|h| std::cmp::Reverse(h.bytes));
+        self.bytes = 0;
+        all.into_iter().map(|h| h.batches).collect()
+    }
+}
 
 /// Parallel writers of one append; the [`ingest::BatchSink`] the reader hands rows to.
 pub(crate) struct Appender {
     table: Table,
-    senders: Vec<mpsc::Sender<RecordBatch>>,
-    writers: Vec<tokio::task::JoinHandle<Result<Vec<Action>>>>,
-    /// Set before the senders close: whether the writers finish their files or abort them.
-    keep: Arc<AtomicBool>,
+    target: DeltaTable,
+    holding: Mutex<Holding>,
+    /// Whole partitions to encode; `None` once finishing.
+    files: Mutex<Option<mpsc::Sender<Vec<RecordBatch>>>>,
+    writers: Vec<tokio::task::JoinHandle<Result<Vec<Add>>>>,
+    /// Set when the batch is refused: files not yet begun are skipped.
+    abort: Arc<AtomicBool>,
     /// The writers' own runtime: the reader blocks its caller's thread, and the writers
     /// must make progress whatever runtime (even a single-threaded one) the caller has.
     runtime: Option<tokio::runtime::Runtime>,
@@ -45,38 +127,47 @@ impl Appender {
             .enable_all()
             .build()
             .map_err(WarehouseError::io("the writer threads"))?;
-        let keep = Arc::new(AtomicBool::new(false));
-        let mut senders = Vec::with_capacity(count);
-        let mut writers = Vec::with_capacity(count);
-        for _ in 0..count {
-            let writer = RecordBatchWriter::for_table(target)
-                .map_err(WarehouseError::delta(table))?
-                .with_writer_properties(crate::tables::writer_properties(table));
-            let (sender, receiver) = mpsc::channel(QUEUE);
-            senders.push(sender);
-            writers.push(runtime.spawn(write(writer, receiver, keep.clone(), table)));
-        }
-        Ok(Appender { table, senders, writers, keep, runtime: Some(runtime) })
+        let abort = Arc::new(AtomicBool::new(false));
+        // A file waiting per writer: the reader blocks rather than hold more in memory.
+        let (sender, receiver) = mpsc::channel(count);
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let writers = (0..count)
+            .map(|_| runtime.spawn(write_files(target.clone(), table, receiver.clone(), abort.clone())))
+            .collect();
+        Ok(Appender {
+            table,
+            target: target.clone(),
+            holding: Mutex::new(Holding::default()),
+            files: Mutex::new(Some(sender)),
+            writers,
+            abort,
+            runtime: Some(runtime),
+        })
     }
 
     /// Writes batches already in memory (each of one partition), from async code.
     pub(crate) async fn write_all(&self, batches: Vec<RecordBatch>) -> Result<()> {
         for batch in batches {
-            let Some(writer) = self.writer_of(&batch) else { continue };
-            if self.senders[writer].send(batch).await.is_err() {
-                // The writer stopped on an error, which finish() reports.
-                break;
+            for file in self.hold(batch) {
+                let sender = self.files.lock().ok().and_then(|f| f.clone());
+                // A closed channel means the writers stopped on an error, which finish() reports.
+                let Some(sender) = sender else { return Ok(()) };
+                if sender.send(file).await.is_err() {
+                    return Ok(());
+                }
             }
         }
         Ok(())
     }
 
-    /// The writer that owns the batch's partition.
-    fn writer_of(&self, batch: &RecordBatch) -> Option<usize> {
-        let partition = partition_of(batch)?;
-        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
-        partition.hash(&mut hasher);
-        Some(std::hash::Hasher::finish(&hasher) as usize % self.senders.len())
+    /// Holds a batch; returns the partitions that are now ready to be written.
+    fn hold(&self, batch: RecordBatch) -> Vec<Vec<RecordBatch>> {
+        let Some((county, year)) = partition_of(&batch) else { return Vec::new() };
+        let key = (county.to_string(), year);
+        match self.holding.lock() {
+            Ok(mut holding) => holding.add(key, batch),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Aborts the files of an append, if there is one (a refused or unreadable batch).
@@ -87,22 +178,50 @@ impl Appender {
         }
     }
 
-    /// Finishes every file and returns their add actions (`keep`), or aborts them.
+    /// Writes what is still held and returns the add actions of every file (`keep`), or
+    /// deletes the files already written.
     pub(crate) async fn finish(mut self, keep: bool) -> Result<Vec<Action>> {
-        self.keep.store(keep, Ordering::SeqCst);
-        self.senders.clear();
-        let mut actions = Vec::new();
+        if !keep {
+            self.abort.store(true, Ordering::SeqCst);
+        }
+        let rest = self.holding.lock().map(|mut h| h.drain()).unwrap_or_default();
+        let sender = self.files.lock().ok().and_then(|mut f| f.take());
+        if let (true, Some(sender)) = (keep, sender) {
+            for file in rest {
+                if sender.send(file).await.is_err() {
+                    break;
+                }
+            }
+        }
+        let mut adds = Vec::new();
         let mut failure = None;
         for writer in std::mem::take(&mut self.writers) {
             match writer.await {
-                Ok(Ok(adds)) => actions.extend(adds),
+                Ok(Ok(written)) => adds.extend(written),
                 Ok(Err(e)) => failure = failure.or(Some(e)),
                 Err(e) => failure = failure.or(Some(WarehouseError::Metadata(format!("{}: {e}", self.table)))),
             }
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(actions),
+        if keep && failure.is_none() {
+            return Ok(adds.into_iter().map(Action::Add).collect());
+        }
+        self.delete(&adds).await;
+        failure.map_or(Ok(Vec::new()), Err)
+    }
+
+    /// Deletes files written for a batch that will not be committed. They were never in
+    /// the table's log, so a file left behind (the store refusing) is only unused space.
+    async fn delete(&self, adds: &[Add]) {
+        use futures::StreamExt;
+        let paths: Vec<_> = adds.iter().filter_map(|add| deltalake::Path::parse(&add.path).ok().map(Ok)).collect();
+        let mut deleted = self.target.object_store().delete_stream(futures::stream::iter(paths).boxed());
+        while let Some(result) = deleted.next().await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "an unused data file was not deleted");
+            }
+        }
+        if !adds.is_empty() {
+            tracing::info!(table = self.table.name(), files = adds.len(), "files of a batch not committed removed");
         }
     }
 }
@@ -118,8 +237,13 @@ impl Drop for Appender {
 
 impl ingest::BatchSink for Appender {
     fn accept(&self, batch: RecordBatch) -> bool {
-        let Some(writer) = self.writer_of(&batch) else { return false };
-        self.senders[writer].blocking_send(batch).is_ok()
+        for file in self.hold(batch) {
+            let sender = self.files.lock().ok().and_then(|f| f.clone());
+            if sender.is_none_or(|s| s.blocking_send(file).is_err()) {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -133,35 +257,46 @@ fn partition_of(batch: &RecordBatch) -> Option<(&str, Option<i32>)> {
     Some((county, year))
 }
 
-/// One writer: streams its partitions' batches into their files, then finishes or
-/// aborts them.
-async fn write(
-    mut writer: RecordBatchWriter,
-    mut batches: mpsc::Receiver<RecordBatch>,
-    keep: Arc<AtomicBool>,
+/// One writer thread: encodes whole partitions as files until there are no more.
+async fn write_files(
+    target: DeltaTable,
     table: Table,
-) -> Result<Vec<Action>> {
-    let partitions = table.partition_columns();
-    while let Some(batch) = batches.recv().await {
-        let values: IndexMap<String, _> = partitions
-            .iter()
-            .filter_map(|name| {
-                let column = batch.column_by_name(name)?;
-                let value = ScalarExt::from_array(column.as_ref(), 0)?;
-                Some((name.to_string(), value))
-            })
-            .collect();
+    files: Arc<tokio::sync::Mutex<mpsc::Receiver<Vec<RecordBatch>>>>,
+    abort: Arc<AtomicBool>,
+) -> Result<Vec<Add>> {
+    let mut adds = Vec::new();
+    loop {
+        let next = files.lock().await.recv().await;
+        let Some(batches) = next else { return Ok(adds) };
+        if abort.load(Ordering::SeqCst) {
+            continue;
+        }
+        adds.extend(write_file(&target, table, batches).await?);
+    }
+}
+
+/// One partition's rows as one Parquet file (or more if the writer's file size limit is
+/// reached).
+async fn write_file(target: &DeltaTable, table: Table, batches: Vec<RecordBatch>) -> Result<Vec<Add>> {
+    let Some(first) = batches.first() else { return Ok(Vec::new()) };
+    let values: IndexMap<String, _> = table
+        .partition_columns()
+        .iter()
+        .filter_map(|name| {
+            let column = first.column_by_name(name)?;
+            Some((name.to_string(), ScalarExt::from_array(column.as_ref(), 0)?))
+        })
+        .collect();
+    let mut writer = RecordBatchWriter::for_table(target)
+        .map_err(WarehouseError::delta(table))?
+        .with_writer_properties(crate::tables::writer_properties(table));
+    for batch in batches {
         if let Err(e) = writer.write_partition(batch, &values, WriteMode::Default).await {
             writer.reset();
             return Err(WarehouseError::delta(table)(e));
         }
     }
-    if !keep.load(Ordering::SeqCst) {
-        writer.reset();
-        return Ok(Vec::new());
-    }
-    let adds = writer.flush().await.map_err(WarehouseError::delta(table))?;
-    Ok(adds.into_iter().map(Action::Add).collect())
+    writer.flush().await.map_err(WarehouseError::delta(table))
 }
 
 #[cfg(test)]
@@ -170,18 +305,42 @@ mod tests {
     use datafusion::arrow::array::{Int32Array, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
-    #[test]
-    fn a_batch_is_routed_by_its_first_rows_partition() {
+    fn batch(county: &str, year: i32, rows: usize) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
             Field::new("county_code", DataType::Utf8, false),
             Field::new("year", DataType::Int32, false),
         ]));
-        let batch = RecordBatch::try_new(
+        RecordBatch::try_new(
             schema,
-            vec![Arc::new(StringArray::from(vec!["141021"; 2])), Arc::new(Int32Array::from(vec![2025; 2]))],
+            vec![Arc::new(StringArray::from(vec![county; rows])), Arc::new(Int32Array::from(vec![year; rows]))],
         )
-        .expect("batch");
-        assert_eq!(partition_of(&batch), Some(("141021", Some(2025))));
-        assert_eq!(partition_of(&batch.slice(0, 0)), None);
+        .expect("batch")
+    }
+
+    #[test]
+    fn a_batch_is_routed_by_its_first_rows_partition() {
+        let b = batch("141021", 2025, 2);
+        assert_eq!(partition_of(&b), Some(("141021", Some(2025))));
+        assert_eq!(partition_of(&b.slice(0, 0)), None);
+    }
+
+    #[test]
+    fn a_partition_is_written_once_the_reader_has_moved_on() {
+        let mut holding = Holding::default();
+        let key = |c: &str| (c.to_string(), Some(2025));
+        assert!(holding.add(key("141021"), batch("141021", 2025, 1000)).is_empty());
+        // The same partition again: still held, with both batches.
+        assert!(holding.add(key("141021"), batch("141021", 2025, 1000)).is_empty());
+        // Other partitions' rows, fewer than IDLE_ROWS since its last row: still held.
+        assert!(holding.add(key("141022"), batch("141022", 2025, (IDLE_ROWS - 1) as usize)).is_empty());
+        // One more row of another partition: the first is now complete, both its batches.
+        let ready = holding.add(key("141023"), batch("141023", 2025, 1));
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].iter().map(RecordBatch::num_rows).sum::<usize>(), 2000);
+        assert_eq!(partition_of(&ready[0][0]), Some(("141021", Some(2025))));
+        // What is left comes out at the end, largest first.
+        let rest = holding.drain();
+        assert_eq!(rest.iter().map(|f| f[0].num_rows()).collect::<Vec<_>>(), vec![(IDLE_ROWS - 1) as usize, 1]);
+        assert_eq!(holding.bytes, 0);
     }
 }

@@ -56,6 +56,24 @@ pub struct IngestReport {
     pub file: Option<LedgerFile>,
 }
 
+/// References being loaded; dropping it (the batch ended early) stops the loading.
+struct Loading(tokio::task::JoinHandle<Result<References>>);
+
+impl Loading {
+    async fn finish(mut self) -> Result<References> {
+        match (&mut self.0).await {
+            Ok(loaded) => loaded,
+            Err(e) => Err(WarehouseError::Metadata(format!("loading the referenced keys: {e}"))),
+        }
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Warehouse {
     /// Ingests one file into `table` within `options.scope`.
     pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
@@ -65,8 +83,9 @@ impl Warehouse {
                 ingest::IngestError::FileTooLarge { path: path.into(), size, limit: options.max_file_bytes }.into()
             );
         }
+        let references = self.load_references(table, options.scope);
         let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?;
-        self.ingest_bytes(table, path, &bytes, options).await
+        self.ingest_loaded(table, path, &bytes, options, references).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -76,6 +95,25 @@ impl Warehouse {
         name: &Path,
         bytes: &[u8],
         options: &IngestOptions<'_>,
+    ) -> Result<IngestReport> {
+        let references = self.load_references(table, options.scope);
+        self.ingest_loaded(table, name, bytes, options, references).await
+    }
+
+    /// Starts loading the keys `table` refers to, on another task: reading and hashing a
+    /// large file takes as long, and neither needs the other.
+    fn load_references(&self, table: Table, scope: &Scope) -> Loading {
+        let (warehouse, scope) = (self.clone(), scope.clone());
+        Loading(tokio::spawn(async move { warehouse.references(table, &scope).await }))
+    }
+
+    async fn ingest_loaded(
+        &self,
+        table: Table,
+        name: &Path,
+        bytes: &[u8],
+        options: &IngestOptions<'_>,
+        references: Loading,
     ) -> Result<IngestReport> {
         let started_at = chrono::Utc::now().to_rfc3339();
         let target = tables::open(&self.location, table).await?;
@@ -102,8 +140,8 @@ impl Warehouse {
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
         }
         let started = std::time::Instant::now();
-        let references = self.references(table, options.scope).await?;
-        tracing::info!(keys = references.len(), ms = started.elapsed().as_millis() as u64, "references loaded");
+        let references = references.finish().await?;
+        tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
         // Into a table without rows the accepted rows are written while the file is read.
         let appender = if tables::is_empty(&target) { Some(Appender::new(&target, table)?) } else { None };
         let read = ReadOptions {

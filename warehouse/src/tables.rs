@@ -6,7 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::{SessionContext, col, lit};
 use deltalake::DeltaTable;
@@ -69,20 +69,21 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 }
 
 /// ZSTD Parquet; no dictionary for the columns whose values hardly repeat (ids,
-/// pseudonyms, free text): building a dictionary there costs time and then is dropped.
-/// Pages of at most 4,096 rows: a partition's file holds some ten thousand rows, and with
-/// the default (20,000) every page of it would be compressed at once when the file is
-/// closed, after the whole input was read, instead of while it is being read.
+/// pseudonyms, free text): building a dictionary there costs time and then is dropped;
+/// no statistics for pseudonyms and free text.
 pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
-    let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_data_page_row_count_limit(4096);
+    let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
     for column in table.columns() {
         let unique =
             column.name == table.key_column() || matches!(column.ty, ColumnType::Respondent | ColumnType::Text);
         if unique {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
+        }
+        // Pseudonyms and free text are never filtered by range: their minima and maxima
+        // would only cost a comparison per value.
+        if matches!(column.ty, ColumnType::Respondent | ColumnType::Text) {
+            builder = builder.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
         }
     }
     builder.build()

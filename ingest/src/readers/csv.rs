@@ -38,11 +38,6 @@ impl<'a> CsvText<'a> {
         Ok(CsvText { headers, text, delimiter, body })
     }
 
-    /// Bytes after the header.
-    pub(crate) fn body_len(&self) -> usize {
-        self.text.len() - self.body
-    }
-
     /// The body cut into ranges of about [`RANGE_BYTES`] that each end after a record.
     /// Without a quote character in the body every line end is a record end; with one, a
     /// CSV state machine finds the record ends (a quoted field may hold line breaks).
