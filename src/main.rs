@@ -1,5 +1,6 @@
 //! `yishi`: the command line of the 议事 platform.
 
+mod allocator;
 mod charts;
 mod cli;
 mod commands;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    allocator::tune();
     let args = cli::Cli::parse();
     // A server logs every request by default; one-shot commands stay quiet unless -v.
     let serving = matches!(args.command, cli::Command::Serve(_))
