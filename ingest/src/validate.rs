@@ -484,13 +484,18 @@ fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
 pub(crate) const PSEUDONYM_BYTES: usize = 16;
 
 /// `text.trim()`, without the Unicode whitespace search for the usual cell that starts
-/// and ends with a visible ASCII character (or starts with a CJK one): every cell is
+/// with a visible ASCII or CJK character and ends with a visible one: every cell is
 /// trimmed several times, and the general search showed in profiles.
 fn trim(text: &str) -> &str {
     let bytes = text.as_bytes();
     // Lead bytes from 0xE4 start characters from U+4000 up, none of them whitespace.
     let plain_start = bytes.first().is_some_and(|&b| (b > b' ' && b < 0x80) || b >= 0xE4);
-    let plain_end = bytes.last().is_some_and(|&b| b > b' ' && b < 0x80);
+    let plain_end = match bytes.last() {
+        Some(&b) if b < 0x80 => b > b' ',
+        // A multi-byte character (a name, a comment): decode just that one.
+        Some(_) => text.chars().next_back().is_some_and(|c| !c.is_whitespace()),
+        None => false,
+    };
     if plain_start && plain_end { text } else { text.trim() }
 }
 
