@@ -130,63 +130,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// A file's bytes and their [`sha256_hex`], the hash computed on a second thread while
-/// the rest of the file is still being read (a ledger of hundreds of megabytes takes as
-/// long to hash as to read).
-pub fn read_file_hashed(path: &Path) -> Result<(Vec<u8>, String), IngestError> {
-    use std::io::Read;
-    const BLOCK: usize = 8 << 20;
-    let io = |source| IngestError::Io { path: path.to_path_buf(), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let expected = file.metadata().map_err(io)?.len() as usize;
-    let mut bytes = vec![0u8; expected];
-    let read = std::thread::scope(|scope| {
-        let (blocks, received) = std::sync::mpsc::sync_channel::<&[u8]>(4);
-        let hasher = scope.spawn(move || {
-            let mut sha = Sha256::new();
-            received.iter().for_each(|block| sha.update(block));
-            sha
-        });
-        let mut read = 0;
-        for block in bytes.chunks_mut(BLOCK) {
-            let n = read_full(&mut file, block).map_err(io)?;
-            read += n;
-            let _ = blocks.send(&block[..n]);
-            if n < block.len() {
-                break;
-            }
-        }
-        drop(blocks);
-        let sha = hasher.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok::<_, IngestError>((read, sha))
-    });
-    let (read, mut sha) = read?;
-    bytes.truncate(read);
-    // The file grew while it was read: take the rest too, so the bytes are the whole file.
-    if read == expected {
-        let mut rest = Vec::new();
-        file.read_to_end(&mut rest).map_err(io)?;
-        sha.update(&rest);
-        bytes.extend_from_slice(&rest);
-    }
-    Ok((bytes, hex::encode(sha.finalize())))
-}
-
-/// Reads until `buffer` is full or the file ends; returns how many bytes were read.
-fn read_full(file: &mut std::fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
-    use std::io::Read;
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 /// [`read_ledger_bytes`] for a caller that already hashed the bytes (to check whether the
 /// file was ingested before) and need not hash hundreds of megabytes twice.
 pub fn read_ledger_hashed(
@@ -304,25 +247,4 @@ fn map_headers(
         });
     }
     Ok((mapping, ignored))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_read_in_blocks_hashes_as_a_whole() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // Over two read blocks, ending mid-block; and an empty file.
-        let content: Vec<u8> = (0..(19 << 20) + 12_345).map(|i: usize| (i * 31 % 251) as u8).collect();
-        for (name, content) in [("big.csv", content.as_slice()), ("empty.csv", &[][..])] {
-            let path = dir.path().join(name);
-            std::fs::write(&path, content).expect("write");
-            let (bytes, sha) = read_file_hashed(&path).expect("read");
-            assert!(bytes == content, "{name}: the bytes as written");
-            assert_eq!(sha, hex::encode(Sha256::digest(content)), "{name}");
-        }
-        let missing = read_file_hashed(&dir.path().join("missing.csv"));
-        assert!(matches!(missing, Err(IngestError::Io { .. })));
-    }
 }

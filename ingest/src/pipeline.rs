@@ -241,7 +241,6 @@ fn merge(
 ) -> Result<Outcome, IngestError> {
     let mut merger = Merger {
         first_seen: HashMap::default(),
-        county_keys: 0,
         outcome: Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new() },
         // The header is record 1: the first data record of a CSV is row 2.
         offset: 1,
@@ -276,8 +275,6 @@ struct Merger<'v, 'c, 's> {
     /// county, so the map being filled stays small enough for the CPU's caches (one map
     /// of millions of keys made every insert a cache miss).
     first_seen: HashMap<u32, FirstSeen, foldhash::fast::FixedState>,
-    /// Keys of the largest county so far.
-    county_keys: usize,
     outcome: Outcome,
     /// Records before the current text chunk.
     offset: usize,
@@ -307,11 +304,7 @@ impl Merger<'_, '_, '_> {
         let mut duplicates = Vec::new();
         for key in &validated.keys {
             let bucket = key.bucket as usize;
-            let typical = self.county_keys;
-            let seen = self
-                .first_seen
-                .entry(key.county)
-                .or_insert_with(|| FirstSeen::with_capacity_and_hasher(typical, Default::default()));
+            let seen = self.first_seen.entry(key.county).or_default();
             match seen.entry(key.fingerprint) {
                 Entry::Occupied(first) => {
                     keep[bucket][position[bucket]] = false;
@@ -322,12 +315,6 @@ impl Merger<'_, '_, '_> {
                 }
             }
             position[bucket] += 1;
-        }
-        // Counties are alike in size: a new county's map starts as large as the largest so
-        // far instead of growing (and rehashing) step by step.
-        if let Some(last) = validated.keys.last() {
-            let filled = self.first_seen.get(&last.county).map_or(0, HashMap::len);
-            self.county_keys = self.county_keys.max(filled);
         }
         if !duplicates.is_empty() {
             self.reject_duplicates(&result.chunk, offset, &duplicates);

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int32Type;
@@ -108,8 +108,8 @@ pub(crate) struct Appender {
     table: Table,
     target: DeltaTable,
     holding: Mutex<Holding>,
-    /// Whole partitions to encode; `None` once finishing.
-    files: Mutex<Option<mpsc::Sender<Vec<RecordBatch>>>>,
+    /// Whole partitions to encode; taken (closing the writers' queue) when finishing.
+    files: Option<mpsc::Sender<Vec<RecordBatch>>>,
     writers: Vec<tokio::task::JoinHandle<Result<Vec<Add>>>>,
     /// Set when the batch is refused: files not yet begun are skipped.
     abort: Arc<AtomicBool>,
@@ -138,7 +138,7 @@ impl Appender {
             table,
             target: target.clone(),
             holding: Mutex::new(Holding::default()),
-            files: Mutex::new(Some(sender)),
+            files: Some(sender),
             writers,
             abort,
             runtime: Some(runtime),
@@ -147,11 +147,10 @@ impl Appender {
 
     /// Writes batches already in memory (each of one partition), from async code.
     pub(crate) async fn write_all(&self, batches: Vec<RecordBatch>) -> Result<()> {
+        let Some(sender) = &self.files else { return Ok(()) };
         for batch in batches {
             for file in self.hold(batch) {
-                let sender = self.files.lock().ok().and_then(|f| f.clone());
-                // A closed channel means the writers stopped on an error, which finish() reports.
-                let Some(sender) = sender else { return Ok(()) };
+                // A closed queue means the writers stopped on an error, which finish() reports.
                 if sender.send(file).await.is_err() {
                     return Ok(());
                 }
@@ -164,10 +163,7 @@ impl Appender {
     fn hold(&self, batch: RecordBatch) -> Vec<Vec<RecordBatch>> {
         let Some((county, year)) = partition_of(&batch) else { return Vec::new() };
         let key = (county.to_string(), year);
-        match self.holding.lock() {
-            Ok(mut holding) => holding.add(key, batch),
-            Err(_) => Vec::new(),
-        }
+        self.holding.lock().unwrap_or_else(PoisonError::into_inner).add(key, batch)
     }
 
     /// Aborts the files of an append, if there is one (a refused or unreadable batch).
@@ -184,9 +180,8 @@ impl Appender {
         if !keep {
             self.abort.store(true, Ordering::SeqCst);
         }
-        let rest = self.holding.lock().map(|mut h| h.drain()).unwrap_or_default();
-        let sender = self.files.lock().ok().and_then(|mut f| f.take());
-        if let (true, Some(sender)) = (keep, sender) {
+        let rest = self.holding.lock().unwrap_or_else(PoisonError::into_inner).drain();
+        if let (true, Some(sender)) = (keep, self.files.take()) {
             for file in rest {
                 if sender.send(file).await.is_err() {
                     break;
@@ -237,13 +232,8 @@ impl Drop for Appender {
 
 impl ingest::BatchSink for Appender {
     fn accept(&self, batch: RecordBatch) -> bool {
-        for file in self.hold(batch) {
-            let sender = self.files.lock().ok().and_then(|f| f.clone());
-            if sender.is_none_or(|s| s.blocking_send(file).is_err()) {
-                return false;
-            }
-        }
-        true
+        let Some(sender) = &self.files else { return false };
+        self.hold(batch).into_iter().all(|file| sender.blocking_send(file).is_ok())
     }
 }
 

@@ -84,8 +84,8 @@ impl Warehouse {
             );
         }
         let references = self.load_references(table, options.scope);
-        let (bytes, sha256) = ingest::read_file_hashed(path)?;
-        self.ingest_loaded(table, path, (&bytes, Some(sha256)), options, references).await
+        let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?;
+        self.ingest_loaded(table, path, &bytes, options, references).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -97,7 +97,7 @@ impl Warehouse {
         options: &IngestOptions<'_>,
     ) -> Result<IngestReport> {
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, (bytes, None), options, references).await
+        self.ingest_loaded(table, name, bytes, options, references).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -111,7 +111,7 @@ impl Warehouse {
         &self,
         table: Table,
         name: &Path,
-        (bytes, sha256): (&[u8], Option<String>),
+        bytes: &[u8],
         options: &IngestOptions<'_>,
         references: Loading,
     ) -> Result<IngestReport> {
@@ -120,7 +120,7 @@ impl Warehouse {
         if target.version().is_none() {
             return Err(WarehouseError::NotInitialised(self.location.to_string()));
         }
-        let sha256 = sha256.unwrap_or_else(|| ingest::sha256_hex(bytes));
+        let sha256 = ingest::sha256_hex(bytes);
         let mut record = BatchRecord {
             table: table.name().to_string(),
             user: options.user.to_string(),

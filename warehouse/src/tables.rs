@@ -75,14 +75,13 @@ pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
     let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
     for column in table.columns() {
-        let unique =
-            column.name == table.key_column() || matches!(column.ty, ColumnType::Respondent | ColumnType::Text);
-        if unique {
+        let free = matches!(column.ty, ColumnType::Respondent | ColumnType::Text);
+        if free || column.name == table.key_column() {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
         }
         // Pseudonyms and free text are never filtered by range: their minima and maxima
         // would only cost a comparison per value.
-        if matches!(column.ty, ColumnType::Respondent | ColumnType::Text) {
+        if free {
             builder = builder.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
         }
     }
