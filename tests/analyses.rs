@@ -560,3 +560,32 @@ fn report_batches_have_plain_types() {
         assert_eq!(keys, sorted);
     });
 }
+
+/// Fine print 10 both ways: over a platform or county scope the years in scope come from
+/// the Delta log's partition values, over a community scope from its rows; either way a
+/// year outside them has no quarterly rows. 甲县 has rows in 2024 and 2025, 乙县 in 2025 only.
+#[test]
+fn years_in_scope_from_the_log_and_from_the_rows_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    runtime().block_on(async {
+        let wh = ledger(dir.path()).await;
+        let county_b = Scope::county("141021").expect("county code");
+        let years = |scope: Scope| {
+            let wh = wh.clone();
+            async move { wh.session(&scope, &Snapshot::Latest).await.expect("session").years }
+        };
+        assert_eq!(years(Scope::Platform).await, Some(vec![2024, 2025]));
+        assert_eq!(years(county_a()).await, Some(vec![2024, 2025]));
+        assert_eq!(years(county_b.clone()).await, Some(vec![2025]));
+        assert_eq!(years(Scope::community(A1).expect("code")).await, None);
+
+        let rows = |scope: Scope| {
+            let wh = wh.clone();
+            async move { report(&wh, ReportKind::Quarterly, &scope, 2024, None).await.num_rows() }
+        };
+        assert_eq!(rows(county_a()).await, 12); // 3 communities × 4 quarters of 2024
+        assert_eq!(rows(county_b).await, 0);
+        assert_eq!(rows(Scope::community(A1).expect("code")).await, 4);
+        assert_eq!(rows(Scope::community(B1).expect("code")).await, 0);
+    });
+}

@@ -1,8 +1,8 @@
 //! The cadre assessment: per cadre per year, the score, competition ranks among rated
 //! cadres and the grade with the county's 优秀 quota.
 
+use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::SessionContext;
 
 use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
 use super::sql;
@@ -37,8 +37,8 @@ use crate::scheme::Scheme;
 ///                 else competent / basically_competent / incompetent by score)
 /// SELECT *, grade_chinese FROM graded
 /// ```
-pub async fn cadres(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(ctx, scheme, Span::year(year), Needs { topic_groups: true, ratings: false }).await?;
+pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
+    facts::register(session, scheme, Span::year(year), Needs { topic_groups: true, ratings: false }).await?;
     let g = &scheme.grades;
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
@@ -101,7 +101,7 @@ pub async fn cadres(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<
         competent = number(g.competent_score),
         basically = number(g.basically_competent_score),
     );
-    sql(ctx, &text).await
+    sql(&session.ctx, &text).await
 }
 
 /// The cadre score in the contract's order of terms; a null component counts 0

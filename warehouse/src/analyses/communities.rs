@@ -1,8 +1,8 @@
 //! The community assessment (per community per year, ranked within its county and
 //! overall) and the county summary built on it.
 
+use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::SessionContext;
 
 use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
 use super::sql;
@@ -32,8 +32,8 @@ use crate::scheme::Scheme;
 ///           avg(score) OVER (PARTITION BY county_code) AS county_avg_score
 /// FROM scored
 /// ```
-pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(ctx, scheme, Span::year(year), Needs { topic_groups: false, ratings: false }).await?;
+pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
+    facts::register(session, scheme, Span::year(year), Needs { topic_groups: false, ratings: false }).await?;
     let score9 = rounded("score");
     let text = format!(
         "WITH grid AS (
@@ -67,7 +67,7 @@ pub async fn communities(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Re
         rectifications = facts::rectification_figures(),
         score = score(scheme),
     );
-    sql(ctx, &text).await
+    sql(&session.ctx, &text).await
 }
 
 /// The community score in the contract's order of terms; a null component counts 0.
@@ -100,9 +100,9 @@ fn score(scheme: &Scheme) -> String {
 ///      rates AS (completion_rate), shown AS (tenths of a percent, an integer)
 /// SELECT *, concat(…) AS summary FROM shown
 /// ```
-pub async fn counties(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    let scores = communities(ctx, year, scheme).await?;
-    ctx.register_table("community_scores", scores.into_view())?;
+pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
+    let scores = communities(session, year, scheme).await?;
+    session.ctx.register_table("community_scores", scores.into_view())?;
     let text = "WITH totals AS (
             SELECT county_code, max(county_name) AS county_name, year,
                    count(*) AS communities, sum(sessions_held) AS sessions_held,
@@ -124,5 +124,5 @@ pub async fn counties(ctx: &SessionContext, year: i32, scheme: &Scheme) -> Resul
                             ELSE concat(CAST(tenths / 10 AS VARCHAR), '.', CAST(tenths % 10 AS VARCHAR), '%') END)
                 AS summary
          FROM shown";
-    sql(ctx, text).await
+    sql(&session.ctx, text).await
 }

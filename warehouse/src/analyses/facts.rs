@@ -6,7 +6,7 @@
 //! Every figure is defined once, here, in the contract's words; the reports only choose
 //! the groups (community × quarter, cadre × year, …) and join the counts to them.
 
-use datafusion::prelude::SessionContext;
+use crate::ScopedSession;
 
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -85,7 +85,8 @@ pub(crate) struct Needs {
 /// Registers the fact views, restricted to `span`, in a session whose ledger tables are
 /// already registered. Registering again (another report in the same session) replaces
 /// them.
-pub(crate) async fn register(ctx: &SessionContext, scheme: &Scheme, span: Span, needs: Needs) -> Result<()> {
+pub(crate) async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, needs: Needs) -> Result<()> {
+    let ctx = &session.ctx;
     let satisfied = if scheme.basically_satisfied_counts_as_satisfied {
         "e.verdict IN ('satisfied', 'basically_satisfied')"
     } else {
@@ -96,7 +97,7 @@ pub(crate) async fn register(ctx: &SessionContext, scheme: &Scheme, span: Span, 
         ("evaluation_facts", evaluation_facts(span, satisfied)),
         ("rectification_facts", rectification_facts(span)),
         ("session_facts", session_facts(span)),
-        ("years_in_scope", YEARS_IN_SCOPE.to_string()),
+        ("years_in_scope", years_in_scope(session.years.as_deref())),
     ];
     if needs.topic_groups {
         views.push(("event_facts", event_facts(span, satisfied)));
@@ -236,6 +237,19 @@ fn session_facts(span: Span) -> String {
         quarter = quarter_of("s.held_on"),
         in_span = span.rows("s", "held_on"),
     )
+}
+
+/// The `years_in_scope` view: the years the session read from the Delta log, as a
+/// literal list, or else the query over the rows ([`YEARS_IN_SCOPE`]).
+fn years_in_scope(known: Option<&[i32]>) -> String {
+    match known {
+        None => YEARS_IN_SCOPE.to_string(),
+        Some([]) => "SELECT CAST(NULL AS BIGINT) AS year WHERE false".to_string(),
+        Some(years) => {
+            let list = years.iter().map(|y| format!("({y})")).collect::<Vec<_>>().join(", ");
+            format!("SELECT CAST(column1 AS BIGINT) AS year FROM (VALUES {list})")
+        }
+    }
 }
 
 /// Fine print 10: every year from the earliest to the latest found in held_on,

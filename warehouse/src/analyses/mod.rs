@@ -19,7 +19,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::{SessionContext, cast, col, lit};
+use datafusion::prelude::SessionContext;
 use ingest::Scope;
 use serde::Serialize;
 
@@ -324,23 +324,36 @@ impl Warehouse {
         check_request(quarter, scheme)?;
         let quarter = quarter.filter(|_| kind.is_quarterly());
         let session_scope = if kind.county_wide() { county_of(scope)? } else { scope.clone() };
+        let started = std::time::Instant::now();
         let session = self.session(&session_scope, snapshot).await?;
-        let ctx = &session.ctx;
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report session opened");
         let df = match kind {
-            ReportKind::Quarterly => quarterly(ctx, year, quarter, scheme).await?,
-            ReportKind::QuarterlyByCategory => breakdown(ctx, Breakdown::Category, year, quarter, scheme).await?,
-            ReportKind::QuarterlyByChannel => breakdown(ctx, Breakdown::Channel, year, quarter, scheme).await?,
-            ReportKind::Cadres => cadres(ctx, year, scheme).await?,
-            ReportKind::Communities => communities(ctx, year, scheme).await?,
-            ReportKind::Counties => counties(ctx, year, scheme).await?,
+            ReportKind::Quarterly => quarterly(&session, year, quarter, scheme).await?,
+            ReportKind::QuarterlyByCategory => breakdown(&session, Breakdown::Category, year, quarter, scheme).await?,
+            ReportKind::QuarterlyByChannel => breakdown(&session, Breakdown::Channel, year, quarter, scheme).await?,
+            ReportKind::Cadres => cadres(&session, year, scheme).await?,
+            ReportKind::Communities => communities(&session, year, scheme).await?,
+            ReportKind::Counties => counties(&session, year, scheme).await?,
         };
-        let df = match scope {
-            Scope::Community(code) if session_scope != *scope => {
-                df.filter(col("community_code").eq(lit(code.as_str())))?
+        // The rows to keep, picked from the collected rows rather than by a filter atop
+        // the plan (see `finish`): the asked quarter (the quarterly analysis also computes
+        // the one before, for the changes) and, for a county-wide assessment asked by a
+        // community, that community.
+        let mut keep = Vec::new();
+        if kind == ReportKind::Quarterly {
+            keep.push(("year", Keep::Number(i64::from(year))));
+            if let Some(q) = quarter {
+                keep.push(("quarter", Keep::Number(i64::from(q))));
             }
-            _ => df,
-        };
-        let batches = finish(df, kind).await?;
+        }
+        if let Scope::Community(code) = scope
+            && session_scope != *scope
+        {
+            keep.push(("community_code", Keep::Text(code.clone())));
+        }
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report planned (logical)");
+        let batches = finish(df, kind, &keep).await?;
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report computed");
         let meta = ReportMeta {
             kind,
             scheme_name: scheme.name.clone(),
@@ -382,17 +395,80 @@ fn county_of(scope: &Scope) -> Result<Scope> {
     }
 }
 
-/// Casts the report's columns to their declared types (Utf8View → Utf8, UInt64 ranks →
-/// Int64, …), puts them in the declared order, sorts the rows by the report's keys and
-/// gathers them into one batch.
-async fn finish(df: DataFrame, kind: ReportKind) -> Result<Vec<RecordBatch>> {
+/// Collects the report, then casts its columns to their declared types (Utf8View →
+/// Utf8, UInt64 ranks → Int64, …), puts them in the declared order and sorts the rows by
+/// the report's keys, in one batch. The casts and the sort run on the collected rows (a
+/// few thousand at most) in Arrow rather than in the plan: a report's plan is deep, and
+/// each extra wide node there cost more in DataFusion's planning than the work itself.
+async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Result<Vec<RecordBatch>> {
+    use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
+    let task = std::sync::Arc::new(df.task_ctx());
+    let started = std::time::Instant::now();
+    let (state, logical) = df.into_parts();
+    let optimized = state.optimize(&logical)?;
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report optimized");
+    let plan = state.query_planner().create_physical_plan(&optimized, &state).await?;
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report physical plan");
+    tracing::trace!(plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(true), "report plan");
+    let schema = plan.schema();
+    let rows = concat_batches(&schema, &datafusion::physical_plan::collect(plan, task).await?)?;
     let columns = kind.columns();
-    let select = columns.iter().map(|c| cast(col(c.key), c.kind.data_type()).alias(c.key));
-    let order = kind.order().into_iter().map(|k| col(k).sort(true, false));
-    let df = df.select(select)?.sort(order.collect())?;
-    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(vec![concat_batches(&schema, &batches)?])
+    let fields: Vec<_> =
+        columns.iter().map(|c| datafusion::arrow::datatypes::Field::new(c.key, c.kind.data_type(), true)).collect();
+    let arrays = columns
+        .iter()
+        .map(|c| {
+            let column = rows.column_by_name(c.key).ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal(format!("report {kind} computed no column {}", c.key))
+            })?;
+            Ok(datafusion::arrow::compute::cast(column, &c.kind.data_type())?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let batch = RecordBatch::try_new(std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), arrays)?;
+    let batch = keep_rows(batch, keep)?;
+    let keys: Vec<SortColumn> = kind
+        .order()
+        .into_iter()
+        .filter_map(|k| batch.column_by_name(k))
+        .map(|values| SortColumn {
+            values: values.clone(),
+            options: Some(SortOptions { descending: false, nulls_first: false }),
+        })
+        .collect();
+    if keys.is_empty() || batch.num_rows() < 2 {
+        return Ok(vec![batch]);
+    }
+    let order = lexsort_to_indices(&keys, None)?;
+    Ok(vec![take_record_batch(&batch, &order)?])
+}
+
+/// A value a report's rows are kept by.
+#[derive(Debug, Clone)]
+enum Keep {
+    Number(i64),
+    Text(String),
+}
+
+/// The rows of `batch` whose columns equal the given values (all of them).
+fn keep_rows(batch: RecordBatch, keep: &[(&str, Keep)]) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{BooleanArray, Int64Array, Scalar, StringArray};
+    use datafusion::arrow::compute::kernels::{boolean::and, cmp::eq};
+    let mut mask: Option<BooleanArray> = None;
+    for (name, value) in keep {
+        let Some(column) = batch.column_by_name(name) else { continue };
+        let equal = match value {
+            Keep::Number(n) => eq(column, &Scalar::new(Int64Array::from(vec![*n])))?,
+            Keep::Text(t) => eq(column, &Scalar::new(StringArray::from(vec![t.as_str()])))?,
+        };
+        mask = Some(match mask {
+            Some(m) => and(&m, &equal)?,
+            None => equal,
+        });
+    }
+    match mask {
+        Some(m) => Ok(datafusion::arrow::compute::filter_record_batch(&batch, &m)?),
+        None => Ok(batch),
+    }
 }
 
 /// Runs SQL in a session and returns the DataFrame (for the report functions).

@@ -1,8 +1,8 @@
 //! The quarterly satisfaction analysis (per community per quarter, with changes and
 //! quality flags) and its breakdowns by topic category and by source channel.
 
+use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::SessionContext;
 
 use super::facts::{self, Counted, Needs, Span, counts, group_counts};
 use super::sql;
@@ -51,11 +51,17 @@ const CHANGED: &[&str] = &[
 ///                 percentile_cont, exact positions in their sorted days),
 ///      changes AS (figure − LAG(figure) OVER (PARTITION BY community_code
 ///                                             ORDER BY year, quarter), quality_flags)
-/// SELECT * FROM changes WHERE year = $year [AND quarter = $quarter]
+/// SELECT * FROM changes
 /// ```
-pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, scheme: &Scheme) -> Result<DataFrame> {
+///
+/// The rows of the quarter before the asked ones are still in the result: the caller
+/// keeps the asked quarters ([`Warehouse::report`](crate::Warehouse::report) does, on
+/// the collected rows). A filter above the window made DataFusion recompute the
+/// statistics of the whole plan below it at every step of physical optimisation, a
+/// tenth of a one-county report's time.
+pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>, scheme: &Scheme) -> Result<DataFrame> {
     let span = Span::of(year, quarter).with_previous_quarter();
-    facts::register(ctx, scheme, span, Needs { topic_groups: false, ratings: true }).await?;
+    facts::register(session, scheme, span, Needs { topic_groups: false, ratings: true }).await?;
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
@@ -71,10 +77,8 @@ pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, sc
                    any_closed_before_raised, any_closed_after_evaluated
             FROM counts
          ),
-         previous AS (SELECT *, LAG(community_code) OVER (ORDER BY community_code, year, quarter) AS previous_community
-                      FROM figures),
-         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM previous)
-         SELECT * FROM changes WHERE {filter}",
+         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM figures)
+         SELECT * FROM changes",
         in_span = span.quarters("y.year", "q.quarter"),
         counts = counts(Counted {
             keys: &["community_code", "year", "quarter"],
@@ -91,9 +95,8 @@ pub async fn quarterly(ctx: &SessionContext, year: i32, quarter: Option<u32>, sc
         rectifications = facts::rectification_figures(),
         changes = changes(),
         flags = QUALITY_FLAGS,
-        filter = period_filter(year, quarter),
     );
-    sql(ctx, &text).await
+    sql(&session.ctx, &text).await
 }
 
 /// `year = … [AND quarter = …]`.
@@ -116,7 +119,7 @@ fn changes() -> String {
         .iter()
         .map(|f| {
             format!(
-                "CASE WHEN previous_community = community_code THEN {f} - LAG({f}) OVER ({order}) END AS {f}_change"
+                "CASE WHEN LAG(community_code) OVER ({order}) = community_code THEN {f} - LAG({f}) OVER ({order}) END AS {f}_change"
             )
         })
         .collect::<Vec<_>>()
@@ -190,13 +193,13 @@ impl Breakdown {
 /// FROM group_counts ⋈ communities
 /// ```
 pub async fn breakdown(
-    ctx: &SessionContext,
+    session: &ScopedSession,
     by: Breakdown,
     year: i32,
     quarter: Option<u32>,
     scheme: &Scheme,
 ) -> Result<DataFrame> {
-    facts::register(ctx, scheme, Span::of(year, quarter), Needs { topic_groups: true, ratings: false }).await?;
+    facts::register(session, scheme, Span::of(year, quarter), Needs { topic_groups: true, ratings: false }).await?;
     let g = by.column();
     let filter = format!("{g} IS NOT NULL AND {}", period_filter(year, quarter));
     let text = format!(
@@ -220,5 +223,5 @@ pub async fn breakdown(
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
     );
-    sql(ctx, &text).await
+    sql(&session.ctx, &text).await
 }
