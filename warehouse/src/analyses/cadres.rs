@@ -4,7 +4,7 @@
 use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
-use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
+use super::facts::{self, Counted, Span, counts, number, rounded};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -38,7 +38,6 @@ use crate::scheme::Scheme;
 /// SELECT *, grade_chinese FROM graded
 /// ```
 pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(session, scheme, Span::year(year), Needs { topic_groups: true, ratings: false }).await?;
     let g = &scheme.grades;
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
@@ -101,6 +100,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         competent = number(g.competent_score),
         basically = number(g.basically_competent_score),
     );
+    facts::register(session, scheme, Span::year(year), &text).await?;
     sql(&session.ctx, &text).await
 }
 

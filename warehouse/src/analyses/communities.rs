@@ -4,7 +4,7 @@
 use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
-use super::facts::{self, Counted, Needs, Span, counts, number, rounded};
+use super::facts::{self, Counted, Span, counts, number, rounded};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -33,7 +33,6 @@ use crate::scheme::Scheme;
 /// FROM scored
 /// ```
 pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
-    facts::register(session, scheme, Span::year(year), Needs { topic_groups: false, ratings: false }).await?;
     let score9 = rounded("score");
     let text = format!(
         "WITH grid AS (
@@ -67,6 +66,7 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         rectifications = facts::rectification_figures(),
         score = score(scheme),
     );
+    facts::register(session, scheme, Span::year(year), &text).await?;
     sql(&session.ctx, &text).await
 }
 

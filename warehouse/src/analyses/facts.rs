@@ -71,41 +71,38 @@ impl Span {
     }
 }
 
-/// What the fact views of a report need besides the rows of its span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Needs {
-    /// Register `event_facts`: evaluations and rectifications in one view, with their
-    /// topic's category, channel and lead cadre (one join with every topic for both).
-    pub(crate) topic_groups: bool,
-    /// Register `rated_topic_facts`: topic facts with `rated` and
-    /// `closed_after_evaluated`, which look at the topic's evaluations of any date.
-    pub(crate) ratings: bool,
-}
-
-/// Registers the fact views, restricted to `span`, in a session whose ledger tables are
-/// already registered. Registering again (another report in the same session) replaces
-/// them.
-pub(crate) async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, needs: Needs) -> Result<()> {
+/// Registers the fact views that the report's SQL `query` names, restricted to `span`,
+/// in a session whose ledger tables are already registered. Registering again (another
+/// report in the same session) replaces them. DataFusion plans a view when it is
+/// registered, so the views a report does not use are left out (a quarterly report uses
+/// five of the seven):
+///
+/// - `topic_facts`, `evaluation_facts`, `rectification_facts`, `session_facts`: one row
+///   per fact dated in the span;
+/// - `rated_topic_facts`: topic facts with `rated` and `closed_after_evaluated`, which
+///   look at the topic's evaluations of any date;
+/// - `event_facts`: evaluations and rectifications in one view, with their topic's
+///   category, channel and lead cadre (one join with every topic for both);
+/// - `years_in_scope`.
+pub(crate) async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, query: &str) -> Result<()> {
     let ctx = &session.ctx;
     let satisfied = if scheme.basically_satisfied_counts_as_satisfied {
         "e.verdict IN ('satisfied', 'basically_satisfied')"
     } else {
         "e.verdict = 'satisfied'"
     };
-    let mut views = vec![
+    let named: std::collections::HashSet<&str> =
+        query.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+    let views = [
         ("topic_facts", topic_facts(span, false)),
+        ("rated_topic_facts", topic_facts(span, true)),
         ("evaluation_facts", evaluation_facts(span, satisfied)),
         ("rectification_facts", rectification_facts(span)),
+        ("event_facts", event_facts(span, satisfied)),
         ("session_facts", session_facts(span)),
         ("years_in_scope", years_in_scope(session.years.as_deref())),
     ];
-    if needs.topic_groups {
-        views.push(("event_facts", event_facts(span, satisfied)));
-    }
-    if needs.ratings {
-        views.push(("rated_topic_facts", topic_facts(span, true)));
-    }
-    for (name, sql) in views {
+    for (name, sql) in views.into_iter().filter(|(name, _)| named.contains(name)) {
         let view = ctx.sql(&sql).await?.into_view();
         ctx.register_table(name, view)?;
     }

@@ -4,7 +4,7 @@
 use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
-use super::facts::{self, Counted, Needs, Span, counts, group_counts};
+use super::facts::{self, Counted, Span, counts, group_counts};
 use super::sql;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -61,7 +61,6 @@ const CHANGED: &[&str] = &[
 /// tenth of a one-county report's time.
 pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>, scheme: &Scheme) -> Result<DataFrame> {
     let span = Span::of(year, quarter).with_previous_quarter();
-    facts::register(session, scheme, span, Needs { topic_groups: false, ratings: true }).await?;
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
@@ -96,6 +95,7 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
         changes = changes(),
         flags = QUALITY_FLAGS,
     );
+    facts::register(session, scheme, span, &text).await?;
     sql(&session.ctx, &text).await
 }
 
@@ -199,7 +199,6 @@ pub async fn breakdown(
     quarter: Option<u32>,
     scheme: &Scheme,
 ) -> Result<DataFrame> {
-    facts::register(session, scheme, Span::of(year, quarter), Needs { topic_groups: true, ratings: false }).await?;
     let g = by.column();
     let filter = format!("{g} IS NOT NULL AND {}", period_filter(year, quarter));
     let text = format!(
@@ -223,5 +222,6 @@ pub async fn breakdown(
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
     );
+    facts::register(session, scheme, Span::of(year, quarter), &text).await?;
     sql(&session.ctx, &text).await
 }
