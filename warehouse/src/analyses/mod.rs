@@ -409,9 +409,12 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Resul
     tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report optimized");
     let plan = state.query_planner().create_physical_plan(&optimized, &state).await?;
     tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report physical plan");
-    tracing::trace!(plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(true), "report plan");
     let schema = plan.schema();
-    let rows = concat_batches(&schema, &datafusion::physical_plan::collect(plan, task).await?)?;
+    let rows = concat_batches(&schema, &datafusion::physical_plan::collect(plan.clone(), task).await?)?;
+    tracing::trace!(
+        plan = %datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true),
+        "report plan with metrics"
+    );
     let columns = kind.columns();
     let fields: Vec<_> =
         columns.iter().map(|c| datafusion::arrow::datatypes::Field::new(c.key, c.kind.data_type(), true)).collect();
