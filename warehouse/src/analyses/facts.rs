@@ -375,6 +375,9 @@ fn zero_filled(joins: &[(&str, &str, &[&str])]) -> Vec<String> {
 /// have the key columns) left-joined to them, with 0 (false) where a group has no rows.
 /// Put after `WITH grid AS (…),`.
 pub(crate) fn counts(c: Counted<'_>) -> String {
+    if !c.events {
+        return union_counts(c);
+    }
     let (mut ctes, joins) = kind_counts(c);
     let on = |alias: &str| c.keys.iter().map(|k| format!("g.{k} = {alias}.{k}")).collect::<Vec<_>>().join(" AND ");
     let mut from = String::from("grid g");
@@ -388,6 +391,122 @@ pub(crate) fn counts(c: Counted<'_>) -> String {
     ctes.push(format!("counts AS (SELECT g.*, {} FROM {from})", columns.join(", ")));
     ctes.join(",\n")
 }
+
+/// `counts` for facts grouped by their own keys (no topic groups): every kind of fact in
+/// one `UNION ALL` (`kind` 1 topics, 2 evaluations, 3 rectifications, 4 sessions; the other
+/// kinds' columns null), counted by one aggregate and left-joined to the grid once. The
+/// same counts as [`kind_counts`]' per-kind CTEs, but one pipeline: DataFusion builds the
+/// four per-kind hash joins one after another, and plans four aggregates and joins, which
+/// was most of a one-county report's time. Put after `WITH grid AS (…),`.
+fn union_counts(c: Counted<'_>) -> String {
+    let k = c.keys.join(", ");
+    let filter = c.filter;
+    let topics = if c.ratings { "rated_topic_facts" } else { "topic_facts" };
+    // Each part names every column (DataFusion wants unique names in each projection);
+    // a column the kind does not have is a typed null.
+    let part = |kind: u8, view: &str, own: &[(&str, &str)]| {
+        let columns = UNION_COLUMNS.iter().map(|(name, ty)| match own.iter().find(|(n, _)| n == name) {
+            Some((_, expr)) => format!("{expr} AS {name}"),
+            None => format!("CAST(NULL AS {ty}) AS {name}"),
+        });
+        format!("SELECT {k}, {kind} AS kind, {} FROM {view} WHERE {filter}", columns.collect::<Vec<_>>().join(", "))
+    };
+    let mut parts = vec![
+        part(
+            1,
+            topics,
+            &[
+                ("closed", "closed"),
+                ("resolved", "resolved"),
+                ("topic_on_time", "on_time"),
+                ("publicized", "publicized"),
+                ("rated", "rated"),
+                ("closed_before_raised", "closed_before_raised"),
+                ("closed_after_evaluated", "closed_after_evaluated"),
+                ("days_to_close", "CAST(days_to_close AS BIGINT)"),
+            ],
+        ),
+        part(
+            2,
+            "evaluation_facts",
+            &[
+                ("satisfied", "satisfied"),
+                ("attitude", "CAST(attitude AS BIGINT)"),
+                ("efficiency", "CAST(efficiency AS BIGINT)"),
+                ("result", "CAST(result AS BIGINT)"),
+                ("effect", "CAST(effect AS BIGINT)"),
+                ("dimensions", "CAST(dimensions AS BIGINT)"),
+            ],
+        ),
+        part(3, "rectification_facts", &[("rectification_on_time", "on_time")]),
+    ];
+    let mut figures = vec![
+        "count(*) FILTER (WHERE kind = 1) AS topics_raised",
+        "count(*) FILTER (WHERE kind = 1 AND closed) AS topics_closed",
+        "count(*) FILTER (WHERE kind = 1 AND resolved) AS topics_resolved",
+        "count(*) FILTER (WHERE kind = 1 AND topic_on_time) AS closed_on_time",
+        "count(*) FILTER (WHERE kind = 1 AND publicized) AS closed_publicized",
+        "count(*) FILTER (WHERE kind = 1 AND rated) AS closed_rated",
+        "bool_or(closed_before_raised) AS any_closed_before_raised",
+        "bool_or(closed_after_evaluated) AS any_closed_after_evaluated",
+        "count(*) FILTER (WHERE kind = 2) AS evaluations",
+        "count(*) FILTER (WHERE kind = 2 AND satisfied) AS evaluations_satisfied",
+        "sum(attitude) AS attitude_sum",
+        "sum(efficiency) AS efficiency_sum",
+        "sum(result) AS result_sum",
+        "sum(effect) AS effect_sum",
+        "sum(dimensions) AS dimensions_sum",
+        "count(*) FILTER (WHERE kind = 3) AS rectifications",
+        "count(*) FILTER (WHERE kind = 3 AND rectification_on_time) AS rectifications_on_time",
+    ];
+    let mut names = vec![TOPIC_COUNTS, EVALUATION_COUNTS, RECTIFICATION_COUNTS];
+    if c.sessions {
+        parts.push(part(4, "session_facts", &[("regular", "regular")]));
+        figures.push("count(*) FILTER (WHERE kind = 4) AS sessions_held");
+        figures.push("count(*) FILTER (WHERE kind = 4 AND regular) AS regular_sessions");
+        names.push(SESSION_COUNTS);
+    }
+    if c.days {
+        figures.push(
+            "array_sort(array_agg(days_to_close) FILTER (WHERE kind = 1 AND closed), 'ASC', 'NULLS LAST') AS closed_days",
+        );
+    }
+    let on = c.keys.iter().map(|k| format!("g.{k} = f.{k}")).collect::<Vec<_>>().join(" AND ");
+    let joins: Vec<(&str, &str, &[&str])> = names.into_iter().map(|n| ("fact_counts", "f", n)).collect();
+    let mut columns = zero_filled(&joins);
+    if c.days {
+        columns.push("f.closed_days".to_string());
+    }
+    format!(
+        "fact_counts AS (
+            SELECT {k}, {figures}
+            FROM ({union}) GROUP BY {k}),
+         counts AS (SELECT g.*, {columns} FROM grid g LEFT JOIN fact_counts f ON {on})",
+        figures = figures.join(",\n                   "),
+        union = parts.join("\n             UNION ALL\n             "),
+        columns = columns.join(", "),
+    )
+}
+
+/// The value columns of [`union_counts`]' fact rows and their SQL types.
+const UNION_COLUMNS: &[(&str, &str)] = &[
+    ("closed", "BOOLEAN"),
+    ("resolved", "BOOLEAN"),
+    ("topic_on_time", "BOOLEAN"),
+    ("publicized", "BOOLEAN"),
+    ("rated", "BOOLEAN"),
+    ("closed_before_raised", "BOOLEAN"),
+    ("closed_after_evaluated", "BOOLEAN"),
+    ("days_to_close", "BIGINT"),
+    ("satisfied", "BOOLEAN"),
+    ("attitude", "BIGINT"),
+    ("efficiency", "BIGINT"),
+    ("result", "BIGINT"),
+    ("effect", "BIGINT"),
+    ("dimensions", "BIGINT"),
+    ("rectification_on_time", "BOOLEAN"),
+    ("regular", "BOOLEAN"),
+];
 
 /// The count CTEs of [`kind_counts`] and `group_counts`: one row per group with at least
 /// one counted fact of any kind (the count CTEs full-joined on the keys, each computed
