@@ -1,11 +1,11 @@
 //! The cadre assessment: per cadre per year, the score, competition ranks among rated
 //! cadres and the grade with the county's 优秀 quota.
 
-use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, number, rounded};
 use super::sql;
+use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
 

@@ -1,11 +1,11 @@
 //! The community assessment (per community per year, ranked within its county and
 //! overall) and the county summary built on it.
 
-use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, number, rounded};
 use super::sql;
+use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
 

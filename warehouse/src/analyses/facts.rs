@@ -7,7 +7,6 @@
 //! the groups (community × quarter, cadre × year, …) and join the counts to them.
 
 use crate::ScopedSession;
-
 use crate::errors::Result;
 use crate::scheme::Scheme;
 

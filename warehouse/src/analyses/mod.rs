@@ -397,9 +397,10 @@ fn county_of(scope: &Scope) -> Result<Scope> {
 
 /// Collects the report, then casts its columns to their declared types (Utf8View →
 /// Utf8, UInt64 ranks → Int64, …), puts them in the declared order and sorts the rows by
-/// the report's keys, in one batch. The casts and the sort run on the collected rows (a
-/// few thousand at most) in Arrow rather than in the plan: a report's plan is deep, and
-/// each extra wide node there cost more in DataFusion's planning than the work itself.
+/// the report's keys, in one batch. The casts, the `keep` filter and the sort run on the
+/// collected rows (at most a row per cadre, or per community and quarter) in Arrow rather
+/// than in the plan: a report's plan is deep, and each extra wide node atop it cost more
+/// in DataFusion's planning than the work itself.
 async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Result<Vec<RecordBatch>> {
     use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
     let task = std::sync::Arc::new(df.task_ctx());
@@ -458,7 +459,10 @@ fn keep_rows(batch: RecordBatch, keep: &[(&str, Keep)]) -> Result<RecordBatch> {
     use datafusion::arrow::compute::kernels::{boolean::and, cmp::eq};
     let mut mask: Option<BooleanArray> = None;
     for (name, value) in keep {
-        let Some(column) = batch.column_by_name(name) else { continue };
+        // A missing column must not keep every row (a community would see its county's).
+        let column = batch.column_by_name(name).ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal(format!("report rows kept by {name}, which it lacks"))
+        })?;
         let equal = match value {
             Keep::Number(n) => eq(column, &Scalar::new(Int64Array::from(vec![*n])))?,
             Keep::Text(t) => eq(column, &Scalar::new(StringArray::from(vec![t.as_str()])))?,

@@ -1,11 +1,11 @@
 //! The quarterly satisfaction analysis (per community per quarter, with changes and
 //! quality flags) and its breakdowns by topic category and by source channel.
 
-use crate::ScopedSession;
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, group_counts};
 use super::sql;
+use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
 
