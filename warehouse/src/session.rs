@@ -180,9 +180,14 @@ fn partition_years(t: &deltalake::DeltaTable, table: Table, scope: &Scope) -> Re
             // A file without a readable year: let the rows decide.
             return Ok(TableYears::Unknown);
         };
-        span = Some(span.map_or((year, year), |(a, b)| (a.min(year), b.max(year))));
+        span = Some(widen(span, (year, year)));
     }
     Ok(TableYears::Known(span))
+}
+
+/// `span` widened to take in `years` (first, last).
+fn widen(span: Option<(i32, i32)>, (first, last): (i32, i32)) -> (i32, i32) {
+    span.map_or((first, last), |(a, b)| (a.min(first), b.max(last)))
 }
 
 /// The years in scope over the dated tables, folded table by table.
@@ -196,9 +201,7 @@ impl YearSpan {
     fn add(&mut self, years: TableYears) {
         match years {
             TableYears::Undated | TableYears::Known(None) => {}
-            TableYears::Known(Some((a, b))) => {
-                self.span = Some(self.span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-            }
+            TableYears::Known(Some(years)) => self.span = Some(widen(self.span, years)),
             TableYears::Unknown => self.unknown = true,
         }
     }

@@ -193,7 +193,7 @@ fn rectification_facts(span: Span) -> String {
     format!(
         "SELECT r.county_code, r.community_code, r.topic_id,
                 CAST(r.year AS BIGINT) AS year, {quarter} AS quarter,
-                COALESCE(r.closed_on <= r.deadline, false) AS on_time
+                COALESCE(r.closed_on <= r.deadline, false) AS rectified_on_time
          FROM rectifications r
          WHERE {in_span}",
         quarter = quarter_of("r.opened_on"),
@@ -210,11 +210,11 @@ fn event_facts(span: Span, satisfied: &str) -> String {
     format!(
         "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id
          FROM (SELECT county_code, community_code, topic_id, year, quarter, true AS is_evaluation,
-                      attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS on_time
+                      attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS rectified_on_time
                FROM ({evaluations})
                UNION ALL
                SELECT county_code, community_code, topic_id, year, quarter, false AS is_evaluation,
-                      NULL, NULL, NULL, NULL, NULL, NULL, on_time
+                      NULL, NULL, NULL, NULL, NULL, NULL, rectified_on_time
                FROM ({rectifications})) x
          LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
         evaluations = evaluation_facts(span, satisfied),
@@ -283,298 +283,207 @@ pub(crate) struct Counted<'a> {
     pub(crate) days: bool,
 }
 
-/// CTEs `topic_counts`, `evaluation_counts`, `rectification_counts` (and
-/// `session_counts`), grouped by the keys over the facts that pass the filter; and the
-/// joins that bring them together, as (CTE, alias, count columns).
-fn kind_counts(c: Counted<'_>) -> (Vec<String>, Vec<(&'static str, &'static str, &'static [&'static str])>) {
-    let k = c.keys.join(", ");
-    let filter = c.filter;
-    let topics = if c.ratings { "rated_topic_facts" } else { "topic_facts" };
-    let days = if c.days {
-        ",\n                       array_sort(array_agg(days_to_close) FILTER (WHERE closed), 'ASC', 'NULLS LAST')
-                           AS closed_days"
-    } else {
-        ""
-    };
-    let mut ctes = vec![
-        format!(
-            "topic_counts AS (
-                SELECT {k}, count(*) AS topics_raised,
-                       count(*) FILTER (WHERE closed) AS topics_closed,
-                       count(*) FILTER (WHERE resolved) AS topics_resolved,
-                       count(*) FILTER (WHERE on_time) AS closed_on_time,
-                       count(*) FILTER (WHERE publicized) AS closed_publicized,
-                       count(*) FILTER (WHERE rated) AS closed_rated,
-                       bool_or(closed_before_raised) AS any_closed_before_raised,
-                       bool_or(closed_after_evaluated) AS any_closed_after_evaluated{days}
-                FROM {topics} WHERE {filter} GROUP BY {k})"
-        ),
-        format!(
-            "evaluation_counts AS (
-                SELECT {k}, count(*) AS evaluations,
-                       count(*) FILTER (WHERE satisfied) AS evaluations_satisfied,
-                       sum(attitude) AS attitude_sum, sum(efficiency) AS efficiency_sum,
-                       sum(result) AS result_sum, sum(effect) AS effect_sum,
-                       sum(dimensions) AS dimensions_sum
-                FROM evaluation_facts WHERE {filter} GROUP BY {k})"
-        ),
-        format!(
-            "rectification_counts AS (
-                SELECT {k}, count(*) AS rectifications,
-                       count(*) FILTER (WHERE on_time) AS rectifications_on_time
-                FROM rectification_facts WHERE {filter} GROUP BY {k})"
-        ),
-    ];
-    let mut joins = vec![
-        ("topic_counts", "t", TOPIC_COUNTS),
-        ("evaluation_counts", "e", EVALUATION_COUNTS),
-        ("rectification_counts", "r", RECTIFICATION_COUNTS),
-    ];
-    if c.events {
-        // The same counts as evaluation_counts and rectification_counts, in one pass.
-        ctes.truncate(1);
-        ctes.push(format!(
-            "event_counts AS (
-                SELECT {k}, count(*) FILTER (WHERE is_evaluation) AS evaluations,
-                       count(*) FILTER (WHERE is_evaluation AND satisfied) AS evaluations_satisfied,
-                       sum(attitude) AS attitude_sum, sum(efficiency) AS efficiency_sum,
-                       sum(result) AS result_sum, sum(effect) AS effect_sum,
-                       sum(dimensions) AS dimensions_sum,
-                       count(*) FILTER (WHERE NOT is_evaluation) AS rectifications,
-                       count(*) FILTER (WHERE NOT is_evaluation AND on_time) AS rectifications_on_time
-                FROM event_facts WHERE {filter} GROUP BY {k})"
-        ));
-        joins.truncate(1);
-        joins.push(("event_counts", "e", EVENT_COUNTS));
-    }
-    if c.sessions {
-        ctes.push(format!(
-            "session_counts AS (
-                SELECT {k}, count(*) AS sessions_held, count(*) FILTER (WHERE regular) AS regular_sessions
-                FROM session_facts WHERE {filter} GROUP BY {k})"
-        ));
-        joins.push(("session_counts", "s", SESSION_COUNTS));
-    }
-    (ctes, joins)
+/// The kinds of fact a report counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Topic = 1,
+    Evaluation = 2,
+    Rectification = 3,
+    Session = 4,
 }
 
-/// `COALESCE(alias.name, 0) AS name` (false for the `any_` flags) for every count.
-fn zero_filled(joins: &[(&str, &str, &[&str])]) -> Vec<String> {
-    let mut columns = Vec::new();
-    for (_, alias, names) in joins {
-        for name in *names {
-            let zero = if name.starts_with("any_") { "false" } else { "0" };
-            columns.push(format!("COALESCE({alias}.{name}, {zero}) AS {name}"));
-        }
-    }
-    columns
+/// How a count is aggregated over its kind's rows.
+#[derive(Debug, Clone, Copy)]
+enum Aggregate {
+    /// Rows (meeting the condition).
+    Rows(Option<&'static str>),
+    /// Sum of a column.
+    Sum(&'static str),
+    /// Whether any row has the flag.
+    Any(&'static str),
 }
 
-/// The count CTEs of [`kind_counts`] and `counts`: the caller's CTE `grid` (which must
-/// have the key columns) left-joined to them, with 0 (false) where a group has no rows.
+/// Every count the figures are made of, once: its kind, its name and its aggregate over
+/// the kind's fact rows (columns as the fact views name them).
+const COUNTS: &[(Kind, &str, Aggregate)] = &[
+    (Kind::Topic, "topics_raised", Aggregate::Rows(None)),
+    (Kind::Topic, "topics_closed", Aggregate::Rows(Some("closed"))),
+    (Kind::Topic, "topics_resolved", Aggregate::Rows(Some("resolved"))),
+    (Kind::Topic, "closed_on_time", Aggregate::Rows(Some("on_time"))),
+    (Kind::Topic, "closed_publicized", Aggregate::Rows(Some("publicized"))),
+    (Kind::Topic, "closed_rated", Aggregate::Rows(Some("rated"))),
+    (Kind::Topic, "any_closed_before_raised", Aggregate::Any("closed_before_raised")),
+    (Kind::Topic, "any_closed_after_evaluated", Aggregate::Any("closed_after_evaluated")),
+    (Kind::Evaluation, "evaluations", Aggregate::Rows(None)),
+    (Kind::Evaluation, "evaluations_satisfied", Aggregate::Rows(Some("satisfied"))),
+    (Kind::Evaluation, "attitude_sum", Aggregate::Sum("attitude")),
+    (Kind::Evaluation, "efficiency_sum", Aggregate::Sum("efficiency")),
+    (Kind::Evaluation, "result_sum", Aggregate::Sum("result")),
+    (Kind::Evaluation, "effect_sum", Aggregate::Sum("effect")),
+    (Kind::Evaluation, "dimensions_sum", Aggregate::Sum("dimensions")),
+    (Kind::Rectification, "rectifications", Aggregate::Rows(None)),
+    (Kind::Rectification, "rectifications_on_time", Aggregate::Rows(Some("rectified_on_time"))),
+    (Kind::Session, "sessions_held", Aggregate::Rows(None)),
+    (Kind::Session, "regular_sessions", Aggregate::Rows(Some("regular"))),
+];
+
+/// The value columns of each kind's fact rows and their SQL types (for the `UNION ALL` of
+/// [`union_counts`], where the other kinds' columns are typed nulls).
+const FACT_COLUMNS: &[(Kind, &str, &str)] = &[
+    (Kind::Topic, "closed", "BOOLEAN"),
+    (Kind::Topic, "resolved", "BOOLEAN"),
+    (Kind::Topic, "on_time", "BOOLEAN"),
+    (Kind::Topic, "publicized", "BOOLEAN"),
+    (Kind::Topic, "rated", "BOOLEAN"),
+    (Kind::Topic, "closed_before_raised", "BOOLEAN"),
+    (Kind::Topic, "closed_after_evaluated", "BOOLEAN"),
+    (Kind::Topic, "days_to_close", "BIGINT"),
+    (Kind::Evaluation, "satisfied", "BOOLEAN"),
+    (Kind::Evaluation, "attitude", "BIGINT"),
+    (Kind::Evaluation, "efficiency", "BIGINT"),
+    (Kind::Evaluation, "result", "BIGINT"),
+    (Kind::Evaluation, "effect", "BIGINT"),
+    (Kind::Evaluation, "dimensions", "BIGINT"),
+    (Kind::Rectification, "rectified_on_time", "BOOLEAN"),
+    (Kind::Session, "regular", "BOOLEAN"),
+];
+
+/// The aggregates of `kinds`' counts, `… AS name`. `row_of` is the condition that a row
+/// is of a kind, in a view holding several kinds (none in a view of one kind); columns
+/// of the other kinds are null there, so sums and flags need no condition.
+fn aggregates(kinds: &[Kind], row_of: impl Fn(Kind) -> Option<String>) -> Vec<String> {
+    let selected = COUNTS.iter().filter(|(kind, _, _)| kinds.contains(kind));
+    selected
+        .map(|&(kind, name, aggregate)| match aggregate {
+            Aggregate::Rows(condition) => {
+                let conditions: Vec<String> = row_of(kind).into_iter().chain(condition.map(String::from)).collect();
+                if conditions.is_empty() {
+                    format!("count(*) AS {name}")
+                } else {
+                    format!("count(*) FILTER (WHERE {}) AS {name}", conditions.join(" AND "))
+                }
+            }
+            Aggregate::Sum(column) => format!("sum({column}) AS {name}"),
+            Aggregate::Any(column) => format!("bool_or({column}) AS {name}"),
+        })
+        .collect()
+}
+
+/// `COALESCE(alias.name, 0) AS name` (false for the flags) for every count of `kinds`.
+fn zero_filled(alias: &str, kinds: &[Kind]) -> Vec<String> {
+    let selected = COUNTS.iter().filter(|(kind, _, _)| kinds.contains(kind));
+    selected
+        .map(|(_, name, aggregate)| {
+            let zero = if matches!(aggregate, Aggregate::Any(_)) { "false" } else { "0" };
+            format!("COALESCE({alias}.{name}, {zero}) AS {name}")
+        })
+        .collect()
+}
+
+/// The topic view counted: with `rated` and `closed_after_evaluated` when asked.
+fn topic_view(c: Counted<'_>) -> &'static str {
+    if c.ratings { "rated_topic_facts" } else { "topic_facts" }
+}
+
+/// For keys that are topic groups: CTEs `topic_counts` over the topics and `event_counts`
+/// over `event_facts` (evaluations and rectifications with their topic's groups, counted
+/// in one pass), grouped by the keys over the facts that pass the filter.
+fn topic_and_event_counts(c: Counted<'_>) -> [String; 2] {
+    let (k, filter) = (c.keys.join(", "), c.filter);
+    let topics = aggregates(&[Kind::Topic], |_| None).join(", ");
+    let events = aggregates(&[Kind::Evaluation, Kind::Rectification], |kind| match kind {
+        Kind::Evaluation => Some("is_evaluation".to_string()),
+        _ => Some("NOT is_evaluation".to_string()),
+    })
+    .join(", ");
+    [
+        format!("topic_counts AS (SELECT {k}, {topics} FROM {} WHERE {filter} GROUP BY {k})", topic_view(c)),
+        format!("event_counts AS (SELECT {k}, {events} FROM event_facts WHERE {filter} GROUP BY {k})"),
+    ]
+}
+
+/// CTEs ending in `counts`: the caller's CTE `grid` (which must have the key columns)
+/// left-joined to the counts of its facts, with 0 (false) where a group has no rows.
 /// Put after `WITH grid AS (…),`.
 pub(crate) fn counts(c: Counted<'_>) -> String {
     if !c.events {
         return union_counts(c);
     }
-    let (mut ctes, joins) = kind_counts(c);
     let on = |alias: &str| c.keys.iter().map(|k| format!("g.{k} = {alias}.{k}")).collect::<Vec<_>>().join(" AND ");
-    let mut from = String::from("grid g");
-    for (cte, alias, _) in &joins {
-        from.push_str(&format!(" LEFT JOIN {cte} {alias} ON {}", on(alias)));
-    }
-    let mut columns = zero_filled(&joins);
-    if c.days {
-        columns.push("t.closed_days".to_string());
-    }
-    ctes.push(format!("counts AS (SELECT g.*, {} FROM {from})", columns.join(", ")));
-    ctes.join(",\n")
-}
-
-/// `counts` for facts grouped by their own keys (no topic groups): every kind of fact in
-/// one `UNION ALL` (`kind` 1 topics, 2 evaluations, 3 rectifications, 4 sessions; the other
-/// kinds' columns null), counted by one aggregate and left-joined to the grid once. The
-/// same counts as [`kind_counts`]' per-kind CTEs, but one pipeline: DataFusion builds the
-/// four per-kind hash joins one after another, and plans four aggregates and joins, which
-/// was most of a one-county report's time. Put after `WITH grid AS (…),`.
-fn union_counts(c: Counted<'_>) -> String {
-    let k = c.keys.join(", ");
-    let filter = c.filter;
-    let topics = if c.ratings { "rated_topic_facts" } else { "topic_facts" };
-    // Each part names every column (DataFusion wants unique names in each projection);
-    // a column the kind does not have is a typed null.
-    let part = |kind: u8, view: &str, own: &[(&str, &str)]| {
-        let columns = UNION_COLUMNS.iter().map(|(name, ty)| match own.iter().find(|(n, _)| n == name) {
-            Some((_, expr)) => format!("{expr} AS {name}"),
-            None => format!("CAST(NULL AS {ty}) AS {name}"),
-        });
-        format!("SELECT {k}, {kind} AS kind, {} FROM {view} WHERE {filter}", columns.collect::<Vec<_>>().join(", "))
-    };
-    let mut parts = vec![
-        part(
-            1,
-            topics,
-            &[
-                ("closed", "closed"),
-                ("resolved", "resolved"),
-                ("topic_on_time", "on_time"),
-                ("publicized", "publicized"),
-                ("rated", "rated"),
-                ("closed_before_raised", "closed_before_raised"),
-                ("closed_after_evaluated", "closed_after_evaluated"),
-                ("days_to_close", "CAST(days_to_close AS BIGINT)"),
-            ],
-        ),
-        part(
-            2,
-            "evaluation_facts",
-            &[
-                ("satisfied", "satisfied"),
-                ("attitude", "CAST(attitude AS BIGINT)"),
-                ("efficiency", "CAST(efficiency AS BIGINT)"),
-                ("result", "CAST(result AS BIGINT)"),
-                ("effect", "CAST(effect AS BIGINT)"),
-                ("dimensions", "CAST(dimensions AS BIGINT)"),
-            ],
-        ),
-        part(3, "rectification_facts", &[("rectification_on_time", "on_time")]),
-    ];
-    let mut figures = vec![
-        "count(*) FILTER (WHERE kind = 1) AS topics_raised",
-        "count(*) FILTER (WHERE kind = 1 AND closed) AS topics_closed",
-        "count(*) FILTER (WHERE kind = 1 AND resolved) AS topics_resolved",
-        "count(*) FILTER (WHERE kind = 1 AND topic_on_time) AS closed_on_time",
-        "count(*) FILTER (WHERE kind = 1 AND publicized) AS closed_publicized",
-        "count(*) FILTER (WHERE kind = 1 AND rated) AS closed_rated",
-        "bool_or(closed_before_raised) AS any_closed_before_raised",
-        "bool_or(closed_after_evaluated) AS any_closed_after_evaluated",
-        "count(*) FILTER (WHERE kind = 2) AS evaluations",
-        "count(*) FILTER (WHERE kind = 2 AND satisfied) AS evaluations_satisfied",
-        "sum(attitude) AS attitude_sum",
-        "sum(efficiency) AS efficiency_sum",
-        "sum(result) AS result_sum",
-        "sum(effect) AS effect_sum",
-        "sum(dimensions) AS dimensions_sum",
-        "count(*) FILTER (WHERE kind = 3) AS rectifications",
-        "count(*) FILTER (WHERE kind = 3 AND rectification_on_time) AS rectifications_on_time",
-    ];
-    let mut names = vec![TOPIC_COUNTS, EVALUATION_COUNTS, RECTIFICATION_COUNTS];
-    if c.sessions {
-        parts.push(part(4, "session_facts", &[("regular", "regular")]));
-        figures.push("count(*) FILTER (WHERE kind = 4) AS sessions_held");
-        figures.push("count(*) FILTER (WHERE kind = 4 AND regular) AS regular_sessions");
-        names.push(SESSION_COUNTS);
-    }
-    if c.days {
-        figures.push(
-            "array_sort(array_agg(days_to_close) FILTER (WHERE kind = 1 AND closed), 'ASC', 'NULLS LAST') AS closed_days",
-        );
-    }
-    let on = c.keys.iter().map(|k| format!("g.{k} = f.{k}")).collect::<Vec<_>>().join(" AND ");
-    let joins: Vec<(&str, &str, &[&str])> = names.into_iter().map(|n| ("fact_counts", "f", n)).collect();
-    let mut columns = zero_filled(&joins);
-    if c.days {
-        columns.push("f.closed_days".to_string());
-    }
+    let [topic_counts, event_counts] = topic_and_event_counts(c);
+    let columns = [zero_filled("t", &[Kind::Topic]), zero_filled("e", &[Kind::Evaluation, Kind::Rectification])];
     format!(
-        "fact_counts AS (
-            SELECT {k}, {figures}
-            FROM ({union}) GROUP BY {k}),
-         counts AS (SELECT g.*, {columns} FROM grid g LEFT JOIN fact_counts f ON {on})",
-        figures = figures.join(",\n                   "),
-        union = parts.join("\n             UNION ALL\n             "),
-        columns = columns.join(", "),
+        "{topic_counts},\n{event_counts},\ncounts AS (SELECT g.*, {} FROM grid g
+            LEFT JOIN topic_counts t ON {} LEFT JOIN event_counts e ON {})",
+        columns.concat().join(", "),
+        on("t"),
+        on("e"),
     )
 }
 
-/// The value columns of [`union_counts`]' fact rows and their SQL types.
-const UNION_COLUMNS: &[(&str, &str)] = &[
-    ("closed", "BOOLEAN"),
-    ("resolved", "BOOLEAN"),
-    ("topic_on_time", "BOOLEAN"),
-    ("publicized", "BOOLEAN"),
-    ("rated", "BOOLEAN"),
-    ("closed_before_raised", "BOOLEAN"),
-    ("closed_after_evaluated", "BOOLEAN"),
-    ("days_to_close", "BIGINT"),
-    ("satisfied", "BOOLEAN"),
-    ("attitude", "BIGINT"),
-    ("efficiency", "BIGINT"),
-    ("result", "BIGINT"),
-    ("effect", "BIGINT"),
-    ("dimensions", "BIGINT"),
-    ("rectification_on_time", "BOOLEAN"),
-    ("regular", "BOOLEAN"),
-];
-
-/// The count CTEs of [`kind_counts`] and `group_counts`: one row per group with at least
-/// one counted fact of any kind (the count CTEs full-joined on the keys, each computed
-/// once), 0 (false) where a kind has no rows. Starts a `WITH` list.
-pub(crate) fn group_counts(c: Counted<'_>) -> String {
-    let (mut ctes, joins) = kind_counts(c);
-    let mut from = String::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for (cte, alias, _) in &joins {
-        if seen.is_empty() {
-            from = format!("{cte} {alias}");
-        } else {
-            let on = c
-                .keys
-                .iter()
-                .map(|k| match seen.as_slice() {
-                    [one] => format!("{one}.{k} = {alias}.{k}"),
-                    _ => {
-                        let left = seen.iter().map(|a| format!("{a}.{k}")).collect::<Vec<_>>().join(", ");
-                        format!("COALESCE({left}) = {alias}.{k}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            from.push_str(&format!(" FULL JOIN {cte} {alias} ON {on}"));
-        }
-        seen.push(alias);
+/// `counts` for facts grouped by their own keys (no topic groups): every kind of fact in
+/// one `UNION ALL` (the other kinds' columns null), counted by one aggregate and
+/// left-joined to the grid once. Per-kind aggregates each joined to the grid were most of
+/// a one-county report's time: DataFusion plans four aggregates and joins, and builds the
+/// four hash joins one after another. With `days`, also `closed_days`: the days to close
+/// of the group's closed topics, sorted.
+fn union_counts(c: Counted<'_>) -> String {
+    let (k, filter) = (c.keys.join(", "), c.filter);
+    let mut kinds = vec![Kind::Topic, Kind::Evaluation, Kind::Rectification];
+    if c.sessions {
+        kinds.push(Kind::Session);
     }
-    let keys = c.keys.iter().map(|k| {
-        let all = seen.iter().map(|a| format!("{a}.{k}")).collect::<Vec<_>>().join(", ");
-        format!("COALESCE({all}) AS {k}")
-    });
-    let columns: Vec<String> = keys.chain(zero_filled(&joins)).collect();
-    ctes.push(format!("group_counts AS (SELECT {} FROM {from})", columns.join(", ")));
-    ctes.join(",\n")
+    let view = |kind: Kind| match kind {
+        Kind::Topic => topic_view(c),
+        Kind::Evaluation => "evaluation_facts",
+        Kind::Rectification => "rectification_facts",
+        Kind::Session => "session_facts",
+    };
+    // Every part names every column (DataFusion wants unique names in each projection).
+    let part = |kind: Kind| {
+        let columns = FACT_COLUMNS.iter().map(|&(of, name, ty)| {
+            let value = if of == kind { name } else { "NULL" };
+            format!("CAST({value} AS {ty}) AS {name}")
+        });
+        let columns = columns.collect::<Vec<_>>().join(", ");
+        format!("SELECT {k}, {} AS kind, {columns} FROM {} WHERE {filter}", kind as u8, view(kind))
+    };
+    let union = kinds.iter().map(|&kind| part(kind)).collect::<Vec<_>>().join("\n UNION ALL\n");
+    let mut figures = aggregates(&kinds, |kind| Some(format!("kind = {}", kind as u8)));
+    let mut columns = zero_filled("f", &kinds);
+    if c.days {
+        let topic = Kind::Topic as u8;
+        figures.push(format!(
+            "array_sort(array_agg(days_to_close) FILTER (WHERE kind = {topic} AND closed), 'ASC', 'NULLS LAST')
+                 AS closed_days"
+        ));
+        columns.push("f.closed_days".to_string());
+    }
+    let on = c.keys.iter().map(|k| format!("g.{k} = f.{k}")).collect::<Vec<_>>().join(" AND ");
+    format!(
+        "fact_counts AS (SELECT {k}, {} FROM ({union}) GROUP BY {k}),
+         counts AS (SELECT g.*, {} FROM grid g LEFT JOIN fact_counts f ON {on})",
+        figures.join(", "),
+        columns.join(", "),
+    )
 }
 
-const TOPIC_COUNTS: &[&str] = &[
-    "topics_raised",
-    "topics_closed",
-    "topics_resolved",
-    "closed_on_time",
-    "closed_publicized",
-    "closed_rated",
-    "any_closed_before_raised",
-    "any_closed_after_evaluated",
-];
-const EVALUATION_COUNTS: &[&str] = &[
-    "evaluations",
-    "evaluations_satisfied",
-    "attitude_sum",
-    "efficiency_sum",
-    "result_sum",
-    "effect_sum",
-    "dimensions_sum",
-];
-const RECTIFICATION_COUNTS: &[&str] = &["rectifications", "rectifications_on_time"];
-const EVENT_COUNTS: &[&str] = &[
-    "evaluations",
-    "evaluations_satisfied",
-    "attitude_sum",
-    "efficiency_sum",
-    "result_sum",
-    "effect_sum",
-    "dimensions_sum",
-    "rectifications",
-    "rectifications_on_time",
-];
-const SESSION_COUNTS: &[&str] = &["sessions_held", "regular_sessions"];
+/// CTEs ending in `group_counts`: one row per group (keys that are topic groups) with at
+/// least one counted fact of any kind — the topic and event counts full-joined on the
+/// keys, each computed once —, 0 (false) where a kind has no rows. Starts a `WITH` list.
+pub(crate) fn group_counts(c: Counted<'_>) -> String {
+    let [topic_counts, event_counts] = topic_and_event_counts(c);
+    let on = c.keys.iter().map(|k| format!("t.{k} = e.{k}")).collect::<Vec<_>>().join(" AND ");
+    let keys = c.keys.iter().map(|k| format!("COALESCE(t.{k}, e.{k}) AS {k}"));
+    let columns: Vec<String> = keys
+        .chain(zero_filled("t", &[Kind::Topic]))
+        .chain(zero_filled("e", &[Kind::Evaluation, Kind::Rectification]))
+        .collect();
+    format!(
+        "{topic_counts},\n{event_counts},\ngroup_counts AS (SELECT {} FROM topic_counts t FULL JOIN event_counts e ON {on})",
+        columns.join(", ")
+    )
+}
 
 /// `numerator ÷ denominator`, null when the denominator is 0 (contract: a rate with a
 /// zero denominator is null, never 0 or 100%).

@@ -405,10 +405,7 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Resul
     use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
     let task = std::sync::Arc::new(df.task_ctx());
     let started = std::time::Instant::now();
-    let (state, logical) = df.into_parts();
-    let optimized = state.optimize(&logical)?;
-    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report optimized");
-    let plan = state.query_planner().create_physical_plan(&optimized, &state).await?;
+    let plan = df.create_physical_plan().await?;
     tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report physical plan");
     let schema = plan.schema();
     let rows = concat_batches(&schema, &datafusion::physical_plan::collect(plan.clone(), task).await?)?;
