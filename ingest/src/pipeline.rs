@@ -304,6 +304,12 @@ impl Merger<'_, '_, '_> {
         let mut duplicates = Vec::new();
         for key in &validated.keys {
             let bucket = key.bucket as usize;
+            if !self.first_seen.contains_key(&key.county) {
+                // Counties are about the same size: start where the largest ended
+                // instead of growing (and rehashing) from nothing.
+                let typical = self.first_seen.values().map(HashMap::len).max().unwrap_or(0);
+                self.first_seen.insert(key.county, FirstSeen::with_capacity_and_hasher(typical, Default::default()));
+            }
             let seen = self.first_seen.entry(key.county).or_default();
             match seen.entry(key.fingerprint) {
                 Entry::Occupied(first) => {

@@ -1,33 +1,40 @@
 //! What other tables already hold, for the reference rules: a topic's session and lead
 //! cadre, an evaluation's or rectification's topic, all within the same community.
 //!
-//! Keys are kept per community so a lookup borrows the row's text instead of building a
-//! combined key for each of millions of rows.
+//! Keys are held as 64-bit fingerprints of their text, per community: a county's million
+//! topics load without a string allocation each, and a lookup hashes the row's text
+//! instead of following a pointer to compare it. A community holds some thousands of
+//! keys, so an id that is not there matches another's fingerprint with a probability
+//! near 2^-52 — far below any other way a ledger can be wrong.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
-type Fast = foldhash::fast::RandomState;
-type ById<V> = HashMap<Box<str>, V, Fast>;
+/// Keys are fingerprints already: the maps hash them again only cheaply.
+type Fast = foldhash::fast::FixedState;
+type ById<V> = HashMap<u64, V, Fast>;
+type ByCommunity<V> = HashMap<u64, ById<V>, Fast>;
+
+/// The 64-bit fingerprint of a community code or an id.
+fn fingerprint(text: &str) -> u64 {
+    foldhash::quality::FixedState::with_seed(0x5EED_1D5E_u64).hash_one(text)
+}
 
 /// Keys of rows other tables hold, by community.
 #[derive(Debug, Default, Clone)]
 pub struct References {
-    sessions: HashMap<Box<str>, ById<()>, Fast>,
-    cadres: HashMap<Box<str>, ById<()>, Fast>,
+    sessions: ByCommunity<()>,
+    cadres: ByCommunity<()>,
     /// Topic → its raised_on as Date32 days.
-    topics: HashMap<Box<str>, ById<i32>, Fast>,
+    topics: ByCommunity<i32>,
 }
 
-fn insert<V>(map: &mut HashMap<Box<str>, ById<V>, Fast>, community: &str, id: &str, value: V) {
-    let ids = match map.get_mut(community) {
-        Some(ids) => ids,
-        None => map.entry(community.into()).or_default(),
-    };
-    ids.insert(id.into(), value);
+fn insert<V>(map: &mut ByCommunity<V>, community: &str, id: &str, value: V) {
+    map.entry(fingerprint(community)).or_default().insert(fingerprint(id), value);
 }
 
-fn get<'m, V>(map: &'m HashMap<Box<str>, ById<V>, Fast>, community: &str, id: &str) -> Option<&'m V> {
-    map.get(community)?.get(id)
+fn get<'m, V>(map: &'m ByCommunity<V>, community: &str, id: &str) -> Option<&'m V> {
+    map.get(&fingerprint(community))?.get(&fingerprint(id))
 }
 
 impl References {
@@ -58,7 +65,7 @@ impl References {
 
     /// How many keys are held in all.
     pub fn len(&self) -> usize {
-        let count = |m: &HashMap<Box<str>, ById<()>, Fast>| m.values().map(HashMap::len).sum::<usize>();
+        let count = |m: &ByCommunity<()>| m.values().map(HashMap::len).sum::<usize>();
         count(&self.sessions) + count(&self.cadres) + self.topics.values().map(HashMap::len).sum::<usize>()
     }
 

@@ -64,6 +64,10 @@ pub(crate) struct Validator<'a> {
     /// are found across all chunks of a file afterwards).
     keys: Vec<AcceptedKey>,
     typed: Vec<Typed>,
+    /// Position among the table's columns of each column the cross-cell rules read.
+    ruled: [Option<usize>; Ruled::ALL.len()],
+    /// The allocation of a row's trimmed cells, kept between rows.
+    spare: Vec<&'static str>,
     /// Scratch space for a pseudonym's hex digits.
     hex: [u8; 2 * PSEUDONYM_BYTES],
     rejected: Vec<RejectedRow>,
@@ -170,6 +174,8 @@ impl<'a> Validator<'a> {
             bucket_of: HashMap::default(),
             keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
+            ruled: Ruled::ALL.map(|r| table.columns().iter().position(|c| c.name == r.name())),
+            spare: Vec::with_capacity(table.columns().len()),
             hex: [0; 2 * PSEUDONYM_BYTES],
             rejected: Vec::new(),
         }
@@ -177,17 +183,25 @@ impl<'a> Validator<'a> {
 
     /// Checks one row; appends it to the batch when valid, keeps it with its errors when not.
     pub(crate) fn push(&mut self, row: usize, cells: &[&str]) {
+        // Each cell trimmed once, in the table's column order: every rule reads them.
+        let mut texts: Vec<&str> = std::mem::take(&mut self.spare).into_iter().map(|_| "").collect();
+        texts.extend(self.mapping.iter().map(|&at| trimmed(at, cells)));
+        self.check_and_append(row, cells, &texts);
+        texts.clear();
+        self.spare = texts.into_iter().map(|_| "").collect();
+    }
+
+    fn check_and_append(&mut self, row: usize, cells: &[&str], texts: &[&str]) {
         let mut errors = Vec::new();
         self.typed.clear();
-        for (i, column) in self.table.columns().iter().enumerate() {
-            let text = trimmed(self.mapping[i], cells);
+        for (column, text) in self.table.columns().iter().zip(texts) {
             let typed = self.check_cell(row, column, text, &mut errors);
             self.typed.push(typed);
         }
         let community = trimmed(self.community_at, cells);
         let community_ok = !errors.iter().any(|e| e.column == "community_code");
         if community_ok {
-            self.check_rows_rules(row, cells, community, &mut errors);
+            self.check_rows_rules(row, texts, community, &mut errors);
         }
         if !errors.is_empty() {
             self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
@@ -198,7 +212,7 @@ impl<'a> Validator<'a> {
         let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
         let bucket = self.bucket(county, year);
         self.keys.push(AcceptedKey { fingerprint, row, bucket, county });
-        self.append(bucket as usize, year, cells);
+        self.append(bucket as usize, year, community, texts);
     }
 
     /// The year of the row's period date (0 for tables without one).
@@ -249,9 +263,24 @@ impl<'a> Validator<'a> {
         self.cell(self.column(name), cells)
     }
 
-    fn typed_of(&self, name: &str) -> Typed {
-        let index = self.table.columns().iter().position(|c| c.name == name);
-        index.and_then(|i| self.typed.get(i).copied()).unwrap_or(Typed::Null)
+    fn typed_at(&self, ruled: Ruled) -> Typed {
+        self.ruled[ruled as usize].and_then(|i| self.typed.get(i).copied()).unwrap_or(Typed::Null)
+    }
+
+    /// The trimmed text of a ruled column in a row's `texts`.
+    fn text_at<'t>(&self, ruled: Ruled, texts: &[&'t str]) -> &'t str {
+        self.ruled[ruled as usize].and_then(|i| texts.get(i).copied()).unwrap_or("")
+    }
+
+    /// A ruled column, if the table has it.
+    fn column_at(&self, ruled: Ruled) -> Option<&'static Column> {
+        self.ruled[ruled as usize].map(|i| &self.table.columns()[i])
+    }
+
+    /// An error about a ruled column's value.
+    fn error_at(&self, row: usize, ruled: Ruled, texts: &[&str], kind: K, message: String) -> Option<RowError> {
+        let column = self.column_at(ruled)?;
+        Some(self.error(row, column, self.text_at(ruled, texts), kind, message))
     }
 
     fn error(&self, row: usize, column: &'static Column, value: &str, kind: K, message: String) -> RowError {
@@ -333,79 +362,75 @@ impl<'a> Validator<'a> {
     }
 
     /// Rules across cells of the row and against other tables.
-    fn check_rows_rules(&self, row: usize, cells: &[&str], community: &str, errors: &mut Vec<RowError>) {
-        let date = |name: &str| match self.typed_of(name) {
+    fn check_rows_rules(&self, row: usize, texts: &[&str], community: &str, errors: &mut Vec<RowError>) {
+        use Ruled as R;
+        let date = |ruled: Ruled| match self.typed_at(ruled) {
             Typed::Date(d) => Some(d),
             _ => None,
         };
-        let mut order = |later: &'static str, earlier: &'static str, kind: K, message: &str| {
+        let mut order = |later: Ruled, earlier: Ruled, kind: K, message: &str| {
             if let (Some(l), Some(e)) = (date(later), date(earlier)) {
                 if l < e {
-                    let value = self.text_of(later, cells);
-                    errors.push(self.error(row, self.column(later), value, kind, message.to_string()));
+                    errors.extend(self.error_at(row, later, texts, kind, message.to_string()));
                 }
             }
         };
         match self.table {
             Table::Topics => {
-                order("deadline", "raised_on", K::DeadlineBeforeRaisedOn, "办理时限早于提出日期");
-                order("closed_on", "raised_on", K::ClosedBeforeRaised, "办结日期早于提出日期");
-                order("publicized_on", "raised_on", K::PublicizedBeforeRaised, "公示日期早于提出日期");
+                order(R::Deadline, R::RaisedOn, K::DeadlineBeforeRaisedOn, "办理时限早于提出日期");
+                order(R::ClosedOn, R::RaisedOn, K::ClosedBeforeRaised, "办结日期早于提出日期");
+                order(R::PublicizedOn, R::RaisedOn, K::PublicizedBeforeRaised, "公示日期早于提出日期");
             }
             Table::Rectifications => {
-                order("deadline", "opened_on", K::DeadlineBeforeOpenedOn, "整改时限早于整改开始日期");
-                order("closed_on", "opened_on", K::ClosedBeforeOpened, "整改完成日期早于整改开始日期");
+                order(R::Deadline, R::OpenedOn, K::DeadlineBeforeOpenedOn, "整改时限早于整改开始日期");
+                order(R::ClosedOn, R::OpenedOn, K::ClosedBeforeOpened, "整改完成日期早于整改开始日期");
             }
             _ => {}
         }
         match self.table {
-            Table::Communities => self.check_county_code(row, cells, community, errors),
+            Table::Communities => self.check_county_code(row, texts, community, errors),
             Table::Topics => {
-                self.check_closed_on(row, cells, errors);
-                self.check_reference(row, cells, community, "session_id", errors);
-                self.check_reference(row, cells, community, "lead_cadre_id", errors);
+                self.check_closed_on(row, texts, errors);
+                self.check_reference(row, texts, community, R::SessionId, errors);
+                self.check_reference(row, texts, community, R::LeadCadreId, errors);
             }
             Table::Evaluations => {
-                if let Some(raised) = self.check_reference(row, cells, community, "topic_id", errors) {
-                    if date("evaluated_on").is_some_and(|d| d < raised) {
-                        let value = self.text_of("evaluated_on", cells);
+                if let Some(raised) = self.check_reference(row, texts, community, R::TopicId, errors) {
+                    if date(R::EvaluatedOn).is_some_and(|d| d < raised) {
                         let shown = values::from_date32(raised).map(|d| d.to_string()).unwrap_or_default();
                         let message = format!("评价日期早于该议题的提出日期（{shown}）");
-                        errors.push(self.error(row, self.column("evaluated_on"), value, K::DateBeforeTopic, message));
+                        errors.extend(self.error_at(row, R::EvaluatedOn, texts, K::DateBeforeTopic, message));
                     }
                 }
             }
             Table::Rectifications => {
-                self.check_reference(row, cells, community, "topic_id", errors);
+                self.check_reference(row, texts, community, R::TopicId, errors);
             }
             _ => {}
         }
     }
 
-    fn check_county_code(&self, row: usize, cells: &[&str], community: &str, errors: &mut Vec<RowError>) {
-        let county = self.text_of("county_code", cells);
+    fn check_county_code(&self, row: usize, texts: &[&str], community: &str, errors: &mut Vec<RowError>) {
+        let county = self.text_at(Ruled::CountyCode, texts);
         if values::is_code(county, 6) && !community.starts_with(county) {
             let message = format!("县区代码应为社区代码的前 6 位（{}）", &community[..6]);
-            errors.push(self.error(row, self.column("county_code"), county, K::InconsistentCode, message));
+            errors.extend(self.error_at(row, Ruled::CountyCode, texts, K::InconsistentCode, message));
         }
     }
 
     /// closed_on is required iff the status is resolved or explained.
-    fn check_closed_on(&self, row: usize, cells: &[&str], errors: &mut Vec<RowError>) {
-        let Typed::Token(status) = self.typed_of("status") else {
+    fn check_closed_on(&self, row: usize, texts: &[&str], errors: &mut Vec<RowError>) {
+        let Typed::Token(status) = self.typed_at(Ruled::Status) else {
             return;
         };
         let closed = matches!(status, "resolved" | "explained");
-        let has_date = !self.text_of("closed_on", cells).is_empty();
-        let column = self.column("closed_on");
-        let value = self.text_of("closed_on", cells);
-        if closed && !has_date {
-            let message = "办理状态为已办结或已解释时，办结日期必填".to_string();
-            errors.push(self.error(row, column, value, K::MissingRequired, message));
-        } else if !closed && has_date {
-            let message = "办理状态不是已办结或已解释，不应填写办结日期".to_string();
-            errors.push(self.error(row, column, value, K::ClosedOnNotAllowed, message));
-        }
+        let has_date = !self.text_at(Ruled::ClosedOn, texts).is_empty();
+        let (kind, message) = match (closed, has_date) {
+            (true, false) => (K::MissingRequired, "办理状态为已办结或已解释时，办结日期必填"),
+            (false, true) => (K::ClosedOnNotAllowed, "办理状态不是已办结或已解释，不应填写办结日期"),
+            _ => return,
+        };
+        errors.extend(self.error_at(row, Ruled::ClosedOn, texts, kind, message.to_string()));
     }
 
     /// Checks that an id names a row of the referenced table in the same community;
@@ -413,18 +438,18 @@ impl<'a> Validator<'a> {
     fn check_reference(
         &self,
         row: usize,
-        cells: &[&str],
+        texts: &[&str],
         community: &str,
-        name: &'static str,
+        ruled: Ruled,
         errors: &mut Vec<RowError>,
     ) -> Option<i32> {
-        let id = self.text_of(name, cells);
-        if id.is_empty() || errors.iter().any(|e| e.column == name) {
+        let id = self.text_at(ruled, texts);
+        if id.is_empty() || errors.iter().any(|e| e.column == ruled.name()) {
             return None;
         }
-        let (found, raised, what) = match name {
-            "session_id" => (self.references.has_session(community, id), None, "会议"),
-            "lead_cadre_id" => (self.references.has_cadre(community, id), None, "干部"),
+        let (found, raised, what) = match ruled {
+            Ruled::SessionId => (self.references.has_session(community, id), None, "会议"),
+            Ruled::LeadCadreId => (self.references.has_cadre(community, id), None, "干部"),
             _ => {
                 let raised = self.references.topic_raised_on(community, id);
                 (raised.is_some(), raised, "议题")
@@ -432,16 +457,15 @@ impl<'a> Validator<'a> {
         };
         if !found {
             let message = format!("本社区没有编号为“{id}”的{what}（请先导入{what}）");
-            errors.push(self.error(row, self.column(name), id, K::UnknownReference, message));
+            errors.extend(self.error_at(row, ruled, texts, K::UnknownReference, message));
         }
         raised
     }
 
-    fn append(&mut self, bucket: usize, year: i32, cells: &[&str]) {
+    fn append(&mut self, bucket: usize, year: i32, community: &str, texts: &[&str]) {
         let columns = self.table.columns();
         let bucket = &mut self.buckets[bucket];
-        for (i, column) in columns.iter().enumerate() {
-            let text = trimmed(self.mapping[i], cells);
+        for (i, (column, &text)) in columns.iter().zip(texts).enumerate() {
             match (&mut bucket.builders[i], self.typed[i]) {
                 (Builder::Text(b), Typed::Null) => b.append_null(),
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
@@ -458,12 +482,60 @@ impl<'a> Validator<'a> {
                 (Builder::Bool(b), _) => b.append_null(),
             }
         }
-        let community = trimmed(self.community_at, cells);
         if self.table != Table::Communities {
             bucket.county.append_value(community.get(..6).unwrap_or_default());
         }
         if self.period.is_some() {
             bucket.year.append_value(year);
+        }
+    }
+}
+
+/// The columns the rules across cells read. Their positions are found once per
+/// validator: looking columns up by name for every row showed in profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ruled {
+    CountyCode,
+    Status,
+    RaisedOn,
+    Deadline,
+    ClosedOn,
+    PublicizedOn,
+    OpenedOn,
+    SessionId,
+    LeadCadreId,
+    TopicId,
+    EvaluatedOn,
+}
+
+impl Ruled {
+    const ALL: [Ruled; 11] = [
+        Ruled::CountyCode,
+        Ruled::Status,
+        Ruled::RaisedOn,
+        Ruled::Deadline,
+        Ruled::ClosedOn,
+        Ruled::PublicizedOn,
+        Ruled::OpenedOn,
+        Ruled::SessionId,
+        Ruled::LeadCadreId,
+        Ruled::TopicId,
+        Ruled::EvaluatedOn,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Ruled::CountyCode => "county_code",
+            Ruled::Status => "status",
+            Ruled::RaisedOn => "raised_on",
+            Ruled::Deadline => "deadline",
+            Ruled::ClosedOn => "closed_on",
+            Ruled::PublicizedOn => "publicized_on",
+            Ruled::OpenedOn => "opened_on",
+            Ruled::SessionId => "session_id",
+            Ruled::LeadCadreId => "lead_cadre_id",
+            Ruled::TopicId => "topic_id",
+            Ruled::EvaluatedOn => "evaluated_on",
         }
     }
 }

@@ -20,6 +20,9 @@ pub fn from_date32(days: i32) -> Option<NaiveDate> {
 /// trailing midnight time, as spreadsheets export dates). `None` for anything else,
 /// including dates that do not exist such as `2025-02-30`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    if let Some(date) = iso_date(text.as_bytes()) {
+        return date;
+    }
     let t = text.trim();
     let t = t.strip_suffix(" 00:00:00").or_else(|| t.strip_suffix("T00:00:00")).unwrap_or(t);
     let (y, rest) = split_number(t)?;
@@ -38,6 +41,23 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, u32::try_from(m).ok()?, u32::try_from(d).ok()?)
+}
+
+/// The usual form, `2025-03-15` exactly, read without searching for separators (a
+/// ledger has a date or more on every row): `Some(None)` for a date that does not exist,
+/// `None` when the text has another form.
+fn iso_date(text: &[u8]) -> Option<Option<NaiveDate>> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text else { return None };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let year = number(&digits[..4]);
+    if year < 1000 {
+        return None;
+    }
+    Some(NaiveDate::from_ymd_opt(year as i32, number(&digits[4..6]), number(&digits[6..])))
 }
 
 fn split_number(text: &str) -> Option<(u64, &str)> {
@@ -123,12 +143,17 @@ mod tests {
             assert_eq!(parse_date(text), d(2025, 3, 15), "{text}");
         }
         assert_eq!(parse_date("2025年12月1日"), d(2025, 12, 1));
+        assert_eq!(parse_date("2024-02-29"), d(2024, 2, 29));
     }
 
     #[test]
     fn impossible_or_foreign_dates_are_refused() {
         for text in [
             "2025-02-30",
+            "2023-02-29",
+            "2025-00-10",
+            "0999-01-01",
+            "2025-1a-01",
             "2025-13-01",
             "15/03/2025",
             "2025-3",
