@@ -11,6 +11,7 @@
 
 pub mod encoding;
 pub mod errors;
+pub mod files;
 pub mod generator;
 mod pipeline;
 mod readers;
@@ -28,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoding::TextEncoding;
 pub use errors::{IngestError, RowError, RowErrorKind};
+pub use files::{HashedFile, read_hashed};
 pub use pipeline::BatchSink;
 pub use readers::FileFormat;
 pub use references::References;
@@ -108,10 +110,8 @@ impl LedgerFile {
 
 /// Reads and validates a ledger file of `table` from disk.
 pub fn read_ledger(table: Table, path: &Path, options: &ReadOptions<'_>) -> Result<LedgerFile, IngestError> {
-    let size = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?.len();
-    check_size(path, size, options.max_file_bytes)?;
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
-    read_ledger_bytes(table, path, &bytes, options)
+    let file = read_hashed(path, options.max_file_bytes)?;
+    read_ledger_hashed(table, path, &file.bytes, file.sha256, options)
 }
 
 /// Reads and validates a ledger file already in memory (an upload); `name` is the file

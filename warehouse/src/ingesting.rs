@@ -77,15 +77,9 @@ impl Drop for Loading {
 impl Warehouse {
     /// Ingests one file into `table` within `options.scope`.
     pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
-        let size = std::fs::metadata(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?.len();
-        if size > options.max_file_bytes {
-            return Err(
-                ingest::IngestError::FileTooLarge { path: path.into(), size, limit: options.max_file_bytes }.into()
-            );
-        }
         let references = self.load_references(table, options.scope);
-        let bytes = std::fs::read(path).map_err(|e| ingest::IngestError::Io { path: path.into(), source: e })?;
-        self.ingest_loaded(table, path, &bytes, options, references).await
+        let file = ingest::read_hashed(path, options.max_file_bytes)?;
+        self.ingest_loaded(table, path, &file.bytes, file.sha256, options, references).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -97,7 +91,7 @@ impl Warehouse {
         options: &IngestOptions<'_>,
     ) -> Result<IngestReport> {
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, bytes, options, references).await
+        self.ingest_loaded(table, name, bytes, ingest::sha256_hex(bytes), options, references).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -112,6 +106,7 @@ impl Warehouse {
         table: Table,
         name: &Path,
         bytes: &[u8],
+        sha256: String,
         options: &IngestOptions<'_>,
         references: Loading,
     ) -> Result<IngestReport> {
@@ -120,7 +115,6 @@ impl Warehouse {
         if target.version().is_none() {
             return Err(WarehouseError::NotInitialised(self.location.to_string()));
         }
-        let sha256 = ingest::sha256_hex(bytes);
         let mut record = BatchRecord {
             table: table.name().to_string(),
             user: options.user.to_string(),

@@ -1,0 +1,92 @@
+//! Reading a ledger file from disk together with its SHA-256 (how the same file is
+//! recognised when it comes again).
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+use sha2::{Digest, Sha256};
+
+use crate::errors::IngestError;
+
+/// Bytes read, then handed to the hashing thread, at a time.
+const BLOCK_BYTES: usize = 4 << 20;
+
+/// A file's bytes and the hex SHA-256 of them.
+#[derive(Debug)]
+pub struct HashedFile {
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// Reads the file at `path` whole (refusing one over `max_file_bytes`) while another
+/// thread hashes the blocks already read: for a file of hundreds of megabytes hashing
+/// takes about as long as reading, and both stand before any row can be checked.
+pub fn read_hashed(path: &Path, max_file_bytes: u64) -> Result<HashedFile, IngestError> {
+    let io = |e| IngestError::io(path, e);
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    crate::check_size(path, size, max_file_bytes)?;
+    let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+    let (blocks, received) = sync_channel::<&[u8]>(4);
+    let (read, digest) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            received.iter().for_each(|block| hasher.update(block));
+            hasher.finalize()
+        });
+        let mut read = Ok(());
+        for block in bytes.chunks_mut(BLOCK_BYTES) {
+            read = file.read_exact(block);
+            if read.is_err() || blocks.send(block).is_err() {
+                break;
+            }
+        }
+        drop(blocks);
+        (read, hasher.join())
+    });
+    read.map_err(|e| IngestError::io(path, changed(e)))?;
+    // A file still growing (a copy in progress) would be hashed and read only in part.
+    if file.read(&mut [0u8; 1]).map_err(io)? != 0 {
+        return Err(IngestError::io(path, changed(std::io::ErrorKind::FileTooLarge.into())));
+    }
+    let digest = digest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    Ok(HashedFile { bytes, sha256: hex::encode(digest) })
+}
+
+/// An error for a file whose size changed while it was read.
+fn changed(e: std::io::Error) -> std::io::Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::FileTooLarge => {
+            std::io::Error::other("文件在读取时大小发生变化（仍在复制或写入？），请等文件写完再导入")
+        }
+        _ => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_is_the_sha256_of_the_whole_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        // Several blocks and a partial one, with a different byte in each block.
+        let mut content = vec![b'x'; 2 * BLOCK_BYTES + 123];
+        content[5] = b'a';
+        content[BLOCK_BYTES + 7] = b'b';
+        content[2 * BLOCK_BYTES + 100] = b'c';
+        for bytes in [&content[..], b"", b"a,b\n1,2\n"] {
+            let path = dir.path().join("f.csv");
+            std::fs::write(&path, bytes).expect("write");
+            let file = read_hashed(&path, u64::MAX).expect("read");
+            assert_eq!(file.bytes, bytes);
+            assert_eq!(file.sha256, hex::encode(Sha256::digest(bytes)));
+        }
+        std::fs::write(dir.path().join("abc"), b"abc").expect("write");
+        let known = read_hashed(&dir.path().join("abc"), 3).expect("read");
+        assert_eq!(known.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let limit = read_hashed(&dir.path().join("f.csv"), 3).expect_err("over the limit");
+        assert!(matches!(limit, IngestError::FileTooLarge { size: 8, limit: 3, .. }), "{limit}");
+    }
+}
