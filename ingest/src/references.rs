@@ -85,23 +85,40 @@ impl References {
             else {
                 continue;
             };
-            let raised = batch.column_by_name("raised_on").map(|a| a.as_primitive::<Date32Type>().clone());
-            for row in 0..batch.num_rows() {
-                let (Some(c), Some(i)) = (str_at(community.as_ref(), row), str_at(id.as_ref(), row)) else {
-                    continue;
-                };
-                match table {
-                    crate::Table::Sessions => self.add_session(c, i),
-                    crate::Table::Cadres => self.add_cadre(c, i),
-                    crate::Table::Topics => {
-                        if let Some(r) = raised.as_ref().filter(|r| !r.is_null(row)) {
-                            self.add_topic(c, i, r.value(row));
-                        }
-                    }
-                    _ => {}
+            let (community, id) = (community.as_ref(), id.as_ref());
+            match table {
+                crate::Table::Sessions => absorb_into(&mut self.sessions, community, id, |_| Some(())),
+                crate::Table::Cadres => absorb_into(&mut self.cadres, community, id, |_| Some(())),
+                crate::Table::Topics => {
+                    let Some(raised) = batch.column_by_name("raised_on") else { continue };
+                    let raised = raised.as_primitive::<Date32Type>();
+                    absorb_into(&mut self.topics, community, id, |row| raised.is_valid(row).then(|| raised.value(row)));
                 }
+                _ => {}
             }
         }
+    }
+}
+
+/// Adds every row's key (and value, rows without one skipped) to `map`. Rows come
+/// community by community, so a community's fingerprint is taken once per run of rows.
+fn absorb_into<V>(
+    map: &mut ByCommunity<V>,
+    community: &dyn arrow_array::Array,
+    id: &dyn arrow_array::Array,
+    value: impl Fn(usize) -> Option<V>,
+) {
+    let mut last: Option<(&str, u64)> = None;
+    for row in 0..community.len() {
+        let (Some(c), Some(i), Some(v)) = (str_at(community, row), str_at(id, row), value(row)) else {
+            continue;
+        };
+        let key = match last {
+            Some((text, key)) if text == c => key,
+            _ => fingerprint(c),
+        };
+        last = Some((c, key));
+        map.entry(key).or_default().insert(fingerprint(i), v);
     }
 }
 

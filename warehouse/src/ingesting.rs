@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
 
 use crate::appends::Appender;
@@ -209,8 +210,11 @@ impl Warehouse {
                 source.name(),
                 Warehouse::scope_predicate(scope)
             );
-            let batches = ctx.sql(&sql).await?.collect().await?;
-            references.absorb(*source, &batches);
+            // Taken batch by batch: the keys go into the maps while the scan goes on.
+            let mut batches = ctx.sql(&sql).await?.execute_stream().await?;
+            while let Some(batch) = batches.next().await {
+                references.absorb(*source, &[batch?]);
+            }
         }
         Ok(references)
     }
