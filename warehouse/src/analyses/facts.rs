@@ -118,37 +118,17 @@ fn quarter_of(date: &str) -> String {
 ///
 /// With `ratings`: `rated` = a closed topic with at least one evaluation of any date (for
 /// rating_coverage) and `closed_after_evaluated` = closed after its first evaluation of
-/// any date. The span's topics are left-joined to every evaluation and grouped back to
-/// one row per topic (its key is unique: topics are upserted by key), which reads the
-/// topics once and looks up only the span's topics. Only the columns the quarterly
-/// analysis uses are grouped by: county, category, channel and cadre are null there.
-/// Without `ratings` both are false.
+/// any date. The span's topics, their figures' columns already computed (booleans and
+/// numbers, not the dates and status they come from), are left-joined to every
+/// evaluation and grouped back to one row per topic by its key alone (unique: topics are
+/// upserted by key, so a topic's other columns are the same on each of its rows and
+/// `min`/`bool_or` take them). Grouping by the join's own key lets DataFusion aggregate
+/// each join partition in one phase instead of a partial and a final aggregate over
+/// millions of topics; with the narrower rows, a whole-year report at 20,000 communities
+/// peaks ~0.4 GiB lower. Only the columns the quarterly analysis uses are kept: county,
+/// category, channel and cadre are null there. Without `ratings` both are false.
 fn topic_facts(span: Span, ratings: bool) -> String {
-    let in_span = span.rows("t", "raised_on");
-    let (rated, after_evaluated, from) = if ratings {
-        (
-            format!("t.{CLOSED} AND t.evaluations > 0"),
-            "COALESCE(t.closed_on > t.first_evaluated_on, false)",
-            format!(
-                "(SELECT CAST(NULL AS VARCHAR) AS county_code, CAST(NULL AS VARCHAR) AS category,
-                         CAST(NULL AS VARCHAR) AS channel, CAST(NULL AS VARCHAR) AS lead_cadre_id, {RATED_COLUMNS},
-                         count(e.topic_id) AS evaluations, min(e.evaluated_on) AS first_evaluated_on
-                  FROM topics t
-                  LEFT JOIN evaluations e ON t.community_code = e.community_code AND t.topic_id = e.topic_id
-                  WHERE {in_span}
-                  GROUP BY {RATED_COLUMNS}) t"
-            ),
-        )
-    } else {
-        (
-            "false".to_string(),
-            "false",
-            format!(
-                "(SELECT t.county_code, t.category, t.channel, t.lead_cadre_id, {RATED_COLUMNS} FROM topics t WHERE {in_span}) t"
-            ),
-        )
-    };
-    format!(
+    let facts = format!(
         "SELECT t.county_code, t.community_code, t.topic_id, t.category, t.channel,
                 t.lead_cadre_id AS cadre_id,
                 CAST(t.year AS BIGINT) AS year, {quarter} AS quarter,
@@ -156,19 +136,40 @@ fn topic_facts(span: Span, ratings: bool) -> String {
                 t.status = 'resolved' AS resolved,
                 COALESCE(t.{CLOSED} AND t.closed_on <= t.deadline, false) AS on_time,
                 t.{CLOSED} AND t.publicized_on IS NOT NULL AS publicized,
-                {rated} AS rated,
                 CASE WHEN t.{CLOSED}
                      THEN CAST(t.closed_on AS BIGINT) - CAST(t.raised_on AS BIGINT) END AS days_to_close,
                 COALESCE(t.closed_on < t.raised_on, false) AS closed_before_raised,
-                {after_evaluated} AS closed_after_evaluated
-         FROM {from}",
+                t.closed_on
+         FROM topics t WHERE {in_span}",
         quarter = quarter_of("t.raised_on"),
+        in_span = span.rows("t", "raised_on"),
+    );
+    if !ratings {
+        return format!(
+            "SELECT county_code, community_code, topic_id, category, channel, cadre_id, year, quarter,
+                    closed, resolved, on_time, publicized, false AS rated, days_to_close, closed_before_raised,
+                    false AS closed_after_evaluated
+             FROM ({facts})"
+        );
+    }
+    format!(
+        "SELECT CAST(NULL AS VARCHAR) AS county_code, f.community_code, f.topic_id,
+                CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS channel,
+                CAST(NULL AS VARCHAR) AS cadre_id,
+                min(f.year) AS year, min(f.quarter) AS quarter,
+                bool_or(f.closed) AS closed, bool_or(f.resolved) AS resolved,
+                bool_or(f.on_time) AS on_time, bool_or(f.publicized) AS publicized,
+                bool_or(f.closed) AND count(e.topic_id) > 0 AS rated,
+                min(f.days_to_close) AS days_to_close,
+                bool_or(f.closed_before_raised) AS closed_before_raised,
+                COALESCE(min(f.closed_on) > min(e.evaluated_on), false) AS closed_after_evaluated
+         FROM (SELECT community_code, topic_id, year, quarter, closed, resolved, on_time, publicized,
+                      days_to_close, closed_before_raised, closed_on
+               FROM ({facts})) f
+         LEFT JOIN evaluations e ON f.community_code = e.community_code AND f.topic_id = e.topic_id
+         GROUP BY f.community_code, f.topic_id"
     )
 }
-
-/// The topic columns of the rated topic facts (the key and what the quarterly figures use).
-const RATED_COLUMNS: &str =
-    "t.community_code, t.topic_id, t.year, t.raised_on, t.status, t.closed_on, t.deadline, t.publicized_on";
 
 /// One row per evaluation dated in the span, in the period of `evaluated_on`.
 /// `satisfied` uses the verdict only (fine print 5).
