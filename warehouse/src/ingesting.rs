@@ -199,6 +199,7 @@ impl Warehouse {
         };
         let mut references = References::default();
         for (source, columns) in needed {
+            let started = std::time::Instant::now();
             let t = tables::open(&self.location, *source).await?;
             if t.version().is_none() {
                 continue;
@@ -212,9 +213,18 @@ impl Warehouse {
             );
             // Taken batch by batch: the keys go into the maps while the scan goes on.
             let mut batches = ctx.sql(&sql).await?.execute_stream().await?;
+            let mut first = None;
             while let Some(batch) = batches.next().await {
+                first.get_or_insert_with(|| started.elapsed());
                 references.absorb(*source, &[batch?]);
             }
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+            tracing::debug!(
+                table = source.name(),
+                first_batch_ms = first.map(ms),
+                ms = ms(started.elapsed()),
+                "keys read"
+            );
         }
         Ok(references)
     }
