@@ -1,7 +1,7 @@
 //! What other tables already hold, for the reference rules: a topic's session and lead
 //! cadre, an evaluation's or rectification's topic, all within the same community.
 //!
-//! Keys are held as 64-bit fingerprints of their text, per community: a county's million
+//! Keys are held as 64-bit fingerprints of their text, per community: a million
 //! topics load without a string allocation each, and a lookup hashes the row's text
 //! instead of following a pointer to compare it. A community holds some thousands of
 //! keys, so an id that is not there matches another's fingerprint with a probability
