@@ -69,8 +69,9 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 }
 
 /// ZSTD Parquet; no dictionary for the columns whose values hardly repeat (ids,
-/// pseudonyms, free text): building a dictionary there costs time and then is dropped;
-/// no statistics for pseudonyms and free text.
+/// pseudonyms, free text): building a dictionary there costs time and then is dropped.
+/// Statistics only for the columns a query can skip files by: codes (the scope), dates
+/// (periods) and numbers.
 pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
     let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
@@ -79,9 +80,15 @@ pub(crate) fn writer_properties(table: Table) -> WriterProperties {
         if free || column.name == table.key_column() {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
         }
-        // Pseudonyms and free text are never filtered by range: their minima and maxima
-        // would only cost a comparison per value.
-        if free {
+        // The minimum and maximum of an id, a pseudonym, a text or an enumeration prune no
+        // file (every county-year file spans them all) but cost two comparisons per value
+        // when written and their text in every add action of the Delta log, which every
+        // report parses.
+        let ranged = matches!(
+            column.ty,
+            ColumnType::Code(_) | ColumnType::Date | ColumnType::Int | ColumnType::Score | ColumnType::Bool
+        );
+        if !ranged {
             builder = builder.set_column_statistics_enabled(ColumnPath::from(column.name), EnabledStatistics::None);
         }
     }
