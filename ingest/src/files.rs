@@ -25,7 +25,11 @@ pub struct HashedFile {
 pub fn read_hashed(path: &Path, max_file_bytes: u64) -> Result<HashedFile, IngestError> {
     let io = |e| IngestError::io(path, e);
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return read_stream(file, path, max_file_bytes);
+    }
+    let size = metadata.len();
     crate::check_size(path, size, max_file_bytes)?;
     let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
     let (blocks, received) = sync_channel::<&[u8]>(4);
@@ -52,6 +56,16 @@ pub fn read_hashed(path: &Path, max_file_bytes: u64) -> Result<HashedFile, Inges
     }
     let digest = digest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(HashedFile { bytes, sha256: hex::encode(digest) })
+}
+
+/// A pipe or a device (`<(iconv …)`, `/dev/stdin`): its size is known only once read, so
+/// it is read up to one byte past the limit, then hashed.
+fn read_stream(file: std::fs::File, path: &Path, max_file_bytes: u64) -> Result<HashedFile, IngestError> {
+    let mut bytes = Vec::new();
+    file.take(max_file_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| IngestError::io(path, e))?;
+    crate::check_size(path, bytes.len() as u64, max_file_bytes)?;
+    let sha256 = crate::sha256_hex(&bytes);
+    Ok(HashedFile { bytes, sha256 })
 }
 
 /// An error for a file whose size changed while it was read.
@@ -88,5 +102,30 @@ mod tests {
         assert_eq!(known.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         let limit = read_hashed(&dir.path().join("f.csv"), 3).expect_err("over the limit");
         assert!(matches!(limit, IngestError::FileTooLarge { size: 8, limit: 3, .. }), "{limit}");
+    }
+
+    #[test]
+    fn a_pipe_is_read_to_its_end_within_the_limit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let fifo = dir.path().join("ledger.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("SKIPPED: mkfifo is not available");
+            return;
+        }
+        let feed = |content: Vec<u8>| {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, content).expect("write the pipe"))
+        };
+        let writer = feed(b"abc".to_vec());
+        let file = read_hashed(&fifo, 3).expect("read the pipe");
+        writer.join().expect("writer");
+        assert_eq!(file.bytes, b"abc");
+        assert_eq!(file.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // One byte over the limit is refused, however the pipe's size looked when opened.
+        let writer = feed(b"abcd".to_vec());
+        let over = read_hashed(&fifo, 3).expect_err("over the limit");
+        let _ = writer.join();
+        assert!(matches!(over, IngestError::FileTooLarge { size: 4, limit: 3, .. }), "{over}");
     }
 }
