@@ -241,6 +241,7 @@ fn merge(
 ) -> Result<Outcome, IngestError> {
     let mut merger = Merger {
         first_seen: HashMap::default(),
+        typical: 0,
         outcome: Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new() },
         // The header is record 1: the first data record of a CSV is row 2.
         offset: 1,
@@ -275,6 +276,9 @@ struct Merger<'v, 'c, 's> {
     /// county, so the map being filled stays small enough for the CPU's caches (one map
     /// of millions of keys made every insert a cache miss).
     first_seen: HashMap<u32, FirstSeen, foldhash::fast::FixedState>,
+    /// The size of the largest county's map so far: counties are about the same size, so
+    /// a new county's map starts there instead of growing (and rehashing) from nothing.
+    typical: usize,
     outcome: Outcome,
     /// Records before the current text chunk.
     offset: usize,
@@ -304,13 +308,11 @@ impl Merger<'_, '_, '_> {
         let mut duplicates = Vec::new();
         for key in &validated.keys {
             let bucket = key.bucket as usize;
-            if !self.first_seen.contains_key(&key.county) {
-                // Counties are about the same size: start where the largest ended
-                // instead of growing (and rehashing) from nothing.
-                let typical = self.first_seen.values().map(HashMap::len).max().unwrap_or(0);
-                self.first_seen.insert(key.county, FirstSeen::with_capacity_and_hasher(typical, Default::default()));
-            }
-            let seen = self.first_seen.entry(key.county).or_default();
+            let typical = self.typical;
+            let seen = self
+                .first_seen
+                .entry(key.county)
+                .or_insert_with(|| FirstSeen::with_capacity_and_hasher(typical, Default::default()));
             match seen.entry(key.fingerprint) {
                 Entry::Occupied(first) => {
                     keep[bucket][position[bucket]] = false;
@@ -322,6 +324,7 @@ impl Merger<'_, '_, '_> {
             }
             position[bucket] += 1;
         }
+        self.typical = self.first_seen.values().map(HashMap::len).max().unwrap_or(0);
         if !duplicates.is_empty() {
             self.reject_duplicates(&result.chunk, offset, &duplicates);
         }

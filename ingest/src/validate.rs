@@ -52,10 +52,10 @@ pub(crate) struct Validator<'a> {
     headers: &'a [String],
     /// For each contract column, the index of its cell in a row.
     mapping: &'a [Option<usize>],
-    /// Index in a row of `community_code`, the key column and the period column.
-    community_at: Option<usize>,
-    key_at: Option<usize>,
-    /// Position of the period column among the table's columns.
+    /// Positions among the table's columns of `community_code`, the key column and the
+    /// period column.
+    community: Option<usize>,
+    key: Option<usize>,
     period: Option<usize>,
     /// The accepted rows, one bucket per partition (county, year) of the Delta table.
     buckets: Vec<Bucket>,
@@ -167,14 +167,14 @@ impl<'a> Validator<'a> {
             excel_serials,
             headers,
             mapping,
-            community_at: position(table, mapping, "community_code"),
-            key_at: position(table, mapping, table.key_column()),
-            period: table.period_column().and_then(|p| table.columns().iter().position(|c| c.name == p)),
+            community: index_of(table, "community_code"),
+            key: index_of(table, table.key_column()),
+            period: table.period_column().and_then(|p| index_of(table, p)),
             buckets: Vec::new(),
             bucket_of: HashMap::default(),
             keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
-            ruled: Ruled::ALL.map(|r| table.columns().iter().position(|c| c.name == r.name())),
+            ruled: Ruled::ALL.map(|r| index_of(table, r.name())),
             spare: Vec::with_capacity(table.columns().len()),
             hex: [0; 2 * PSEUDONYM_BYTES],
             rejected: Vec::new(),
@@ -198,7 +198,8 @@ impl<'a> Validator<'a> {
             let typed = self.check_cell(row, column, text, &mut errors);
             self.typed.push(typed);
         }
-        let community = trimmed(self.community_at, cells);
+        let text_at = |index: Option<usize>| index.and_then(|i| texts.get(i).copied()).unwrap_or("");
+        let community = text_at(self.community);
         let community_ok = !errors.iter().any(|e| e.column == "community_code");
         if community_ok {
             self.check_rows_rules(row, texts, community, &mut errors);
@@ -207,7 +208,7 @@ impl<'a> Validator<'a> {
             self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
             return;
         }
-        let fingerprint = fingerprint(community, trimmed(self.key_at, cells));
+        let fingerprint = fingerprint(community, text_at(self.key));
         let year = self.year();
         let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
         let bucket = self.bucket(county, year);
@@ -540,9 +541,9 @@ impl Ruled {
     }
 }
 
-/// Index in a row of the cell of column `name`, if the file has it.
-fn position(table: Table, mapping: &[Option<usize>], name: &str) -> Option<usize> {
-    table.columns().iter().position(|c| c.name == name).and_then(|i| mapping[i])
+/// Position of column `name` among the table's columns.
+fn index_of(table: Table, name: &str) -> Option<usize> {
+    table.columns().iter().position(|c| c.name == name)
 }
 
 /// The trimmed cell at `index` of a row ("" when the file has no such column).

@@ -64,24 +64,26 @@ impl Warehouse {
     pub async fn session(&self, scope: &Scope, snapshot: &Snapshot) -> Result<ScopedSession> {
         // DATAFUSION_* environment variables tune a deployment (DataFusion's names).
         let mut config = SessionConfig::from_env()?;
-        if std::env::var_os("DATAFUSION_EXECUTION_PARQUET_ENABLE_PAGE_INDEX").is_none() {
+        if unset("DATAFUSION_EXECUTION_PARQUET_ENABLE_PAGE_INDEX") {
             // Each Delta file is one county-year: a few thousand rows in one row group.
             // Reading its page index costs a read and a decode per file and prunes
             // nothing; off, the 20,000-community reports used about 10% less CPU.
             config.options_mut().execution.parquet.enable_page_index = false;
         }
         let mut config = config.with_information_schema(false);
-        if !matches!(scope, Scope::Platform) && std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_none() {
-            // One county's rows are a few thousand per table: a plan split for every core
-            // cost more to plan (repartitions, merges) than it saved in running.
-            config = config.with_target_partitions(1);
-        }
-        if !matches!(scope, Scope::Platform) && std::env::var_os("DATAFUSION_OPTIMIZER_MAX_PASSES").is_none() {
-            // A second and third pass of the logical optimiser over a report's deep plan
-            // changed nothing that mattered for one county's reports (the same files read
-            // and rows given; a residual filter or a join side differs) and cost 7–9 ms of
-            // a ~80 ms report.
-            config.options_mut().optimizer.max_passes = 1;
+        // One county's rows are a few thousand per table: planning costs more than running.
+        if !matches!(scope, Scope::Platform) {
+            if unset("DATAFUSION_EXECUTION_TARGET_PARTITIONS") {
+                // A plan split for every core cost more to plan (repartitions, merges)
+                // than it saved in running.
+                config = config.with_target_partitions(1);
+            }
+            if unset("DATAFUSION_OPTIMIZER_MAX_PASSES") {
+                // A second and third pass of the logical optimiser over a report's deep
+                // plan changed nothing that mattered (the same files read and rows given;
+                // a residual filter or a join side differs) and cost 7–9 ms of ~80.
+                config.options_mut().optimizer.max_passes = 1;
+            }
         }
         let state = SessionStateBuilder::new()
             .with_config(config)
@@ -137,6 +139,11 @@ impl Warehouse {
             }
         }
     }
+}
+
+/// Whether the deployment left a `DATAFUSION_*` setting to the session's own choice.
+fn unset(variable: &str) -> bool {
+    std::env::var_os(variable).is_none()
 }
 
 /// DataFusion's logical optimiser rules but common subexpression elimination: it stacks

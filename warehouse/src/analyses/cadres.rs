@@ -4,7 +4,6 @@
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, number, rounded};
-use super::sql;
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -100,8 +99,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         competent = number(g.competent_score),
         basically = number(g.basically_competent_score),
     );
-    facts::register(session, scheme, Span::year(year), &text).await?;
-    sql(&session.ctx, &text).await
+    facts::query(session, scheme, Span::year(year), &text).await
 }
 
 /// The cadre score in the contract's order of terms; a null component counts 0

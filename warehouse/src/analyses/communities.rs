@@ -66,8 +66,7 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         rectifications = facts::rectification_figures(),
         score = score(scheme),
     );
-    facts::register(session, scheme, Span::year(year), &text).await?;
-    sql(&session.ctx, &text).await
+    facts::query(session, scheme, Span::year(year), &text).await
 }
 
 /// The community score in the contract's order of terms; a null component counts 0.

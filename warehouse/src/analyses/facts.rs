@@ -83,7 +83,7 @@ impl Span {
 /// - `event_facts`: evaluations and rectifications in one view, with their topic's
 ///   category, channel and lead cadre (one join with every topic for both);
 /// - `years_in_scope`.
-pub(crate) async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, query: &str) -> Result<()> {
+async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, query: &str) -> Result<()> {
     let ctx = &session.ctx;
     let satisfied = if scheme.basically_satisfied_counts_as_satisfied {
         "e.verdict IN ('satisfied', 'basically_satisfied')"
@@ -106,6 +106,17 @@ pub(crate) async fn register(session: &ScopedSession, scheme: &Scheme, span: Spa
         ctx.register_table(name, view)?;
     }
     Ok(())
+}
+
+/// Plans a report's SQL `text` after registering the fact views it names.
+pub(crate) async fn query(
+    session: &ScopedSession,
+    scheme: &Scheme,
+    span: Span,
+    text: &str,
+) -> Result<datafusion::dataframe::DataFrame> {
+    register(session, scheme, span, text).await?;
+    super::sql(&session.ctx, text).await
 }
 
 /// Quarter of a date as BIGINT (DataFusion has no `quarter()`).
@@ -163,9 +174,7 @@ fn topic_facts(span: Span, ratings: bool) -> String {
                 min(f.days_to_close) AS days_to_close,
                 bool_or(f.closed_before_raised) AS closed_before_raised,
                 COALESCE(min(f.closed_on) > min(e.evaluated_on), false) AS closed_after_evaluated
-         FROM (SELECT community_code, topic_id, year, quarter, closed, resolved, on_time, publicized,
-                      days_to_close, closed_before_raised, closed_on
-               FROM ({facts})) f
+         FROM ({facts}) f
          LEFT JOIN evaluations e ON f.community_code = e.community_code AND f.topic_id = e.topic_id
          GROUP BY f.community_code, f.topic_id"
     )
@@ -410,15 +419,14 @@ pub(crate) fn counts(c: Counted<'_>) -> String {
     if !c.events {
         return union_counts(c);
     }
-    let on = |alias: &str| c.keys.iter().map(|k| format!("g.{k} = {alias}.{k}")).collect::<Vec<_>>().join(" AND ");
     let [topic_counts, event_counts] = topic_and_event_counts(c);
     let columns = [zero_filled("t", &[Kind::Topic]), zero_filled("e", &[Kind::Evaluation, Kind::Rectification])];
     format!(
         "{topic_counts},\n{event_counts},\ncounts AS (SELECT g.*, {} FROM grid g
             LEFT JOIN topic_counts t ON {} LEFT JOIN event_counts e ON {})",
         columns.concat().join(", "),
-        on("t"),
-        on("e"),
+        same_keys(c.keys, "g", "t"),
+        same_keys(c.keys, "g", "e"),
     )
 }
 
@@ -460,7 +468,7 @@ fn union_counts(c: Counted<'_>) -> String {
         ));
         columns.push("f.closed_days".to_string());
     }
-    let on = c.keys.iter().map(|k| format!("g.{k} = f.{k}")).collect::<Vec<_>>().join(" AND ");
+    let on = same_keys(c.keys, "g", "f");
     format!(
         "fact_counts AS (SELECT {k}, {} FROM ({union}) GROUP BY {k}),
          counts AS (SELECT g.*, {} FROM grid g LEFT JOIN fact_counts f ON {on})",
@@ -474,7 +482,7 @@ fn union_counts(c: Counted<'_>) -> String {
 /// keys, each computed once —, 0 (false) where a kind has no rows. Starts a `WITH` list.
 pub(crate) fn group_counts(c: Counted<'_>) -> String {
     let [topic_counts, event_counts] = topic_and_event_counts(c);
-    let on = c.keys.iter().map(|k| format!("t.{k} = e.{k}")).collect::<Vec<_>>().join(" AND ");
+    let on = same_keys(c.keys, "t", "e");
     let keys = c.keys.iter().map(|k| format!("COALESCE(t.{k}, e.{k}) AS {k}"));
     let columns: Vec<String> = keys
         .chain(zero_filled("t", &[Kind::Topic]))
@@ -484,6 +492,11 @@ pub(crate) fn group_counts(c: Counted<'_>) -> String {
         "{topic_counts},\n{event_counts},\ngroup_counts AS (SELECT {} FROM topic_counts t FULL JOIN event_counts e ON {on})",
         columns.join(", ")
     )
+}
+
+/// `a.k = b.k AND …` for every key `k`: the join condition of two groupings by `keys`.
+fn same_keys(keys: &[&str], a: &str, b: &str) -> String {
+    keys.iter().map(|k| format!("{a}.{k} = {b}.{k}")).collect::<Vec<_>>().join(" AND ")
 }
 
 /// `numerator ÷ denominator`, null when the denominator is 0 (contract: a rate with a

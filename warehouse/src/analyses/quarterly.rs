@@ -4,7 +4,6 @@
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, group_counts};
-use super::sql;
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -95,8 +94,7 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
         changes = changes(),
         flags = QUALITY_FLAGS,
     );
-    facts::register(session, scheme, span, &text).await?;
-    sql(&session.ctx, &text).await
+    facts::query(session, scheme, span, &text).await
 }
 
 /// `year = … [AND quarter = …]`.
@@ -222,6 +220,5 @@ pub async fn breakdown(
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
     );
-    facts::register(session, scheme, Span::of(year, quarter), &text).await?;
-    sql(&session.ctx, &text).await
+    facts::query(session, scheme, Span::of(year, quarter), &text).await
 }
