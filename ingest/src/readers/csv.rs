@@ -88,8 +88,7 @@ impl<'a> CsvText<'a> {
         let bytes = text.as_bytes();
         let mut cells: Vec<&str> = Vec::with_capacity(width);
         let (mut records, mut field) = (0, 0);
-        // One SIMD search finds every delimiter and line end in the range.
-        for at in memchr::memchr2_iter(self.delimiter, b'\n', bytes) {
+        super::separators::for_each_either(bytes, self.delimiter, b'\n', |at| {
             if bytes[at] == self.delimiter {
                 if cells.len() < width {
                     cells.push(&text[field..at]);
@@ -99,7 +98,7 @@ impl<'a> CsvText<'a> {
                 end_line(&mut cells, &text[field..end], width, &mut records, &mut f);
             }
             field = at + 1;
-        }
+        });
         if field < bytes.len() || !cells.is_empty() {
             end_line(&mut cells, &text[field..], width, &mut records, &mut f);
         }

@@ -3,6 +3,7 @@
 
 pub(crate) mod csv;
 mod jsonl;
+mod separators;
 mod xlsx;
 
 use std::path::Path;

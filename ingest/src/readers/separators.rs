@@ -1,0 +1,78 @@
+//! Finding every delimiter and line feed of a plain CSV text. A ledger's cells are short
+//! (about seven bytes), so a search that starts again after each hit (`memchr2_iter`)
+//! pays its start-up per cell; here 64 bytes are compared at a time into a bit mask and
+//! the hits are read off the mask.
+
+/// Calls `f` with the position of every `a` or `b` byte in `bytes`, in order.
+pub(crate) fn for_each_either(bytes: &[u8], a: u8, b: u8, mut f: impl FnMut(usize)) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        let scanned = unsafe { avx2::scan(bytes, a, b, &mut f) };
+        return scalar(bytes, scanned, a, b, f);
+    }
+    scalar(bytes, 0, a, b, f)
+}
+
+/// The bytes from `from` on, one at a time.
+fn scalar(bytes: &[u8], from: usize, a: u8, b: u8, mut f: impl FnMut(usize)) {
+    for (i, &byte) in bytes.iter().enumerate().skip(from) {
+        if byte == a || byte == b {
+            f(i);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+
+    /// Scans whole 64-byte blocks; returns where the unscanned tail starts.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn scan(bytes: &[u8], a: u8, b: u8, f: &mut impl FnMut(usize)) -> usize {
+        let (va, vb) = (_mm256_set1_epi8(a as i8), _mm256_set1_epi8(b as i8));
+        let hits = |half: &[u8]| {
+            // SAFETY: `half` is 32 bytes (a `chunks_exact(64)` block split in two), and
+            // the load has no alignment requirement.
+            let v = unsafe { _mm256_loadu_si256(half.as_ptr().cast::<__m256i>()) };
+            _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, va), _mm256_cmpeq_epi8(v, vb))) as u32
+        };
+        let blocks = bytes.chunks_exact(64);
+        let scanned = bytes.len() - blocks.remainder().len();
+        for (n, block) in blocks.enumerate() {
+            let (low, high) = block.split_at(32);
+            let mut mask = u64::from(hits(low)) | (u64::from(hits(high)) << 32);
+            while mask != 0 {
+                f(n * 64 + mask.trailing_zeros() as usize);
+                mask &= mask - 1;
+            }
+        }
+        scanned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_a_byte_by_byte_search_finds() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in (0..300).chain([1 << 12, (1 << 12) + 37]) {
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    [b',', b'\n', b'a', 0xE6, b'\r', b'"'][(seed % 6) as usize]
+                })
+                .collect();
+            let mut found = Vec::new();
+            for_each_either(&text, b',', b'\n', |i| found.push(i));
+            let expected: Vec<usize> = (0..len).filter(|&i| text[i] == b',' || text[i] == b'\n').collect();
+            assert_eq!(found, expected, "length {len}");
+        }
+    }
+}
