@@ -42,8 +42,7 @@ pub fn decode<'a>(bytes: &'a [u8], path: &Path) -> Result<(Cow<'a, str>, TextEnc
 }
 
 fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, IngestError> {
-    checked_utf8(bytes)
-        .map_err(|e| IngestError::Encoding { path: path.to_path_buf(), offset: e.valid_up_to() + 3 })
+    checked_utf8(bytes).map_err(|e| IngestError::Encoding { path: path.to_path_buf(), offset: e.valid_up_to() + 3 })
 }
 
 /// The text of `bytes` if they are UTF-8. SIMD-checked (simdutf8 reads gigabytes a

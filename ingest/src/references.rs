@@ -33,8 +33,27 @@ fn insert<V>(map: &mut ByCommunity<V>, community: &str, id: &str, value: V) {
     map.entry(fingerprint(community)).or_default().insert(fingerprint(id), value);
 }
 
-fn get<'m, V>(map: &'m ByCommunity<V>, community: &str, id: &str) -> Option<&'m V> {
-    map.get(&fingerprint(community))?.get(&fingerprint(id))
+/// The keys one community holds, found once for a run of its rows (a ledger passes
+/// community by community) instead of once per row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommunityKeys<'r> {
+    sessions: Option<&'r ById<()>>,
+    cadres: Option<&'r ById<()>>,
+    topics: Option<&'r ById<i32>>,
+}
+
+impl CommunityKeys<'_> {
+    pub(crate) fn has_session(&self, id: &str) -> bool {
+        self.sessions.is_some_and(|m| m.contains_key(&fingerprint(id)))
+    }
+
+    pub(crate) fn has_cadre(&self, id: &str) -> bool {
+        self.cadres.is_some_and(|m| m.contains_key(&fingerprint(id)))
+    }
+
+    pub(crate) fn topic_raised_on(&self, id: &str) -> Option<i32> {
+        self.topics?.get(&fingerprint(id)).copied()
+    }
 }
 
 impl References {
@@ -51,16 +70,25 @@ impl References {
         insert(&mut self.topics, community, id, raised_on);
     }
 
+    pub(crate) fn of(&self, community: &str) -> CommunityKeys<'_> {
+        let key = fingerprint(community);
+        CommunityKeys {
+            sessions: self.sessions.get(&key),
+            cadres: self.cadres.get(&key),
+            topics: self.topics.get(&key),
+        }
+    }
+
     pub fn has_session(&self, community: &str, id: &str) -> bool {
-        get(&self.sessions, community, id).is_some()
+        self.of(community).has_session(id)
     }
 
     pub fn has_cadre(&self, community: &str, id: &str) -> bool {
-        get(&self.cadres, community, id).is_some()
+        self.of(community).has_cadre(id)
     }
 
     pub fn topic_raised_on(&self, community: &str, id: &str) -> Option<i32> {
-        get(&self.topics, community, id).copied()
+        self.of(community).topic_raised_on(id)
     }
 
     /// How many keys are held in all.

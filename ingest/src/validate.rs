@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::errors::{RowError, RowErrorKind as K};
-use crate::references::References;
+use crate::references::{CommunityKeys, References};
 use crate::schema::{Column, ColumnType, Table};
 use crate::scope::Scope;
 use crate::values::{self, IntValue};
@@ -60,6 +60,10 @@ pub(crate) struct Validator<'a> {
     /// The accepted rows, one bucket per partition (county, year) of the Delta table.
     buckets: Vec<Bucket>,
     bucket_of: HashMap<(u32, i32), u32, foldhash::fast::FixedState>,
+    /// The community of the last row with a valid code, its county and keys, and the
+    /// last partition: rows come community by community, so most rows look up nothing.
+    last_community: Option<LastCommunity<'a>>,
+    last_bucket: Option<((u32, i32), u32)>,
     /// Key fingerprint, row number and bucket of every accepted row, in order (duplicates
     /// are found across all chunks of a file afterwards).
     keys: Vec<AcceptedKey>,
@@ -71,6 +75,13 @@ pub(crate) struct Validator<'a> {
     /// Scratch space for a pseudonym's hex digits.
     hex: [u8; 2 * PSEUDONYM_BYTES],
     rejected: Vec<RejectedRow>,
+}
+
+/// The community of the previous row and what was looked up for it.
+struct LastCommunity<'r> {
+    code: String,
+    county: u32,
+    keys: CommunityKeys<'r>,
 }
 
 /// An accepted row's key fingerprint, its row number, the bucket (partition) it went to.
@@ -172,6 +183,8 @@ impl<'a> Validator<'a> {
             period: table.period_column().and_then(|p| index_of(table, p)),
             buckets: Vec::new(),
             bucket_of: HashMap::default(),
+            last_community: None,
+            last_bucket: None,
             keys: Vec::new(),
             typed: Vec::with_capacity(table.columns().len()),
             ruled: Ruled::ALL.map(|r| index_of(table, r.name())),
@@ -201,8 +214,11 @@ impl<'a> Validator<'a> {
         let text_at = |index: Option<usize>| index.and_then(|i| texts.get(i).copied()).unwrap_or("");
         let community = text_at(self.community);
         let community_ok = !errors.iter().any(|e| e.column == "community_code");
+        let mut county = 0;
         if community_ok {
-            self.check_rows_rules(row, texts, community, &mut errors);
+            let keys;
+            (county, keys) = self.community(community);
+            self.check_rows_rules(row, texts, community, keys, &mut errors);
         }
         if !errors.is_empty() {
             self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
@@ -210,7 +226,6 @@ impl<'a> Validator<'a> {
         }
         let fingerprint = fingerprint(community, text_at(self.key));
         let year = self.year();
-        let county = community.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
         let bucket = self.bucket(county, year);
         self.keys.push(AcceptedKey { fingerprint, row, bucket, county });
         self.append(bucket as usize, year, community, texts);
@@ -227,12 +242,32 @@ impl<'a> Validator<'a> {
     /// The bucket of the row's partition: its county (the community code's first six
     /// digits, checked already) and `year`.
     fn bucket(&mut self, county: u32, year: i32) -> u32 {
+        if let Some((last, bucket)) = self.last_bucket
+            && last == (county, year)
+        {
+            return bucket;
+        }
         let next = self.buckets.len() as u32;
         let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
         if bucket == next {
             self.buckets.push(Bucket::new(self.table));
         }
+        self.last_bucket = Some(((county, year), bucket));
         bucket
+    }
+
+    /// The county (the code's first six digits) and referenced keys of a community whose
+    /// code is valid.
+    fn community(&mut self, code: &str) -> (u32, CommunityKeys<'a>) {
+        if let Some(last) = &self.last_community
+            && last.code == code
+        {
+            return (last.county, last.keys);
+        }
+        let county = code.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
+        let keys = self.references.of(code);
+        self.last_community = Some(LastCommunity { code: code.to_string(), county, keys });
+        (county, keys)
     }
 
     /// The accepted rows as one Arrow batch per partition, their key fingerprints, and
@@ -363,7 +398,14 @@ impl<'a> Validator<'a> {
     }
 
     /// Rules across cells of the row and against other tables.
-    fn check_rows_rules(&self, row: usize, texts: &[&str], community: &str, errors: &mut Vec<RowError>) {
+    fn check_rows_rules(
+        &self,
+        row: usize,
+        texts: &[&str],
+        community: &str,
+        keys: CommunityKeys<'_>,
+        errors: &mut Vec<RowError>,
+    ) {
         use Ruled as R;
         let date = |ruled: Ruled| match self.typed_at(ruled) {
             Typed::Date(d) => Some(d),
@@ -392,11 +434,11 @@ impl<'a> Validator<'a> {
             Table::Communities => self.check_county_code(row, texts, community, errors),
             Table::Topics => {
                 self.check_closed_on(row, texts, errors);
-                self.check_reference(row, texts, community, R::SessionId, errors);
-                self.check_reference(row, texts, community, R::LeadCadreId, errors);
+                self.check_reference(row, texts, keys, R::SessionId, errors);
+                self.check_reference(row, texts, keys, R::LeadCadreId, errors);
             }
             Table::Evaluations => {
-                if let Some(raised) = self.check_reference(row, texts, community, R::TopicId, errors) {
+                if let Some(raised) = self.check_reference(row, texts, keys, R::TopicId, errors) {
                     if date(R::EvaluatedOn).is_some_and(|d| d < raised) {
                         let shown = values::from_date32(raised).map(|d| d.to_string()).unwrap_or_default();
                         let message = format!("评价日期早于该议题的提出日期（{shown}）");
@@ -405,7 +447,7 @@ impl<'a> Validator<'a> {
                 }
             }
             Table::Rectifications => {
-                self.check_reference(row, texts, community, R::TopicId, errors);
+                self.check_reference(row, texts, keys, R::TopicId, errors);
             }
             _ => {}
         }
@@ -440,7 +482,7 @@ impl<'a> Validator<'a> {
         &self,
         row: usize,
         texts: &[&str],
-        community: &str,
+        keys: CommunityKeys<'_>,
         ruled: Ruled,
         errors: &mut Vec<RowError>,
     ) -> Option<i32> {
@@ -449,10 +491,10 @@ impl<'a> Validator<'a> {
             return None;
         }
         let (found, raised, what) = match ruled {
-            Ruled::SessionId => (self.references.has_session(community, id), None, "会议"),
-            Ruled::LeadCadreId => (self.references.has_cadre(community, id), None, "干部"),
+            Ruled::SessionId => (keys.has_session(id), None, "会议"),
+            Ruled::LeadCadreId => (keys.has_cadre(id), None, "干部"),
             _ => {
-                let raised = self.references.topic_raised_on(community, id);
+                let raised = keys.topic_raised_on(id);
                 (raised.is_some(), raised, "议题")
             }
         };
