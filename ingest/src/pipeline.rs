@@ -17,7 +17,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use crate::errors::IngestError;
 use crate::readers::csv::CsvText;
 use crate::readers::{RowSource, Rows};
-use crate::validate::{RejectedRow, Validated, Validator};
+use crate::validate::{Fingerprint, RejectedRow, Validated, Validator};
 
 /// Rows per chunk of a row-by-row source.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -268,8 +268,9 @@ fn merge(
     Ok(outcome)
 }
 
-/// Row of the first occurrence of each key fingerprint.
-type FirstSeen = HashMap<u128, usize, foldhash::fast::FixedState>;
+/// Row of the first occurrence of each key fingerprint (a row number past `u32::MAX`, in
+/// a file of tens of gigabytes, is kept as `u32::MAX`: 24-byte entries instead of 32).
+type FirstSeen = HashMap<Fingerprint, u32, foldhash::fast::FixedState>;
 
 struct Merger<'v, 'c, 's> {
     /// Per county: a key repeats only within its county, and a ledger passes county by
@@ -306,23 +307,27 @@ impl Merger<'_, '_, '_> {
         let mut keep: Vec<Vec<bool>> = validated.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
         let mut position = vec![0usize; keep.len()];
         let mut duplicates = Vec::new();
-        for key in &validated.keys {
-            let bucket = key.bucket as usize;
-            let typical = self.typical;
+        let typical = self.typical;
+        let mut keys = validated.keys.iter().peekable();
+        // A run of keys of one county goes into its map, found once for the run.
+        while let Some(county) = keys.peek().map(|k| k.county) {
             let seen = self
                 .first_seen
-                .entry(key.county)
+                .entry(county)
                 .or_insert_with(|| FirstSeen::with_capacity_and_hasher(typical, Default::default()));
-            match seen.entry(key.fingerprint) {
-                Entry::Occupied(first) => {
-                    keep[bucket][position[bucket]] = false;
-                    duplicates.push((key.row, *first.get()));
+            while let Some(key) = keys.next_if(|k| k.county == county) {
+                let bucket = key.bucket as usize;
+                match seen.entry(key.fingerprint) {
+                    Entry::Occupied(first) => {
+                        keep[bucket][position[bucket]] = false;
+                        duplicates.push((key.row, *first.get() as usize));
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(u32::try_from(key.row).unwrap_or(u32::MAX));
+                    }
                 }
-                Entry::Vacant(slot) => {
-                    slot.insert(key.row);
-                }
+                position[bucket] += 1;
             }
-            position[bucket] += 1;
         }
         self.typical = self.first_seen.values().map(HashMap::len).max().unwrap_or(0);
         if !duplicates.is_empty() {

@@ -87,7 +87,7 @@ struct LastCommunity<'r> {
 /// An accepted row's key fingerprint, its row number, the bucket (partition) it went to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AcceptedKey {
-    pub(crate) fingerprint: u128,
+    pub(crate) fingerprint: Fingerprint,
     pub(crate) row: usize,
     pub(crate) bucket: u32,
     /// The county (first six digits of the community code): a key can only repeat
@@ -630,15 +630,18 @@ fn pseudonym<'b>(key: &Hmac<Sha256>, name: &str, buffer: &'b mut [u8; 2 * PSEUDO
 
 /// A 128-bit fingerprint of a row's key, for duplicate detection without keeping every
 /// key's text: two independent 64-bit hashes, so a false duplicate among millions of rows
-/// has a probability near 2^-100.
-fn fingerprint(community: &str, id: &str) -> u128 {
+/// has a probability near 2^-100. Two `u64`s rather than a `u128`, whose 16-byte alignment
+/// would pad every entry of the duplicate maps (millions of them) by 8 bytes.
+pub(crate) type Fingerprint = [u64; 2];
+
+fn fingerprint(community: &str, id: &str) -> Fingerprint {
     use std::hash::{BuildHasher, Hash, Hasher};
     let half = |seed: u64| {
         let mut h = foldhash::fast::FixedState::with_seed(seed).build_hasher();
         (community, id).hash(&mut h);
         h.finish()
     };
-    (u128::from(half(0x9E37_79B9_7F4A_7C15)) << 64) | u128::from(half(0xD1B5_4A32_D192_ED03))
+    [half(0x9E37_79B9_7F4A_7C15), half(0xD1B5_4A32_D192_ED03)]
 }
 
 #[cfg(test)]
