@@ -32,7 +32,6 @@ pub fn read_hashed(path: &Path, max_file_bytes: u64) -> Result<HashedFile, Inges
     let size = metadata.len();
     crate::check_size(path, size, max_file_bytes)?;
     let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
-    advise_huge_pages(&mut bytes);
     let (blocks, received) = sync_channel::<&[u8]>(4);
     let (read, digest) = std::thread::scope(|scope| {
         let hasher = scope.spawn(move || {
@@ -57,25 +56,6 @@ pub fn read_hashed(path: &Path, max_file_bytes: u64) -> Result<HashedFile, Inges
     }
     let digest = digest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     Ok(HashedFile { bytes, sha256: hex::encode(digest) })
-}
-
-/// Asks Linux to back a large buffer about to be filled with 2 MiB pages: read into 4 KiB
-/// pages, a file of hundreds of megabytes takes a page fault every 4 KiB, each zeroing
-/// its page first. (A buffer this large is a fresh mapping, untouched until read into.)
-fn advise_huge_pages(buffer: &mut [u8]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = buffer.as_mut_ptr() as usize;
-        let (first, end) = (start.next_multiple_of(HUGE), (start + buffer.len()) / HUGE * HUGE);
-        if end > first {
-            // SAFETY: [first, end) lies within `buffer`; the advice changes how its pages
-            // are backed, never their contents. A kernel without huge pages refuses it.
-            unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = buffer;
 }
 
 /// A pipe or a device (`<(iconv …)`, `/dev/stdin`): its size is known only once read, so
