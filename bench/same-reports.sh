@@ -7,9 +7,12 @@
 #   bash bench/same-reports.sh WAREHOUSE OLD_BINARY NEW_BINARY [COUNTY] [COMMUNITY] [YEAR]
 #
 # COUNTY, COMMUNITY default to 140121 and 140121100003 (the bench set's first county);
-# YEAR to 2025 (the bench set's last year).
+# YEAR to 2025 (the bench set's last year). NEW_WAREHOUSE, if set, is the warehouse the new
+# binary reads (one it wrote itself from the same ledger, when a change touches how rows are
+# stored).
 set -uo pipefail
 wh=$1 old=$2 new=$3 county=${4:-140121} community=${5:-140121100003} year=${6:-2025}
+new_wh=${NEW_WAREHOUSE:-$wh}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 first=$((year - 2)) previous=$((year - 1))
@@ -23,7 +26,7 @@ for scope in "" "--county $county" "--community $community"; do
     "$old" --warehouse "$wh" $scope report $args --format json --out "$out/old.json" >/dev/null 2>&1
     a=$?
     # shellcheck disable=SC2086
-    "$new" --warehouse "$wh" $scope report $args --format json --out "$out/new.json" >/dev/null 2>&1
+    "$new" --warehouse "$new_wh" $scope report $args --format json --out "$out/new.json" >/dev/null 2>&1
     b=$?
     n=$((n + 1))
     if [ "$a" != "$b" ] || ! cmp -s "$out/old.json" "$out/new.json"; then
