@@ -70,6 +70,7 @@ impl References {
         insert(&mut self.topics, community, id, raised_on);
     }
 
+    /// The keys `community` holds (none if the warehouse has no rows of it).
     pub(crate) fn of(&self, community: &str) -> CommunityKeys<'_> {
         let key = fingerprint(community);
         CommunityKeys {
