@@ -69,10 +69,14 @@ mod tests {
                     [b',', b'\n', b'a', 0xE6, b'\r', b'"'][(seed % 6) as usize]
                 })
                 .collect();
+            let expected: Vec<usize> = (0..len).filter(|&i| text[i] == b',' || text[i] == b'\n').collect();
             let mut found = Vec::new();
             for_each_either(&text, b',', b'\n', |i| found.push(i));
-            let expected: Vec<usize> = (0..len).filter(|&i| text[i] == b',' || text[i] == b'\n').collect();
             assert_eq!(found, expected, "length {len}");
+            // The fallback of CPUs without AVX2, on its own.
+            found.clear();
+            scalar(&text, 0, b',', b'\n', |i| found.push(i));
+            assert_eq!(found, expected, "length {len}, byte by byte");
         }
     }
 }
