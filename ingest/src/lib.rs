@@ -139,42 +139,100 @@ pub fn read_ledger_hashed(
     sha256: String,
     options: &ReadOptions<'_>,
 ) -> Result<LedgerFile, IngestError> {
-    check_size(name, bytes.len() as u64, options.max_file_bytes)?;
-    if table == Table::Communities && !options.scope.may_write_communities() {
-        return Err(IngestError::TableNotAllowed { scope: options.scope.to_string(), table: table.chinese() });
-    }
     let mut text = None;
-    let opened = readers::open(bytes, name, options.sheet, &mut text)?;
+    let opened = open_ledger(table, name, bytes, options.scope, options.sheet, options.max_file_bytes, &mut text)?;
+    opened.validate(sha256, options)
+}
+
+/// A ledger file opened — decoded, its header read and matched to the table's columns —
+/// with its rows not yet read. Opening needs nothing of the warehouse, so a caller can
+/// open the file while the keys its rows refer to are still loading.
+pub struct OpenedLedger<'a> {
+    table: Table,
+    name: PathBuf,
+    size: u64,
+    opened: readers::Opened<'a>,
+    headers: Vec<String>,
+    mapping: Vec<Option<usize>>,
+    ignored_headers: Vec<String>,
+}
+
+impl std::fmt::Debug for OpenedLedger<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedLedger")
+            .field("table", &self.table)
+            .field("name", &self.name)
+            .field("format", &self.opened.format)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an opened ledger keeps its decoded text (its rows borrow from it).
+pub type DecodedText<'a> = Option<std::borrow::Cow<'a, str>>;
+
+/// Opens a ledger file of `table` in memory: checks its size and that `scope` may write
+/// the table, detects its shape and encoding, reads and matches its header (of `sheet` in
+/// a workbook).
+pub fn open_ledger<'a>(
+    table: Table,
+    name: &Path,
+    bytes: &'a [u8],
+    scope: &Scope,
+    sheet: Option<&str>,
+    max_file_bytes: u64,
+    text: &'a mut DecodedText<'a>,
+) -> Result<OpenedLedger<'a>, IngestError> {
+    check_size(name, bytes.len() as u64, max_file_bytes)?;
+    if table == Table::Communities && !scope.may_write_communities() {
+        return Err(IngestError::TableNotAllowed { scope: scope.to_string(), table: table.chinese() });
+    }
+    let opened = readers::open(bytes, name, sheet, text)?;
     let headers = opened.rows.headers().to_vec();
     let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
-    let make = ValidatorSpec {
+    Ok(OpenedLedger {
         table,
-        headers: &headers,
-        mapping: &mapping,
-        scope: options.scope,
-        references: options.references,
-        secret: options.respondent_secret,
-        excel_serials: opened.format == FileFormat::Xlsx,
-    };
-    let delivery = pipeline::Delivery { sink: options.sink, strict: options.strict, progress: options.progress };
-    let outcome = pipeline::validate_all(opened.rows, name, &make, delivery)?;
-    let (batches, accepted_rows, rejected) = (outcome.batches, outcome.accepted, outcome.rejected);
-    Ok(LedgerFile {
-        table,
-        path: name.to_path_buf(),
-        format: opened.format,
-        encoding: opened.encoding,
-        sha256,
-        bytes: bytes.len() as u64,
+        name: name.to_path_buf(),
+        size: bytes.len() as u64,
+        opened,
         headers,
+        mapping,
         ignored_headers,
-        batches,
-        accepted_rows,
-        rejected,
     })
 }
 
-/// What every chunk's validator shares.
+impl OpenedLedger<'_> {
+    /// Validates every row against the contract, the scope and `options.references`,
+    /// handing accepted rows to `options.sink` if there is one.
+    pub fn validate(self, sha256: String, options: &ReadOptions<'_>) -> Result<LedgerFile, IngestError> {
+        let OpenedLedger { table, name, size, opened, headers, mapping, ignored_headers } = self;
+        let make = ValidatorSpec {
+            table,
+            headers: &headers,
+            mapping: &mapping,
+            scope: options.scope,
+            references: options.references,
+            secret: options.respondent_secret,
+            excel_serials: opened.format == FileFormat::Xlsx,
+        };
+        let delivery = pipeline::Delivery { sink: options.sink, strict: options.strict, progress: options.progress };
+        let outcome = pipeline::validate_all(opened.rows, &name, &make, delivery)?;
+        Ok(LedgerFile {
+            table,
+            path: name,
+            format: opened.format,
+            encoding: opened.encoding,
+            sha256,
+            bytes: size,
+            headers,
+            ignored_headers,
+            batches: outcome.batches,
+            accepted_rows: outcome.accepted,
+            rejected: outcome.rejected,
+        })
+    }
+}
+
 struct ValidatorSpec<'a> {
     table: Table,
     headers: &'a [String],

@@ -134,23 +134,28 @@ impl Warehouse {
             tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
         }
+        // Decoding and checking the text and reading its header need no key: done while
+        // the keys still load.
+        let mut text = None;
+        let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
+        let opened = ingest::open_ledger(table, name, bytes, scope, sheet, limit, &mut text)?;
         let started = std::time::Instant::now();
         let references = references.finish().await?;
         tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
         // Into a table without rows the accepted rows are written while the file is read.
         let appender = if tables::is_empty(&target) { Some(Appender::new(&target, table)?) } else { None };
         let read = ReadOptions {
-            scope: options.scope,
+            scope,
             references: &references,
             respondent_secret: self.secret(),
-            sheet: options.sheet,
-            max_file_bytes: options.max_file_bytes,
+            sheet,
+            max_file_bytes: limit,
             progress: options.progress,
             sink: appender.as_ref().map(|a| a as &dyn ingest::BatchSink),
             strict: !options.partial,
         };
         let started = std::time::Instant::now();
-        let file = ingest::read_ledger_hashed(table, name, bytes, sha256.clone(), &read);
+        let file = opened.validate(sha256.clone(), &read);
         tracing::info!(ms = started.elapsed().as_millis() as u64, "file read and validated");
         let file = match file {
             Ok(file) => file,

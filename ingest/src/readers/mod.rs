@@ -42,7 +42,7 @@ pub(crate) trait RowSource {
 /// read row by row.
 pub(crate) enum Rows<'a> {
     Csv(csv::CsvText<'a>),
-    Source(Box<dyn RowSource + 'a>),
+    Source(Box<dyn RowSource + Send + 'a>),
 }
 
 impl Rows<'_> {
