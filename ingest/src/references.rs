@@ -80,18 +80,6 @@ impl References {
         }
     }
 
-    pub fn has_session(&self, community: &str, id: &str) -> bool {
-        self.of(community).has_session(id)
-    }
-
-    pub fn has_cadre(&self, community: &str, id: &str) -> bool {
-        self.of(community).has_cadre(id)
-    }
-
-    pub fn topic_raised_on(&self, community: &str, id: &str) -> Option<i32> {
-        self.of(community).topic_raised_on(id)
-    }
-
     /// How many keys are held in all.
     pub fn len(&self) -> usize {
         let count = |m: &ByCommunity<()>| m.values().map(HashMap::len).sum::<usize>();

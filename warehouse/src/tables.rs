@@ -84,10 +84,11 @@ pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
     let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
     for column in table.columns() {
-        if column.name == table.key_column() || column.ty == ColumnType::Respondent {
+        let pseudonym = column.ty == ColumnType::Respondent;
+        if pseudonym || column.name == table.key_column() {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
         }
-        if column.ty == ColumnType::Respondent {
+        if pseudonym {
             builder = builder.set_column_compression(ColumnPath::from(column.name), Compression::UNCOMPRESSED);
         }
         // The minimum and maximum of an id, a pseudonym, a text or an enumeration prune no

@@ -45,8 +45,8 @@ impl<'a> CsvText<'a> {
     }
 
     /// The body cut into ranges of about [`RANGE_BYTES`] that each end after a record.
-    /// Without a quote character in the body every line end is a record end; with one, a
-    /// CSV state machine finds the record ends (a quoted field may hold line breaks).
+    /// In a plain body (see `plain`) every line end is a record end; otherwise a CSV
+    /// state machine finds the record ends (a quoted field may hold line breaks).
     pub(crate) fn ranges(&self) -> Vec<Range<usize>> {
         let bytes = self.text.as_bytes();
         let mut ends =
