@@ -14,6 +14,7 @@ pub mod errors;
 pub mod files;
 pub mod generator;
 mod pipeline;
+mod pseudonyms;
 mod readers;
 pub mod references;
 pub mod rejects;

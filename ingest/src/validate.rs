@@ -7,10 +7,9 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::errors::{RowError, RowErrorKind as K};
+use crate::pseudonyms::{Names, PseudonymKey};
 use crate::references::{CommunityKeys, References};
 use crate::schema::{Column, ColumnType, Table};
 use crate::scope::Scope;
@@ -46,7 +45,7 @@ pub(crate) struct Validator<'a> {
     table: Table,
     scope: &'a Scope,
     references: &'a References,
-    respondent_key: Hmac<Sha256>,
+    respondent_key: PseudonymKey,
     /// Excel serial numbers are accepted as dates (XLSX files only).
     excel_serials: bool,
     headers: &'a [String],
@@ -72,8 +71,6 @@ pub(crate) struct Validator<'a> {
     ruled: [Option<usize>; Ruled::ALL.len()],
     /// The allocation of a row's trimmed cells, kept between rows.
     spare: Vec<&'static str>,
-    /// Scratch space for a pseudonym's hex digits.
-    hex: [u8; 2 * PSEUDONYM_BYTES],
     rejected: Vec<RejectedRow>,
 }
 
@@ -119,8 +116,8 @@ impl Bucket {
         }
     }
 
-    fn finish(&mut self, table: Table) -> Result<RecordBatch, ArrowError> {
-        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+    fn finish(&mut self, table: Table, key: &PseudonymKey) -> Result<RecordBatch, ArrowError> {
+        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish(key)).collect::<Result<_, _>>()?;
         for derived in table.derived_columns() {
             match *derived {
                 "county_code" => arrays.push(Arc::new(self.county.finish())),
@@ -136,6 +133,8 @@ enum Builder {
     Int(Int64Builder),
     Date(Date32Builder),
     Bool(BooleanBuilder),
+    /// Respondents, pseudonymised when the batch is built.
+    Respondent(Names),
 }
 
 impl Builder {
@@ -144,17 +143,23 @@ impl Builder {
             ColumnType::Int | ColumnType::Score => Builder::Int(Int64Builder::new()),
             ColumnType::Date => Builder::Date(Date32Builder::new()),
             ColumnType::Bool => Builder::Bool(BooleanBuilder::new()),
+            ColumnType::Respondent => Builder::Respondent(Names::default()),
             _ => Builder::Text(StringBuilder::new()),
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
-        match self {
+    fn finish(&mut self, key: &PseudonymKey) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Int(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),
             Builder::Bool(b) => Arc::new(b.finish()),
-        }
+            Builder::Respondent(names) => {
+                let array = key.pseudonymise(names)?;
+                names.clear();
+                array
+            }
+        })
     }
 }
 
@@ -168,8 +173,7 @@ impl<'a> Validator<'a> {
         respondent_secret: &[u8],
         excel_serials: bool,
     ) -> Self {
-        let respondent_key = <Hmac<Sha256> as Mac>::new_from_slice(respondent_secret)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let respondent_key = PseudonymKey::new(respondent_secret);
         Validator {
             table,
             scope,
@@ -189,7 +193,6 @@ impl<'a> Validator<'a> {
             typed: Vec::with_capacity(table.columns().len()),
             ruled: Ruled::ALL.map(|r| index_of(table, r.name())),
             spare: Vec::with_capacity(table.columns().len()),
-            hex: [0; 2 * PSEUDONYM_BYTES],
             rejected: Vec::new(),
         }
     }
@@ -274,7 +277,8 @@ impl<'a> Validator<'a> {
     /// the rejects.
     pub(crate) fn finish(mut self) -> Result<Validated, ArrowError> {
         let table = self.table;
-        let batches = self.buckets.iter_mut().map(|b| b.finish(table)).collect::<Result<_, _>>()?;
+        let key = &self.respondent_key;
+        let batches = self.buckets.iter_mut().map(|b| b.finish(table, key)).collect::<Result<_, _>>()?;
         Ok(Validated { batches, keys: self.keys, rejected: self.rejected })
     }
 
@@ -514,7 +518,6 @@ impl<'a> Validator<'a> {
                 (Builder::Text(b), Typed::Token(t)) => b.append_value(t),
                 (Builder::Text(b), _) => match column.ty {
                     ColumnType::List => b.append_value(values::normalise_list(text)),
-                    ColumnType::Respondent => b.append_value(pseudonym(&self.respondent_key, text, &mut self.hex)),
                     _ => b.append_value(text),
                 },
                 (Builder::Int(b), Typed::Int(v)) => b.append_value(v),
@@ -523,6 +526,8 @@ impl<'a> Validator<'a> {
                 (Builder::Int(b), _) => b.append_null(),
                 (Builder::Date(b), _) => b.append_null(),
                 (Builder::Bool(b), _) => b.append_null(),
+                (Builder::Respondent(names), Typed::Null) => names.push_null(),
+                (Builder::Respondent(names), _) => names.push(text),
             }
         }
         if self.table != Table::Communities {
@@ -593,11 +598,6 @@ fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
     index.and_then(|i| cells.get(i)).map(|s| trim(s)).unwrap_or("")
 }
 
-/// Bytes of the HMAC kept in a pseudonym: 128 bits, the usual truncation of HMAC-SHA-256
-/// (RFC 2104 §5), with no collision to expect among any county's residents; the full 256
-/// bits would double the largest column of the evaluations table for nothing.
-pub(crate) const PSEUDONYM_BYTES: usize = 16;
-
 /// `text.trim()`, without the Unicode whitespace search for the usual cell that starts
 /// with a visible ASCII or CJK character and ends with a visible one: every cell is
 /// trimmed several times, and the general search showed in profiles.
@@ -612,20 +612,6 @@ fn trim(text: &str) -> &str {
         None => false,
     };
     if plain_start && plain_end { text } else { text.trim() }
-}
-
-/// The stored form of a respondent: HMAC-SHA-256 under the installation's secret, its
-/// first [`PSEUDONYM_BYTES`] in hex. The same person gets the same pseudonym within one
-/// installation, so repeat raters can be counted without their names reaching disk.
-fn pseudonym<'b>(key: &Hmac<Sha256>, name: &str, buffer: &'b mut [u8; 2 * PSEUDONYM_BYTES]) -> &'b str {
-    let mut mac = key.clone();
-    mac.update(name.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    // Hex digits are ASCII, so the buffer is always valid UTF-8.
-    match hex::encode_to_slice(&digest[..PSEUDONYM_BYTES], buffer) {
-        Ok(()) => std::str::from_utf8(buffer).unwrap_or_default(),
-        Err(_) => "",
-    }
 }
 
 /// A 128-bit fingerprint of a row's key, for duplicate detection without keeping every
