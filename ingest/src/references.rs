@@ -54,6 +54,22 @@ impl CommunityKeys<'_> {
     pub(crate) fn topic_raised_on(&self, id: &str) -> Option<i32> {
         self.topics?.get(&fingerprint(id)).copied()
     }
+
+    /// Reads the community's maps through once, in memory order, before its rows look
+    /// keys up in them. They were built on another core a second earlier and all of them
+    /// exceed the caches: looked up at random, most first touches of an entry waited on
+    /// memory (three quarters of the time of topic lookups), while a pass in order is
+    /// prefetched by the CPU.
+    pub(crate) fn warm(&self) {
+        let mut sum = 0u64;
+        for ids in [self.sessions, self.cadres].into_iter().flatten() {
+            sum = ids.keys().fold(sum, |s, &k| s ^ k);
+        }
+        if let Some(topics) = self.topics {
+            sum = topics.iter().fold(sum, |s, (&k, &v)| s ^ k ^ v as u64);
+        }
+        std::hint::black_box(sum);
+    }
 }
 
 impl References {

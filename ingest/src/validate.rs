@@ -269,6 +269,7 @@ impl<'a> Validator<'a> {
         }
         let county = code.get(..6).and_then(|c| c.parse::<u32>().ok()).unwrap_or_default();
         let keys = self.references.of(code);
+        keys.warm();
         self.last_community = Some(LastCommunity { code: code.to_string(), county, keys });
         (county, keys)
     }

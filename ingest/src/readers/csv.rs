@@ -89,13 +89,16 @@ impl<'a> CsvText<'a> {
         let mut cells: Vec<&str> = Vec::with_capacity(width);
         let (mut records, mut field) = (0, 0);
         super::separators::for_each_either(bytes, self.delimiter, b'\n', |at| {
+            // SAFETY: `field` is 0 or just after a delimiter or line feed, `at` (or `end`,
+            // before a carriage return) at one: ASCII bytes, which never occur inside a
+            // multi-byte UTF-8 character, so both are character boundaries of `text`.
             if bytes[at] == self.delimiter {
                 if cells.len() < width {
-                    cells.push(&text[field..at]);
+                    cells.push(unsafe { text.get_unchecked(field..at) });
                 }
             } else {
                 let end = if at > field && bytes[at - 1] == b'\r' { at - 1 } else { at };
-                end_line(&mut cells, &text[field..end], width, &mut records, &mut f);
+                end_line(&mut cells, unsafe { text.get_unchecked(field..end) }, width, &mut records, &mut f);
             }
             field = at + 1;
         });
