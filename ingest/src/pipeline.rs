@@ -268,9 +268,48 @@ fn merge(
     Ok(outcome)
 }
 
-/// Row of the first occurrence of each key fingerprint (a row number past `u32::MAX`, in
-/// a file of tens of gigabytes, is kept as `u32::MAX`: 24-byte entries instead of 32).
-type FirstSeen = HashMap<Fingerprint, u32, foldhash::fast::FixedState>;
+/// Row of the first occurrence of each key fingerprint, in 16-byte entries: the first 64
+/// bits of the fingerprint are the map's key, 32 more bits sit beside the row. The maps of
+/// a file's keys are among the largest allocations of an ingest (every fresh page costs a
+/// fault and zeroing), and 96 bits still make a false duplicate among a county's tens of
+/// thousands of keys a 2^-67 event. Fingerprints alike in their first 64 bits but not the
+/// next 32 are kept whole in a side map, so none is mistaken for another. A row number
+/// past `u32::MAX`, in a file of tens of gigabytes, is kept as `u32::MAX`.
+#[derive(Default)]
+struct FirstSeen {
+    rows: HashMap<u64, (u32, u32), foldhash::fast::FixedState>,
+    clashes: HashMap<Fingerprint, u32, foldhash::fast::FixedState>,
+}
+
+impl FirstSeen {
+    fn with_capacity(capacity: usize) -> FirstSeen {
+        FirstSeen { rows: HashMap::with_capacity_and_hasher(capacity, Default::default()), clashes: HashMap::default() }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len() + self.clashes.len()
+    }
+
+    /// The row where `fingerprint` was first seen, or `None` after noting `row` as that.
+    fn first_or_insert(&mut self, fingerprint: Fingerprint, row: usize) -> Option<usize> {
+        let row = u32::try_from(row).unwrap_or(u32::MAX);
+        let tail = fingerprint[1] as u32;
+        match self.rows.entry(fingerprint[0]) {
+            Entry::Vacant(slot) => {
+                slot.insert((tail, row));
+                None
+            }
+            Entry::Occupied(first) if first.get().0 == tail => Some(first.get().1 as usize),
+            Entry::Occupied(_) => match self.clashes.entry(fingerprint) {
+                Entry::Vacant(slot) => {
+                    slot.insert(row);
+                    None
+                }
+                Entry::Occupied(first) => Some(*first.get() as usize),
+            },
+        }
+    }
+}
 
 struct Merger<'v, 'c, 's> {
     /// Per county: a key repeats only within its county, and a ledger passes county by
@@ -311,25 +350,17 @@ impl Merger<'_, '_, '_> {
         let mut keys = validated.keys.iter().peekable();
         // A run of keys of one county goes into its map, found once for the run.
         while let Some(county) = keys.peek().map(|k| k.county) {
-            let seen = self
-                .first_seen
-                .entry(county)
-                .or_insert_with(|| FirstSeen::with_capacity_and_hasher(typical, Default::default()));
+            let seen = self.first_seen.entry(county).or_insert_with(|| FirstSeen::with_capacity(typical));
             while let Some(key) = keys.next_if(|k| k.county == county) {
                 let bucket = key.bucket as usize;
-                match seen.entry(key.fingerprint) {
-                    Entry::Occupied(first) => {
-                        keep[bucket][position[bucket]] = false;
-                        duplicates.push((key.row, *first.get() as usize));
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(u32::try_from(key.row).unwrap_or(u32::MAX));
-                    }
+                if let Some(first) = seen.first_or_insert(key.fingerprint, key.row) {
+                    keep[bucket][position[bucket]] = false;
+                    duplicates.push((key.row, first));
                 }
                 position[bucket] += 1;
             }
         }
-        self.typical = self.first_seen.values().map(HashMap::len).max().unwrap_or(0);
+        self.typical = self.first_seen.values().map(FirstSeen::len).max().unwrap_or(0);
         if !duplicates.is_empty() {
             self.reject_duplicates(&result.chunk, offset, &duplicates);
         }
@@ -407,4 +438,25 @@ fn chunk_rows(rows: &RowChunk, wanted: &[usize]) -> Vec<Vec<String>> {
             cells.iter().map(|c| c.to_string()).collect()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FirstSeen;
+
+    #[test]
+    fn first_seen_tells_fingerprints_apart_that_share_their_first_64_bits() {
+        let mut seen = FirstSeen::with_capacity(4);
+        assert_eq!(seen.first_or_insert([7, 0x1_0000_0001], 2), None);
+        // Same first 64 bits, different next 32: another key.
+        assert_eq!(seen.first_or_insert([7, 0x1_0000_0002], 3), None);
+        // Same first 96 bits as row 2's (the rest differs): taken for row 2's key.
+        assert_eq!(seen.first_or_insert([7, 0x2_0000_0001], 4), Some(2));
+        assert_eq!(seen.first_or_insert([7, 0x1_0000_0002], 5), Some(3));
+        assert_eq!(seen.first_or_insert([8, 0x1_0000_0002], 6), None);
+        assert_eq!(seen.first_or_insert([8, 0x1_0000_0002], 7), Some(6));
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.first_or_insert([9, 1], 1 << 40), None);
+        assert_eq!(seen.first_or_insert([9, 1], 3), Some(u32::MAX as usize));
+    }
 }

@@ -616,9 +616,9 @@ fn trim(text: &str) -> &str {
 }
 
 /// A 128-bit fingerprint of a row's key, for duplicate detection without keeping every
-/// key's text: two independent 64-bit hashes, so a false duplicate among millions of rows
-/// has a probability near 2^-100. Two `u64`s rather than a `u128`, whose 16-byte alignment
-/// would pad every entry of the duplicate maps (millions of them) by 8 bytes.
+/// key's text: two independent 64-bit hashes (the duplicate maps keep 96 bits of it, see
+/// `pipeline::FirstSeen`). Two `u64`s rather than a `u128`, whose 16-byte alignment would
+/// pad the per-row records that carry it.
 pub(crate) type Fingerprint = [u64; 2];
 
 fn fingerprint(community: &str, id: &str) -> Fingerprint {
