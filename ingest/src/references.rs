@@ -134,38 +134,104 @@ impl References {
 }
 
 /// Adds every row's key (and value, rows without one skipped) to `map`. Rows come
-/// community by community, so a community's fingerprint is taken once per run of rows.
+/// community by community: a run of one community's rows finds its map once, and makes
+/// room for the run at once instead of growing the map step by step.
 fn absorb_into<V>(
     map: &mut ByCommunity<V>,
     community: &dyn arrow_array::Array,
     id: &dyn arrow_array::Array,
     value: impl Fn(usize) -> Option<V>,
 ) {
-    let mut last: Option<(&str, u64)> = None;
-    for row in 0..community.len() {
-        let (Some(c), Some(i), Some(v)) = (str_at(community, row), str_at(id, row), value(row)) else {
-            continue;
-        };
-        let key = match last {
-            Some((text, key)) if text == c => key,
-            _ => fingerprint(c),
-        };
-        last = Some((c, key));
-        map.entry(key).or_default().insert(fingerprint(i), v);
+    let (Some(communities), Some(ids)) = (Strings::of(community), Strings::of(id)) else {
+        return;
+    };
+    let rows = community.len();
+    let mut start = 0;
+    while start < rows {
+        let code = communities.get(start);
+        let end = (start + 1..rows).find(|&row| communities.get(row) != code).unwrap_or(rows);
+        if let Some(code) = code {
+            let keys = map.entry(fingerprint(code)).or_default();
+            keys.reserve(end - start);
+            for row in start..end {
+                if let (Some(id), Some(v)) = (ids.get(row), value(row)) {
+                    keys.insert(fingerprint(id), v);
+                }
+            }
+        }
+        start = end;
     }
 }
 
-/// The string at `row` of a Utf8 or Utf8View array (DataFusion reads Parquet strings as views).
-fn str_at(array: &dyn arrow_array::Array, row: usize) -> Option<&str> {
-    use arrow_array::cast::AsArray;
-    use arrow_schema::DataType;
-    if array.is_null(row) {
-        return None;
+/// A string column as DataFusion or a reader hands it over (DataFusion reads Parquet
+/// strings as views), its type found once rather than for every row.
+enum Strings<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    fn of(array: &'a dyn arrow_array::Array) -> Option<Strings<'a>> {
+        let any = array.as_any();
+        any.downcast_ref()
+            .map(Strings::Utf8)
+            .or_else(|| any.downcast_ref().map(Strings::LargeUtf8))
+            .or_else(|| any.downcast_ref().map(Strings::View))
     }
-    match array.data_type() {
-        DataType::Utf8 => Some(array.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => Some(array.as_string::<i64>().value(row)),
-        DataType::Utf8View => Some(array.as_string_view().value(row)),
-        _ => None,
+
+    fn get(&self, row: usize) -> Option<&'a str> {
+        use arrow_array::Array;
+        match self {
+            Strings::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            Strings::LargeUtf8(a) => a.is_valid(row).then(|| a.value(row)),
+            Strings::View(a) => a.is_valid(row).then(|| a.value(row)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Date32Array, RecordBatch, StringArray, StringViewArray};
+
+    use super::References;
+    use crate::Table;
+
+    fn topics(communities: ArrayRef, ids: ArrayRef, raised: Vec<Option<i32>>) -> RecordBatch {
+        let raised: ArrayRef = Arc::new(Date32Array::from(raised));
+        RecordBatch::try_from_iter([("community_code", communities), ("topic_id", ids), ("raised_on", raised)])
+            .expect("batch")
+    }
+
+    /// Runs of communities that come back, a missing id and a missing date, as plain
+    /// strings and as views: each key lands in its own community's map.
+    #[test]
+    fn absorbs_runs_of_communities_from_strings_and_views() {
+        let codes = ["A", "A", "B", "A", "C"];
+        let ids = [Some("T1"), Some("T2"), Some("T1"), Some("T3"), None];
+        let raised = vec![Some(1), Some(2), Some(3), None, Some(5)];
+        let plain = topics(
+            Arc::new(StringArray::from(codes.to_vec())),
+            Arc::new(StringArray::from(ids.to_vec())),
+            raised.clone(),
+        );
+        let views = topics(
+            Arc::new(StringViewArray::from(codes.to_vec())),
+            Arc::new(StringViewArray::from(ids.to_vec())),
+            raised,
+        );
+        for batch in [plain, views] {
+            let mut references = References::default();
+            references.absorb(Table::Topics, &[batch]);
+            assert_eq!(references.len(), 3, "A/T3 has no date and C's row no id");
+            assert_eq!(references.of("A").topic_raised_on("T1"), Some(1));
+            assert_eq!(references.of("A").topic_raised_on("T2"), Some(2));
+            assert_eq!(references.of("A").topic_raised_on("T3"), None);
+            assert_eq!(references.of("B").topic_raised_on("T1"), Some(3));
+            assert_eq!(references.of("B").topic_raised_on("T2"), None);
+            assert_eq!(references.of("C").topic_raised_on("T1"), None);
+        }
     }
 }
