@@ -17,7 +17,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use crate::errors::IngestError;
 use crate::readers::csv::CsvText;
 use crate::readers::{RowSource, Rows};
-use crate::validate::{Fingerprint, RejectedRow, Validated, Validator};
+use crate::validate::{Capacity, Fingerprint, RejectedRow, Validated, Validator};
 
 /// Rows per chunk of a row-by-row source.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -198,6 +198,7 @@ fn work(
     width: usize,
     stop: &AtomicBool,
 ) {
+    let mut capacity = Capacity::default();
     loop {
         let next = chunks.lock().map(|r| r.recv());
         let Ok(Ok((index, chunk))) = next else { return };
@@ -205,6 +206,7 @@ fn work(
             return;
         }
         let mut validator = make.make();
+        validator.reserve(capacity.clone());
         let mut records = 0;
         let mut validated = Ok(());
         match (&chunk, csv) {
@@ -225,6 +227,9 @@ fn work(
         }
         let validated =
             validated.and_then(|()| validator.finish().map_err(|e| ChunkError { row: 0, message: e.to_string() }));
+        if let Ok(done) = &validated {
+            capacity = done.capacity();
+        }
         if results.send(ChunkResult { index, chunk, records, validated }).is_err() {
             return;
         }

@@ -114,6 +114,10 @@ pub(crate) struct Names {
 }
 
 impl Names {
+    pub(crate) fn with_capacity(names: usize, bytes: usize) -> Names {
+        Names { text: String::with_capacity(bytes), ends: Vec::with_capacity(names), missing: Vec::new() }
+    }
+
     pub(crate) fn push(&mut self, name: &str) {
         self.text.push_str(name);
         self.ends.push(self.text.len());

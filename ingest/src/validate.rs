@@ -72,6 +72,8 @@ pub(crate) struct Validator<'a> {
     /// The allocation of a row's trimmed cells, kept between rows.
     spare: Vec<&'static str>,
     rejected: Vec<RejectedRow>,
+    /// How large new partitions' builders start.
+    capacity: Capacity,
 }
 
 /// The community of the previous row and what was looked up for it.
@@ -100,6 +102,34 @@ pub(crate) struct Validated {
     pub(crate) rejected: Vec<RejectedRow>,
 }
 
+/// How large a partition's builders start: as large as the largest partition of the
+/// chunk a worker validated before. Grown from nothing, every builder doubled its buffer
+/// about a dozen times per chunk, copying all it held each time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Capacity {
+    rows: usize,
+    /// Bytes of text per column of the table (0 for other columns).
+    text_bytes: Vec<usize>,
+}
+
+impl Validated {
+    /// The capacity that would have held the largest of these batches.
+    pub(crate) fn capacity(&self) -> Capacity {
+        use arrow_array::Array;
+        let mut capacity = Capacity::default();
+        for batch in &self.batches {
+            capacity.rows = capacity.rows.max(batch.num_rows());
+            capacity.text_bytes.resize(batch.num_columns(), 0);
+            for (bytes, column) in capacity.text_bytes.iter_mut().zip(batch.columns()) {
+                if let Some(strings) = column.as_any().downcast_ref::<arrow_array::StringArray>() {
+                    *bytes = (*bytes).max(strings.value_data().len());
+                }
+            }
+        }
+        capacity
+    }
+}
+
 /// The builders of one partition's accepted rows.
 struct Bucket {
     builders: Vec<Builder>,
@@ -108,11 +138,13 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(table: Table) -> Bucket {
+    fn new(table: Table, capacity: &Capacity) -> Bucket {
+        let rows = capacity.rows;
+        let bytes = |i: usize| capacity.text_bytes.get(i).copied().unwrap_or(0);
         Bucket {
-            builders: table.columns().iter().map(Builder::for_column).collect(),
-            county: StringBuilder::new(),
-            year: Int32Builder::new(),
+            builders: table.columns().iter().enumerate().map(|(i, c)| Builder::for_column(c, rows, bytes(i))).collect(),
+            county: StringBuilder::with_capacity(rows, 6 * rows),
+            year: Int32Builder::with_capacity(rows),
         }
     }
 
@@ -138,13 +170,14 @@ enum Builder {
 }
 
 impl Builder {
-    fn for_column(column: &Column) -> Builder {
+    fn for_column(column: &Column, rows: usize, text_bytes: usize) -> Builder {
         match column.ty {
-            ColumnType::Int | ColumnType::Score => Builder::Int(Int64Builder::new()),
-            ColumnType::Date => Builder::Date(Date32Builder::new()),
-            ColumnType::Bool => Builder::Bool(BooleanBuilder::new()),
-            ColumnType::Respondent => Builder::Respondent(Names::default()),
-            _ => Builder::Text(StringBuilder::new()),
+            ColumnType::Int | ColumnType::Score => Builder::Int(Int64Builder::with_capacity(rows)),
+            ColumnType::Date => Builder::Date(Date32Builder::with_capacity(rows)),
+            ColumnType::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+            // The batch holds pseudonyms; the names are shorter (a Chinese name is 6–12 bytes).
+            ColumnType::Respondent => Builder::Respondent(Names::with_capacity(rows, 12 * rows)),
+            _ => Builder::Text(StringBuilder::with_capacity(rows, text_bytes)),
         }
     }
 
@@ -194,7 +227,13 @@ impl<'a> Validator<'a> {
             ruled: Ruled::ALL.map(|r| index_of(table, r.name())),
             spare: Vec::with_capacity(table.columns().len()),
             rejected: Vec::new(),
+            capacity: Capacity::default(),
         }
+    }
+
+    /// Starts new partitions' builders at `capacity` (see [`Capacity`]).
+    pub(crate) fn reserve(&mut self, capacity: Capacity) {
+        self.capacity = capacity;
     }
 
     /// Checks one row; appends it to the batch when valid, keeps it with its errors when not.
@@ -253,7 +292,7 @@ impl<'a> Validator<'a> {
         let next = self.buckets.len() as u32;
         let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
         if bucket == next {
-            self.buckets.push(Bucket::new(self.table));
+            self.buckets.push(Bucket::new(self.table, &self.capacity));
         }
         self.last_bucket = Some(((county, year), bucket));
         bucket
