@@ -131,7 +131,51 @@ fn generated_jsonl_and_chinese_csv_ingest_completely() {
         for table in ingest::Table::ALL {
             assert_eq!(wh.rows(table.name()), summary.rows[&table] as u64, "{name}/{table}");
         }
+        stored_as_zstd_parquet(&wh.root.join("evaluations"));
     }
+}
+
+/// How the evaluations are stored: ZSTD Parquet, except the pseudonyms (hex digits of a
+/// keyed hash, which ZSTD only halves at a cost) stored plain; no dictionary for the
+/// columns whose values hardly repeat (the key, the pseudonyms, the topic an evaluation
+/// is about), one for the others; min/max only where a query can skip files by them.
+fn stored_as_zstd_parquet(table: &Path) {
+    use parquet::basic::{Compression, Encoding};
+    use parquet::file::reader::FileReader;
+    let file = first_parquet(table).expect("an evaluations data file");
+    let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).expect("open"))
+        .expect("a Parquet file");
+    let group = reader.metadata().row_group(0);
+    let mut seen = Vec::new();
+    for column in group.columns() {
+        let name = column.column_path().string();
+        let plain = ["evaluation_id", "respondent", "topic_id"].contains(&name.as_str());
+        let expected =
+            if name == "respondent" { Compression::UNCOMPRESSED } else { Compression::ZSTD(Default::default()) };
+        assert_eq!(
+            std::mem::discriminant(&column.compression()),
+            std::mem::discriminant(&expected),
+            "{name} compression"
+        );
+        let dictionary = column.encodings().any(|e| e == Encoding::RLE_DICTIONARY);
+        assert_eq!(dictionary, !plain, "{name}: dictionary {dictionary}");
+        let ranged = ["community_code", "evaluated_on", "attitude"].contains(&name.as_str());
+        if ranged || plain {
+            assert_eq!(column.statistics().is_some_and(|s| s.min_bytes_opt().is_some()), ranged, "{name} min/max");
+        }
+        seen.push(name);
+    }
+    assert!(seen.len() >= 11, "{seen:?}");
+}
+
+fn first_parquet(dir: &Path) -> Option<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    entries
+        .iter()
+        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .cloned()
+        .or_else(|| entries.iter().filter(|p| p.is_dir() && !p.ends_with("_delta_log")).find_map(|p| first_parquet(p)))
 }
 
 #[test]

@@ -68,10 +68,17 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
     t.version()
 }
 
-/// ZSTD Parquet; no dictionary for the columns whose values never repeat within a file
-/// (ids, pseudonyms): building a dictionary there costs time and then is dropped. Texts
-/// keep theirs — names, comments and outcomes repeat, and the writer falls back to plain
-/// values by itself when a dictionary grows too large.
+/// ZSTD Parquet; no dictionary for the columns whose values hardly repeat within a file
+/// (keys, pseudonyms, and the topic an evaluation or a rectification is about — a topic
+/// has two or three of them): building a dictionary there costs time and saves nothing.
+/// Texts keep theirs — names, comments and outcomes repeat, and the writer falls back to
+/// plain values by itself when a dictionary grows too large.
+///
+/// Column chunks are encoded in one pass of up to 16,384 values (the writer's default
+/// stops every 1,024 to check the page size; a county-year file holds about 12,000 rows
+/// at 2,000 communities), and their min/max are kept per chunk, not per page: a page
+/// index prunes nothing in files of one page per column. Both cut the writers' time by
+/// ~6% in a micro-benchmark of the 300 files of the evaluations benchmark.
 ///
 /// The pseudonyms are stored uncompressed: they are hex digits of a keyed hash, so ZSTD
 /// only halves them (four bits of entropy per byte), at about 420 MB/s — most of all the
@@ -82,10 +89,13 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 /// (periods) and numbers.
 pub(crate) fn writer_properties(table: Table) -> WriterProperties {
     use ingest::schema::ColumnType;
-    let mut builder = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_write_batch_size(16 * 1024)
+        .set_statistics_enabled(EnabledStatistics::Chunk);
     for column in table.columns() {
         let pseudonym = column.ty == ColumnType::Respondent;
-        if pseudonym || column.name == table.key_column() {
+        if pseudonym || column.name == table.key_column() || column.name == "topic_id" {
             builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.name), false);
         }
         if pseudonym {
