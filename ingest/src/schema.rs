@@ -211,7 +211,7 @@ pub struct Enumeration {
 impl Enumeration {
     /// The English token for a Chinese value or a token (case-insensitive).
     pub fn token(&self, text: &str) -> Option<&'static str> {
-        let t = text.trim();
+        let t = crate::values::trim(text);
         self.values.iter().find(|(zh, en)| *zh == t || en.eq_ignore_ascii_case(t)).map(|(_, en)| *en)
     }
 

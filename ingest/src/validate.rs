@@ -13,7 +13,7 @@ use crate::pseudonyms::{Names, PseudonymKey};
 use crate::references::{CommunityKeys, References};
 use crate::schema::{Column, ColumnType, Table};
 use crate::scope::Scope;
-use crate::values::{self, IntValue};
+use crate::values::{self, IntValue, trim};
 
 /// Fields longer than this (in characters) are refused: nothing in a ledger is an essay,
 /// and it keeps a pasted file-in-a-cell from reaching the warehouse.
@@ -636,22 +636,6 @@ fn index_of(table: Table, name: &str) -> Option<usize> {
 /// The trimmed cell at `index` of a row ("" when the file has no such column).
 fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
     index.and_then(|i| cells.get(i)).map(|s| trim(s)).unwrap_or("")
-}
-
-/// `text.trim()`, without the Unicode whitespace search for the usual cell that starts
-/// with a visible ASCII or CJK character and ends with a visible one: every cell is
-/// trimmed several times, and the general search showed in profiles.
-fn trim(text: &str) -> &str {
-    let bytes = text.as_bytes();
-    // Lead bytes from 0xE4 start characters from U+4000 up, none of them whitespace.
-    let plain_start = bytes.first().is_some_and(|&b| (b > b' ' && b < 0x80) || b >= 0xE4);
-    let plain_end = match bytes.last() {
-        Some(&b) if b < 0x80 => b > b' ',
-        // A multi-byte character (a name, a comment): decode just that one.
-        Some(_) => text.chars().next_back().is_some_and(|c| !c.is_whitespace()),
-        None => false,
-    };
-    if plain_start && plain_end { text } else { text.trim() }
 }
 
 /// A 128-bit fingerprint of a row's key, for duplicate detection without keeping every
