@@ -102,6 +102,9 @@ pub(crate) struct Validated {
     pub(crate) rejected: Vec<RejectedRow>,
 }
 
+/// Partitions of a chunk whose builders start at the [`Capacity`] of the chunk before.
+const PRESIZED_BUCKETS: usize = 4;
+
 /// How large a partition's builders start: as large as the largest partition of the
 /// chunk a worker validated before. Grown from nothing, every builder doubled its buffer
 /// about a dozen times per chunk, copying all it held each time.
@@ -292,7 +295,12 @@ impl<'a> Validator<'a> {
         let next = self.buckets.len() as u32;
         let bucket = *self.bucket_of.entry((county, year)).or_insert(next);
         if bucket == next {
-            self.buckets.push(Bucket::new(self.table, &self.capacity));
+            // A ledger passes county by county: a range holds one to a few partitions. In
+            // a file whose rows mix many, only the first few start large, so that the
+            // reserved memory stays a few times one partition's.
+            let capacity =
+                if self.buckets.len() < PRESIZED_BUCKETS { self.capacity.clone() } else { Capacity::default() };
+            self.buckets.push(Bucket::new(self.table, &capacity));
         }
         self.last_bucket = Some(((county, year), bucket));
         bucket
