@@ -56,17 +56,22 @@ impl Wh {
 
     /// Parquet files anywhere under a table's folder, committed or not.
     fn data_files(&self, table: &str) -> usize {
-        fn count(dir: &Path) -> usize {
-            let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
-            entries
-                .map(|e| match e.path() {
-                    p if p.is_dir() => count(&p),
-                    p => usize::from(p.extension().is_some_and(|x| x == "parquet")),
-                })
-                .sum()
-        }
-        count(&self.root.join(table))
+        parquet_files(&self.root.join(table)).len()
     }
+}
+
+/// The Parquet files under `dir`, in path order.
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for path in std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            found.extend(parquet_files(&path));
+        } else if path.extension().is_some_and(|x| x == "parquet") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
 }
 
 fn code(out: &Output) -> i32 {
@@ -142,7 +147,7 @@ fn generated_jsonl_and_chinese_csv_ingest_completely() {
 fn stored_as_zstd_parquet(table: &Path) {
     use parquet::basic::{Compression, Encoding};
     use parquet::file::reader::FileReader;
-    let file = first_parquet(table).expect("an evaluations data file");
+    let file = parquet_files(table).into_iter().next().expect("an evaluations data file");
     let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).expect("open"))
         .expect("a Parquet file");
     let group = reader.metadata().row_group(0);
@@ -166,16 +171,6 @@ fn stored_as_zstd_parquet(table: &Path) {
         seen.push(name);
     }
     assert!(seen.len() >= 11, "{seen:?}");
-}
-
-fn first_parquet(dir: &Path) -> Option<PathBuf> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    entries
-        .iter()
-        .find(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .cloned()
-        .or_else(|| entries.iter().filter(|p| p.is_dir() && !p.ends_with("_delta_log")).find_map(|p| first_parquet(p)))
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! the first [`PSEUDONYM_BYTES`] in hex. The same person gets the same pseudonym within
 //! one installation, so repeat raters can be counted without their names reaching disk.
 //!
-//! The names of a partition's accepted rows are kept until its batch is built, then
-//! pseudonymised together: two at a time with the CPU's SHA instructions where it has
+//! The names of a partition's accepted rows are kept (as a string column, in memory only,
+//! like the file they come from) until its batch is built, then pseudonymised together: two at a time with the CPU's SHA instructions where it has
 //! them. A name of up to 55 bytes (every real one) fits one SHA-256 block, so its HMAC
 //! is two compressions from the key's precomputed inner and outer states — and two
 //! independent names keep the SHA unit busy where one waits on its own last round
@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, StringArray};
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer};
+use arrow_array::{Array, ArrayRef, StringArray};
+use arrow_buffer::{Buffer, OffsetBuffer};
 use arrow_schema::ArrowError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -56,14 +56,15 @@ impl PseudonymKey {
     }
 
     /// The pseudonyms of `names`, in order, as a string array (null where a name is).
-    pub(crate) fn pseudonymise(&self, names: &Names) -> Result<ArrayRef, ArrowError> {
-        let count = names.len();
+    pub(crate) fn pseudonymise(&self, names: &StringArray) -> Result<ArrayRef, ArrowError> {
+        let (count, nulls) = (names.len(), names.nulls().cloned());
+        let names = || names.iter().map(|name| name.unwrap_or_default());
         let mut digits = vec![0u8; count * HEX_DIGITS];
         let mut slots = digits.chunks_exact_mut(HEX_DIGITS);
         #[cfg(target_arch = "x86_64")]
         if let Some(states) = &self.states {
             let mut waiting: Option<(&str, &mut [u8])> = None;
-            for (name, slot) in names.iter().zip(&mut slots) {
+            for (name, slot) in names().zip(&mut slots) {
                 if !sha_ni::fits_one_block(name) {
                     self.hex_into(name, slot);
                 } else if let Some((first, first_slot)) = waiting.take() {
@@ -78,11 +79,12 @@ impl PseudonymKey {
                 self.hex_into(name, slot);
             }
         }
-        for (name, slot) in names.iter().zip(slots) {
+        // Every name on a CPU without SHA instructions; none left otherwise.
+        for (name, slot) in names().zip(slots) {
             self.hex_into(name, slot);
         }
         let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(HEX_DIGITS, count));
-        let array = StringArray::try_new(offsets, Buffer::from(digits), names.nulls())?;
+        let array = StringArray::try_new(offsets, Buffer::from(digits), nulls)?;
         Ok(Arc::new(array))
     }
 
@@ -96,62 +98,8 @@ impl PseudonymKey {
 
 /// Writes the first [`PSEUDONYM_BYTES`] of `digest` into `slot` as lower-case hex.
 fn hex_into(digest: &[u8], slot: &mut [u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (byte, pair) in digest[..PSEUDONYM_BYTES].iter().zip(slot.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
-    }
-}
-
-/// The respondents of a partition's accepted rows, in clear until their batch is built
-/// (in memory only, like the file they come from).
-#[derive(Debug, Default)]
-pub(crate) struct Names {
-    text: String,
-    ends: Vec<usize>,
-    /// Rows without a name, in order (none while `respondent` is a required column).
-    missing: Vec<usize>,
-}
-
-impl Names {
-    pub(crate) fn with_capacity(names: usize, bytes: usize) -> Names {
-        Names { text: String::with_capacity(bytes), ends: Vec::with_capacity(names), missing: Vec::new() }
-    }
-
-    pub(crate) fn push(&mut self, name: &str) {
-        self.text.push_str(name);
-        self.ends.push(self.text.len());
-    }
-
-    pub(crate) fn push_null(&mut self) {
-        self.missing.push(self.ends.len());
-        self.ends.push(self.text.len());
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &str> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(start, &end)| &self.text[start..end])
-    }
-
-    fn nulls(&self) -> Option<NullBuffer> {
-        if self.missing.is_empty() {
-            return None;
-        }
-        let mut valid = vec![true; self.len()];
-        self.missing.iter().for_each(|&row| valid[row] = false);
-        Some(NullBuffer::from(valid))
-    }
-
-    /// Empties the list, keeping its allocations (the builder of the next batch).
-    pub(crate) fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-        self.missing.clear();
-    }
+    hex::encode_to_slice(&digest[..PSEUDONYM_BYTES], slot)
+        .unwrap_or_else(|_| unreachable!("a slot holds the hex digits of PSEUDONYM_BYTES bytes"));
 }
 
 /// HMAC-SHA-256 of two one-block messages at once with the SHA extensions of x86-64.
@@ -345,11 +293,10 @@ mod sha_ni {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use rand::{Rng, SeedableRng};
 
-    fn pseudonyms(key: &PseudonymKey, names: &Names) -> Vec<Option<String>> {
+    fn pseudonyms(key: &PseudonymKey, names: &StringArray) -> Vec<Option<String>> {
         let array = key.pseudonymise(names).expect("valid array");
         array.as_string::<i32>().iter().map(|p| p.map(str::to_string)).collect()
     }
@@ -359,10 +306,7 @@ mod tests {
         // RFC 4231 §4.3: key "Jefe", data "what do ya want for nothing?", HMAC-SHA-256
         // 5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843.
         let key = PseudonymKey::new(b"Jefe");
-        let mut names = Names::default();
-        names.push("what do ya want for nothing?");
-        names.push("what do ya want for nothing?");
-        names.push("what do ya want for nothing?");
+        let names = StringArray::from(vec!["what do ya want for nothing?"; 3]);
         let expected = Some("5bdcc146bf60754e6a042426089575c7".to_string());
         assert_eq!(pseudonyms(&key, &names), vec![expected; 3]);
         assert_eq!(pseudonyms(&key.portable(), &names)[0], Some("5bdcc146bf60754e6a042426089575c7".into()));
@@ -372,9 +316,7 @@ mod tests {
     fn matches_rfc_4231_test_case_6_key_longer_than_a_block() {
         // RFC 4231 §4.7: a 131-byte key of 0xaa is hashed first.
         let key = PseudonymKey::new(&[0xaa; 131]);
-        let mut names = Names::default();
-        names.push("Test Using Larger Than Block-Size Key - Hash Key First");
-        names.push("Test Using Larger Than Block-Size Key - Hash Key First");
+        let names = StringArray::from(vec!["Test Using Larger Than Block-Size Key - Hash Key First"; 2]);
         let expected = Some("60e431591ee0b67f0d8a26aacbf5b77f".to_string());
         assert_eq!(pseudonyms(&key, &names), vec![expected; 2]);
     }
@@ -388,19 +330,19 @@ mod tests {
         for count in [0usize, 1, 2, 3, 64, 1001] {
             let secret: Vec<u8> = (0..rng.random_range(1..100)).map(|_| rng.random()).collect();
             let key = PseudonymKey::new(&secret);
-            let mut names = Names::default();
+            let mut written: Vec<Option<String>> = Vec::new();
             for _ in 0..count {
                 if rng.random_ratio(1, 20) {
-                    names.push_null();
+                    written.push(None);
                     continue;
                 }
                 let length = rng.random_range(0..30);
-                let name: String = (0..length).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
-                names.push(&name);
+                written.push(Some((0..length).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect()));
             }
+            let names = StringArray::from(written.iter().map(Option::as_deref).collect::<Vec<_>>());
             let paired = pseudonyms(&key, &names);
             assert_eq!(paired, pseudonyms(&key.portable(), &names), "{count} names");
-            for (name, pseudonym) in names.iter().zip(&paired) {
+            for (name, pseudonym) in names.iter().map(Option::unwrap_or_default).zip(&paired) {
                 let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&secret).expect("key");
                 mac.update(name.as_bytes());
                 let full = hex::encode(mac.finalize().into_bytes());
@@ -409,7 +351,7 @@ mod tests {
                 }
             }
             let nulls = key.pseudonymise(&names).expect("array").null_count();
-            assert_eq!(nulls, names.missing.len());
+            assert_eq!(nulls, written.iter().filter(|n| n.is_none()).count());
         }
     }
 }

@@ -9,7 +9,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 
 use crate::errors::{RowError, RowErrorKind as K};
-use crate::pseudonyms::{Names, PseudonymKey};
+use crate::pseudonyms::PseudonymKey;
 use crate::references::{CommunityKeys, References};
 use crate::schema::{Column, ColumnType, Table};
 use crate::scope::Scope;
@@ -151,8 +151,17 @@ impl Bucket {
         }
     }
 
+    /// The partition's batch, its respondents' names replaced by their pseudonyms.
     fn finish(&mut self, table: Table, key: &PseudonymKey) -> Result<RecordBatch, ArrowError> {
-        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish(key)).collect::<Result<_, _>>()?;
+        let mut arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        for (array, column) in arrays.iter_mut().zip(table.columns()) {
+            if column.ty == ColumnType::Respondent {
+                // Never a clear name past this point: a column of another type is an error.
+                let names = array.as_any().downcast_ref::<arrow_array::StringArray>();
+                let names = names.ok_or_else(|| ArrowError::SchemaError("respondents are text".into()))?;
+                *array = key.pseudonymise(names)?;
+            }
+        }
         for derived in table.derived_columns() {
             match *derived {
                 "county_code" => arrays.push(Arc::new(self.county.finish())),
@@ -168,8 +177,6 @@ enum Builder {
     Int(Int64Builder),
     Date(Date32Builder),
     Bool(BooleanBuilder),
-    /// Respondents, pseudonymised when the batch is built.
-    Respondent(Names),
 }
 
 impl Builder {
@@ -178,24 +185,20 @@ impl Builder {
             ColumnType::Int | ColumnType::Score => Builder::Int(Int64Builder::with_capacity(rows)),
             ColumnType::Date => Builder::Date(Date32Builder::with_capacity(rows)),
             ColumnType::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
-            // The batch holds pseudonyms; the names are shorter (a Chinese name is 6–12 bytes).
-            ColumnType::Respondent => Builder::Respondent(Names::with_capacity(rows, 12 * rows)),
+            // The builder holds names until the batch is built; the batch holds 32-digit
+            // pseudonyms (a Chinese name is 6–12 bytes).
+            ColumnType::Respondent => Builder::Text(StringBuilder::with_capacity(rows, 12 * rows)),
             _ => Builder::Text(StringBuilder::with_capacity(rows, text_bytes)),
         }
     }
 
-    fn finish(&mut self, key: &PseudonymKey) -> Result<ArrayRef, ArrowError> {
-        Ok(match self {
+    fn finish(&mut self) -> ArrayRef {
+        match self {
             Builder::Text(b) => Arc::new(b.finish()),
             Builder::Int(b) => Arc::new(b.finish()),
             Builder::Date(b) => Arc::new(b.finish()),
             Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::Respondent(names) => {
-                let array = key.pseudonymise(names)?;
-                names.clear();
-                array
-            }
-        })
+        }
     }
 }
 
@@ -574,8 +577,6 @@ impl<'a> Validator<'a> {
                 (Builder::Int(b), _) => b.append_null(),
                 (Builder::Date(b), _) => b.append_null(),
                 (Builder::Bool(b), _) => b.append_null(),
-                (Builder::Respondent(names), Typed::Null) => names.push_null(),
-                (Builder::Respondent(names), _) => names.push(text),
             }
         }
         if self.table != Table::Communities {
@@ -660,18 +661,4 @@ fn fingerprint(community: &str, id: &str) -> Fingerprint {
         h.finish()
     };
     [half(0x9E37_79B9_7F4A_7C15), half(0xD1B5_4A32_D192_ED03)]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::trim;
-
-    #[test]
-    fn trim_agrees_with_str_trim() {
-        for text in
-            ["", " ", "a", " a", "a ", "\ta\r", "满意", " 满意", "满意 ", "\u{3000}满意\u{3000}", "效果一般。", "12 "]
-        {
-            assert_eq!(trim(text), text.trim(), "{text:?}");
-        }
-    }
 }

@@ -209,4 +209,13 @@ mod tests {
         assert_eq!(parse_int("3.5"), IntValue::NotAnInteger);
         assert_eq!(normalise_list("派出所、 供电局；消防队,,"), "派出所;供电局;消防队");
     }
+
+    #[test]
+    fn trim_agrees_with_str_trim() {
+        for text in
+            ["", " ", "a", " a", "a ", "\ta\r", "满意", " 满意", "满意 ", "\u{3000}满意\u{3000}", "效果一般。", "12 "]
+        {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
 }
