@@ -7,6 +7,7 @@ mod commands;
 mod output;
 mod reports;
 mod server;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     allocator::tune();
+    signals::report_truncated_files();
     let args = cli::Cli::parse();
     // A server logs every request by default; one-shot commands stay quiet unless -v.
     let serving = matches!(args.command, cli::Command::Serve(_))

@@ -1,6 +1,8 @@
 //! Killing `yishi ingest` at any moment leaves each table at its previous version or the
 //! new one, never between: a real child process is killed at several points of a batch.
 
+use std::io::BufRead;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -15,20 +17,26 @@ fn state(root: &str, table: &str) -> (u64, u64) {
     (t["rows"].as_u64().expect("rows"), t["version"].as_u64().expect("version"))
 }
 
+/// A generated county of twelve communities in `dir`, its first four tables ingested into
+/// the warehouse `dir/wh` (returned as a path string); evaluations are next.
+fn before_evaluations(dir: &Path) -> (String, ingest::generator::GeneratedSummary) {
+    let config =
+        ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
+    let summary = ingest::generator::generate(&config, &dir.join("ledger")).expect("generate");
+    let root = dir.join("wh").to_str().expect("utf8").to_string();
+    assert!(yishi(&["--warehouse", &root, "init"]).status.success());
+    for (table, file) in ingest::Table::ALL.iter().zip(&summary.files).take(4) {
+        let out = yishi(&["--warehouse", &root, "ingest", table.name(), file.to_str().expect("utf8")]);
+        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    (root, summary)
+}
+
 #[test]
 fn killed_ingest_leaves_old_or_new_version() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config =
-        ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
-    let ledger = dir.path().join("ledger");
-    let summary = ingest::generator::generate(&config, &ledger).expect("generate");
-    let root = dir.path().join("wh");
-    let root = root.to_str().expect("utf8");
-    assert!(yishi(&["--warehouse", root, "init"]).status.success());
-    for (table, file) in ingest::Table::ALL.iter().zip(&summary.files).take(4) {
-        let out = yishi(&["--warehouse", root, "ingest", table.name(), file.to_str().expect("utf8")]);
-        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    let (root, summary) = before_evaluations(dir.path());
+    let root = root.as_str();
     // First the evaluations of half the communities, so later batches are merges that
     // rewrite files, not only appends.
     let full = std::fs::read_to_string(&summary.files[4]).expect("evaluations");
@@ -83,6 +91,40 @@ fn killed_ingest_leaves_old_or_new_version() {
     }
     assert!(seen_old > 0, "no kill landed before the commit (took {took:?})");
     eprintln!("kills: {seen_old} before commit, {seen_new} after");
+}
+
+/// The ledger file is mapped while it is read: cutting it short mid-ingest must end in a
+/// clear message and exit status 2, with nothing committed, not in a bare "Bus error".
+#[test]
+fn a_file_cut_short_mid_ingest_is_reported_and_nothing_is_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, summary) = before_evaluations(dir.path());
+    let before = state(&root, "evaluations");
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(&summary.files[4], &copy).expect("copy");
+    let mut child = Command::new(yishi_bin())
+        .args(["--warehouse", &root, "ingest", "evaluations", copy.to_str().expect("utf8")])
+        .env("YISHI_LOG", "warehouse=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // The file has been opened and hashed once the keys are loaded; its rows are next.
+    while !seen.contains("references loaded") {
+        assert!(stderr.read_line(&mut seen).expect("stderr") > 0, "no log of the keys loaded: {seen}");
+    }
+    std::fs::OpenOptions::new().write(true).open(&copy).and_then(|f| f.set_len(0)).expect("truncate");
+    std::io::Read::read_to_string(&mut stderr, &mut seen).expect("stderr");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(2), "{seen}");
+    assert!(seen.contains("正在导入的文件在读取时被截断或改写（SIGBUS），本文件的导入已中止、未提交"), "{seen}");
+    assert_eq!(state(&root, "evaluations"), before);
+    // The warehouse takes the whole file afterwards.
+    let out = yishi(&["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(state(&root, "evaluations"), (summary.rows[&ingest::Table::Evaluations] as u64, before.1 + 1));
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

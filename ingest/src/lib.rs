@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 pub use encoding::TextEncoding;
 pub use errors::{IngestError, RowError, RowErrorKind};
-pub use files::{HashedFile, read_hashed};
+pub use files::{FileBytes, read_file};
 pub use pipeline::BatchSink;
 pub use readers::FileFormat;
 pub use references::References;
@@ -111,8 +111,9 @@ impl LedgerFile {
 
 /// Reads and validates a ledger file of `table` from disk.
 pub fn read_ledger(table: Table, path: &Path, options: &ReadOptions<'_>) -> Result<LedgerFile, IngestError> {
-    let file = read_hashed(path, options.max_file_bytes)?;
-    read_ledger_hashed(table, path, &file.bytes, file.sha256, options)
+    let file = read_file(path, options.max_file_bytes)?;
+    let sha256 = file.sha256(path)?;
+    read_ledger_hashed(table, path, &file, sha256, options)
 }
 
 /// Reads and validates a ledger file already in memory (an upload); `name` is the file

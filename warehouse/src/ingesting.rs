@@ -79,8 +79,8 @@ impl Warehouse {
     /// Ingests one file into `table` within `options.scope`.
     pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
         let references = self.load_references(table, options.scope);
-        let file = ingest::read_hashed(path, options.max_file_bytes)?;
-        self.ingest_loaded(table, path, &file.bytes, file.sha256, options, references).await
+        let file = ingest::read_file(path, options.max_file_bytes)?;
+        self.ingest_loaded(table, path, &file, &|| file.sha256(path), options, references).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -92,7 +92,7 @@ impl Warehouse {
         options: &IngestOptions<'_>,
     ) -> Result<IngestReport> {
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, bytes, ingest::sha256_hex(bytes), options, references).await
+        self.ingest_loaded(table, name, bytes, &|| Ok(ingest::sha256_hex(bytes)), options, references).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -107,7 +107,7 @@ impl Warehouse {
         table: Table,
         name: &Path,
         bytes: &[u8],
-        sha256: String,
+        hash: &(dyn Fn() -> std::result::Result<String, ingest::IngestError> + Sync),
         options: &IngestOptions<'_>,
         references: Loading,
     ) -> Result<IngestReport> {
@@ -116,6 +116,16 @@ impl Warehouse {
         if target.version().is_none() {
             return Err(WarehouseError::NotInitialised(self.location.to_string()));
         }
+        // The file is hashed on another thread while its text is checked and its header
+        // read; neither needs the other, nor the keys still loading.
+        let mut text = None;
+        let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
+        let (sha256, opened) = std::thread::scope(|threads| {
+            let hashing = threads.spawn(hash);
+            let opened = ingest::open_ledger(table, name, bytes, scope, sheet, limit, &mut text);
+            (hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), opened)
+        });
+        let sha256 = sha256?;
         let mut record = BatchRecord {
             table: table.name().to_string(),
             user: options.user.to_string(),
@@ -134,11 +144,7 @@ impl Warehouse {
             tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
         }
-        // Decoding and checking the text and reading its header need no key: done while
-        // the keys still load.
-        let mut text = None;
-        let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
-        let opened = ingest::open_ledger(table, name, bytes, scope, sheet, limit, &mut text)?;
+        let opened = opened?;
         let started = std::time::Instant::now();
         let references = references.finish().await?;
         tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
