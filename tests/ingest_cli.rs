@@ -162,8 +162,10 @@ fn stored_as_zstd_parquet(table: &Path) {
             std::mem::discriminant(&expected),
             "{name} compression"
         );
+        let packed = ["evaluated_on", "attitude", "efficiency", "result", "effect"].contains(&name.as_str());
         let dictionary = column.encodings().any(|e| e == Encoding::RLE_DICTIONARY);
-        assert_eq!(dictionary, !plain, "{name}: dictionary {dictionary}");
+        assert_eq!(dictionary, !plain && !packed, "{name}: dictionary {dictionary}");
+        assert_eq!(column.encodings().any(|e| e == Encoding::DELTA_BINARY_PACKED), packed, "{name}: delta-packed");
         let ranged = ["community_code", "evaluated_on", "attitude"].contains(&name.as_str());
         if ranged || plain {
             assert_eq!(column.statistics().is_some_and(|s| s.min_bytes_opt().is_some()), ranged, "{name} min/max");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::{Compression, Encoding, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::{SessionContext, col, lit};
@@ -80,6 +80,13 @@ pub(crate) fn version(t: &DeltaTable) -> Option<u64> {
 /// index prunes nothing in files of one page per column. Both cut the writers' time by
 /// ~6% in a micro-benchmark of the 300 files of the evaluations benchmark.
 ///
+/// Numbers and dates are stored as the differences of consecutive values, bit-packed
+/// (`DELTA_BINARY_PACKED`), not through a dictionary: a score is 1–5 and a ledger's dates
+/// move by days, so either way takes three or four bits a value, but the writer builds a
+/// dictionary value by value and RLE-encodes its indices one at a time. 15% less writing
+/// time for the evaluations benchmark's 300 files (0.81 → 0.69 s, micro-benchmark,
+/// best of 5), the same 140.6 MB.
+///
 /// The pseudonyms are stored uncompressed: they are hex digits of a keyed hash, so ZSTD
 /// only halves them (four bits of entropy per byte), at about 420 MB/s — most of all the
 /// compression time of an evaluations ingest (0.2 of ~3.2 CPU s for 3.4M rows) for 19
@@ -100,6 +107,11 @@ pub(crate) fn writer_properties(table: Table) -> WriterProperties {
         }
         if pseudonym {
             builder = builder.set_column_compression(ColumnPath::from(column.name), Compression::UNCOMPRESSED);
+        }
+        if matches!(column.ty, ColumnType::Date | ColumnType::Int | ColumnType::Score) {
+            builder = builder
+                .set_column_dictionary_enabled(ColumnPath::from(column.name), false)
+                .set_column_encoding(ColumnPath::from(column.name), Encoding::DELTA_BINARY_PACKED);
         }
         // The minimum and maximum of an id, a pseudonym, a text or an enumeration prune no
         // file (every county-year file spans them all) but cost two comparisons per value
