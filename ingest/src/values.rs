@@ -124,6 +124,10 @@ pub enum IntValue {
 
 /// Reads an integer; `12.0` (a number cell from a spreadsheet) counts as 12.
 pub fn parse_int(text: &str) -> IntValue {
+    // Most cells are one digit (every score): read at once, not trimmed and parsed.
+    if let &[digit @ b'0'..=b'9'] = text.as_bytes() {
+        return IntValue::Ok(i64::from(digit - b'0'));
+    }
     let t = text.trim();
     let t = t.strip_suffix(".0").unwrap_or(t);
     match t.parse::<i64>() {
@@ -203,6 +207,11 @@ mod tests {
         assert_eq!(parse_bool("是"), Some(true));
         assert_eq!(parse_bool("FALSE"), Some(false));
         assert_eq!(parse_bool("也许"), None);
+        assert_eq!(parse_int("0"), IntValue::Ok(0));
+        assert_eq!(parse_int("5"), IntValue::Ok(5));
+        assert_eq!(parse_int("9"), IntValue::Ok(9));
+        assert_eq!(parse_int("x"), IntValue::NotAnInteger);
+        assert_eq!(parse_int("-"), IntValue::NotAnInteger);
         assert_eq!(parse_int(" 12 "), IntValue::Ok(12));
         assert_eq!(parse_int("12.0"), IntValue::Ok(12));
         assert_eq!(parse_int("-3"), IntValue::Negative);
