@@ -5,6 +5,7 @@ mod charts;
 mod cli;
 mod commands;
 mod output;
+mod panics;
 mod reports;
 mod server;
 mod signals;
@@ -16,6 +17,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     allocator::tune();
     signals::report_truncated_files();
+    panics::quiet_caught_library_panics();
     let args = cli::Cli::parse();
     // A server logs every request by default; one-shot commands stay quiet unless -v.
     let serving = matches!(args.command, cli::Command::Serve(_))

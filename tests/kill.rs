@@ -1,5 +1,6 @@
 //! Killing `yishi ingest` at any moment leaves each table at its previous version or the
 //! new one, never between: a real child process is killed at several points of a batch.
+//! A file cut short while read and a disk that fills up end the same way, with a message.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -125,6 +126,55 @@ fn a_file_cut_short_mid_ingest_is_reported_and_nothing_is_committed() {
     let out = yishi(&["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(state(&root, "evaluations"), (summary.rows[&ingest::Table::Evaluations] as u64, before.1 + 1));
+}
+
+/// A disk that fills up while the files are written (here: a file size limit on the child
+/// process, so no root is needed to make a small disk): a clear error, exit status 2, no
+/// backtrace, the table at its previous version and no file of the batch left behind.
+#[test]
+fn a_full_disk_mid_ingest_is_reported_and_leaves_nothing_behind() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, summary) = before_evaluations(dir.path());
+    let before = state(&root, "evaluations");
+    let mut command = Command::new(yishi_bin());
+    command.args(["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+    // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit). With
+    // SIGXFSZ ignored, a write past the limit fails with EFBIG as a full disk fails with
+    // ENOSPC: an I/O error on the Parquet file being written.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit { rlim_cur: 64 << 10, rlim_max: 64 << 10 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().expect("run yishi");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("错误：") && err.contains("Delta 表 evaluations 操作失败"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("stack backtrace"), "{err}");
+    assert_eq!(state(&root, "evaluations"), before);
+    let table = Path::new(&root).join("evaluations");
+    let left: Vec<_> = walk(&table).into_iter().filter(|p| !p.starts_with(table.join("_delta_log"))).collect();
+    assert!(left.is_empty(), "files of the failed batch left behind: {left:?}");
+    // With room again the same file goes in whole.
+    let out = yishi(&["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(state(&root, "evaluations"), (summary.rows[&ingest::Table::Evaluations] as u64, before.1 + 1));
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -110,8 +110,8 @@ pub(crate) struct Appender {
     holding: Mutex<Holding>,
     /// Whole partitions to encode; taken (closing the writers' queue) when finishing.
     files: Option<mpsc::Sender<Vec<RecordBatch>>>,
-    writers: Vec<tokio::task::JoinHandle<Result<Vec<Add>>>>,
-    /// Set when the batch is refused: files not yet begun are skipped.
+    writers: Vec<tokio::task::JoinHandle<Written>>,
+    /// Set when the batch is refused or a writer failed: files not yet begun are skipped.
     abort: Arc<AtomicBool>,
     /// The writers' own runtime: the reader blocks its caller's thread, and the writers
     /// must make progress whatever runtime (even a single-threaded one) the caller has.
@@ -192,8 +192,10 @@ impl Appender {
         let mut failure = None;
         for writer in std::mem::take(&mut self.writers) {
             match writer.await {
-                Ok(Ok(written)) => adds.extend(written),
-                Ok(Err(e)) => failure = failure.or(Some(e)),
+                Ok(written) => {
+                    adds.extend(written.adds);
+                    failure = failure.or(written.error);
+                }
                 Err(e) => failure = failure.or(Some(WarehouseError::Metadata(format!("{}: {e}", self.table)))),
             }
         }
@@ -247,21 +249,35 @@ fn partition_of(batch: &RecordBatch) -> Option<(&str, Option<i32>)> {
     Some((county, year))
 }
 
+/// What one writer thread wrote, and the error it stopped on: the files written before an
+/// error (a full disk) are deleted with the rest when the batch is not committed.
+struct Written {
+    adds: Vec<Add>,
+    error: Option<WarehouseError>,
+}
+
 /// One writer thread: encodes whole partitions as files until there are no more.
 async fn write_files(
     target: DeltaTable,
     table: Table,
     files: Arc<tokio::sync::Mutex<mpsc::Receiver<Vec<RecordBatch>>>>,
     abort: Arc<AtomicBool>,
-) -> Result<Vec<Add>> {
+) -> Written {
     let mut adds = Vec::new();
     loop {
         let next = files.lock().await.recv().await;
-        let Some(batches) = next else { return Ok(adds) };
+        let Some(batches) = next else { return Written { adds, error: None } };
         if abort.load(Ordering::SeqCst) {
             continue;
         }
-        adds.extend(write_file(&target, table, batches).await?);
+        match write_file(&target, table, batches).await {
+            Ok(written) => adds.extend(written),
+            Err(error) => {
+                // The batch cannot be committed now: the other writers skip what is left.
+                abort.store(true, Ordering::SeqCst);
+                return Written { adds, error: Some(error) };
+            }
+        }
     }
 }
 
