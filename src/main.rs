@@ -16,9 +16,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     allocator::tune();
-    signals::report_truncated_files();
     panics::quiet_caught_library_panics();
     let args = cli::Cli::parse();
+    // Only ingests map ledger files (`yishi demo` ingests the files it generates): a
+    // SIGBUS anywhere else keeps its usual meaning.
+    if matches!(args.command, cli::Command::Ingest(_) | cli::Command::Demo(_)) {
+        signals::report_truncated_files();
+    }
     // A server logs every request by default; one-shot commands stay quiet unless -v.
     let serving = matches!(args.command, cli::Command::Serve(_))
         || matches!(&args.command, cli::Command::Demo(d) if d.command.is_none() && !d.no_serve);

@@ -4,7 +4,8 @@
 //! before every row has been read, so the warehouse is still at its previous version;
 //! this says so, in words a clerk can act on.
 
-/// Installs the SIGBUS report; call once, before any thread starts.
+/// Installs the SIGBUS report for a command that ingests files; call before its threads
+/// start.
 pub(crate) fn report_truncated_files() {
     #[cfg(unix)]
     // SAFETY: the handler only calls `write` and `_exit`, both async-signal-safe, and the

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{samples, yishi, yishi_in};
+use crate::support::{files_under, samples, yishi, yishi_in};
 
 const COMMUNITY: &str = "141021100001";
 
@@ -62,16 +62,7 @@ impl Wh {
 
 /// The Parquet files under `dir`, in path order.
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for path in std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()) {
-        if path.is_dir() {
-            found.extend(parquet_files(&path));
-        } else if path.extension().is_some_and(|x| x == "parquet") {
-            found.push(path);
-        }
-    }
-    found.sort();
-    found
+    files_under(dir).into_iter().filter(|path| path.extension().is_some_and(|x| x == "parquet")).collect()
 }
 
 fn code(out: &Output) -> i32 {

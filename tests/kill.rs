@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::support::{yishi, yishi_bin};
+use crate::support::{files_under, yishi, yishi_bin};
 
 /// Row count and version of a table as `yishi tables --json` reports them.
 fn state(root: &str, table: &str) -> (u64, u64) {
@@ -159,22 +159,12 @@ fn a_full_disk_mid_ingest_is_reported_and_leaves_nothing_behind() {
     assert!(!err.contains("panicked") && !err.contains("stack backtrace"), "{err}");
     assert_eq!(state(&root, "evaluations"), before);
     let table = Path::new(&root).join("evaluations");
-    let left: Vec<_> = walk(&table).into_iter().filter(|p| !p.starts_with(table.join("_delta_log"))).collect();
+    let left: Vec<_> = files_under(&table).into_iter().filter(|p| !p.starts_with(table.join("_delta_log"))).collect();
     assert!(left.is_empty(), "files of the failed batch left behind: {left:?}");
     // With room again the same file goes in whole.
     let out = yishi(&["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(state(&root, "evaluations"), (summary.rows[&ingest::Table::Evaluations] as u64, before.1 + 1));
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read_dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
-    }
-    files
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

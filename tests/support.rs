@@ -37,3 +37,17 @@ pub fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run yishi")
 }
+
+/// Every file under `dir` (none if it does not exist), in path order.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for path in std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
