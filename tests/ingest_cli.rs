@@ -147,7 +147,8 @@ fn stored_as_zstd_parquet(table: &Path) {
         let name = column.column_path().string();
         let plain = ["evaluation_id", "respondent", "topic_id"].contains(&name.as_str());
         let packed = ["evaluated_on", "attitude", "efficiency", "result", "effect"].contains(&name.as_str());
-        let expected = if name == "respondent" || packed {
+        let coded = ["community_code", "verdict"].contains(&name.as_str());
+        let expected = if name == "respondent" || packed || coded {
             Compression::UNCOMPRESSED
         } else {
             Compression::ZSTD(Default::default())
