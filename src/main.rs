@@ -34,13 +34,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(commands::run(args)) {
+    let code = match runtime.block_on(commands::run(args)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("错误：{e:#}");
             ExitCode::from(2)
         }
-    }
+    };
+    // The command's work is done and its results are out. Dropping the runtime would
+    // still wait for blocking tasks that delta-rs's log replay may have left running (a
+    // scan whose rows DataFusion answered from statistics), and those panic ("executor
+    // has crashed") when they try to schedule work on a runtime being shut down. The
+    // process ends here, and its threads with it.
+    std::mem::forget(runtime);
+    code
 }
 
 fn init_tracing(verbose: bool) {
