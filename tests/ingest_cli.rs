@@ -131,10 +131,11 @@ fn generated_jsonl_and_chinese_csv_ingest_completely() {
     }
 }
 
-/// How the evaluations are stored: ZSTD Parquet, except the pseudonyms (hex digits of a
-/// keyed hash, which ZSTD only halves at a cost) stored plain; no dictionary for the
+/// How the evaluations are stored: ZSTD Parquet, except the columns ZSTD hardly shrinks —
+/// the pseudonyms (hex digits of a keyed hash), the delta-packed numbers and dates, the
+/// dictionary-coded codes and enumerations — stored uncompressed; no dictionary for the
 /// columns whose values hardly repeat (the key, the pseudonyms, the topic an evaluation
-/// is about), one for the others; min/max only where a query can skip files by them.
+/// is about) nor for the packed ones; min/max only where a query can skip files by them.
 fn stored_as_zstd_parquet(table: &Path) {
     use parquet::basic::{Compression, Encoding};
     use parquet::file::reader::FileReader;

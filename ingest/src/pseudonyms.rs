@@ -3,11 +3,12 @@
 //! one installation, so repeat raters can be counted without their names reaching disk.
 //!
 //! The names of a partition's accepted rows are kept (as a string column, in memory only,
-//! like the file they come from) until its batch is built, then pseudonymised together: two at a time with the CPU's SHA instructions where it has
-//! them. A name of up to 55 bytes (every real one) fits one SHA-256 block, so its HMAC
-//! is two compressions from the key's precomputed inner and outer states — and two
-//! independent names keep the SHA unit busy where one waits on its own last round
-//! (3.4M names: 0.33 s with the `hmac` crate, 0.18 s two at a time).
+//! like the file they come from) until its batch is built, then pseudonymised together:
+//! two at a time with the CPU's SHA instructions where it has them. A name of up to 55
+//! bytes (every real one) fits one SHA-256 block, so its HMAC is two compressions from the
+//! key's precomputed inner and outer states — and two independent names keep the SHA unit
+//! busy where one waits on its own last round (3.4M names: 0.33 s with the `hmac` crate,
+//! 0.18 s two at a time).
 
 use std::sync::Arc;
 

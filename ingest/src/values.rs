@@ -13,16 +13,14 @@ const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 #[inline]
 pub(crate) fn trim(text: &str) -> &str {
     let bytes = text.as_bytes();
-    if bytes.is_empty() {
-        return text;
-    }
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else { return text };
     // Lead bytes from 0xE4 start characters from U+4000 up, none of them whitespace.
-    let plain_start = bytes.first().is_some_and(|&b| (b > b' ' && b < 0x80) || b >= 0xE4);
-    let plain_end = match bytes.last() {
-        Some(&b) if b < 0x80 => b > b' ',
+    let plain_start = (first > b' ' && first < 0x80) || first >= 0xE4;
+    let plain_end = if last < 0x80 {
+        last > b' '
+    } else {
         // A multi-byte character (a name, a comment): decode just that one.
-        Some(_) => text.chars().next_back().is_some_and(|c| !c.is_whitespace()),
-        None => false,
+        text.chars().next_back().is_some_and(|c| !c.is_whitespace())
     };
     if plain_start && plain_end { text } else { text.trim() }
 }
