@@ -59,10 +59,13 @@ fn csv(batches: &[RecordBatch], headers: &[String]) -> Result<Vec<u8>> {
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = ::csv::Writer::from_writer(&mut out);
-        w.write_record(headers)?;
+        w.write_record(headers.iter().map(|h| ingest::spreadsheet_safe(h).into_owned()))?;
         for batch in batches {
             for row in 0..batch.num_rows() {
-                w.write_record(batch.columns().iter().map(|c| cell(c, row, false)))?;
+                // A cell a spreadsheet would run as a formula is written as text.
+                w.write_record(
+                    batch.columns().iter().map(|c| ingest::spreadsheet_safe(&cell(c, row, false)).into_owned()),
+                )?;
             }
         }
         w.flush()?;

@@ -38,6 +38,17 @@ pub(crate) struct ServeArgs {
     /// Memory limit of warehouse queries (shared by all), e.g. 2GiB.
     #[arg(long, env = "YISHI_QUERY_MEMORY", default_value = "2GiB", value_parser = parse_size)]
     pub(crate) query_memory: u64,
+    /// Largest answer of an ad-hoc SQL query, e.g. 64MiB; the rest is cut and the answer
+    /// says so.
+    #[arg(long, env = "YISHI_MAX_SQL_SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub(crate) max_sql_size: u64,
+    /// Rows of an ad-hoc SQL answer at most.
+    #[arg(long, env = "YISHI_MAX_SQL_ROWS", default_value_t = 100_000)]
+    pub(crate) max_sql_rows: usize,
+    /// Memory for uploads being received and ingested at once, over all users, e.g. 1GiB;
+    /// an upload beyond it is asked to retry.
+    #[arg(long, env = "YISHI_UPLOAD_MEMORY", default_value = "1GiB", value_parser = parse_size)]
+    pub(crate) upload_memory: u64,
     /// Warehouse queries run at once; more wait.
     #[arg(long, env = "YISHI_MAX_QUERIES", default_value_t = 4)]
     pub(crate) max_queries: usize,
@@ -172,6 +183,9 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         max_concurrent_queries: args.max_queries.max(1),
         secure_cookies: args.secure_cookies,
+        max_sql_bytes: usize::try_from(args.max_sql_size).unwrap_or(usize::MAX),
+        max_sql_rows: args.max_sql_rows.max(1),
+        upload_memory_bytes: args.upload_memory.max(args.max_upload_size),
         ..api::Config::default()
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);

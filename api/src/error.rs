@@ -20,6 +20,10 @@ pub enum AppError {
 
     #[error("{0}")]
     Internal(String),
+
+    /// A refusal the caller may try again after `seconds` (`Retry-After`).
+    #[error("{inner}")]
+    RetryAfter { inner: Box<AppError>, seconds: u64 },
 }
 
 /// The JSON body of an error.
@@ -54,11 +58,17 @@ impl AppError {
         AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
     }
 
+    /// The same refusal, telling the caller to try again after `seconds`.
+    pub fn with_retry_after(self, seconds: u64) -> AppError {
+        AppError::RetryAfter { inner: Box::new(self), seconds }
+    }
+
     /// Status, code and the message the caller may see.
     pub fn parts(&self) -> (StatusCode, String, String) {
         match self {
             AppError::Status { status, code, message } => (*status, (*code).to_string(), message.clone()),
             AppError::Warehouse(e) => warehouse_parts(e),
+            AppError::RetryAfter { inner, .. } => inner.parts(),
             AppError::Catalog(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal".into(), "服务器内部错误，请稍后再试或联系管理员".into())
             }
@@ -77,7 +87,7 @@ fn warehouse_parts(e: &warehouse::WarehouseError) -> (StatusCode, String, String
     let text = e.to_string();
     let code = token_of(&text).unwrap_or("warehouse_error").to_string();
     let status = match e {
-        W::SqlRefused(_) => StatusCode::BAD_REQUEST,
+        W::SqlRefused(_) | W::Bounded(_) => StatusCode::BAD_REQUEST,
         W::Query(inner) => {
             let detail = inner.to_string();
             if detail.contains("Resources exhausted") {
@@ -95,7 +105,8 @@ fn warehouse_parts(e: &warehouse::WarehouseError) -> (StatusCode, String, String
             ingest::IngestError::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         },
-        W::NotInitialised(_) => StatusCode::SERVICE_UNAVAILABLE,
+        W::NotInitialised(_) | W::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+        W::Conflict(_) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -128,7 +139,18 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(error = %self, code = %code, "request refused");
         }
-        (status, axum::Json(ErrorBody { code, message })).into_response()
+        let mut response = (status, axum::Json(ErrorBody { code, message })).into_response();
+        let retry = match &self {
+            AppError::RetryAfter { seconds, .. } => Some(*seconds),
+            AppError::Warehouse(warehouse::WarehouseError::Conflict(_) | warehouse::WarehouseError::Timeout(_)) => {
+                Some(5)
+            }
+            _ => None,
+        };
+        if let Some(seconds) = retry {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

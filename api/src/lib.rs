@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod charts;
 pub mod error;
 pub mod openapi;
+pub mod queries;
 pub mod routes;
 
 use std::ops::Deref;
@@ -53,6 +54,11 @@ pub struct Config {
     pub max_concurrent_queries: usize,
     /// Largest result of ad-hoc SQL, in rows.
     pub max_sql_rows: usize,
+    /// Largest result of ad-hoc SQL, in bytes (JSON or CSV alike).
+    pub max_sql_bytes: usize,
+    /// Uploaded files held in memory at once, in bytes, over all uploads: a further upload
+    /// is answered 503 with `Retry-After` until earlier ones are done.
+    pub upload_memory_bytes: u64,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
 }
@@ -67,6 +73,8 @@ impl Default for Config {
             cache_entries: 512,
             max_concurrent_queries: 4,
             max_sql_rows: 100_000,
+            max_sql_bytes: 64 << 20,
+            upload_memory_bytes: 1 << 30,
             secure_cookies: false,
         }
     }
@@ -84,12 +92,18 @@ pub struct Inner {
     pub cache: cache::ReportCache,
     pub images: charts::ImageCache,
     pub queries: tokio::sync::Semaphore,
-    /// The years with data, with the table versions they were read at.
-    pub years: std::sync::Mutex<Option<YearsSeen>>,
+    /// The warehouse's own threads (see [`queries::QueryRuntime`]).
+    pub query_runtime: queries::QueryRuntime,
+    /// Upload bytes held in memory, in KiB permits (see [`Config::upload_memory_bytes`]).
+    pub upload_memory: Arc<tokio::sync::Semaphore>,
+    /// The years with data in each scope asked about, with the table versions they were
+    /// read at.
+    pub years: std::sync::Mutex<YearsSeen>,
 }
 
-/// The years with data and the table versions they were read at.
-pub type YearsSeen = (std::collections::BTreeMap<ingest::Table, u64>, Vec<i32>);
+/// The table versions the years were read at, and the years of each scope asked about.
+pub type YearsSeen =
+    (std::collections::BTreeMap<ingest::Table, u64>, std::collections::HashMap<ingest::Scope, Vec<i32>>);
 
 impl Deref for AppState {
     type Target = Inner;
@@ -104,11 +118,25 @@ impl AppState {
             cache: cache::ReportCache::new(config.cache_entries),
             images: charts::ImageCache::default(),
             queries: tokio::sync::Semaphore::new(config.max_concurrent_queries.max(1)),
-            years: std::sync::Mutex::new(None),
+            query_runtime: queries::QueryRuntime::new(),
+            upload_memory: Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(config.upload_memory_bytes >> 10)
+                    .unwrap_or(usize::MAX)
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+            years: std::sync::Mutex::new(Default::default()),
             warehouse,
             catalog,
             config,
         }))
+    }
+
+    /// Runs one internal (trusted, unbounded) query in `scope` on the query threads, as
+    /// one of the queries allowed at once.
+    pub async fn query(&self, scope: &ingest::Scope, sql: &str) -> AppResult<warehouse::QueryResult> {
+        let _permit = self.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        let (warehouse, scope, sql) = (self.warehouse.clone(), scope.clone(), sql.to_string());
+        self.query_runtime.run(async move { Ok(warehouse.sql(&scope, &sql).await?) }).await
     }
 
     /// Copies the communities table's counties and communities into the catalog (for the

@@ -34,6 +34,7 @@ pub use files::{FileBytes, read_file};
 pub use pipeline::BatchSink;
 pub use readers::FileFormat;
 pub use references::References;
+pub use rejects::spreadsheet_safe;
 pub use schema::Table;
 pub use scope::Scope;
 pub use validate::{MAX_FIELD_CHARS, RejectedRow};

@@ -206,20 +206,24 @@ impl Appender {
         failure.map_or(Ok(Vec::new()), Err)
     }
 
-    /// Deletes files written for a batch that will not be committed. They were never in
-    /// the table's log, so a file left behind (the store refusing) is only unused space.
     async fn delete(&self, adds: &[Add]) {
-        use futures::StreamExt;
-        let paths: Vec<_> = adds.iter().filter_map(|add| deltalake::Path::parse(&add.path).ok().map(Ok)).collect();
-        let mut deleted = self.target.object_store().delete_stream(futures::stream::iter(paths).boxed());
-        while let Some(result) = deleted.next().await {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "an unused data file was not deleted");
-            }
+        delete_files(&self.target, self.table, adds).await;
+    }
+}
+
+/// Deletes files written for a batch that will not be committed. They were never in the
+/// table's log, so a file left behind (the store refusing) is only unused space.
+pub(crate) async fn delete_files(target: &DeltaTable, table: Table, adds: &[Add]) {
+    use futures::StreamExt;
+    let paths: Vec<_> = adds.iter().filter_map(|add| deltalake::Path::parse(&add.path).ok().map(Ok)).collect();
+    let mut deleted = target.object_store().delete_stream(futures::stream::iter(paths).boxed());
+    while let Some(result) = deleted.next().await {
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "an unused data file was not deleted");
         }
-        if !adds.is_empty() {
-            tracing::info!(table = self.table.name(), files = adds.len(), "files of a batch not committed removed");
-        }
+    }
+    if !adds.is_empty() {
+        tracing::info!(table = table.name(), files = adds.len(), "files of a batch not committed removed");
     }
 }
 

@@ -30,13 +30,35 @@ pub enum WarehouseError {
     #[error("查询被拒绝：{0} (sql_refused)")]
     SqlRefused(String),
 
+    /// A query past one of its bounds (a series or a text too large); the message ends
+    /// with the bound's token.
+    #[error("{0}")]
+    Bounded(String),
+
+    #[error("查询超过 {0} 秒仍未完成，已取消；请缩小范围（县区、季度）或简化查询后重试 (timeout)")]
+    Timeout(u64),
+
+    #[error("{0} 表同时有其他写入，本批未写入；请重新上传 (conflict)")]
+    Conflict(&'static str),
+
     #[error("仓库元数据损坏：{0} (corrupt_metadata)")]
     Metadata(String),
 }
 
 impl WarehouseError {
     pub(crate) fn delta(table: ingest::Table) -> impl FnOnce(deltalake::DeltaTableError) -> WarehouseError {
-        move |source| WarehouseError::Delta { table: table.name(), source }
+        move |source| {
+            use deltalake::kernel::transaction::TransactionError as T;
+            match &source {
+                // Another writer committed first (another process: this one serialises its
+                // own writers per table) and delta-rs gave up retrying.
+                deltalake::DeltaTableError::VersionAlreadyExists(_)
+                | deltalake::DeltaTableError::Transaction {
+                    source: T::VersionAlreadyExists(_) | T::CommitConflict(_) | T::MaxCommitAttempts(_),
+                } => WarehouseError::Conflict(table.name()),
+                _ => WarehouseError::Delta { table: table.name(), source },
+            }
+        }
     }
 
     pub(crate) fn io(path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> WarehouseError {

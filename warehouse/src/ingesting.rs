@@ -78,6 +78,7 @@ impl Drop for Loading {
 impl Warehouse {
     /// Ingests one file into `table` within `options.scope`.
     pub async fn ingest_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<IngestReport> {
+        let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         let file = ingest::read_file(path, options.max_file_bytes)?;
         self.ingest_loaded(table, path, &file, &|| file.sha256(path), options, references).await
@@ -91,6 +92,7 @@ impl Warehouse {
         bytes: &[u8],
         options: &IngestOptions<'_>,
     ) -> Result<IngestReport> {
+        let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         self.ingest_loaded(table, name, bytes, &|| Ok(ingest::sha256_hex(bytes)), options, references).await
     }

@@ -8,6 +8,7 @@
 pub mod analyses;
 mod appends;
 pub mod batches;
+mod bounds;
 mod errors;
 mod ingesting;
 mod location;
@@ -21,6 +22,7 @@ pub use datafusion;
 pub use datafusion::arrow;
 
 pub use batches::BatchRecord;
+pub use bounds::{MAX_GROWN_BYTES, MAX_GROWN_VALUE_BYTES, MAX_SERIES_ROWS, SqlLimits, Truncation};
 pub use errors::{Result, WarehouseError};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;
@@ -38,6 +40,9 @@ pub struct Warehouse {
     secret: Vec<u8>,
     /// Shared by every session of the process, so the memory limit is global.
     runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    /// One writer at a time per table in this process (the server's parallel uploads):
+    /// two batches validated against the same version would otherwise race to commit.
+    writers: std::sync::Arc<[tokio::sync::Mutex<()>; Table::ALL.len()]>,
 }
 
 /// Default memory limit of queries: sorts and joins spill or fail with a clear error
@@ -73,7 +78,8 @@ impl Warehouse {
         let location = Location::parse(root)?;
         let secret = secret::load(location.meta_dir().as_deref(), &location.to_string())?;
         let runtime = session::runtime(Some(DEFAULT_MEMORY_LIMIT))?;
-        Ok(Warehouse { location, secret, runtime })
+        let writers = std::sync::Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(())));
+        Ok(Warehouse { location, secret, runtime, writers })
     }
 
     /// Sets the memory limit of queries (`None`: unbounded).
@@ -84,6 +90,18 @@ impl Warehouse {
 
     pub fn location(&self) -> &Location {
         &self.location
+    }
+
+    /// Whether each table's log can be read, and its version: what a health check shows,
+    /// so that one damaged table is named instead of every query failing unexplained.
+    pub async fn health(&self) -> Vec<(Table, std::result::Result<Option<u64>, String>)> {
+        let mut out = Vec::new();
+        for table in Table::ALL {
+            let state =
+                tables::open(&self.location, table).await.map(|t| tables::version(&t)).map_err(|e| e.to_string());
+            out.push((table, state));
+        }
+        out
     }
 
     /// Versions and row counts of every table.
@@ -132,6 +150,12 @@ impl Warehouse {
         }
         all.sort_by(|a, b| a.started_at.cmp(&b.started_at));
         Ok(all)
+    }
+
+    /// Waits for this process's turn to write `table`.
+    pub(crate) async fn writer(&self, table: Table) -> tokio::sync::MutexGuard<'_, ()> {
+        let index = Table::ALL.iter().position(|t| *t == table).unwrap_or(0);
+        self.writers[index].lock().await
     }
 
     pub(crate) fn secret(&self) -> &[u8] {

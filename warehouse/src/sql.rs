@@ -8,11 +8,14 @@
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
+use futures::StreamExt;
 use ingest::Scope;
 
 use crate::Warehouse;
+use crate::bounds::{self, Collector, SqlLimits, Truncation};
 use crate::errors::{Result, WarehouseError};
 use crate::session::Snapshot;
 
@@ -21,22 +24,83 @@ use crate::session::Snapshot;
 pub struct QueryResult {
     pub schema: datafusion::arrow::datatypes::SchemaRef,
     pub batches: Vec<RecordBatch>,
+    /// Set when the answer was cut at one of its [`SqlLimits`].
+    pub truncated: Option<Truncation>,
+    /// The answer's memory, held in the query pool until the result is dropped.
+    _reservation: Option<MemoryReservation>,
 }
 
 impl Warehouse {
-    /// Runs one read-only query in `scope` on the latest data.
+    /// Runs one read-only query in `scope` on the latest data, without caps (the CLI).
     pub async fn sql(&self, scope: &Scope, sql: &str) -> Result<QueryResult> {
+        self.sql_within(scope, sql, &SqlLimits::UNBOUNDED).await
+    }
+
+    /// Runs one read-only query in `scope` on the latest data within `limits`: cancelled
+    /// at its deadline, its answer cut at the row and byte caps and counted in the query
+    /// memory pool, its series bounded.
+    pub async fn sql_within(&self, scope: &Scope, sql: &str, limits: &SqlLimits) -> Result<QueryResult> {
         check_read_only(sql)?;
-        let session = self.session(scope, &Snapshot::Latest).await?;
-        let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
-        let df = session.ctx.sql_with_options(sql, options).await.map_err(classify)?;
-        let batches = df.collect().await?;
-        let batches = batches.iter().map(crate::plain_strings).collect::<Result<Vec<_>>>()?;
-        let schema = match batches.first() {
-            Some(b) => b.schema(),
-            None => std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+        let deadline = limits.timeout.map(|t| (tokio::time::Instant::now() + t, t));
+        let run = async {
+            let session = self.session(scope, &Snapshot::Latest).await?;
+            bounds::bound_session(&session.ctx);
+            let options = SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+            let df = session.ctx.sql_with_options(sql, options).await.map_err(classify)?;
+            let schema = df.schema().inner().clone();
+            let plan = bounds::cooperative_everywhere(df.create_physical_plan().await.map_err(classify)?)?;
+            let mut stream = datafusion::physical_plan::execute_stream(plan, session.ctx.task_ctx())?;
+            let mut answer = Collector::new(&session.ctx, *limits);
+            while let Some(batch) = stream.next().await {
+                let batch = self.without_paths(crate::plain_strings(&batch.map_err(bounded)?)?);
+                if !answer.push(batch) {
+                    break;
+                }
+            }
+            let (batches, truncated, reservation) = answer.finish();
+            let schema = match batches.first() {
+                Some(b) => b.schema(),
+                None => crate::plain_strings(&RecordBatch::new_empty(schema))?.schema(),
+            };
+            Ok::<_, WarehouseError>(QueryResult { schema, batches, truncated, _reservation: Some(reservation) })
         };
-        Ok(QueryResult { schema, batches })
+        match deadline {
+            None => run.await,
+            Some((at, limit)) => {
+                tokio::time::timeout_at(at, run).await.map_err(|_| WarehouseError::Timeout(limit.as_secs().max(1)))?
+            }
+        }
+    }
+
+    /// `EXPLAIN` names the Parquet files it would read: their paths below the warehouse
+    /// root are shown, the server's own folders are not.
+    fn without_paths(&self, batch: RecordBatch) -> RecordBatch {
+        use datafusion::arrow::array::{Array, AsArray, StringArray};
+        use datafusion::arrow::datatypes::DataType;
+        let Some(root) = self.location.local_dir() else { return batch };
+        let root = root.to_string_lossy().trim_matches('/').to_string();
+        if root.is_empty() {
+            return batch;
+        }
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                if c.data_type() != &DataType::Utf8 {
+                    return c.clone();
+                }
+                let strings = c.as_string::<i32>();
+                if !strings.iter().flatten().any(|s| s.contains(root.as_str())) {
+                    return c.clone();
+                }
+                let cleaned: StringArray = strings
+                    .iter()
+                    .map(|s| s.map(|s| s.replace(&format!("/{root}/"), "").replace(&format!("{root}/"), "")))
+                    .collect();
+                std::sync::Arc::new(cleaned) as std::sync::Arc<dyn Array>
+            })
+            .collect();
+        RecordBatch::try_new(batch.schema(), columns).unwrap_or(batch)
     }
 }
 
@@ -76,9 +140,23 @@ fn refused_kind(statement: &DfStatement) -> Option<&'static str> {
     Some(what)
 }
 
+/// A query stopped by one of its bounds, with the bound's own message and token.
+fn bounded(e: datafusion::error::DataFusionError) -> WarehouseError {
+    let text = e.to_string();
+    for token in [bounds::SERIES_TOO_LARGE, bounds::VALUE_TOO_LARGE] {
+        if let Some(end) = text.find(&format!("({token})")) {
+            let start = text[..end].rfind(": ").map_or(0, |i| i + 2);
+            return WarehouseError::Bounded(text[start..end + token.len() + 2].to_string());
+        }
+    }
+    WarehouseError::Query(e)
+}
+
 fn classify(e: datafusion::error::DataFusionError) -> WarehouseError {
     let text = e.to_string();
-    if text.contains("not supported") || text.contains("not allowed") {
+    if text.contains(bounds::SERIES_TOO_LARGE) || text.contains(bounds::VALUE_TOO_LARGE) {
+        bounded(e)
+    } else if text.contains("not supported") || text.contains("not allowed") {
         WarehouseError::SqlRefused(format!("只允许只读查询（SELECT）：{text}"))
     } else {
         WarehouseError::Query(e)

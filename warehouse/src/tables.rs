@@ -158,12 +158,16 @@ pub(crate) async fn commit_append(
         predicate: None,
     };
     let snapshot = t.snapshot().ok().map(|s| s as &dyn TableReference);
-    let commit = CommitBuilder::from(properties)
-        .with_actions(actions)
-        .build(snapshot, t.log_store(), operation)
-        .await
-        .map_err(WarehouseError::delta(table))?;
-    Ok(commit.version())
+    let adds: Vec<_> =
+        actions.iter().filter_map(|a| if let Action::Add(add) = a { Some(add.clone()) } else { None }).collect();
+    match CommitBuilder::from(properties).with_actions(actions).build(snapshot, t.log_store(), operation).await {
+        Ok(commit) => Ok(commit.version()),
+        Err(e) => {
+            // The files are in no commit: nothing will ever read them.
+            crate::appends::delete_files(t, table, &adds).await;
+            Err(WarehouseError::delta(table)(e))
+        }
+    }
 }
 
 /// The batch record as commit metadata, and for a complete file the application

@@ -25,14 +25,30 @@ use crate::error::{AppError, AppResult};
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let catalog = state.catalog.ping().await.is_ok();
     let (computed, cached) = state.cache.stats();
+    let mut tables = serde_json::Map::new();
+    let mut all_readable = true;
+    for (table, health) in state.warehouse.health().await {
+        let shown = match health {
+            Ok(Some(_)) => "ok".to_string(),
+            Ok(None) => "not_initialised".to_string(),
+            Err(e) => {
+                tracing::error!(table = table.name(), error = %e, "a table cannot be read");
+                all_readable = false;
+                format!("无法读取（{}表的 Delta 日志损坏或缺失，请联系管理员）", table.chinese())
+            }
+        };
+        tables.insert(table.name().to_string(), serde_json::Value::String(shown));
+    }
+    let ok = catalog && all_readable;
     let body = serde_json::json!({
-        "status": if catalog { "ok" } else { "degraded" },
+        "status": if ok { "ok" } else { "degraded" },
         "catalog": if catalog { "ok" } else { "unavailable" },
+        "tables": tables,
         "reports_computed": computed,
         "reports_from_cache": cached,
         "charts_stand_in": state.images.fallbacks(),
     });
-    let status = if catalog { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
@@ -98,7 +114,7 @@ pub async fn ingest(
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
     let partial = upload.partial.unwrap_or(query.partial);
     let sheet = upload.sheet.or(query.sheet);
-    let answer = ingest_bytes(&state, &account, table, &name, &upload.bytes, partial, sheet.as_deref()).await?;
+    let answer = ingest_bytes(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())
@@ -107,6 +123,8 @@ pub async fn ingest(
 /// An uploaded file and the form fields that came with it.
 #[derive(Debug, Default)]
 pub struct Upload {
+    /// The upload's share of the servers' upload memory, held while its bytes are.
+    pub memory: Option<tokio::sync::OwnedSemaphorePermit>,
     pub file_name: Option<String>,
     pub bytes: Bytes,
     pub partial: Option<bool>,
@@ -125,6 +143,7 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
     if declared.is_some_and(|n| n > limit.saturating_add(64 << 10)) {
         return Err(too_large());
     }
+    let memory = upload_memory(state, declared.unwrap_or(limit).min(limit.saturating_add(64 << 10)))?;
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -136,12 +155,12 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         if bytes.is_empty() {
             return Err(AppError::bad_request("empty_file", "没有收到文件内容：请求体为空"));
         }
-        return Ok(Upload { bytes, ..Upload::default() });
+        return Ok(Upload { bytes, memory: Some(memory), ..Upload::default() });
     }
     let mut form = Multipart::from_request(request, &()).await.map_err(|e| {
         AppError::bad_request("invalid_multipart", format!("无法解析 multipart 表单：{}", e.body_text()))
     })?;
-    let mut upload = Upload::default();
+    let mut upload = Upload { memory: Some(memory), ..Upload::default() };
     let mut found = false;
     loop {
         let field = match form.next_field().await {
@@ -180,6 +199,23 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
     Ok(upload)
 }
 
+/// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
+/// other uploads hold it: a burst of large uploads waits its turn instead of taking the
+/// server's memory.
+fn upload_memory(state: &AppState, bytes: u64) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let total = state.config.upload_memory_bytes;
+    let kib = kib.min(u32::try_from(total >> 10).unwrap_or(u32::MAX).max(1));
+    state.upload_memory.clone().try_acquire_many_owned(kib).map_err(|_| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("服务器正在接收其他上传（同时最多 {} MiB），请稍后重试", total >> 20),
+        )
+        .with_retry_after(10)
+    })
+}
+
 fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl Fn() -> AppError) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
@@ -195,23 +231,30 @@ pub async fn ingest_bytes(
     account: &Account,
     table: Table,
     file_name: &str,
-    bytes: &[u8],
+    bytes: Bytes,
     partial: bool,
     sheet: Option<&str>,
 ) -> AppResult<IngestAnswer> {
     let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
-    let options = IngestOptions {
-        scope: &account.scope,
-        user: &account.name,
-        partial,
-        sheet,
-        max_file_bytes: state.config.max_upload_bytes,
-        progress: None,
-    };
     let result = {
         let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        state.warehouse.ingest_bytes(table, Path::new(&file_name), bytes, &options).await
+        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
+        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+        state
+            .query_runtime
+            .run(async move {
+                let options = IngestOptions {
+                    scope: &scope,
+                    user: &user,
+                    partial,
+                    sheet: sheet.as_deref(),
+                    max_file_bytes: limit,
+                    progress: None,
+                };
+                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
+            })
+            .await?
     };
     let report = match result {
         Ok(r) => r,
@@ -320,7 +363,7 @@ pub async fn report(
             return Err(e);
         }
     };
-    let year = super::year_or_latest(&state, q.filters.year).await?;
+    let year = super::year_or_latest(&state, &scope, q.filters.year).await?;
     let report = super::report(&state, kind, &scope, year, q.filters.quarter).await?;
     let action = if format == "json" { "report" } else { "export" };
     let detail = format!("{format}, {} rows, scope {}", report.num_rows(), scope);
@@ -351,14 +394,16 @@ pub async fn report(
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     };
-    report_headers(response.headers_mut(), &report.meta);
+    report_headers(response.headers_mut(), &report.meta, &account.scope);
     Ok(response)
 }
 
 /// The scheme and data versions a report was computed on, for reproducing it.
-fn report_headers(headers: &mut HeaderMap, meta: &warehouse::analyses::ReportMeta) {
+/// The table versions go to platform callers only: a version counts every tenant's
+/// uploads, so a county watching it would see when other counties upload.
+fn report_headers(headers: &mut HeaderMap, meta: &warehouse::analyses::ReportMeta, scope: &ingest::Scope) {
     let versions: Vec<String> = meta.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
-    if let Ok(v) = HeaderValue::from_str(&versions.join(",")) {
+    if let (ingest::Scope::Platform, Ok(v)) = (scope, HeaderValue::from_str(&versions.join(","))) {
         headers.insert("x-yishi-data-versions", v);
     }
     if let Ok(v) = HeaderValue::from_str(&meta.scheme_hash) {
@@ -422,7 +467,7 @@ pub async fn chart(
     })?;
     q.filters.check()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
-    let year = super::year_or_latest(&state, q.filters.year).await?;
+    let year = super::year_or_latest(&state, &scope, q.filters.year).await?;
     let bytes = charts::draw(&state, def, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();
     let content_type = match format {
@@ -469,9 +514,15 @@ pub async fn sql(
         ),
     })?;
     let scope = narrow(&account.scope, request.county.as_deref(), request.community.as_deref())?;
+    let limits = warehouse::SqlLimits {
+        timeout: Some(state.config.request_timeout),
+        max_rows: state.config.max_sql_rows,
+        max_bytes: state.config.max_sql_bytes,
+    };
     let result = {
         let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        state.warehouse.sql(&scope, &request.sql).await
+        let (warehouse, scope, sql) = (state.warehouse.clone(), scope.clone(), request.sql.clone());
+        state.query_runtime.run(async move { Ok(warehouse.sql_within(&scope, &sql, &limits).await) }).await?
     };
     let result = match result {
         Ok(r) => r,
@@ -483,20 +534,28 @@ pub async fn sql(
     };
     let columns: Vec<String> = result.schema.fields().iter().map(|f| f.name().clone()).collect();
     let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
-    state.catalog.audit(Some(&account), "sql", &request.sql, &format!("{rows} rows, scope {scope}"), 200).await;
+    let cut = result.truncated.map(|t| format!(", cut at {t:?}")).unwrap_or_default();
+    state.catalog.audit(Some(&account), "sql", &request.sql, &format!("{rows} rows{cut}, scope {scope}"), 200).await;
+    let message = result.truncated.map(|t| t.chinese(&limits));
     if request.format.as_deref() == Some("csv") {
-        return Ok(encode::download(
-            encode::batches_csv(&columns, &result.batches)?,
-            encode::CSV,
-            "query.csv",
-            "查询结果.csv",
-        ));
+        let mut response =
+            encode::download(encode::batches_csv(&columns, &result.batches)?, encode::CSV, "query.csv", "查询结果.csv");
+        if let Some(t) = result.truncated {
+            // A CSV has no place for a note that is not a row: the headers say it.
+            let token = serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            if let Ok(v) = HeaderValue::from_str(&format!("{token}; rows={rows}")) {
+                response.headers_mut().insert("x-yishi-truncated", v);
+            }
+        }
+        return Ok(response);
     }
-    let (rows, truncated) = encode::batches_json(&result.batches, state.config.max_sql_rows);
+    let (rows, _) = encode::batches_json(&result.batches, usize::MAX);
     Ok(Json(serde_json::json!({
         "columns": columns,
         "row_count": rows.len(),
-        "truncated": truncated,
+        "truncated": result.truncated.is_some(),
+        "truncated_by": result.truncated,
+        "message": message,
         "rows": rows,
     }))
     .into_response())

@@ -19,7 +19,7 @@ pub fn report_csv(report: &Report) -> AppResult<Vec<u8>> {
         w.write_record(report.columns.iter().map(|c| c.chinese)).map_err(internal)?;
         for batch in &report.batches {
             for row in 0..batch.num_rows() {
-                w.write_record(batch.columns().iter().map(|a| raw(a, row))).map_err(internal)?;
+                w.write_record(batch.columns().iter().map(|a| safe(raw(a, row)))).map_err(internal)?;
             }
         }
         w.flush().map_err(|e| AppError::Internal(e.to_string()))?;
@@ -32,10 +32,10 @@ pub fn batches_csv(columns: &[String], batches: &[RecordBatch]) -> AppResult<Vec
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(columns).map_err(internal)?;
+        w.write_record(columns.iter().map(|c| safe(c.clone()))).map_err(internal)?;
         for batch in batches {
             for row in 0..batch.num_rows() {
-                w.write_record(batch.columns().iter().map(|a| raw(a, row))).map_err(internal)?;
+                w.write_record(batch.columns().iter().map(|a| safe(raw(a, row)))).map_err(internal)?;
             }
         }
         w.flush().map_err(|e| AppError::Internal(e.to_string()))?;
@@ -79,6 +79,14 @@ fn raw(array: &ArrayRef, row: usize) -> String {
         return String::new();
     }
     warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default()
+}
+
+/// A CSV cell a spreadsheet will not run as a formula (see [`ingest::spreadsheet_safe`]).
+fn safe(text: String) -> String {
+    match ingest::spreadsheet_safe(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(safe) => safe,
+    }
 }
 
 fn internal(e: csv::Error) -> AppError {

@@ -133,26 +133,29 @@ pub async fn report(
         .get_or_compute(key, || async {
             let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
             let snapshot = Snapshot::Versions(versions.clone());
-            Ok(state.warehouse.report(kind, scope, year, quarter, &scheme, &snapshot).await?)
+            let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
+            state
+                .query_runtime
+                .run(async move { Ok(warehouse.report(kind, &scope, year, quarter, &scheme, &snapshot).await?) })
+                .await
         })
         .await
 }
 
-/// Years that have topics (any scope: which years exist is not a tenant's secret), newest
-/// last; the current year when there are none.
-pub async fn years(state: &AppState) -> AppResult<Vec<i32>> {
+/// Years in which the scope has topics, newest last; the current year when there are
+/// none. Which years hold data is the scope's own: another county's first year is not.
+pub async fn years(state: &AppState, scope: &Scope) -> AppResult<Vec<i32>> {
     let versions = data_versions(&state.warehouse).await?;
     {
         let known = state.years.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((v, years)) = known.as_ref()
-            && *v == versions
+        if known.0 == versions
+            && let Some(years) = known.1.get(scope)
         {
             return Ok(years.clone());
         }
     }
-    let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
     let sql = "SELECT DISTINCT CAST(date_part('year', raised_on) AS BIGINT) AS y FROM topics ORDER BY y";
-    let result = state.warehouse.sql(&Scope::Platform, sql).await?;
+    let result = state.query(scope, sql).await?;
     let mut years = Vec::new();
     for batch in &result.batches {
         let column = batch.column(0);
@@ -164,22 +167,30 @@ pub async fn years(state: &AppState) -> AppResult<Vec<i32>> {
     if years.is_empty() {
         years.push(chrono::Datelike::year(&chrono::Utc::now()));
     }
-    *state.years.lock().unwrap_or_else(|e| e.into_inner()) = Some((versions, years.clone()));
+    let mut known = state.years.lock().unwrap_or_else(|e| e.into_inner());
+    if known.0 != versions || known.1.len() >= YEARS_KEPT {
+        *known = (versions, Default::default());
+    }
+    known.1.insert(scope.clone(), years.clone());
     Ok(years)
 }
 
+/// Scopes whose years are remembered between data changes (a platform has thousands of
+/// communities; the list starts afresh when full).
+const YEARS_KEPT: usize = 4096;
+
 /// The year asked for, or the latest year with data.
-pub async fn year_or_latest(state: &AppState, year: Option<i32>) -> AppResult<i32> {
+pub async fn year_or_latest(state: &AppState, scope: &Scope, year: Option<i32>) -> AppResult<i32> {
     match year {
         Some(y) => Ok(y),
-        None => Ok(years(state).await?.last().copied().unwrap_or(2025)),
+        None => Ok(years(state, scope).await?.last().copied().unwrap_or(2025)),
     }
 }
 
 /// Copies counties and communities from the warehouse's communities table into the catalog.
 pub async fn sync_places(state: &AppState) -> AppResult<usize> {
     let sql = "SELECT DISTINCT community_code, community_name, county_code, county_name FROM communities";
-    let result = state.warehouse.sql(&Scope::Platform, sql).await?;
+    let result = state.query(&Scope::Platform, sql).await?;
     let mut counties = BTreeMap::new();
     let mut n = 0;
     for batch in &result.batches {

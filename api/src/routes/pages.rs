@@ -117,7 +117,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
     {
         community = None;
     }
-    let years = super::years(state).await?;
+    let years = super::years(state, &account.scope).await?;
     let year = filters.year.unwrap_or_else(|| years.last().copied().unwrap_or(2025));
     let places = |p: crate::catalog::Place| pages::Place { code: p.code, name: p.name, county_code: p.county_code };
     let options = pages::Options {
@@ -222,10 +222,7 @@ async fn evidence(state: &AppState, scope: &Scope, year: i32) -> AppResult<Vec<p
          WHERE date_part('year', t.raised_on) = {year} \
          GROUP BY t.community_code, t.lead_cadre_id, t.topic_id, t.title, t.status ORDER BY t.topic_id"
     );
-    let result = {
-        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        state.warehouse.sql(scope, &sql).await?
-    };
+    let result = state.query(scope, &sql).await?;
     let mut out = Vec::new();
     for batch in &result.batches {
         let text = |i: usize, r: usize| cell(batch.column(i), r);
@@ -322,10 +319,7 @@ pub async fn community(
 }
 
 async fn text_query(state: &AppState, scope: &Scope, sql: &str, headers: &[&str]) -> AppResult<pages::TextTable> {
-    let result = {
-        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        state.warehouse.sql(scope, sql).await?
-    };
+    let result = state.query(scope, sql).await?;
     let mut table = pages::TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
     for batch in &result.batches {
         for r in 0..batch.num_rows() {
@@ -378,9 +372,16 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         }
     };
     let partial = upload.partial.unwrap_or(false);
-    let answer =
-        super::api::ingest_bytes(&state, &account, table, &file_name, &upload.bytes, partial, upload.sheet.as_deref())
-            .await;
+    let answer = super::api::ingest_bytes(
+        &state,
+        &account,
+        table,
+        &file_name,
+        upload.bytes.clone(),
+        partial,
+        upload.sheet.as_deref(),
+    )
+    .await;
     match answer {
         Ok(a) => {
             let message = match a.outcome {
