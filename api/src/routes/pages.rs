@@ -107,7 +107,7 @@ pub async fn login(
     let Some(account) = account else {
         state.logins.failed(attempt);
         let who = form.username.chars().take(64).collect::<String>();
-        state.catalog.audit(None, "login_failed", &who, "wrong user name or password", 401).await;
+        state.catalog.audit(None, "login_failed", &who, "用户名或密码不正确", 401).await;
         let page = pages::login(Some("用户名或密码不正确"), &next, &form.username);
         return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
     };
