@@ -576,30 +576,56 @@ mod tests {
         assert_eq!(address_key(mapped), "192.0.2.1".parse::<IpAddr>().expect("ip"));
     }
 
+    /// A stand-in for a hash: blocks until the test opens the latch.
+    #[derive(Clone, Default)]
+    struct Latch(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+    impl Latch {
+        fn wait(&self) {
+            let (open, changed) = &*self.0;
+            let mut open = open.lock().expect("latch");
+            while !*open {
+                open = changed.wait(open).expect("latch");
+            }
+        }
+
+        fn open(&self) {
+            let (open, changed) = &*self.0;
+            *open.lock().expect("latch") = true;
+            changed.notify_all();
+        }
+    }
+
+    async fn until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_gate_bounds_hashing_and_its_queue() {
         let gate = Arc::new(HashGate::new(2, 3));
+        let latch = Latch::default();
         let mut tasks = Vec::new();
         for _ in 0..10 {
-            let gate = gate.clone();
-            tasks.push(tokio::spawn(async move {
-                gate.run(|| std::thread::sleep(Duration::from_millis(100))).await.map_err(|e| e.parts().1)
-            }));
-            // Let each begin waiting in order.
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            let (gate, latch) = (gate.clone(), latch.clone());
+            tasks.push(tokio::spawn(async move { gate.run(move || latch.wait()).await.map_err(|e| e.parts().1) }));
         }
+        // Nothing finishes before the latch opens: 2 run, 3 wait, the other 5 are refused.
+        until("five refusals", || gate.stats().refused_busy == 5).await;
+        until("two running", || gate.stats().peak_running == 2).await;
+        latch.open();
         let mut ok = 0;
-        let mut busy = 0;
         for t in tasks {
             match t.await.expect("task") {
                 Ok(()) => ok += 1,
-                Err(code) if code == "login_busy" => busy += 1,
-                Err(other) => panic!("{other}"),
+                Err(code) => assert_eq!(code, "login_busy"),
             }
         }
-        assert_eq!((ok, busy), (5, 5), "2 running + 3 waiting admitted");
-        let stats = gate.stats();
-        assert_eq!((stats.verified, stats.refused_busy, stats.peak_running), (5, 5, 2));
+        assert_eq!(ok, 5, "2 running + 3 waiting admitted");
+        assert_eq!(gate.stats(), GateStats { verified: 5, refused_busy: 5, peak_running: 2 });
         // The gate is empty again.
         gate.run(|| ()).await.expect("admitted");
     }
@@ -607,14 +633,25 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_abandoned_attempt_keeps_its_slot_until_the_hash_is_done() {
         let gate = Arc::new(HashGate::new(1, 0));
-        let g = gate.clone();
-        let first = tokio::spawn(async move { g.run(|| std::thread::sleep(Duration::from_millis(300))).await });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let latch = Latch::default();
+        let (g, l) = (gate.clone(), latch.clone());
+        let first = tokio::spawn(async move { g.run(move || l.wait()).await });
+        until("the first hash to start", || gate.stats().peak_running == 1).await;
         first.abort();
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = first.await;
         let refused = gate.run(|| ()).await.expect_err("still hashing");
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        gate.run(|| ()).await.expect("free again");
+        latch.open();
+        until("the first hash to end", || gate.stats().verified == 1).await;
+        // The slot is freed just after the work returns.
+        let mut again = gate.run(|| ()).await;
+        for _ in 0..100 {
+            if again.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            again = gate.run(|| ()).await;
+        }
+        again.expect("free again");
     }
 }
