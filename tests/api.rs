@@ -29,8 +29,9 @@ const B1: &str = "141021100001";
 const COUNTY_A: &str = "141026";
 const COUNTY_B: &str = "141021";
 
-/// The shared warehouse folder (built once, read by every test).
-fn warehouse_dir() -> &'static Path {
+/// The shared warehouse folder (built once, read by every test; also by
+/// `hardening_auth`). Call it before entering a runtime: the first call builds it in its own.
+pub(crate) fn warehouse_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -62,7 +63,7 @@ fn test_config() -> Config {
 }
 
 /// The server's state over the shared warehouse and the catalog at `url`.
-async fn state(catalog_url: &str) -> AppState {
+pub(crate) async fn state(catalog_url: &str) -> AppState {
     let root = warehouse_dir().to_str().expect("utf-8");
     let wh = Warehouse::open(root).await.expect("open warehouse");
     let catalog = Catalog::open(catalog_url).await.expect("open catalog");

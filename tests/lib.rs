@@ -5,6 +5,7 @@ mod analyses;
 mod api;
 mod charts;
 mod hardening;
+mod hardening_auth;
 mod ingest_cli;
 mod kill;
 mod report_cli;

@@ -16,6 +16,7 @@ use sqlx::{AnyPool, AssertSqlSafe, FromRow, Row};
 
 use crate::accounts::{self, Account, Role};
 use crate::error::{AppError, AppResult};
+use crate::login::HashGate;
 
 /// The SQL catalog of the server.
 #[derive(Debug, Clone)]
@@ -329,23 +330,20 @@ impl Catalog {
     }
 
     /// The account of a user whose password matches; `None` for a wrong name or password
-    /// or a disabled user (the caller cannot tell which).
-    pub async fn login(&self, username: &str, password: &str) -> AppResult<Option<Account>> {
+    /// or a disabled user (the caller cannot tell which). Every check, the stand-in one for
+    /// an unknown name included, runs through `gate` on the blocking pool; a full gate is a
+    /// 503 `login_busy`.
+    pub async fn login(&self, gate: &HashGate, username: &str, password: &str) -> AppResult<Option<Account>> {
         let user = self.user(username.trim()).await?;
-        let Some(user) = user else {
-            // Spend the same time as a real check, so names cannot be probed by timing.
-            let _ = accounts::verify_password(password, DUMMY_HASH);
-            return Ok(None);
-        };
-        let hash = user.password_hash.clone();
+        // An unknown name is checked against a stand-in hash, so names cannot be probed by
+        // timing.
+        let hash = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
         let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        if !ok || user.disabled != 0 {
-            return Ok(None);
+        let ok = gate.run(move || accounts::verify_password(&password, &hash)).await?;
+        match user {
+            Some(user) if ok && user.disabled == 0 => Ok(Some(account_of_user(&user, "session")?)),
+            _ => Ok(None),
         }
-        Ok(Some(account_of_user(&user, "session")?))
     }
 
     // ---- API tokens -----------------------------------------------------------------

@@ -7,9 +7,12 @@
 //! - [`routes`]: the JSON API under `/api/v1`, `/healthz`, and the dashboards (HTML in
 //!   Chinese rendered by `dashboards::pages`).
 //! - [`cache`]: reports keyed by scope, period, scheme and table versions.
+//! - [`login`]: failed logins throttled per user name and client address, password hashing
+//!   bounded.
 //!
-//! [`router`] is the unit under test; [`serve`] binds it with limits, request logs and a
-//! graceful shutdown.
+//! [`router`] is the unit under test; it adds the security headers to every response.
+//! [`serve`] binds it with limits, request logs, the client's address and a graceful
+//! shutdown.
 
 pub mod accounts;
 pub mod auth;
@@ -17,20 +20,23 @@ pub mod cache;
 pub mod catalog;
 pub mod charts;
 pub mod error;
+pub mod login;
 pub mod openapi;
 pub mod queries;
 pub mod routes;
 
+use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use warehouse::Warehouse;
 
@@ -61,6 +67,8 @@ pub struct Config {
     pub upload_memory_bytes: u64,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Failed-login throttle and password-hashing bounds.
+    pub login: login::LoginLimits,
 }
 
 impl Default for Config {
@@ -76,6 +84,7 @@ impl Default for Config {
             max_sql_bytes: 64 << 20,
             upload_memory_bytes: 1 << 30,
             secure_cookies: false,
+            login: login::LoginLimits::default(),
         }
     }
 }
@@ -96,6 +105,10 @@ pub struct Inner {
     pub query_runtime: queries::QueryRuntime,
     /// Upload bytes held in memory, in KiB permits (see [`Config::upload_memory_bytes`]).
     pub upload_memory: Arc<tokio::sync::Semaphore>,
+    /// Failed logins per user name and client address.
+    pub logins: login::Throttle,
+    /// Password verifications at once.
+    pub hashing: login::HashGate,
     /// The years with data in each scope asked about, with the table versions they were
     /// read at.
     pub years: std::sync::Mutex<YearsSeen>,
@@ -125,6 +138,8 @@ impl AppState {
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             )),
             years: std::sync::Mutex::new(Default::default()),
+            logins: login::Throttle::new(&config.login),
+            hashing: login::HashGate::new(config.login.max_hashing, config.login.max_waiting),
             warehouse,
             catalog,
             config,
@@ -146,8 +161,28 @@ impl AppState {
     }
 }
 
-/// The whole application: API, pages, health, with limits, request logs and the
-/// `Authorization` and `Cookie` headers hidden from logs.
+/// The `Content-Security-Policy` of HTML pages: only this site's images (and `data:`), the
+/// pages' inline style sheet and their one `javascript:window.print()` link; no framing, no
+/// `<base>`, forms post only here.
+pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+/// The `Content-Security-Policy` of everything else (JSON, CSV, XLSX, PNG, SVG, redirects):
+/// opened directly, nothing in it loads or runs (an SVG chart draws text from uploaded
+/// names), only inline styles and images as an SVG needs.
+pub const DATA_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+fn content_security_policy(response: &Response) -> Option<HeaderValue> {
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let html = content_type.trim_start().to_ascii_lowercase().starts_with("text/html");
+    Some(HeaderValue::from_static(if html { PAGE_CSP } else { DATA_CSP }))
+}
+
+/// The whole application: API, pages, health, with limits, request logs, the
+/// `Authorization` and `Cookie` headers hidden from logs, and the security headers
+/// (`Content-Security-Policy`, `X-Frame-Options`, `X-Content-Type-Options`,
+/// `Referrer-Policy`) on every response, errors included.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let body_limit = state.config.max_body_bytes;
@@ -160,6 +195,13 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy as fn(&Response) -> Option<HeaderValue>,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
 }
 
 async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response {
@@ -175,7 +217,8 @@ async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response 
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight and closes the catalog.
+/// requests in flight and closes the catalog. Each request carries its peer's address
+/// (`ConnectInfo<SocketAddr>`) for the login throttle.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -183,7 +226,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let catalog = state.catalog.clone();
     let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
     catalog.close().await;
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! in the signed-in user's scope narrowed by the page's filters (a filter outside the
 //! scope is a 403 page, as in the API).
 
+use std::time::Instant;
+
 use axum::Form;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +21,7 @@ use crate::AppState;
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
 use crate::error::{AppError, AppResult};
+use crate::login::{self, ClientAddr};
 
 pub async fn home(PageCaller(_): PageCaller) -> Redirect {
     Redirect::to("/overview")
@@ -40,26 +43,75 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-/// Only paths on this site (no `//host`, no scheme) are followed after login.
-fn safe_next(next: Option<&str>) -> String {
+/// Where to go after login: only a path on this site, else `/overview`. A browser drops
+/// tabs and line breaks from a `Location` and reads `\` as `/`, so `/\t/evil.example` or
+/// `/\evil.example` would leave the site: the path must start with one `/` not followed by
+/// `/` or `\`, hold printable ASCII only (no control character, no whitespace, nothing a
+/// browser would strip or fold; what a browser sends is percent-encoded) and no `\`
+/// anywhere, and be at most 2,000 bytes.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.len() <= 2000
+                && n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/overview".to_string(),
     }
 }
 
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// The login form's post. Throttled (see [`crate::login`]): while the name or the client's
+/// address is locked, a 429 page with `Retry-After` and no password check; a full hashing
+/// gate is a 503 page with `Retry-After`.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
-    let account = match state.catalog.login(&form.username, &form.password).await {
+    let attempt = match state.logins.begin(&form.username, address, Instant::now()) {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(throttled) => {
+            // One audit row per lock (its first refusal), however many attempts follow.
+            for target in &throttled.audit {
+                let detail = format!(
+                    "登录失败次数过多，{} 秒内拒绝登录（来自 {}）；锁定期间的其他尝试不再逐条记录",
+                    throttled.retry_after_secs(),
+                    address.map_or_else(|| "未知地址".to_string(), |a| a.to_string())
+                );
+                state.catalog.audit(None, "login_throttled", target, &detail, 429).await;
+            }
+            if throttled.audit.is_empty() {
+                tracing::debug!(retry_after = throttled.retry_after_secs(), "login throttled");
+            } else {
+                tracing::warn!(locked = ?throttled.audit, retry_after = throttled.retry_after_secs(), "login locked");
+            }
+            return login_refused(&throttled.error(), throttled.retry_after_secs(), &next, &form.username);
+        }
+    };
+    let account = match state.catalog.login(&state.hashing, &form.username, &form.password).await {
+        Ok(a) => a,
+        Err(e) => {
+            state.logins.withdraw(attempt);
+            if e.status() == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::debug!(error = %e, "login refused: password hashing busy");
+            } else {
+                tracing::error!(error = %e, "login failed");
+            }
+            return login_refused(&e, login::BUSY_RETRY_SECS, &next, &form.username);
+        }
     };
     let Some(account) = account else {
+        state.logins.failed(attempt);
         let who = form.username.chars().take(64).collect::<String>();
-        state.catalog.audit(None, "login_failed", &who, "wrong user name or password", 401).await;
+        state.catalog.audit(None, "login_failed", &who, "用户名或密码不正确", 401).await;
         let page = pages::login(Some("用户名或密码不正确"), &next, &form.username);
         return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
     };
+    state.logins.succeeded(attempt);
     let secret = match state.catalog.create_session(&account.name, state.config.session_ttl).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -73,6 +125,16 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     let mut response = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The login page with the refusal's message, its status, and `Retry-After` on a 429 or 503.
+fn login_refused(e: &AppError, retry_after_secs: u64, next: &str, username: &str) -> Response {
+    let (status, _, message) = e.parts();
+    let mut response = (status, Html(pages::login(Some(&message), next, username))).into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
     }
     response
 }
@@ -441,4 +503,41 @@ fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {
 
 fn page_with(page: &Page, result: pages::UploadResult, status: StatusCode) -> Response {
     (status, Html(pages::upload(page, &TABLES, Some(&result)))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_login() {
+        for kept in ["/overview", "/quarterly?year=2025", "/community?year=2025&community=141026100001", "/a/b%2F%2Fc"]
+        {
+            assert_eq!(safe_next(Some(kept)), kept);
+        }
+        for refused in [
+            "/\t/evil.example/x",
+            "/\r\n/evil",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "/x\\..\\evil",
+            "\\\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            " /overview",
+            "/overview\u{0}",
+            "/overview\u{7f}",
+            "/\u{3000}/evil.example",
+            "/总览",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(refused)), "/overview", "{refused:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/overview");
+        assert_eq!(safe_next(None), "/overview");
+    }
 }
