@@ -22,6 +22,7 @@ impl QueryRuntime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("yishi-query")
+            .on_thread_start(lower_priority)
             .enable_all()
             .build();
         match runtime {
@@ -61,6 +62,21 @@ impl Drop for QueryRuntime {
         // Dropping a runtime blocks until its tasks end, which an async caller must not do.
         if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
+        }
+    }
+}
+
+/// Gives the calling thread a lower scheduling priority (nice 10): with as many query
+/// threads as cores, the kernel would otherwise share the cores evenly between them and
+/// the HTTP threads, and a page or `/healthz` would wait behind a heavy query's slices.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority takes plain integers; on Linux, PRIO_PROCESS with id 0 sets
+        // the nice value of the calling thread only.
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+        if result != 0 {
+            tracing::debug!("the query thread's priority could not be lowered");
         }
     }
 }
