@@ -4,6 +4,7 @@
 mod analyses;
 mod api;
 mod charts;
+mod hardening_files;
 mod ingest_cli;
 mod kill;
 mod report_cli;
