@@ -6,6 +6,7 @@ mod api;
 mod charts;
 mod hardening;
 mod hardening_auth;
+mod hardening_files;
 mod ingest_cli;
 mod kill;
 mod report_cli;
