@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dashboards::charts::{ChartFormat, ChartName};
 use ingest::Table;
 use serde::{Deserialize, Serialize};
 use warehouse::analyses::ReportKind;
@@ -19,7 +20,7 @@ use crate::AppState;
 use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
 use crate::catalog::{BatchRow, NewBatch};
-use crate::charts::{self, ImageFormat};
+use crate::charts;
 use crate::error::{AppError, AppResult};
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
@@ -46,7 +47,6 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         "tables": tables,
         "reports_computed": computed,
         "reports_from_cache": cached,
-        "charts_stand_in": state.images.fallbacks(),
     });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
@@ -455,28 +455,25 @@ pub async fn chart(
     let q = Query { filters, format: q.format, by: q.by };
     let (name, ext) = file.rsplit_once('.').ok_or_else(|| AppError::not_found("图表地址应为 名称.png 或 名称.svg"))?;
     let format = match ext {
-        "png" => ImageFormat::Png,
-        "svg" => ImageFormat::Svg,
+        "png" => ChartFormat::Png,
+        "svg" => ChartFormat::Svg,
         _ => return Err(AppError::not_found(format!("图表格式“{ext}”不支持；可用 png、svg"))),
     };
-    let def = charts::find(name).ok_or_else(|| {
-        AppError::not_found(format!(
-            "没有“{name}”图表；可用：{}",
-            charts::CHARTS.iter().map(|c| c.name).collect::<Vec<_>>().join("、")
-        ))
+    let chart = ChartName::parse(name).map_err(|_| {
+        AppError::not_found(format!("没有“{name}”图表；可用：{}", ChartName::ALL.map(ChartName::name).join("、")))
     })?;
     q.filters.check()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
     let year = super::year_or_latest(&state, &scope, q.filters.year).await?;
-    let bytes = charts::draw(&state, def, &scope, year, q.filters.quarter, format).await?;
+    let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();
     let content_type = match format {
-        ImageFormat::Png => encode::PNG,
-        ImageFormat::Svg => encode::SVG,
+        ChartFormat::Png => encode::PNG,
+        ChartFormat::Svg => encode::SVG,
     };
     if q.format.as_deref() == Some("download") {
         state.catalog.audit(Some(&account), "export", &format!("chart {file}?{}", describe(&q.filters)), "", 200).await;
-        return Ok(encode::download(bytes, content_type, &file, &format!("{}_{year}.{ext}", def.title)));
+        return Ok(encode::download(bytes, content_type, &file, &format!("{}_{year}.{ext}", chart.chinese())));
     }
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=60")], bytes).into_response())
 }
