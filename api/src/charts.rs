@@ -1,38 +1,17 @@
 //! The charts the server offers: every chart of `dashboards::charts` (plotters with the
-//! embedded CJK font), drawn from reports computed through the server's report cache, and
-//! the rendered images cached by the same key (scope, period, table versions).
+//! embedded CJK font), drawn from reports computed through the server's report cache
+//! ([`crate::reports`]), and the rendered images cached by the same key (scope, period,
+//! table versions) in [`crate::cache::ImageCache`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use dashboards::charts::{ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest, reports_needed};
 use ingest::Scope;
 use warehouse::scheme::Scheme;
 
-use crate::AppState;
 use crate::error::{AppError, AppResult};
-
-/// Rendered images by (chart, format, scope, year, quarter, table versions).
-#[derive(Debug, Default)]
-pub struct ImageCache {
-    map: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-}
-
-impl ImageCache {
-    const CAPACITY: usize = 2048;
-
-    fn get(&self, key: &str) -> Option<Arc<Vec<u8>>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
-    }
-
-    fn put(&self, key: String, bytes: Arc<Vec<u8>>) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= Self::CAPACITY {
-            map.clear();
-        }
-        map.insert(key, bytes);
-    }
-}
+use crate::reports::{self, data_versions};
+use crate::state::AppState;
 
 /// The chart as PNG or SVG bytes, over the reports of `scope` for the period.
 pub async fn draw(
@@ -43,7 +22,7 @@ pub async fn draw(
     quarter: Option<u32>,
     format: ChartFormat,
 ) -> AppResult<Arc<Vec<u8>>> {
-    let versions = crate::cache::data_versions(&state.warehouse).await?;
+    let versions = data_versions(&state.warehouse).await?;
     let key = format!("{}|{format:?}|{scope:?}|{year}|{quarter:?}|{versions:?}", chart.name());
     if let Some(bytes) = state.images.get(&key) {
         return Ok(bytes);
@@ -56,7 +35,7 @@ pub async fn draw(
             (Some(c), true) => c,
             _ => scope,
         };
-        let report = crate::routes::report(state, need.kind, target, need.year, None).await?;
+        let report = reports::report(state, need.kind, target, need.year, None).await?;
         if need.county_wide { county_wide.push((*report).clone()) } else { own.push((*report).clone()) }
     }
     let scope = scope.clone();
