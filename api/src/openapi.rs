@@ -46,8 +46,10 @@ pub fn document() -> Value {
     }
     let mut chart_params = filters();
     if let Some(list) = chart_params.as_array_mut() {
-        let names: Vec<String> =
-            crate::charts::CHARTS.iter().flat_map(|c| [format!("{}.png", c.name), format!("{}.svg", c.name)]).collect();
+        let names: Vec<String> = dashboards::charts::ChartName::ALL
+            .iter()
+            .flat_map(|c| [format!("{}.png", c.name()), format!("{}.svg", c.name())])
+            .collect();
         list.insert(
             0,
             json!({ "name": "file", "in": "path", "required": true, "schema": { "type": "string", "enum": names } }),
