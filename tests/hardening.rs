@@ -19,13 +19,13 @@ const A1: &str = "141026100001";
 const COUNTY_A: &str = "141026";
 
 /// A `yishi serve` process over a warehouse of its own, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     dir: tempfile::TempDir,
-    platform: String,
-    county: String,
-    community: String,
+    pub(crate) platform: String,
+    pub(crate) county: String,
+    pub(crate) community: String,
 }
 
 impl Drop for Server {
@@ -58,7 +58,7 @@ fn token(root: &str, scope: &[&str]) -> String {
 impl Server {
     /// The hand-made ledger of `tests/fixtures/analyses` in a new warehouse, served with
     /// `extra` options.
-    fn start(extra: &[&str]) -> Server {
+    pub(crate) fn start(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("wh");
         let root_text = root.to_str().expect("utf-8").to_string();

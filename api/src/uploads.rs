@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// The answer to an upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestAnswer {
     /// Present when nothing was written because rows were rejected (strict mode).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,6 +28,8 @@ pub struct IngestAnswer {
     pub batch_id: i64,
     pub table: &'static str,
     pub file_name: String,
+    /// committed（已写入）、refused（未写入）、unchanged（已导入过）
+    #[schema(value_type = String, pattern = "^(committed|refused|unchanged)$")]
     pub outcome: IngestOutcome,
     pub partial: bool,
     pub rows_accepted: usize,
@@ -36,9 +38,28 @@ pub struct IngestAnswer {
     pub rows_updated: usize,
     pub version: Option<u64>,
     /// Every rejected value: row (as a spreadsheet numbers it), column, value, reason.
+    #[schema(value_type = Vec<RowErrorDoc>)]
     pub errors: Vec<ingest::RowError>,
     /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
     pub rejects_csv_url: Option<String>,
+}
+
+/// One rejected value of a row, as the answer shows it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = RowError)]
+#[allow(dead_code)]
+pub struct RowErrorDoc {
+    /// 表格中的行号（表头为第 1 行）
+    row: u64,
+    /// 合同中的列名
+    column: String,
+    /// 文件中的表头
+    header: String,
+    value: String,
+    /// 错误类别的英文代码
+    kind: String,
+    /// 中文说明
+    message: String,
 }
 
 /// An uploaded file and the form fields that came with it.

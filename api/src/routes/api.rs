@@ -11,14 +11,24 @@ use serde::{Deserialize, Serialize};
 use warehouse::IngestOutcome;
 
 use super::encode;
-use super::params::{Filters, Q, report_kind, table_of};
+use super::params::{Filters, Q, check_code, id_of, no_empty_values, report_kind, table_of};
 use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::openapi::ReportKindName;
 use crate::state::AppState;
+use crate::uploads::IngestAnswer;
 use crate::{charts, reports, uploads};
+use axum::extract::RawQuery;
+use utoipa::{IntoParams, ToSchema};
 
+/// `GET /healthz`: the catalog and each table readable.
+#[utoipa::path(get, path = "/healthz", tag = "server", summary = "健康检查：目录数据库与每张表是否可读",
+    responses(
+        (status = 200, description = "正常", body = Object, content_type = "application/json"),
+        (status = 503, description = "目录数据库不可用，或有表无法读取（tables 中注明）", body = Object, content_type = "application/json"),
+    ))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let catalog = state.catalog.ping().await.is_ok();
     let (computed, cached) = state.cache.stats();
@@ -48,8 +58,19 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-pub async fn openapi() -> Json<serde_json::Value> {
+/// `GET /api/v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server", summary = "本接口的 OpenAPI 文档",
+    responses((status = 200, description = "OpenAPI 3.1 文档", body = Object, content_type = "application/json")))]
+pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
+}
+
+/// `GET /api/v1/docs`: the document as a Chinese page, served by yishi itself.
+#[utoipa::path(get, path = "/api/v1/docs", tag = "server", summary = "接口说明页（中文）",
+    responses((status = 200, description = "HTML 页面", body = String, content_type = "text/html")))]
+pub async fn reference() -> axum::response::Html<String> {
+    let doc = serde_json::to_value(crate::openapi::document()).unwrap_or_default();
+    axum::response::Html(dashboards::pages::api_reference(&doc))
 }
 
 pub async fn not_found() -> AppError {
@@ -57,23 +78,74 @@ pub async fn not_found() -> AppError {
 }
 
 /// Who the token or session belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", summary = "当前账号及其范围",
+    responses((status = 200, description = "账号", body = Account), (status = 401, description = "未登录或令牌无效", body = ErrorBody)))]
 pub async fn me(Caller(account): Caller) -> Json<Account> {
     Json(account)
 }
 
 // ---- ingest --------------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IngestQuery {
+    /// true：只写入合格的行，不合格的行存入拒绝文件
     #[serde(default)]
     pub partial: bool,
+    /// XLSX 的工作表名（默认第一张）
+    #[param(max_length = 255)]
     pub sheet: Option<String>,
-    /// File name of a raw-body upload (its extension picks the reader).
+    /// 原始请求体的文件名（扩展名决定格式：.csv、.xlsx、.jsonl）
+    #[param(max_length = 255)]
     pub filename: Option<String>,
+}
+
+/// A refused upload: its rows were rejected (every error listed), or the file could not be
+/// read at all.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestRefusal {
+    Rows(IngestAnswer),
+    File(ErrorBody),
+}
+
+/// A multipart upload: the ledger file and its options.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct IngestForm {
+    /// 台账文件（CSV、XLSX 或 JSON lines）
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// true：只写入合格的行
+    partial: Option<bool>,
+    /// XLSX 的工作表名
+    sheet: Option<String>,
 }
 
 /// `POST /api/v1/ingest/{table}`: a multipart form with a file field, or the file as the
 /// raw body (`?filename=` names it).
+#[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
+    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
+    params(("table" = TableName, Path, description = "台账表"), IngestQuery),
+    request_body(content(
+        (IngestForm = "multipart/form-data"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/octet-stream"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (String = "application/x-ndjson"),
+    )),
+    responses(
+        (status = 200, description = "已写入，或同一文件已导入过", body = IngestAnswer),
+        (status = 400, description = "表单或请求体无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "无权写入这张表", body = ErrorBody),
+        (status = 404, description = "没有这张表", body = ErrorBody),
+        (status = 409, description = "同一张表同时有其他写入，请重新上传", body = ErrorBody),
+        (status = 413, description = "文件超过上限", body = ErrorBody),
+        (status = 422, description = "有不合格的行，整批未写入（IngestAnswer）；或文件无法解析（Error）", body = IngestRefusal),
+        (status = 503, description = "服务器正忙（上传内存已满）", body = ErrorBody),
+    ))]
 pub async fn ingest(
     State(state): State<AppState>,
     Caller(account): Caller,
@@ -82,6 +154,11 @@ pub async fn ingest(
     request: Request,
 ) -> AppResult<Response> {
     let table = table_of(&table)?;
+    for (name, value) in [("sheet", &query.sheet), ("filename", &query.filename)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 255) {
+            return Err(AppError::bad_request("bad_query", format!("参数 {name} 最长 255 个字符")));
+        }
+    }
     let upload = uploads::read_upload(&state, request).await?;
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
     let partial = upload.partial.unwrap_or(query.partial);
@@ -94,21 +171,90 @@ pub async fn ingest(
 
 // ---- reports and charts ------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// 输出格式：json（默认）、csv、xlsx
+    #[param(value_type = Option<OutputFormat>)]
     pub format: Option<String>,
-    /// quarterly: `category` or `channel` breakdown.
+    /// 季度报表的分项：category（按类别）、channel（按渠道）；其他报表忽略
+    #[param(value_type = Option<Breakdown>)]
     pub by: Option<String>,
 }
 
+/// The formats a report is answered in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OutputFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// How a chart is answered: shown (absent) or as a download.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ChartDelivery {
+    Download,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChartQuery {
+    /// download：作为附件下载
+    #[param(value_type = Option<ChartDelivery>)]
+    pub format: Option<String>,
+}
+
+/// The breakdowns of the quarterly report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Breakdown {
+    Category,
+    Channel,
+}
+
+/// The ledger tables.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TableName {
+    Communities,
+    Cadres,
+    Sessions,
+    Topics,
+    Evaluations,
+    Rectifications,
+}
+
 /// `GET /api/v1/reports/{kind}`: rows as JSON (the CLI's JSON), CSV or XLSX.
+#[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", summary = "报表",
+    description = "JSON 的行与 yishi report --format json 相同；CSV 为中文表头、UTF-8（带 BOM）；XLSX 可直接打开打印。",
+    params(("kind" = ReportKindName, Path, description = "报表"), Filters, ReportQuery),
+    responses(
+        (status = 200, description = "报表行", content(
+            (Vec<Object> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个报表", body = ErrorBody),
+        (status = 503, description = "查询超时或超出内存上限", body = ErrorBody),
+    ))]
 pub async fn report(
     State(state): State<AppState>,
     Caller(account): Caller,
     UrlPath(kind): UrlPath<String>,
     Q(filters): Q<Filters>,
     Q(q): Q<ReportQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by"])?;
     let q = Query { filters, format: q.format, by: q.by };
     let kind = report_kind(&kind, q.by.as_deref())?;
     q.filters.check()?;
@@ -190,14 +336,32 @@ fn describe(f: &Filters) -> String {
 }
 
 /// `GET /api/v1/charts/{name}.{png|svg}`.
+#[utoipa::path(get, path = "/api/v1/charts/{file}", tag = "reports", summary = "图表（PNG 或 SVG）",
+    params(("file" = String, Path, description = "图表文件名：名称.png 或 名称.svg"), Filters, ChartQuery),
+    responses(
+        (status = 200, description = "图片", content((Vec<u8> = "image/png"), (String = "image/svg+xml"))),
+        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个图表", body = ErrorBody),
+        (status = 503, description = "查询超时", body = ErrorBody),
+    ))]
 pub async fn chart(
     State(state): State<AppState>,
     Caller(account): Caller,
     UrlPath(file): UrlPath<String>,
     Q(filters): Q<Filters>,
-    Q(q): Q<ReportQuery>,
+    Q(q): Q<ChartQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let q = Query { filters, format: q.format, by: q.by };
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format"])?;
+    if let Some(f) = q.format.as_deref().filter(|f| *f != "download") {
+        return Err(AppError::bad_request(
+            "bad_format",
+            format!("format={f} 无效；图表只接受 format=download（作为附件下载）"),
+        ));
+    }
+    let q = Query { filters, format: q.format, by: None };
     let (name, ext) = file.rsplit_once('.').ok_or_else(|| AppError::not_found("图表地址应为 名称.png 或 名称.svg"))?;
     let format = match ext {
         "png" => ChartFormat::Png,
@@ -233,16 +397,58 @@ struct Query {
 
 // ---- SQL -----------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SqlRequest {
+    /// 一条只读查询（SELECT、WITH、VALUES 或其 EXPLAIN）
+    #[schema(min_length = 1, max_length = 100000)]
     pub sql: String,
-    /// `json` (default) or `csv`.
+    /// json（默认）或 csv
+    #[schema(value_type = Option<SqlFormat>)]
     pub format: Option<String>,
+    /// 缩小到一个县区（6 位代码）
+    #[schema(pattern = "^[0-9]{6}$")]
     pub county: Option<String>,
+    /// 缩小到一个社区（12 位代码）
+    #[schema(pattern = "^[0-9]{12}$")]
     pub community: Option<String>,
 }
 
+/// The formats of a SQL answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SqlFormat {
+    Json,
+    Csv,
+}
+
+/// A SQL answer as JSON.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct SqlAnswer {
+    columns: Vec<String>,
+    row_count: u64,
+    /// 结果被截断（行数、字节或内存上限）
+    truncated: bool,
+    /// rows、bytes 或 memory
+    truncated_by: Option<String>,
+    /// 截断时的中文说明
+    message: Option<String>,
+    #[schema(value_type = Vec<Vec<Object>>)]
+    rows: Vec<Vec<serde_json::Value>>,
+}
+
 /// `POST /api/v1/sql`: one read-only query over the caller's scope.
+#[utoipa::path(post, path = "/api/v1/sql", tag = "sql", summary = "只读 SQL（只能查询本账号范围内的行）",
+    request_body = SqlRequest,
+    responses(
+        (status = 200, description = "结果（超过行数或字节上限时截断并说明）", content((SqlAnswer = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "不是一条只读查询，或查询有误", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 413, description = "请求体太大", body = ErrorBody),
+        (status = 503, description = "查询超时或超出内存上限", body = ErrorBody),
+    ))]
 pub async fn sql(
     State(state): State<AppState>,
     Caller(account): Caller,
@@ -255,6 +461,14 @@ pub async fn sql(
             format!("请求体应为 JSON，例如 {{\"sql\": \"SELECT …\"}}：{}", e.body_text()),
         ),
     })?;
+    if request.sql.chars().count() > 100_000 {
+        return Err(AppError::bad_request("sql_too_long", "查询语句最长 100000 个字符"));
+    }
+    if let Some(f) = request.format.as_deref().filter(|f| !matches!(*f, "json" | "csv")) {
+        return Err(AppError::bad_request("bad_format", format!("format={f} 无效；可用 json、csv")));
+    }
+    check_code("county", request.county.as_deref(), 6)?;
+    check_code("community", request.community.as_deref(), 12)?;
     let scope = narrow(&account.scope, request.county.as_deref(), request.community.as_deref())?;
     let limits = warehouse::SqlLimits {
         timeout: Some(state.config.request_timeout),
@@ -304,39 +518,89 @@ pub async fn sql(
 
 // ---- batches and audit -------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 最多返回的条数（默认 200）
+    #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<i64>,
+    /// 只看一种操作（审计日志）：login、ingest、report、export、sql…
+    #[param(max_length = 64)]
     pub action: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct BatchOut {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOut {
     #[serde(flatten)]
     row: BatchRow,
     at_rfc3339: String,
+}
+
+/// The list's length: 1–5000 as documented, 200 when not given; `action` at most 64
+/// characters.
+fn limit_of(q: &ListQuery) -> AppResult<i64> {
+    if q.action.as_ref().is_some_and(|a| a.chars().count() > 64) {
+        return Err(AppError::bad_request("bad_query", "参数 action 最长 64 个字符"));
+    }
+    match q.limit {
+        None => Ok(200),
+        Some(n) if (1..=5000).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request("bad_query", format!("limit 应为 1–5000，收到 {n}"))),
+    }
 }
 
 fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
+/// The batches list.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct BatchList {
+    batches: Vec<BatchOut>,
+}
+
+/// One batch with its row errors.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct BatchDetail {
+    batch: BatchOut,
+    #[schema(value_type = Vec<Object>)]
+    errors: Vec<serde_json::Value>,
+    rejects_csv_url: Option<String>,
+}
+
+/// The audit log.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct AuditList {
+    entries: Vec<crate::catalog::AuditRow>,
+}
+
 /// `GET /api/v1/batches`: uploads by accounts within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/batches", tag = "ledger", summary = "经服务器上传的批次（本范围内的账号）",
+    params(ListQuery),
+    responses((status = 200, description = "批次列表", body = BatchList), (status = 400, description = "参数无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody)))]
 pub async fn batches(
     State(state): State<AppState>,
     Caller(account): Caller,
     Q(q): Q<ListQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let rows = state.catalog.batches(&account.scope, q.limit.unwrap_or(200).min(5000)).await?;
+    let rows = state.catalog.batches(&account.scope, limit_of(&q)?).await?;
     let rows: Vec<BatchOut> = rows.into_iter().map(|row| BatchOut { at_rfc3339: rfc3339(row.at), row }).collect();
     Ok(Json(serde_json::json!({ "batches": rows })))
 }
 
+/// `GET /api/v1/batches/{id}`.
+#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "ledger", summary = "一个批次及其错误行",
+    params(("id" = i64, Path, description = "批次号")),
+    responses((status = 200, description = "批次", body = BatchDetail), (status = 400, description = "批次号无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody), (status = 404, description = "本范围内没有这个批次", body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
     Caller(account): Caller,
-    UrlPath(id): UrlPath<i64>,
+    UrlPath(id): UrlPath<String>,
 ) -> AppResult<Json<serde_json::Value>> {
+    let id = id_of(&id)?;
     let (row, errors, rejects) =
         state.catalog.batch(&account.scope, id).await?.ok_or_else(|| AppError::not_found(format!("没有批次 {id}")))?;
     let errors: serde_json::Value = serde_json::from_str(&errors).unwrap_or_default();
@@ -347,11 +611,16 @@ pub async fn batch(
     })))
 }
 
+/// `GET /api/v1/batches/{id}/rejects.csv`.
+#[utoipa::path(get, path = "/api/v1/batches/{id}/rejects.csv", tag = "ledger", summary = "下载被拒绝的行（CSV，改正后可重新上传）",
+    params(("id" = i64, Path, description = "批次号")),
+    responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 400, description = "批次号无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody), (status = 404, description = "没有这个批次或它没有被拒绝的行", body = ErrorBody)))]
 pub async fn batch_rejects(
     State(state): State<AppState>,
     Caller(account): Caller,
-    UrlPath(id): UrlPath<i64>,
+    UrlPath(id): UrlPath<String>,
 ) -> AppResult<Response> {
+    let id = id_of(&id)?;
     let (row, _, rejects) =
         state.catalog.batch(&account.scope, id).await?.ok_or_else(|| AppError::not_found(format!("没有批次 {id}")))?;
     let rejects = rejects.ok_or_else(|| AppError::not_found(format!("批次 {id} 没有被拒绝的行")))?;
@@ -361,11 +630,14 @@ pub async fn batch_rejects(
 }
 
 /// `GET /api/v1/audit`: what accounts within the caller's scope did.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", summary = "审计日志：谁上传、谁导出了什么",
+    params(ListQuery),
+    responses((status = 200, description = "日志", body = AuditList), (status = 400, description = "参数无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(account): Caller,
     Q(q): Q<ListQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let rows = state.catalog.audit_log(&account.scope, q.action.as_deref(), q.limit.unwrap_or(200).min(5000)).await?;
+    let rows = state.catalog.audit_log(&account.scope, q.action.as_deref(), limit_of(&q)?).await?;
     Ok(Json(serde_json::json!({ "entries": rows })))
 }

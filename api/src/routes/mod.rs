@@ -17,18 +17,8 @@ use crate::state::AppState;
 /// Every route of the server.
 pub fn routes(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX));
-    let api = Router::new()
-        .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/me", get(api::me))
-        .route("/api/v1/ingest/{table}", post(api::ingest).layer(upload_limit))
-        .route("/api/v1/reports/{kind}", get(api::report))
-        .route("/api/v1/charts/{file}", get(api::chart))
-        .route("/api/v1/sql", post(api::sql))
-        .route("/api/v1/batches", get(api::batches))
-        .route("/api/v1/batches/{id}", get(api::batch))
-        .route("/api/v1/batches/{id}/rejects.csv", get(api::batch_rejects))
-        .route("/api/v1/audit", get(api::audit))
-        .route("/healthz", get(api::healthz));
+    // The JSON API's routes come with their documentation (crate::openapi).
+    let (api, _) = crate::openapi::router(upload_limit.clone()).split_for_parts();
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))

@@ -9,15 +9,22 @@ use warehouse::analyses::ReportKind;
 use crate::error::{AppError, AppResult};
 
 /// The period and place filters every report, chart and page takes.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
-    /// Empty or absent: the latest year with data.
+    /// 年度（默认：有数据的最近一年）
     #[serde(default, deserialize_with = "empty_as_none")]
+    #[param(minimum = 1990, maximum = 2200)]
     pub year: Option<i32>,
-    /// 1–4; empty or absent: the whole year.
+    /// 季度 1–4（默认：全年）
     #[serde(default, deserialize_with = "empty_as_none")]
+    #[param(minimum = 1, maximum = 4)]
     pub quarter: Option<u32>,
+    /// 县区代码（6 位）：只能缩小到本账号范围内，否则 403
+    #[param(pattern = "^[0-9]{6}$")]
     pub county: Option<String>,
+    /// 社区代码（12 位）：只能缩小到本账号范围内，否则 403
+    #[param(pattern = "^[0-9]{12}$")]
     pub community: Option<String>,
 }
 
@@ -86,8 +93,36 @@ pub fn report_kind(name: &str, by: Option<&str>) -> AppResult<ReportKind> {
         (k, None) => Ok(k),
         (ReportKind::Quarterly, Some("category")) => Ok(ReportKind::QuarterlyByCategory),
         (ReportKind::Quarterly, Some("channel")) => Ok(ReportKind::QuarterlyByChannel),
-        (_, Some(b)) => {
-            Err(AppError::bad_request("bad_breakdown", format!("by={b} 只用于 quarterly，可用 category、channel")))
-        }
+        // A breakdown names a quarterly report's; the other reports have none to take.
+        (_, Some("category" | "channel")) => Ok(kind),
+        (_, Some(b)) => Err(AppError::bad_request("bad_breakdown", format!("by={b} 无效；可用 category、channel"))),
     }
+}
+
+/// The API's filters may not be given empty (`?county=`): the document says what each
+/// holds, and an empty value is none of it. (The pages' forms send empty selects, and
+/// read them as absent.)
+pub fn no_empty_values(query: Option<&str>, names: &[&str]) -> AppResult<()> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
+        .map_err(|e| AppError::bad_request("bad_query", format!("查询参数有误：{e}")))?;
+    match pairs.iter().find(|(k, v)| names.contains(&k.as_str()) && v.trim().is_empty()) {
+        Some((name, _)) => Err(AppError::bad_request("bad_query", format!("参数 {name} 不能为空；不筛选时请省略它"))),
+        None => Ok(()),
+    }
+}
+
+/// A code given in a JSON body must be all digits of its length (`county`: 6,
+/// `community`: 12), as the document says.
+pub fn check_code(name: &str, value: Option<&str>, digits: usize) -> AppResult<()> {
+    match value {
+        Some(v) if v.len() != digits || !v.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(AppError::bad_request("bad_scope_code", format!("{name} 应为 {digits} 位数字代码，收到“{v}”")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A path's numeric id; anything else is a JSON 400 (not axum's plain-text one).
+pub fn id_of(text: &str) -> AppResult<i64> {
+    text.parse().map_err(|_| AppError::bad_request("bad_id", format!("批次号应为整数，收到“{text}”")))
 }
