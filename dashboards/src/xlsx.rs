@@ -14,6 +14,7 @@ use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
 
 use crate::definitions::definition_in;
+use crate::encoding::{json, text};
 
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -141,8 +142,7 @@ fn write_cell(
             sheet.write_string(row, c, if array.as_boolean().value(r) { "是" } else { "否" })?;
         }
         _ => {
-            let text = warehouse::arrow::util::display::array_value_to_string(array, r).unwrap_or_default();
-            sheet.write_string(row, c, text)?;
+            sheet.write_string(row, c, text::plain(array, r))?;
         }
     }
     Ok(())
@@ -151,7 +151,7 @@ fn write_cell(
 // ---------------------------------------------------------------------------------------
 // 图表: summary tables with native charts beside them
 
-type Row = serde_json::Map<String, Value>;
+type Row = json::Row;
 
 fn f(row: &Row, key: &str) -> Option<f64> {
     row.get(key).and_then(Value::as_f64)
@@ -173,7 +173,7 @@ struct Table {
 
 /// Writes the charts of `report` from row `start` of the 图表 sheet; returns the next free row.
 fn write_charts(sheet: &mut Worksheet, report: &Report, start: u32) -> Result<u32, XlsxError> {
-    let rows = report.rows();
+    let rows = json::report_rows(report);
     let mut row = start;
     for table in tables(report.kind, &rows) {
         if table.categories.is_empty() {
