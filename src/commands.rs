@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, ScopeArgs, SqlArgs};
+use crate::args::ScopeArgs;
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs};
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
