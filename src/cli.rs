@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::args::{ScopeArgs, parse_size};
+
 /// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
 ///
 /// Ingests community ledgers (CSV in UTF-8 or GB18030, XLSX, JSON lines) into a Delta
@@ -28,18 +30,6 @@ pub(crate) struct Cli {
 
     #[command(subcommand)]
     pub(crate) command: Command,
-}
-
-/// The tenant scope to act in; platform scope when neither is given.
-#[derive(Debug, Args)]
-pub(crate) struct ScopeArgs {
-    /// Act as the account of this county (6-digit code).
-    #[arg(long, global = true, env = "YISHI_COUNTY", conflicts_with = "community")]
-    pub(crate) county: Option<String>,
-
-    /// Act as the account of this community (12-digit code).
-    #[arg(long, global = true, env = "YISHI_COMMUNITY")]
-    pub(crate) community: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,33 +220,4 @@ pub(crate) enum Format {
     Csv,
     Xlsx,
     Jsonl,
-}
-
-/// Parses `1048576`, `500MB`, `500MiB`, `2GiB`, `2G`.
-pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("“{text}”不是大小（例如 500MB、2GiB）"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("“{text}”的单位无法识别（可用 KB、MB、GB）")),
-    };
-    n.checked_mul(factor).ok_or_else(|| format!("“{text}”太大"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("500 MB"), Ok(500 << 20));
-        assert!(parse_size("lots").is_err());
-    }
 }

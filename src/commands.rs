@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, ScopeArgs, SqlArgs};
+use crate::args::ScopeArgs;
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs};
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -191,7 +192,7 @@ async fn tables(root: &str, args: &ListArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&infos)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = output::text_table(&["表", "名称", "行数", "版本", "文件数"]);
+    let mut t = output::text_table(["表", "名称", "行数", "版本", "文件数"]);
     for i in infos {
         let version = i.version.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
         t.add_row(vec![i.table.to_string(), i.chinese.to_string(), i.rows.to_string(), version, i.files.to_string()]);
@@ -207,7 +208,7 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = output::text_table(&["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
+    let mut t = output::text_table(["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
     for r in records {
         let outcome = match r.outcome.as_str() {
             "committed" => outcome_text(IngestOutcome::Committed),
@@ -285,7 +286,7 @@ fn generate(args: &GenerateArgs) -> Result<ExitCode> {
     };
     std::fs::create_dir_all(&args.out).with_context(|| format!("无法创建 {}", args.out.display()))?;
     let summary = ingest::generator::generate(&config, &args.out)?;
-    let mut t = output::text_table(&["表", "行数", "文件"]);
+    let mut t = output::text_table(["表", "行数", "文件"]);
     for (table, file) in Table::ALL.iter().zip(&summary.files) {
         let rows = summary.rows.get(table).copied().unwrap_or(0);
         t.add_row(vec![table.chinese().to_string(), rows.to_string(), file.display().to_string()]);

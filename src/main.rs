@@ -1,6 +1,7 @@
 //! `yishi`: the command line of the 议事 platform.
 
 mod allocator;
+mod args;
 mod charts;
 mod cli;
 mod commands;

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use ingest::Scope;
 use warehouse::Warehouse;
 
-use crate::cli::{ScopeArgs, parse_size};
+use crate::args::{ScopeArgs, parse_size};
 
 /// Where the catalog (accounts, tokens, audit log) lives.
 #[derive(Debug, Args)]

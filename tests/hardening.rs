@@ -432,11 +432,8 @@ fn damage_and_leaks_are_contained() {
         let health = get(&http, &format!("{}/healthz", server.base), "").await;
         assert_eq!((health.status, health.json()["tables"]["rectifications"].as_str()), (200, Some("ok")));
         let log = server.root().join("rectifications/_delta_log");
-        let last = files_under(&log)
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .last()
-            .expect("a commit");
+        let last =
+            files_under(&log).into_iter().rfind(|p| p.extension().is_some_and(|e| e == "json")).expect("a commit");
         std::fs::write(&last, b"{not json").expect("damage the log");
         let health = get(&http, &format!("{}/healthz", server.base), "").await;
         assert_eq!(health.status, 503, "{}", health.text());

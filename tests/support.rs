@@ -1,32 +1,30 @@
 //! Shared helpers of the end-to-end tests.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 /// The shared sample ledgers.
-pub fn samples() -> PathBuf {
+pub(crate) fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
 }
 
 /// The `yishi` binary built for these tests.
-pub fn yishi_bin() -> PathBuf {
+pub(crate) fn yishi_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_yishi"))
 }
 
 /// A multi-thread runtime for async library calls in tests.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
 
 /// Runs the `yishi` binary with `args` and no inherited scope variables.
-pub fn yishi(args: &[&str]) -> std::process::Output {
+pub(crate) fn yishi(args: &[&str]) -> std::process::Output {
     yishi_in(Path::new("."), args)
 }
 
 /// Runs the `yishi` binary in folder `dir` (where files it writes by default, such as a
 /// rejects file, land) with `args` and no inherited scope variables.
-pub fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(yishi_bin())
         .current_dir(dir)
         .args(args)
@@ -39,7 +37,7 @@ pub fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// Every file under `dir` (none if it does not exist), in path order.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for path in std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()) {
         if path.is_dir() {

@@ -12,8 +12,8 @@
 //! and gives one file per partition. A partition whose rows come back later (an unsorted
 //! file) gets another file; [`HELD_BYTES`] bounds what is held in all.
 //!
-//! Nothing is visible until the one commit that adds every file with the batch record; a
-//! refused batch deletes the files already written.
+//! Nothing is visible until the one commit that adds every file with the batch record
+//! ([`commit`]); a refused batch deletes the files already written.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,12 +23,16 @@ use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int32Type;
 use deltalake::DeltaTable;
 use deltalake::kernel::scalars::ScalarExt;
+use deltalake::kernel::transaction::{CommitBuilder, TableReference};
 use deltalake::kernel::{Action, Add};
+use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
+use crate::batches::BatchRecord;
 use crate::errors::{Result, WarehouseError};
+use crate::tables;
 use ingest::Table;
 
 /// A partition none of whose rows came among this many later rows is taken as complete.
@@ -211,9 +215,52 @@ impl Appender {
     }
 }
 
+/// Appends `batches` (rows of keys the table cannot hold yet) as new files, written on
+/// every core, in one commit that carries the batch record; returns the new version.
+pub(crate) async fn append(
+    t: &DeltaTable,
+    table: Table,
+    batches: Vec<RecordBatch>,
+    record: &BatchRecord,
+    complete: bool,
+) -> Result<u64> {
+    let appender = Appender::new(t, table)?;
+    appender.write_all(batches).await?;
+    let actions = appender.finish(true).await?;
+    commit(t, table, actions, record, complete).await
+}
+
+/// Commits files already written (by an [`Appender`]) as one append that carries the
+/// batch record; returns the new version. A refused commit deletes the files.
+pub(crate) async fn commit(
+    t: &DeltaTable,
+    table: Table,
+    actions: Vec<Action>,
+    record: &BatchRecord,
+    complete: bool,
+) -> Result<u64> {
+    let properties = tables::commit_properties(record, complete)?;
+    let operation = DeltaOperation::Write {
+        mode: SaveMode::Append,
+        partition_by: Some(table.partition_columns().iter().map(|c| c.to_string()).collect()),
+        predicate: None,
+    };
+    let snapshot = t.snapshot().ok().map(|s| s as &dyn TableReference);
+    let adds: Vec<_> =
+        actions.iter().filter_map(|a| if let Action::Add(add) = a { Some(add.clone()) } else { None }).collect();
+    match CommitBuilder::from(properties).with_actions(actions).build(snapshot, t.log_store(), operation).await {
+        Ok(commit) => Ok(commit.version()),
+        Err(e) => {
+            // The files are in no commit: nothing will ever read them.
+            delete_files(t, table, &adds).await;
+            Err(WarehouseError::delta(table)(e))
+        }
+    }
+}
+
 /// Deletes files written for a batch that will not be committed. They were never in the
 /// table's log, so a file left behind (the store refusing) is only unused space.
-pub(crate) async fn delete_files(target: &DeltaTable, table: Table, adds: &[Add]) {
+async fn delete_files(target: &DeltaTable, table: Table, adds: &[Add]) {
     use futures::StreamExt;
     let paths: Vec<_> = adds.iter().filter_map(|add| deltalake::Path::parse(&add.path).ok().map(Ok)).collect();
     let mut deleted = target.object_store().delete_stream(futures::stream::iter(paths).boxed());
@@ -299,7 +346,7 @@ async fn write_file(target: &DeltaTable, table: Table, batches: Vec<RecordBatch>
         .collect();
     let mut writer = RecordBatchWriter::for_table(target)
         .map_err(WarehouseError::delta(table))?
-        .with_writer_properties(crate::tables::writer_properties(table));
+        .with_writer_properties(tables::writer_properties(table));
     for batch in batches {
         if let Err(e) = writer.write_partition(batch, &values, WriteMode::Default).await {
             writer.reset();

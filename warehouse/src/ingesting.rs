@@ -7,7 +7,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
 
-use crate::appends::Appender;
+use crate::appends::{self, Appender};
 use crate::batches::{self, BatchRecord};
 use crate::errors::{Result, WarehouseError};
 use crate::{Warehouse, tables};
@@ -190,10 +190,10 @@ impl Warehouse {
             Some(appender) => {
                 let actions = appender.finish(true).await?;
                 tracing::info!(files = actions.len(), ms = started.elapsed().as_millis() as u64, "files finished");
-                let version = tables::commit_append(&target, table, actions, &record, complete).await?;
+                let version = appends::commit(&target, table, actions, &record, complete).await?;
                 tables::Upserted { version, inserted: file.accepted_rows, updated: 0 }
             }
-            None => tables::upsert(target, table, file.batches.clone(), &record, complete).await?,
+            None => upsert(target, table, file.batches.clone(), &record, complete).await?,
         };
         tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
         record.version = Some(upserted.version);
@@ -241,4 +241,24 @@ impl Warehouse {
         }
         Ok(references)
     }
+}
+
+/// Upserts `batches` by (`community_code`, key) in one Delta commit that also carries the
+/// batch record. When the table holds no row of the batch's counties (a county's first
+/// batch) no key can match: the rows are appended as new files written on every core,
+/// instead of a merge.
+async fn upsert(
+    t: deltalake::DeltaTable,
+    table: Table,
+    batches: Vec<datafusion::arrow::record_batch::RecordBatch>,
+    record: &BatchRecord,
+    complete: bool,
+) -> Result<tables::Upserted> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let counties = tables::counties_of(&batches);
+    if tables::is_empty(&t) || tables::holds_none_of(&t, table, &counties).await? {
+        let version = appends::append(&t, table, batches, record, complete).await?;
+        return Ok(tables::Upserted { version, inserted: rows, updated: 0 });
+    }
+    tables::merge(t, table, batches, &counties, record, complete).await
 }

@@ -1,4 +1,6 @@
-//! The Delta tables of the ledger: creating them, upserting a batch by key, versions.
+//! The Delta tables of the ledger: creating and opening them, merging a batch by key,
+//! how their Parquet files are written, versions and the batch history. Appending new
+//! files is [`crate::appends`]'s, which builds on this module (never the other way).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,9 +12,8 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::{SessionContext, col, lit};
 use deltalake::DeltaTable;
-use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, TableReference};
-use deltalake::kernel::{Action, DataType, StructField, Transaction};
-use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::kernel::{DataType, StructField, Transaction};
 
 use crate::batches::{BatchRecord, COMMIT_KEY};
 use crate::errors::{Result, WarehouseError};
@@ -142,37 +143,9 @@ pub(crate) fn is_empty(t: &DeltaTable) -> bool {
     t.snapshot().map(|s| s.log_data().num_files() == 0).unwrap_or(true)
 }
 
-/// Commits files already written (by [`crate::appends::Appender`]) as one append that
-/// carries the batch record.
-pub(crate) async fn commit_append(
-    t: &DeltaTable,
-    table: Table,
-    actions: Vec<Action>,
-    record: &BatchRecord,
-    complete: bool,
-) -> Result<u64> {
-    let properties = commit_properties(record, complete)?;
-    let operation = DeltaOperation::Write {
-        mode: SaveMode::Append,
-        partition_by: Some(table.partition_columns().iter().map(|c| c.to_string()).collect()),
-        predicate: None,
-    };
-    let snapshot = t.snapshot().ok().map(|s| s as &dyn TableReference);
-    let adds: Vec<_> =
-        actions.iter().filter_map(|a| if let Action::Add(add) = a { Some(add.clone()) } else { None }).collect();
-    match CommitBuilder::from(properties).with_actions(actions).build(snapshot, t.log_store(), operation).await {
-        Ok(commit) => Ok(commit.version()),
-        Err(e) => {
-            // The files are in no commit: nothing will ever read them.
-            crate::appends::delete_files(t, table, &adds).await;
-            Err(WarehouseError::delta(table)(e))
-        }
-    }
-}
-
 /// The batch record as commit metadata, and for a complete file the application
 /// transaction by which the same file is recognised again.
-fn commit_properties(record: &BatchRecord, complete: bool) -> Result<CommitProperties> {
+pub(crate) fn commit_properties(record: &BatchRecord, complete: bool) -> Result<CommitProperties> {
     let mut commit = CommitProperties::default().with_metadata([(
         COMMIT_KEY.to_string(),
         serde_json::to_value(record).map_err(|e| WarehouseError::Metadata(e.to_string()))?,
@@ -207,26 +180,18 @@ pub(crate) struct Upserted {
     pub(crate) updated: usize,
 }
 
-/// Upserts `batches` by (`community_code`, key) in one Delta commit that also carries the
-/// batch record. A table with no rows yet takes a plain append (no key can match).
-pub(crate) async fn upsert(
+/// Upserts `batches` by (`community_code`, key) with a Delta MERGE, in one commit that
+/// also carries the batch record. Only the files of `counties` (those of the batch) are
+/// searched for matching keys. A table that holds no row of these counties takes a plain
+/// append instead ([`crate::appends::append`]): the caller decides, by [`holds_none_of`].
+pub(crate) async fn merge(
     t: DeltaTable,
     table: Table,
     batches: Vec<RecordBatch>,
+    counties: &BTreeSet<String>,
     record: &BatchRecord,
     complete: bool,
 ) -> Result<Upserted> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let counties = counties_of(&batches);
-    if is_empty(&t) || holds_none_of(&t, table, &counties).await? {
-        // No row of these counties yet, so no key can match: write the files on every
-        // core and add them, instead of a merge.
-        let appender = crate::appends::Appender::new(&t, table)?;
-        appender.write_all(batches).await?;
-        let actions = appender.finish(true).await?;
-        let version = commit_append(&t, table, actions, record, complete).await?;
-        return Ok(Upserted { version, inserted: rows, updated: 0 });
-    }
     let commit = commit_properties(record, complete)?;
     let ctx = SessionContext::new();
     let source = ctx.read_batches(batches)?;
@@ -235,7 +200,7 @@ pub(crate) async fn upsert(
         .eq(col("source.community_code"))
         .and(col(format!("target.{key}")).eq(col(format!("source.{key}"))));
     // Only the counties of the batch can hold matching keys: prune the rest.
-    let county_filter = counties.into_iter().map(lit).collect();
+    let county_filter = counties.iter().map(|c| lit(c.as_str())).collect();
     predicate = predicate.and(col("target.county_code").in_list(county_filter, false));
     let names: Vec<String> = table.arrow_schema().fields().iter().map(|f| f.name().clone()).collect();
     let (t, metrics) = t
@@ -255,14 +220,15 @@ pub(crate) async fn upsert(
 }
 
 /// Whether the table holds no file of any of these counties.
-async fn holds_none_of(t: &DeltaTable, table: Table, counties: &BTreeSet<String>) -> Result<bool> {
+pub(crate) async fn holds_none_of(t: &DeltaTable, table: Table, counties: &BTreeSet<String>) -> Result<bool> {
     let set = counties.iter().map(String::as_str).collect();
     let filter = ("county_code", deltalake::FilterOp::In, deltalake::FilterValue::Set(set));
     let files = t.get_files_by_partitions(&[filter]).await.map_err(WarehouseError::delta(table))?;
     Ok(files.is_empty())
 }
 
-fn counties_of(batches: &[RecordBatch]) -> BTreeSet<String> {
+/// The counties (first six digits of `community_code`) of the rows of `batches`.
+pub(crate) fn counties_of(batches: &[RecordBatch]) -> BTreeSet<String> {
     use datafusion::arrow::array::{Array, AsArray};
     let mut set = BTreeSet::new();
     for batch in batches {

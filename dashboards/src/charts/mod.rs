@@ -29,7 +29,6 @@ pub use data::{ChartData, ChartRequest, ReportNeed, reports_needed};
 
 use crate::fonts::FontError;
 use canvas::Canvas;
-use page::Figure;
 
 /// The charts, by the names the CLI and the API share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,12 +206,12 @@ pub fn render(
 ) -> Result<Vec<u8>, ChartError> {
     options.check()?;
     crate::fonts::font()?;
-    let figure = figure(name, data)?;
+    let model = Model::of(name, data)?;
     let width = f64::from(options.width_px);
-    let height = options.height_px.map(f64::from).unwrap_or_else(|| figure.auto_height(width));
+    let height = options.height_px.map(f64::from).unwrap_or_else(|| model.auto_height(width));
     match format {
-        ChartFormat::Png => png_bytes(&figure, width, height, options.scale),
-        ChartFormat::Svg => svg_bytes(&figure, width, height),
+        ChartFormat::Png => png_bytes(&model, width, height, options.scale),
+        ChartFormat::Svg => svg_bytes(&model, width, height),
     }
 }
 
@@ -234,21 +233,59 @@ pub fn specimen(text: &str, em: f64, scale: f64) -> Result<Vec<u8>, ChartError> 
     encode_png(&pixels, w, h, scale)
 }
 
-/// The model of a chart, computed from the reports before any drawing.
-fn figure(name: ChartName, data: &ChartData) -> Result<Figure, ChartError> {
-    Ok(match name {
-        ChartName::SatisfactionTrend => Figure::Trend(satisfaction::Trend::new(data)?),
-        ChartName::SatisfactionHeatmap => Figure::Heatmap(satisfaction::Heatmap::new(data)?),
-        ChartName::Dimensions => Figure::Dimensions(satisfaction::Dimensions::new(data)?),
-        ChartName::RatesByCommunity => Figure::Rates(rates::Rates::new(data)?),
-        ChartName::CadreScores => Figure::Cadres(cadres::CadreScores::new(data)?),
-        ChartName::CommunityRanking => Figure::Ranking(ranking::Ranking::new(data)?),
-        ChartName::TopicsByCategory => Figure::Categories(topics::ByCategory::new(data)?),
-        ChartName::TopicsByChannel => Figure::Channels(topics::ByChannel::new(data)?),
-    })
+/// Every chart, by its model: what it shows, computed from the reports before any drawing.
+enum Model {
+    Trend(satisfaction::Trend),
+    Heatmap(satisfaction::Heatmap),
+    Dimensions(satisfaction::Dimensions),
+    Rates(rates::Rates),
+    Cadres(cadres::CadreScores),
+    Ranking(ranking::Ranking),
+    Categories(topics::ByCategory),
+    Channels(topics::ByChannel),
 }
 
-fn png_bytes(figure: &Figure, width: f64, height: f64, scale: f64) -> Result<Vec<u8>, ChartError> {
+macro_rules! each {
+    ($model:expr, $p:ident => $body:expr) => {
+        match $model {
+            Model::Trend($p) => $body,
+            Model::Heatmap($p) => $body,
+            Model::Dimensions($p) => $body,
+            Model::Rates($p) => $body,
+            Model::Cadres($p) => $body,
+            Model::Ranking($p) => $body,
+            Model::Categories($p) => $body,
+            Model::Channels($p) => $body,
+        }
+    };
+}
+
+impl Model {
+    /// The model of chart `name` from `data`.
+    fn of(name: ChartName, data: &ChartData) -> Result<Model, ChartError> {
+        Ok(match name {
+            ChartName::SatisfactionTrend => Model::Trend(satisfaction::Trend::new(data)?),
+            ChartName::SatisfactionHeatmap => Model::Heatmap(satisfaction::Heatmap::new(data)?),
+            ChartName::Dimensions => Model::Dimensions(satisfaction::Dimensions::new(data)?),
+            ChartName::RatesByCommunity => Model::Rates(rates::Rates::new(data)?),
+            ChartName::CadreScores => Model::Cadres(cadres::CadreScores::new(data)?),
+            ChartName::CommunityRanking => Model::Ranking(ranking::Ranking::new(data)?),
+            ChartName::TopicsByCategory => Model::Categories(topics::ByCategory::new(data)?),
+            ChartName::TopicsByChannel => Model::Channels(topics::ByChannel::new(data)?),
+        })
+    }
+
+    /// The page height that fits the plot's rows (see [`page::auto_height`]).
+    fn auto_height(&self, width: f64) -> f64 {
+        each!(self, p => page::auto_height(p, width))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> Result<(), ChartError> {
+        each!(self, p => page::draw_page(p, canvas))
+    }
+}
+
+fn png_bytes(model: &Model, width: f64, height: f64, scale: f64) -> Result<Vec<u8>, ChartError> {
     let (w, h) = ((width * scale).round(), (height * scale).round());
     if w * h > MAX_DEVICE_PIXELS {
         return Err(ChartError::TooLarge { width: w as u32, height: h as u32 });
@@ -257,18 +294,18 @@ fn png_bytes(figure: &Figure, width: f64, height: f64, scale: f64) -> Result<Vec
     let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
     {
         let area = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        draw(&area, figure, scale, false, width, height)?;
+        draw(&area, model, scale, false, width, height)?;
         area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
     encode_png(&pixels, w, h, scale)
 }
 
-fn svg_bytes(figure: &Figure, width: f64, height: f64) -> Result<Vec<u8>, ChartError> {
+fn svg_bytes(model: &Model, width: f64, height: f64) -> Result<Vec<u8>, ChartError> {
     let mut text = String::new();
     {
         let size = (width.round() as u32, height.round() as u32);
         let area = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        draw(&area, figure, 1.0, true, width, height)?;
+        draw(&area, model, 1.0, true, width, height)?;
         area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
     Ok(text.into_bytes())
@@ -276,7 +313,7 @@ fn svg_bytes(figure: &Figure, width: f64, height: f64) -> Result<Vec<u8>, ChartE
 
 fn draw<DB: DrawingBackend>(
     area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
-    figure: &Figure,
+    model: &Model,
     scale: f64,
     svg: bool,
     width: f64,
@@ -284,7 +321,7 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     let canvas = Canvas::new(area, scale, svg, width, height);
     canvas.clear()?;
-    figure.draw(&canvas)
+    model.draw(&canvas)
 }
 
 /// RGB pixels as PNG, with the DPI that makes office software place it at its logical size.

@@ -1,13 +1,13 @@
 //! The page every chart sits on: title, subtitle, legend, the plot, and the footnotes (口径
 //! and provenance); plus the pieces plots share — value axes with nice ticks, the row
-//! labels that must never overlap, the empty-period message.
+//! labels that must never overlap, the empty-period message. The chart files build on
+//! this one; it knows none of them (any [`Plot`] is drawn the same way).
 
 use plotters::prelude::DrawingBackend;
 
 use super::ChartError;
 use super::canvas::{Align, Canvas, Fill, Marker};
 use super::palette::{AXIS, GRID, INK, MUTED};
-use super::{cadres, ranking, rates, satisfaction, topics};
 use crate::fonts;
 
 pub(crate) const MARGIN: f64 = 18.0;
@@ -86,46 +86,9 @@ pub(crate) trait Plot {
     fn draw_plot<DB: DrawingBackend>(&self, canvas: &Canvas<DB>, plot: Rect) -> Result<(), ChartError>;
 }
 
-/// Every chart, by its model.
-pub(crate) enum Figure {
-    Trend(satisfaction::Trend),
-    Heatmap(satisfaction::Heatmap),
-    Dimensions(satisfaction::Dimensions),
-    Rates(rates::Rates),
-    Cadres(cadres::CadreScores),
-    Ranking(ranking::Ranking),
-    Categories(topics::ByCategory),
-    Channels(topics::ByChannel),
-}
-
-macro_rules! each {
-    ($figure:expr, $p:ident => $body:expr) => {
-        match $figure {
-            Figure::Trend($p) => $body,
-            Figure::Heatmap($p) => $body,
-            Figure::Dimensions($p) => $body,
-            Figure::Rates($p) => $body,
-            Figure::Cadres($p) => $body,
-            Figure::Ranking($p) => $body,
-            Figure::Categories($p) => $body,
-            Figure::Channels($p) => $body,
-        }
-    };
-}
-
-impl Figure {
-    /// The height that fits the plot's rows: the default page, squeezed rows up to an A4
-    /// page, then taller (a 200-community ranking is a long picture, not a blur).
-    pub(crate) fn auto_height(&self, width: f64) -> f64 {
-        each!(self, p => auto_height(p, width))
-    }
-
-    pub(crate) fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> Result<(), ChartError> {
-        each!(self, p => draw_page(p, canvas))
-    }
-}
-
-fn auto_height<P: Plot>(plot: &P, width: f64) -> f64 {
+/// The height that fits the plot's rows: the default page, squeezed rows up to an A4
+/// page, then taller (a 200-community ranking is a long picture, not a blur).
+pub(crate) fn auto_height<P: Plot>(plot: &P, width: f64) -> f64 {
     let chrome = header_height(plot.header(), width) + footer_height(plot.header(), width) + plot.plot_chrome();
     let rows = plot.rows() as f64;
     let (wanted, least) = plot.row_pitch();
@@ -139,7 +102,8 @@ fn auto_height<P: Plot>(plot: &P, width: f64) -> f64 {
     (chrome + rows * least).max(PAGE_HEIGHT).ceil()
 }
 
-fn draw_page<P: Plot, DB: DrawingBackend>(plot: &P, canvas: &Canvas<DB>) -> Result<(), ChartError> {
+/// Draws the page: title, subtitle, legend, footnotes, and the plot in the room left.
+pub(crate) fn draw_page<P: Plot, DB: DrawingBackend>(plot: &P, canvas: &Canvas<DB>) -> Result<(), ChartError> {
     let header = plot.header();
     let width = canvas.width;
     let room = width - 2.0 * MARGIN;
