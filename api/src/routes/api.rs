@@ -17,7 +17,6 @@ use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::openapi::ReportKindName;
 use crate::state::AppState;
 use crate::uploads::IngestAnswer;
 use crate::{charts, reports, uploads};
@@ -128,7 +127,7 @@ pub struct IngestForm {
 /// raw body (`?filename=` names it).
 #[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
     description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
-    params(("table" = TableName, Path, description = "台账表"), IngestQuery),
+    params(("table" = String, Path, description = "台账表"), IngestQuery),
     request_body(content(
         (IngestForm = "multipart/form-data"),
         (String = "text/csv"),
@@ -218,23 +217,10 @@ pub enum Breakdown {
     Channel,
 }
 
-/// The ledger tables.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum TableName {
-    Communities,
-    Cadres,
-    Sessions,
-    Topics,
-    Evaluations,
-    Rectifications,
-}
-
 /// `GET /api/v1/reports/{kind}`: rows as JSON (the CLI's JSON), CSV or XLSX.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", summary = "报表",
     description = "JSON 的行与 yishi report --format json 相同；CSV 为中文表头、UTF-8（带 BOM）；XLSX 可直接打开打印。",
-    params(("kind" = ReportKindName, Path, description = "报表"), Filters, ReportQuery),
+    params(("kind" = String, Path, description = "报表"), Filters, ReportQuery),
     responses(
         (status = 200, description = "报表行", content(
             (Vec<Object> = "application/json"),
