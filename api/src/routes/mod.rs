@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub fn routes(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX));
     // The JSON API's routes come with their documentation (crate::openapi).
-    let (api, _) = crate::openapi::router(upload_limit.clone()).split_for_parts();
+    let (api, _) = crate::openapi::router(upload_limit).split_for_parts();
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))

@@ -102,7 +102,7 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> String {
         out.push_str("<h3>应答</h3><table><tr><th>状态</th><th>说明</th><th>类型</th></tr>");
         for (status, response) in responses {
             let media: Vec<String> =
-                response["content"].as_object().map(|c| c.keys().map(|k| format!("{k}")).collect()).unwrap_or_default();
+                response["content"].as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default();
             out.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(status),
