@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Measure, Report, ReportKind};
+use warehouse::analyses::{ColumnKind, Grade, Measure, Report, ReportKind};
 use warehouse::arrow::array::{Array, ArrayRef, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
@@ -135,19 +135,11 @@ fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
         DataType::Boolean => (if array.as_boolean().value(row) { "是" } else { "否" }).into(),
         _ => {
             let text = warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default();
-            if kind == ColumnKind::Grade { grade_chinese(&text).to_string() } else { text }
+            match Grade::parse(&text) {
+                Some(grade) if kind == ColumnKind::Grade => grade.chinese().to_string(),
+                _ => text,
+            }
         }
-    }
-}
-
-fn grade_chinese(token: &str) -> &str {
-    match token {
-        "excellent" => "优秀",
-        "competent" => "称职",
-        "basically_competent" => "基本称职",
-        "incompetent" => "不称职",
-        "not_rated" => "未评定",
-        other => other,
     }
 }
 

@@ -2,7 +2,6 @@
 //! workbooks with native charts, and the quarterly report pack that bundles them.
 
 pub mod charts;
-pub mod definitions;
 pub mod fonts;
 pub mod pack;
 pub mod pages;
