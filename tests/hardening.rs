@@ -19,13 +19,13 @@ const A1: &str = "141026100001";
 const COUNTY_A: &str = "141026";
 
 /// A `yishi serve` process over a warehouse of its own, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     dir: tempfile::TempDir,
-    platform: String,
-    county: String,
-    community: String,
+    pub(crate) platform: String,
+    pub(crate) county: String,
+    pub(crate) community: String,
 }
 
 impl Drop for Server {
@@ -58,7 +58,7 @@ fn token(root: &str, scope: &[&str]) -> String {
 impl Server {
     /// The hand-made ledger of `tests/fixtures/analyses` in a new warehouse, served with
     /// `extra` options.
-    fn start(extra: &[&str]) -> Server {
+    pub(crate) fn start(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("wh");
         let root_text = root.to_str().expect("utf-8").to_string();
@@ -443,5 +443,39 @@ fn damage_and_leaks_are_contained() {
         assert_eq!(v["tables"]["topics"], "ok");
         let me = get(&http, &format!("{}/api/v1/me", server.base), &server.county).await;
         assert_eq!(me.status, 200);
+    });
+}
+
+/// A 1.6 KB workbook with cells at A1 and XFD1048576 (a dense grid of it would be 512 GiB)
+/// uploaded by a community: refused with 422 and a Chinese message naming the cell, the
+/// table unchanged, and the server answers afterwards with its memory bounded.
+#[test]
+fn a_sparse_dimension_workbook_is_refused_and_the_server_stays_up() {
+    let server = Server::start(&[]);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hardening/sparse-dimension.xlsx");
+    let bytes = std::fs::read(&fixture).expect("fixture");
+    assert!(bytes.len() < 4096);
+    runtime().block_on(async {
+        let http = client();
+        let count = |token: String| {
+            let (http, url) = (http.clone(), format!("{}/api/v1/sql", server.base));
+            async move {
+                let body = json!({"sql": "SELECT count(*) FROM topics"}).to_string().into_bytes();
+                send(&http, "POST", &url, &token, body, "application/json").await.json()["rows"][0][0].as_i64()
+            }
+        };
+        let before = count(server.community.clone()).await;
+        let url = format!("{}/api/v1/ingest/topics?filename=sparse.xlsx", server.base);
+        let ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        let answer = send(&http, "POST", &url, &server.community, bytes, ctype).await;
+        assert_eq!(answer.status, 422, "{}", answer.text());
+        let v = answer.json();
+        assert_eq!(v["code"], "sheet_out_of_range", "{v}");
+        assert!(v["message"].as_str().unwrap_or_default().contains("XFD1048576"), "{v}");
+        let health = get(&http, &format!("{}/healthz", server.base), "").await;
+        assert_eq!(health.status, 200, "the server is down after the upload: {}", health.text());
+        assert_eq!(count(server.community.clone()).await, before);
+        let peak = peak_rss_mib(server.pid());
+        assert!(peak < 512, "the server's peak memory was {peak} MiB for a 1.6 KB workbook");
     });
 }

@@ -4,8 +4,10 @@
 mod analyses;
 mod api;
 mod charts;
+mod contract;
 mod hardening;
 mod hardening_auth;
+mod hardening_files;
 mod ingest_cli;
 mod kill;
 mod report_cli;

@@ -17,7 +17,7 @@ pub const TOKEN_PREFIX: &str = "yishi_";
 pub const SESSION_PREFIX: &str = "yishis_";
 
 /// What an account may see: the platform, one county, or one community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Platform,
@@ -71,15 +71,29 @@ pub fn scope_code(scope: &Scope) -> Option<&str> {
     }
 }
 
+/// A scope as JSON: `{"kind": "platform"}`, `{"kind": "county", "code": "141026"}`,
+/// `{"kind": "community", "code": "141026100001"}`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ScopeDoc {
+    /// platform、county 或 community
+    #[schema(pattern = "^(platform|county|community)$")]
+    kind: String,
+    /// 县区或社区代码（平台账号没有）
+    #[schema(pattern = "^([0-9]{6}|[0-9]{12})$")]
+    code: Option<String>,
+}
+
 /// Who is calling: the account name recorded in the batch log and the audit log, and the
 /// scope every warehouse call of the request runs in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Account {
     /// User name, or the label of a token not bound to a user.
     pub name: String,
     /// Shown on pages.
     pub display_name: String,
     pub role: Role,
+    #[schema(value_type = ScopeDoc)]
     pub scope: Scope,
     /// How the caller authenticated: "token" or "session".
     pub via: &'static str,

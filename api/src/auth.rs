@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use ingest::Scope;
 
-use crate::AppState;
 use crate::accounts::Account;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "yishi_session";

@@ -1,8 +1,10 @@
-//! Computed reports kept in memory, keyed by what they were computed from: scope, kind,
-//! year, quarter, scoring-scheme hash and the version of every table. A repeated view of
-//! an unchanged quarter is answered from here; new data changes the versions and so the
-//! key, so nothing stale is ever served. Concurrent requests for the same key compute it
-//! once (the others wait for that result).
+//! What the server keeps in memory, keyed by what it was computed from: reports
+//! ([`ReportCache`]: scope, kind, year, quarter, scoring-scheme hash and the version of
+//! every table), rendered chart images ([`ImageCache`]) and the years with data of each
+//! scope ([`YearsCache`]). A repeated view of an unchanged quarter is answered from here;
+//! new data changes the versions and so the key, so nothing stale is ever served.
+//! Concurrent requests for the same report compute it once (the others wait for that
+//! result).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use ingest::{Scope, Table};
 use tokio::sync::OnceCell;
 use warehouse::analyses::{Report, ReportKind};
-use warehouse::{Snapshot, Warehouse};
 
 use crate::error::AppResult;
 
@@ -102,49 +103,60 @@ impl ReportCache {
     }
 }
 
-/// The latest version of every table. On a local warehouse this lists the Delta logs
-/// (a directory listing per table, no log replay); elsewhere it opens a session.
-pub async fn data_versions(wh: &Warehouse) -> AppResult<BTreeMap<Table, u64>> {
-    if let Some(dir) = wh.location().local_dir() {
-        let mut out = BTreeMap::new();
-        for table in Table::ALL {
-            if let Some(v) = latest_log_version(&dir.join(table.name()).join("_delta_log")) {
-                out.insert(table, v);
-            }
-        }
-        if out.len() == Table::ALL.len() {
-            return Ok(out);
-        }
+/// Rendered chart images by (chart, format, scope, year, quarter, table versions); the
+/// whole map starts afresh when full.
+#[derive(Debug, Default)]
+pub struct ImageCache {
+    map: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl ImageCache {
+    const CAPACITY: usize = 2048;
+
+    pub fn get(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
     }
-    let session = wh.session(&Scope::Platform, &Snapshot::Latest).await?;
-    Ok(session.versions.iter().filter_map(|(name, v)| Table::parse(name).map(|t| (t, *v))).collect())
-}
 
-/// The highest commit number in a Delta log folder (`00000000000000000007.json`, or a
-/// checkpoint of that version).
-fn latest_log_version(dir: &std::path::Path) -> Option<u64> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(".json").or_else(|| name.strip_suffix(".checkpoint.parquet"))?;
-            (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit())).then(|| stem.parse::<u64>().ok())?
-        })
-        .max()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_versions() {
-        let dir = tempfile::tempdir().expect("dir");
-        assert_eq!(latest_log_version(dir.path()), None);
-        for name in ["00000000000000000000.json", "00000000000000000003.json", "_commit_x.json.tmp", "x.json"] {
-            std::fs::write(dir.path().join(name), b"").expect("write");
+    pub fn put(&self, key: String, bytes: Arc<Vec<u8>>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
         }
-        assert_eq!(latest_log_version(dir.path()), Some(3));
+        map.insert(key, bytes);
+    }
+}
+
+/// The years with data of each scope asked about, kept while the table versions they were
+/// read at are the latest.
+#[derive(Debug, Default)]
+pub struct YearsCache {
+    inner: Mutex<YearsSeen>,
+}
+
+#[derive(Debug, Default)]
+struct YearsSeen {
+    /// The table versions the years were read at.
+    versions: BTreeMap<Table, u64>,
+    years: HashMap<Scope, Vec<i32>>,
+}
+
+impl YearsCache {
+    /// Scopes whose years are remembered between data changes (a platform has thousands
+    /// of communities; the list starts afresh when full).
+    const KEPT: usize = 4096;
+
+    /// The years of `scope` read at `versions`, if known.
+    pub fn get(&self, versions: &BTreeMap<Table, u64>, scope: &Scope) -> Option<Vec<i32>> {
+        let seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if &seen.versions == versions { seen.years.get(scope).cloned() } else { None }
+    }
+
+    /// Remembers the years of `scope` read at `versions` (forgetting those read at others).
+    pub fn put(&self, versions: BTreeMap<Table, u64>, scope: Scope, years: Vec<i32>) {
+        let mut seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.versions != versions || seen.years.len() >= Self::KEPT {
+            *seen = YearsSeen { versions, years: HashMap::new() };
+        }
+        seen.years.insert(scope, years);
     }
 }

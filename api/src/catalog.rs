@@ -71,7 +71,7 @@ pub struct TokenInfo {
 }
 
 /// A batch uploaded through the server.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct BatchRow {
     pub id: i64,
     /// Epoch milliseconds, UTC.
@@ -109,7 +109,7 @@ pub struct NewBatch<'a> {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, Serialize, FromRow)]
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     pub at: i64,

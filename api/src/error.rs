@@ -27,9 +27,13 @@ pub enum AppError {
 }
 
 /// The JSON body of an error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Error)]
 pub struct ErrorBody {
+    /// 稳定的英文代码，例如 forbidden_scope、invalid_token、payload_too_large、sql_refused、timeout
     pub code: String,
+    /// 中文说明
     pub message: String,
 }
 

@@ -4,9 +4,18 @@
 //!   audit log in SQLite or PostgreSQL (sqlx, migrations run at start).
 //! - [`auth`]: bearer tokens and session cookies as typed extractors; every request's
 //!   scope goes down to the warehouse, which enforces it below the SQL.
+//! - [`state`]: what every handler reaches ([`AppState`]): the warehouse, the catalog, the
+//!   limits, the caches, the query threads.
+//! - [`reports`], [`charts`], [`ledger`], [`uploads`], [`places`]: the server's work, which
+//!   the JSON API and the pages both call — reports through the cache, charts drawn by
+//!   `dashboards::charts`, the ledger rows the pages list, uploads read within the limits
+//!   and ingested, places copied into the catalog.
 //! - [`routes`]: the JSON API under `/api/v1`, `/healthz`, and the dashboards (HTML in
-//!   Chinese rendered by `dashboards::pages`).
-//! - [`cache`]: reports keyed by scope, period, scheme and table versions.
+//!   Chinese rendered by `dashboards::pages`); they only map requests to those calls and
+//!   answers to responses.
+//! - [`cache`]: reports, chart images and years with data, keyed by what they were
+//!   computed from (scope, period, scheme, table versions).
+//! - [`queries`]: the warehouse's own threads.
 //! - [`login`]: failed logins throttled per user name and client address, password hashing
 //!   bounded.
 //!
@@ -20,14 +29,17 @@ pub mod cache;
 pub mod catalog;
 pub mod charts;
 pub mod error;
+pub mod ledger;
 pub mod login;
 pub mod openapi;
+pub mod places;
 pub mod queries;
+pub mod reports;
 pub mod routes;
+pub mod state;
+pub mod uploads;
 
 use std::net::SocketAddr;
-use std::ops::Deref;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -38,128 +50,10 @@ use axum::response::{IntoResponse, Response};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use warehouse::Warehouse;
 
 pub use catalog::Catalog;
 pub use error::{AppError, AppResult};
-
-/// Limits and settings of a server.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Largest ledger file accepted by an upload.
-    pub max_upload_bytes: u64,
-    /// Largest body of any other request (SQL, login form).
-    pub max_body_bytes: usize,
-    /// A request still running after this is answered 503 `timeout`.
-    pub request_timeout: Duration,
-    /// How long a browser login lasts.
-    pub session_ttl: Duration,
-    /// Reports kept in the cache.
-    pub cache_entries: usize,
-    /// Warehouse queries (reports, SQL, ingests) run at once; others wait their turn.
-    pub max_concurrent_queries: usize,
-    /// Largest result of ad-hoc SQL, in rows.
-    pub max_sql_rows: usize,
-    /// Largest result of ad-hoc SQL, in bytes (JSON or CSV alike).
-    pub max_sql_bytes: usize,
-    /// Uploaded files held in memory at once, in bytes, over all uploads: a further upload
-    /// is answered 503 with `Retry-After` until earlier ones are done.
-    pub upload_memory_bytes: u64,
-    /// Mark the session cookie `Secure` (behind HTTPS).
-    pub secure_cookies: bool,
-    /// Failed-login throttle and password-hashing bounds.
-    pub login: login::LoginLimits,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            max_upload_bytes: 256 << 20,
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(120),
-            session_ttl: Duration::from_secs(12 * 3600),
-            cache_entries: 512,
-            max_concurrent_queries: 4,
-            max_sql_rows: 100_000,
-            max_sql_bytes: 64 << 20,
-            upload_memory_bytes: 1 << 30,
-            secure_cookies: false,
-            login: login::LoginLimits::default(),
-        }
-    }
-}
-
-/// Everything a handler reaches: the warehouse, the catalog, the limits, the cache.
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<Inner>);
-
-#[derive(Debug)]
-pub struct Inner {
-    pub warehouse: Warehouse,
-    pub catalog: Catalog,
-    pub config: Config,
-    pub cache: cache::ReportCache,
-    pub images: charts::ImageCache,
-    pub queries: tokio::sync::Semaphore,
-    /// The warehouse's own threads (see [`queries::QueryRuntime`]).
-    pub query_runtime: queries::QueryRuntime,
-    /// Upload bytes held in memory, in KiB permits (see [`Config::upload_memory_bytes`]).
-    pub upload_memory: Arc<tokio::sync::Semaphore>,
-    /// Failed logins per user name and client address.
-    pub logins: login::Throttle,
-    /// Password verifications at once.
-    pub hashing: login::HashGate,
-    /// The years with data in each scope asked about, with the table versions they were
-    /// read at.
-    pub years: std::sync::Mutex<YearsSeen>,
-}
-
-/// The table versions the years were read at, and the years of each scope asked about.
-pub type YearsSeen =
-    (std::collections::BTreeMap<ingest::Table, u64>, std::collections::HashMap<ingest::Scope, Vec<i32>>);
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(warehouse: Warehouse, catalog: Catalog, config: Config) -> AppState {
-        AppState(Arc::new(Inner {
-            cache: cache::ReportCache::new(config.cache_entries),
-            images: charts::ImageCache::default(),
-            queries: tokio::sync::Semaphore::new(config.max_concurrent_queries.max(1)),
-            query_runtime: queries::QueryRuntime::new(),
-            upload_memory: Arc::new(tokio::sync::Semaphore::new(
-                usize::try_from(config.upload_memory_bytes >> 10)
-                    .unwrap_or(usize::MAX)
-                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
-            )),
-            years: std::sync::Mutex::new(Default::default()),
-            logins: login::Throttle::new(&config.login),
-            hashing: login::HashGate::new(config.login.max_hashing, config.login.max_waiting),
-            warehouse,
-            catalog,
-            config,
-        }))
-    }
-
-    /// Runs one internal (trusted, unbounded) query in `scope` on the query threads, as
-    /// one of the queries allowed at once.
-    pub async fn query(&self, scope: &ingest::Scope, sql: &str) -> AppResult<warehouse::QueryResult> {
-        let _permit = self.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let (warehouse, scope, sql) = (self.warehouse.clone(), scope.clone(), sql.to_string());
-        self.query_runtime.run(async move { Ok(warehouse.sql(&scope, &sql).await?) }).await
-    }
-
-    /// Copies the communities table's counties and communities into the catalog (for the
-    /// filters and to check account scopes).
-    pub async fn sync_places(&self) -> AppResult<usize> {
-        routes::sync_places(self).await
-    }
-}
+pub use state::{AppState, Config, Inner};
 
 /// The `Content-Security-Policy` of HTML pages: only this site's images (and `data:`), the
 /// pages' inline style sheet and their one `javascript:window.print()` link; no framing, no

@@ -37,6 +37,37 @@ pub enum IngestError {
     #[error("文件 {path} 的表头中列“{column}”出现了两次（第 {first} 列和第 {second} 列）(duplicate_column)")]
     DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
 
+    #[error(
+        "工作簿 {path} 解压后共 {}，超过上限 {} (xlsx_too_large)；这不像一份台账（可能是“压缩炸弹”），请只保留台账所在的工作表、删除图片后重新保存，或另存为 CSV 上传",
+        human_size(*unpacked),
+        human_size(*limit)
+    )]
+    UnpackedTooLarge { path: PathBuf, unpacked: u64, limit: u64 },
+
+    #[error(
+        "工作簿 {path} 中工作表“{sheet}”的单元格 {cell} 超出了台账允许的范围（最多 {max_columns} 列，即 A 到 {last_column} 列；最多 {max_rows} 行）(sheet_out_of_range)；请删除该单元格（在 Excel/WPS 中按 Ctrl+End 可跳到最后一个单元格）后重新保存"
+    )]
+    SheetOutOfRange {
+        path: PathBuf,
+        sheet: String,
+        /// The reference of the first cell found outside the limits, such as `XFD1048576`.
+        cell: String,
+        max_columns: u32,
+        last_column: String,
+        max_rows: u32,
+    },
+
+    #[error(
+        "工作簿 {path} 中工作表“{sheet}”的非空单元格超过 {limit} 个 (too_many_cells)；请把台账拆分成几个文件分别上传"
+    )]
+    TooManyCells { path: PathBuf, sheet: String, limit: usize },
+
+    #[error(
+        "工作簿 {path} 中工作表“{sheet}”的单元格文字展开后超过 {} (sheet_text_too_large)；同一段长文字被大量单元格重复引用，请检查表格内容，或拆分文件后上传",
+        human_size(*limit)
+    )]
+    SheetTextTooLarge { path: PathBuf, sheet: String, limit: u64 },
+
     #[error("工作簿 {path} 中没有名为“{sheet}”的工作表；现有：{available} (unknown_sheet)")]
     UnknownSheet { path: PathBuf, sheet: String, available: String },
 
@@ -50,6 +81,21 @@ pub enum IngestError {
 impl IngestError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         IngestError::Io { path: path.into(), source }
+    }
+}
+
+/// A size as people read it: `1.0 GB`, `64.0 MB`, `12.5 KB` or `300 字节`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= KB * KB * KB {
+        format!("{:.1} GB", b / (KB * KB * KB))
+    } else if b >= KB * KB {
+        format!("{:.1} MB", b / (KB * KB))
+    } else if b >= KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{bytes} 字节")
     }
 }
 

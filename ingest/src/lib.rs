@@ -190,7 +190,7 @@ pub fn open_ledger<'a>(
     if table == Table::Communities && !scope.may_write_communities() {
         return Err(IngestError::TableNotAllowed { scope: scope.to_string(), table: table.chinese() });
     }
-    let opened = readers::open(bytes, name, sheet, text)?;
+    let opened = readers::open(bytes, name, sheet, max_file_bytes, text)?;
     let headers = opened.rows.headers().to_vec();
     let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
     Ok(OpenedLedger {

@@ -1,27 +1,34 @@
 //! The JSON API under `/api/v1`: every handler takes the [`Caller`], narrows its scope by
-//! the request's filters and calls the warehouse's scoped APIs.
-
-use std::path::Path;
+//! the request's filters, calls the server's scoped work (reports, charts, uploads, SQL)
+//! and answers in the format asked for.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path as UrlPath, Request, State};
+use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use ingest::Table;
+use dashboards::charts::{ChartFormat, ChartName};
 use serde::{Deserialize, Serialize};
-use warehouse::analyses::ReportKind;
-use warehouse::{IngestOptions, IngestOutcome};
+use warehouse::IngestOutcome;
 
 use super::encode;
-use super::{Filters, Q, table_of};
-use crate::AppState;
+use super::params::{Filters, Q, check_code, id_of, no_empty_values, report_kind, table_of};
 use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
-use crate::catalog::{BatchRow, NewBatch};
-use crate::charts::{self, ImageFormat};
-use crate::error::{AppError, AppResult};
+use crate::catalog::BatchRow;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::openapi::ReportKindName;
+use crate::state::AppState;
+use crate::uploads::IngestAnswer;
+use crate::{charts, reports, uploads};
+use axum::extract::RawQuery;
+use utoipa::{IntoParams, ToSchema};
 
+/// `GET /healthz`: the catalog and each table readable.
+#[utoipa::path(get, path = "/healthz", tag = "server", summary = "健康检查：目录数据库与每张表是否可读",
+    responses(
+        (status = 200, description = "正常", body = Object, content_type = "application/json"),
+        (status = 503, description = "目录数据库不可用，或有表无法读取（tables 中注明）", body = Object, content_type = "application/json"),
+    ))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let catalog = state.catalog.ping().await.is_ok();
     let (computed, cached) = state.cache.stats();
@@ -46,14 +53,24 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         "tables": tables,
         "reports_computed": computed,
         "reports_from_cache": cached,
-        "charts_stand_in": state.images.fallbacks(),
     });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
-pub async fn openapi() -> Json<serde_json::Value> {
+/// `GET /api/v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server", summary = "本接口的 OpenAPI 文档",
+    responses((status = 200, description = "OpenAPI 3.1 文档", body = Object, content_type = "application/json")))]
+pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
+}
+
+/// `GET /api/v1/docs`: the document as a Chinese page, served by yishi itself.
+#[utoipa::path(get, path = "/api/v1/docs", tag = "server", summary = "接口说明页（中文）",
+    responses((status = 200, description = "HTML 页面", body = String, content_type = "text/html")))]
+pub async fn reference() -> axum::response::Html<String> {
+    let doc = serde_json::to_value(crate::openapi::document()).unwrap_or_default();
+    axum::response::Html(dashboards::pages::api_reference(&doc))
 }
 
 pub async fn not_found() -> AppError {
@@ -61,47 +78,74 @@ pub async fn not_found() -> AppError {
 }
 
 /// Who the token or session belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", summary = "当前账号及其范围",
+    responses((status = 200, description = "账号", body = Account), (status = 401, description = "未登录或令牌无效", body = ErrorBody)))]
 pub async fn me(Caller(account): Caller) -> Json<Account> {
     Json(account)
 }
 
 // ---- ingest --------------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IngestQuery {
+    /// true：只写入合格的行，不合格的行存入拒绝文件
     #[serde(default)]
     pub partial: bool,
+    /// XLSX 的工作表名（默认第一张）
+    #[param(max_length = 255)]
     pub sheet: Option<String>,
-    /// File name of a raw-body upload (its extension picks the reader).
+    /// 原始请求体的文件名（扩展名决定格式：.csv、.xlsx、.jsonl）
+    #[param(max_length = 255)]
     pub filename: Option<String>,
 }
 
-/// The answer to an upload.
-#[derive(Debug, Serialize)]
-pub struct IngestAnswer {
-    /// Present when nothing was written because rows were rejected (strict mode).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    pub batch_id: i64,
-    pub table: &'static str,
-    pub file_name: String,
-    pub outcome: IngestOutcome,
-    pub partial: bool,
-    pub rows_accepted: usize,
-    pub rows_rejected: usize,
-    pub rows_inserted: usize,
-    pub rows_updated: usize,
-    pub version: Option<u64>,
-    /// Every rejected value: row (as a spreadsheet numbers it), column, value, reason.
-    pub errors: Vec<ingest::RowError>,
-    /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
-    pub rejects_csv_url: Option<String>,
+/// A refused upload: its rows were rejected (every error listed), or the file could not be
+/// read at all.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestRefusal {
+    Rows(IngestAnswer),
+    File(ErrorBody),
+}
+
+/// A multipart upload: the ledger file and its options.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct IngestForm {
+    /// 台账文件（CSV、XLSX 或 JSON lines）
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// true：只写入合格的行
+    partial: Option<bool>,
+    /// XLSX 的工作表名
+    sheet: Option<String>,
 }
 
 /// `POST /api/v1/ingest/{table}`: a multipart form with a file field, or the file as the
 /// raw body (`?filename=` names it).
+#[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
+    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
+    params(("table" = TableName, Path, description = "台账表"), IngestQuery),
+    request_body(content(
+        (IngestForm = "multipart/form-data"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/octet-stream"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (String = "application/x-ndjson"),
+    )),
+    responses(
+        (status = 200, description = "已写入，或同一文件已导入过", body = IngestAnswer),
+        (status = 400, description = "表单或请求体无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "无权写入这张表", body = ErrorBody),
+        (status = 404, description = "没有这张表", body = ErrorBody),
+        (status = 409, description = "同一张表同时有其他写入，请重新上传", body = ErrorBody),
+        (status = 413, description = "文件超过上限", body = ErrorBody),
+        (status = 422, description = "有不合格的行，整批未写入（IngestAnswer）；或文件无法解析（Error）", body = IngestRefusal),
+        (status = 503, description = "服务器正忙（上传内存已满）", body = ErrorBody),
+    ))]
 pub async fn ingest(
     State(state): State<AppState>,
     Caller(account): Caller,
@@ -110,244 +154,107 @@ pub async fn ingest(
     request: Request,
 ) -> AppResult<Response> {
     let table = table_of(&table)?;
-    let upload = read_upload(&state, request).await?;
+    for (name, value) in [("sheet", &query.sheet), ("filename", &query.filename)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 255) {
+            return Err(AppError::bad_request("bad_query", format!("参数 {name} 最长 255 个字符")));
+        }
+    }
+    let upload = uploads::read_upload(&state, request).await?;
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
     let partial = upload.partial.unwrap_or(query.partial);
     let sheet = upload.sheet.or(query.sheet);
-    let answer = ingest_bytes(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
+    let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())
 }
 
-/// An uploaded file and the form fields that came with it.
-#[derive(Debug, Default)]
-pub struct Upload {
-    /// The upload's share of the servers' upload memory, held while its bytes are.
-    pub memory: Option<tokio::sync::OwnedSemaphorePermit>,
-    pub file_name: Option<String>,
-    pub bytes: Bytes,
-    pub partial: Option<bool>,
-    pub sheet: Option<String>,
-    pub table: Option<String>,
-}
-
-/// Reads a multipart form (its first file field) or a raw body, within the upload limit.
-pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload> {
-    let limit = state.config.max_upload_bytes;
-    let too_large =
-        || AppError::too_large(format!("上传的文件超过上限 {} 字节 (payload_too_large)；请拆分文件后分批上传", limit));
-    let declared =
-        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    // A multipart form carries a few hundred bytes of headers besides the file.
-    if declared.is_some_and(|n| n > limit.saturating_add(64 << 10)) {
-        return Err(too_large());
-    }
-    let memory = upload_memory(state, declared.unwrap_or(limit).min(limit.saturating_add(64 << 10)))?;
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
-    if !multipart {
-        let max = usize::try_from(limit).unwrap_or(usize::MAX);
-        let bytes = axum::body::to_bytes(request.into_body(), max).await.map_err(|_| too_large())?;
-        if bytes.is_empty() {
-            return Err(AppError::bad_request("empty_file", "没有收到文件内容：请求体为空"));
-        }
-        return Ok(Upload { bytes, memory: Some(memory), ..Upload::default() });
-    }
-    let mut form = Multipart::from_request(request, &()).await.map_err(|e| {
-        AppError::bad_request("invalid_multipart", format!("无法解析 multipart 表单：{}", e.body_text()))
-    })?;
-    let mut upload = Upload { memory: Some(memory), ..Upload::default() };
-    let mut found = false;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(multipart_error(&e, too_large)),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        if let (Some(file_name), false) = (field.file_name().map(str::to_string), found) {
-            let bytes = field.bytes().await.map_err(|e| multipart_error(&e, too_large))?;
-            if bytes.len() as u64 > limit {
-                return Err(too_large());
-            }
-            upload.file_name = Some(file_name).filter(|n| !n.trim().is_empty());
-            upload.bytes = bytes;
-            found = true;
-            continue;
-        }
-        let text = field.text().await.map_err(|e| multipart_error(&e, too_large))?;
-        match name.as_str() {
-            "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
-            "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
-            "table" => upload.table = Some(text.trim().to_string()),
-            _ => {}
-        }
-    }
-    if !found {
-        return Err(AppError::bad_request(
-            "missing_file",
-            "表单中没有文件：请在 multipart 表单中附上台账文件（字段 file）",
-        ));
-    }
-    if upload.bytes.is_empty() {
-        return Err(AppError::bad_request("empty_file", "上传的文件是空的"));
-    }
-    Ok(upload)
-}
-
-/// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
-/// other uploads hold it: a burst of large uploads waits its turn instead of taking the
-/// server's memory.
-fn upload_memory(state: &AppState, bytes: u64) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
-    let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
-    let total = state.config.upload_memory_bytes;
-    let kib = kib.min(u32::try_from(total >> 10).unwrap_or(u32::MAX).max(1));
-    state.upload_memory.clone().try_acquire_many_owned(kib).map_err(|_| {
-        AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
-            format!("服务器正在接收其他上传（同时最多 {} MiB），请稍后重试", total >> 20),
-        )
-        .with_retry_after(10)
-    })
-}
-
-fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl Fn() -> AppError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large()
-    } else {
-        AppError::bad_request("invalid_multipart", format!("无法解析 multipart 表单：{}", e.body_text()))
-    }
-}
-
-/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
-/// the audit log, and answers with every row error.
-pub async fn ingest_bytes(
-    state: &AppState,
-    account: &Account,
-    table: Table,
-    file_name: &str,
-    bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
-) -> AppResult<IngestAnswer> {
-    let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
-    let result = {
-        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
-        state
-            .query_runtime
-            .run(async move {
-                let options = IngestOptions {
-                    scope: &scope,
-                    user: &user,
-                    partial,
-                    sheet: sheet.as_deref(),
-                    max_file_bytes: limit,
-                    progress: None,
-                };
-                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
-            })
-            .await?
-    };
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let e = AppError::from(e);
-            let (status, code, message) = e.parts();
-            let detail = format!("{file_name}: {code}: {message}");
-            state.catalog.audit(Some(account), "ingest", table.name(), &detail, status.as_u16()).await;
-            return Err(e);
-        }
-    };
-    let errors: Vec<ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).cloned().collect();
-    let rejects = report.file.as_ref().filter(|f| !f.rejected.is_empty()).map(|f| f.rejects_csv());
-    let r = &report.record;
-    let outcome_name = match report.outcome {
-        IngestOutcome::Committed => "committed",
-        IngestOutcome::Refused => "refused",
-        IngestOutcome::Unchanged => "unchanged",
-    };
-    let batch_id = state
-        .catalog
-        .record_batch(&NewBatch {
-            account,
-            table_name: table.name(),
-            file_name: &file_name,
-            file_sha256: &r.file_sha256,
-            outcome: outcome_name,
-            rows_accepted: r.rows_accepted as i64,
-            rows_rejected: r.rows_rejected as i64,
-            rows_inserted: r.rows_inserted as i64,
-            rows_updated: r.rows_updated as i64,
-            version: r.version.and_then(|v| i64::try_from(v).ok()),
-            errors_json: serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()),
-            rejects_csv: rejects.clone(),
-        })
-        .await?;
-    let status = if report.outcome == IngestOutcome::Refused { 422 } else { 200 };
-    let detail = format!(
-        "{file_name}: {outcome_name}, {} accepted, {} rejected, batch {batch_id}",
-        r.rows_accepted, r.rows_rejected
-    );
-    state.catalog.audit(Some(account), "ingest", table.name(), &detail, status).await;
-    if table == Table::Communities
-        && report.outcome == IngestOutcome::Committed
-        && let Err(e) = super::sync_places(state).await
-    {
-        tracing::warn!(error = %e, "could not copy places into the catalog");
-    }
-    let refused = report.outcome == IngestOutcome::Refused;
-    Ok(IngestAnswer {
-        code: refused.then_some("rows_rejected"),
-        message: refused.then(|| {
-            if r.rows_accepted == 0 && r.rows_rejected == 0 {
-                "文件中没有数据行，未写入".to_string()
-            } else {
-                format!(
-                    "有 {} 行不合格，整批未写入；请按错误修改后重新上传，或选择“只导入合格的行”（?partial=true）",
-                    r.rows_rejected
-                )
-            }
-        }),
-        batch_id,
-        table: table.name(),
-        file_name,
-        outcome: report.outcome,
-        partial,
-        rows_accepted: r.rows_accepted,
-        rows_rejected: r.rows_rejected,
-        rows_inserted: r.rows_inserted,
-        rows_updated: r.rows_updated,
-        version: r.version,
-        errors,
-        rejects_csv_url: rejects.map(|_| format!("/api/v1/batches/{batch_id}/rejects.csv")),
-    })
-}
-
 // ---- reports and charts ------------------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// 输出格式：json（默认）、csv、xlsx
+    #[param(value_type = Option<OutputFormat>)]
     pub format: Option<String>,
-    /// quarterly: `category` or `channel` breakdown.
+    /// 季度报表的分项：category（按类别）、channel（按渠道）；其他报表忽略
+    #[param(value_type = Option<Breakdown>)]
     pub by: Option<String>,
 }
 
+/// The formats a report is answered in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum OutputFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// How a chart is answered: shown (absent) or as a download.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ChartDelivery {
+    Download,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChartQuery {
+    /// download：作为附件下载
+    #[param(value_type = Option<ChartDelivery>)]
+    pub format: Option<String>,
+}
+
+/// The breakdowns of the quarterly report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Breakdown {
+    Category,
+    Channel,
+}
+
+/// The ledger tables.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TableName {
+    Communities,
+    Cadres,
+    Sessions,
+    Topics,
+    Evaluations,
+    Rectifications,
+}
+
 /// `GET /api/v1/reports/{kind}`: rows as JSON (the CLI's JSON), CSV or XLSX.
+#[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", summary = "报表",
+    description = "JSON 的行与 yishi report --format json 相同；CSV 为中文表头、UTF-8（带 BOM）；XLSX 可直接打开打印。",
+    params(("kind" = ReportKindName, Path, description = "报表"), Filters, ReportQuery),
+    responses(
+        (status = 200, description = "报表行", content(
+            (Vec<Object> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个报表", body = ErrorBody),
+        (status = 503, description = "查询超时或超出内存上限", body = ErrorBody),
+    ))]
 pub async fn report(
     State(state): State<AppState>,
     Caller(account): Caller,
     UrlPath(kind): UrlPath<String>,
     Q(filters): Q<Filters>,
     Q(q): Q<ReportQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by"])?;
     let q = Query { filters, format: q.format, by: q.by };
     let kind = report_kind(&kind, q.by.as_deref())?;
     q.filters.check()?;
@@ -363,8 +270,8 @@ pub async fn report(
             return Err(e);
         }
     };
-    let year = super::year_or_latest(&state, &scope, q.filters.year).await?;
-    let report = super::report(&state, kind, &scope, year, q.filters.quarter).await?;
+    let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
+    let report = reports::report(&state, kind, &scope, year, q.filters.quarter).await?;
     let action = if format == "json" { "report" } else { "export" };
     let detail = format!("{format}, {} rows, scope {}", report.num_rows(), scope);
     state.catalog.audit(Some(&account), action, &target, &detail, 200).await;
@@ -411,22 +318,6 @@ fn report_headers(headers: &mut HeaderMap, meta: &warehouse::analyses::ReportMet
     }
 }
 
-pub fn report_kind(name: &str, by: Option<&str>) -> AppResult<ReportKind> {
-    let kind = ReportKind::parse(name).ok_or_else(|| {
-        AppError::not_found(format!(
-            "没有“{name}”报表；可用：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）"
-        ))
-    })?;
-    match (kind, by.map(str::trim).filter(|b| !b.is_empty())) {
-        (k, None) => Ok(k),
-        (ReportKind::Quarterly, Some("category")) => Ok(ReportKind::QuarterlyByCategory),
-        (ReportKind::Quarterly, Some("channel")) => Ok(ReportKind::QuarterlyByChannel),
-        (_, Some(b)) => {
-            Err(AppError::bad_request("bad_breakdown", format!("by={b} 只用于 quarterly，可用 category、channel")))
-        }
-    }
-}
-
 fn describe(f: &Filters) -> String {
     let mut parts = Vec::new();
     if let Some(y) = f.year {
@@ -445,38 +336,53 @@ fn describe(f: &Filters) -> String {
 }
 
 /// `GET /api/v1/charts/{name}.{png|svg}`.
+#[utoipa::path(get, path = "/api/v1/charts/{file}", tag = "reports", summary = "图表（PNG 或 SVG）",
+    params(("file" = String, Path, description = "图表文件名：名称.png 或 名称.svg"), Filters, ChartQuery),
+    responses(
+        (status = 200, description = "图片", content((Vec<u8> = "image/png"), (String = "image/svg+xml"))),
+        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个图表", body = ErrorBody),
+        (status = 503, description = "查询超时", body = ErrorBody),
+    ))]
 pub async fn chart(
     State(state): State<AppState>,
     Caller(account): Caller,
     UrlPath(file): UrlPath<String>,
     Q(filters): Q<Filters>,
-    Q(q): Q<ReportQuery>,
+    Q(q): Q<ChartQuery>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let q = Query { filters, format: q.format, by: q.by };
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format"])?;
+    if let Some(f) = q.format.as_deref().filter(|f| *f != "download") {
+        return Err(AppError::bad_request(
+            "bad_format",
+            format!("format={f} 无效；图表只接受 format=download（作为附件下载）"),
+        ));
+    }
+    let q = Query { filters, format: q.format, by: None };
     let (name, ext) = file.rsplit_once('.').ok_or_else(|| AppError::not_found("图表地址应为 名称.png 或 名称.svg"))?;
     let format = match ext {
-        "png" => ImageFormat::Png,
-        "svg" => ImageFormat::Svg,
+        "png" => ChartFormat::Png,
+        "svg" => ChartFormat::Svg,
         _ => return Err(AppError::not_found(format!("图表格式“{ext}”不支持；可用 png、svg"))),
     };
-    let def = charts::find(name).ok_or_else(|| {
-        AppError::not_found(format!(
-            "没有“{name}”图表；可用：{}",
-            charts::CHARTS.iter().map(|c| c.name).collect::<Vec<_>>().join("、")
-        ))
+    let chart = ChartName::parse(name).map_err(|_| {
+        AppError::not_found(format!("没有“{name}”图表；可用：{}", ChartName::ALL.map(ChartName::name).join("、")))
     })?;
     q.filters.check()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
-    let year = super::year_or_latest(&state, &scope, q.filters.year).await?;
-    let bytes = charts::draw(&state, def, &scope, year, q.filters.quarter, format).await?;
+    let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
+    let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();
     let content_type = match format {
-        ImageFormat::Png => encode::PNG,
-        ImageFormat::Svg => encode::SVG,
+        ChartFormat::Png => encode::PNG,
+        ChartFormat::Svg => encode::SVG,
     };
     if q.format.as_deref() == Some("download") {
         state.catalog.audit(Some(&account), "export", &format!("chart {file}?{}", describe(&q.filters)), "", 200).await;
-        return Ok(encode::download(bytes, content_type, &file, &format!("{}_{year}.{ext}", def.title)));
+        return Ok(encode::download(bytes, content_type, &file, &format!("{}_{year}.{ext}", chart.chinese())));
     }
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=60")], bytes).into_response())
 }
@@ -491,16 +397,58 @@ struct Query {
 
 // ---- SQL -----------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SqlRequest {
+    /// 一条只读查询（SELECT、WITH、VALUES 或其 EXPLAIN）
+    #[schema(min_length = 1, max_length = 100000)]
     pub sql: String,
-    /// `json` (default) or `csv`.
+    /// json（默认）或 csv
+    #[schema(value_type = Option<SqlFormat>)]
     pub format: Option<String>,
+    /// 缩小到一个县区（6 位代码）
+    #[schema(pattern = "^[0-9]{6}$")]
     pub county: Option<String>,
+    /// 缩小到一个社区（12 位代码）
+    #[schema(pattern = "^[0-9]{12}$")]
     pub community: Option<String>,
 }
 
+/// The formats of a SQL answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SqlFormat {
+    Json,
+    Csv,
+}
+
+/// A SQL answer as JSON.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct SqlAnswer {
+    columns: Vec<String>,
+    row_count: u64,
+    /// 结果被截断（行数、字节或内存上限）
+    truncated: bool,
+    /// rows、bytes 或 memory
+    truncated_by: Option<String>,
+    /// 截断时的中文说明
+    message: Option<String>,
+    #[schema(value_type = Vec<Vec<Object>>)]
+    rows: Vec<Vec<serde_json::Value>>,
+}
+
 /// `POST /api/v1/sql`: one read-only query over the caller's scope.
+#[utoipa::path(post, path = "/api/v1/sql", tag = "sql", summary = "只读 SQL（只能查询本账号范围内的行）",
+    request_body = SqlRequest,
+    responses(
+        (status = 200, description = "结果（超过行数或字节上限时截断并说明）", content((SqlAnswer = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "不是一条只读查询，或查询有误", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 413, description = "请求体太大", body = ErrorBody),
+        (status = 503, description = "查询超时或超出内存上限", body = ErrorBody),
+    ))]
 pub async fn sql(
     State(state): State<AppState>,
     Caller(account): Caller,
@@ -513,6 +461,14 @@ pub async fn sql(
             format!("请求体应为 JSON，例如 {{\"sql\": \"SELECT …\"}}：{}", e.body_text()),
         ),
     })?;
+    if request.sql.chars().count() > 100_000 {
+        return Err(AppError::bad_request("sql_too_long", "查询语句最长 100000 个字符"));
+    }
+    if let Some(f) = request.format.as_deref().filter(|f| !matches!(*f, "json" | "csv")) {
+        return Err(AppError::bad_request("bad_format", format!("format={f} 无效；可用 json、csv")));
+    }
+    check_code("county", request.county.as_deref(), 6)?;
+    check_code("community", request.community.as_deref(), 12)?;
     let scope = narrow(&account.scope, request.county.as_deref(), request.community.as_deref())?;
     let limits = warehouse::SqlLimits {
         timeout: Some(state.config.request_timeout),
@@ -520,9 +476,8 @@ pub async fn sql(
         max_bytes: state.config.max_sql_bytes,
     };
     let result = {
-        let _permit = state.queries.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
         let (warehouse, scope, sql) = (state.warehouse.clone(), scope.clone(), request.sql.clone());
-        state.query_runtime.run(async move { Ok(warehouse.sql_within(&scope, &sql, &limits).await) }).await?
+        state.on_query_threads(async move { Ok(warehouse.sql_within(&scope, &sql, &limits).await) }).await?
     };
     let result = match result {
         Ok(r) => r,
@@ -563,39 +518,89 @@ pub async fn sql(
 
 // ---- batches and audit -------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 最多返回的条数（默认 200）
+    #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<i64>,
+    /// 只看一种操作（审计日志）：login、ingest、report、export、sql…
+    #[param(max_length = 64)]
     pub action: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct BatchOut {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOut {
     #[serde(flatten)]
     row: BatchRow,
     at_rfc3339: String,
+}
+
+/// The list's length: 1–5000 as documented, 200 when not given; `action` at most 64
+/// characters.
+fn limit_of(q: &ListQuery) -> AppResult<i64> {
+    if q.action.as_ref().is_some_and(|a| a.chars().count() > 64) {
+        return Err(AppError::bad_request("bad_query", "参数 action 最长 64 个字符"));
+    }
+    match q.limit {
+        None => Ok(200),
+        Some(n) if (1..=5000).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request("bad_query", format!("limit 应为 1–5000，收到 {n}"))),
+    }
 }
 
 fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
+/// The batches list.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct BatchList {
+    batches: Vec<BatchOut>,
+}
+
+/// One batch with its row errors.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct BatchDetail {
+    batch: BatchOut,
+    #[schema(value_type = Vec<Object>)]
+    errors: Vec<serde_json::Value>,
+    rejects_csv_url: Option<String>,
+}
+
+/// The audit log.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct AuditList {
+    entries: Vec<crate::catalog::AuditRow>,
+}
+
 /// `GET /api/v1/batches`: uploads by accounts within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/batches", tag = "ledger", summary = "经服务器上传的批次（本范围内的账号）",
+    params(ListQuery),
+    responses((status = 200, description = "批次列表", body = BatchList), (status = 400, description = "参数无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody)))]
 pub async fn batches(
     State(state): State<AppState>,
     Caller(account): Caller,
     Q(q): Q<ListQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let rows = state.catalog.batches(&account.scope, q.limit.unwrap_or(200).min(5000)).await?;
+    let rows = state.catalog.batches(&account.scope, limit_of(&q)?).await?;
     let rows: Vec<BatchOut> = rows.into_iter().map(|row| BatchOut { at_rfc3339: rfc3339(row.at), row }).collect();
     Ok(Json(serde_json::json!({ "batches": rows })))
 }
 
+/// `GET /api/v1/batches/{id}`.
+#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "ledger", summary = "一个批次及其错误行",
+    params(("id" = i64, Path, description = "批次号")),
+    responses((status = 200, description = "批次", body = BatchDetail), (status = 400, description = "批次号无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody), (status = 404, description = "本范围内没有这个批次", body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
     Caller(account): Caller,
-    UrlPath(id): UrlPath<i64>,
+    UrlPath(id): UrlPath<String>,
 ) -> AppResult<Json<serde_json::Value>> {
+    let id = id_of(&id)?;
     let (row, errors, rejects) =
         state.catalog.batch(&account.scope, id).await?.ok_or_else(|| AppError::not_found(format!("没有批次 {id}")))?;
     let errors: serde_json::Value = serde_json::from_str(&errors).unwrap_or_default();
@@ -606,11 +611,16 @@ pub async fn batch(
     })))
 }
 
+/// `GET /api/v1/batches/{id}/rejects.csv`.
+#[utoipa::path(get, path = "/api/v1/batches/{id}/rejects.csv", tag = "ledger", summary = "下载被拒绝的行（CSV，改正后可重新上传）",
+    params(("id" = i64, Path, description = "批次号")),
+    responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), (status = 400, description = "批次号无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody), (status = 404, description = "没有这个批次或它没有被拒绝的行", body = ErrorBody)))]
 pub async fn batch_rejects(
     State(state): State<AppState>,
     Caller(account): Caller,
-    UrlPath(id): UrlPath<i64>,
+    UrlPath(id): UrlPath<String>,
 ) -> AppResult<Response> {
+    let id = id_of(&id)?;
     let (row, _, rejects) =
         state.catalog.batch(&account.scope, id).await?.ok_or_else(|| AppError::not_found(format!("没有批次 {id}")))?;
     let rejects = rejects.ok_or_else(|| AppError::not_found(format!("批次 {id} 没有被拒绝的行")))?;
@@ -620,11 +630,14 @@ pub async fn batch_rejects(
 }
 
 /// `GET /api/v1/audit`: what accounts within the caller's scope did.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", summary = "审计日志：谁上传、谁导出了什么",
+    params(ListQuery),
+    responses((status = 200, description = "日志", body = AuditList), (status = 400, description = "参数无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(account): Caller,
     Q(q): Q<ListQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let rows = state.catalog.audit_log(&account.scope, q.action.as_deref(), q.limit.unwrap_or(200).min(5000)).await?;
+    let rows = state.catalog.audit_log(&account.scope, q.action.as_deref(), limit_of(&q)?).await?;
     Ok(Json(serde_json::json!({ "entries": rows })))
 }

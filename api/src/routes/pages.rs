@@ -12,16 +12,15 @@ use dashboards::pages::{self, Nav, Page};
 use ingest::{Scope, Table};
 use serde::Deserialize;
 use warehouse::analyses::ReportKind;
-use warehouse::arrow::array::{Array, AsArray};
-use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
 
-use super::{Filters, Q};
-use crate::AppState;
+use super::params::{Filters, Q};
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
 use crate::error::{AppError, AppResult};
 use crate::login::{self, ClientAddr};
+use crate::state::AppState;
+use crate::{ledger, reports, uploads};
 
 pub async fn home(PageCaller(_): PageCaller) -> Redirect {
     Redirect::to("/overview")
@@ -179,7 +178,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
     {
         community = None;
     }
-    let years = super::years(state, &account.scope).await?;
+    let years = reports::years(state, &account.scope).await?;
     let year = filters.year.unwrap_or_else(|| years.last().copied().unwrap_or(2025));
     let places = |p: crate::catalog::Place| pages::Place { code: p.code, name: p.name, county_code: p.county_code };
     let options = pages::Options {
@@ -224,8 +223,8 @@ pub async fn overview(
         async {
             let (page, scope) = page_of(&state, &account, Nav::Overview, &filters).await?;
             let f = &page.filters;
-            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
-            let communities = super::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
+            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
             Ok(pages::overview(&page, &quarterly, &communities))
         }
         .await,
@@ -241,7 +240,7 @@ pub async fn quarterly(
         async {
             let (page, scope) = page_of(&state, &account, Nav::Quarterly, &filters).await?;
             let f = &page.filters;
-            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             Ok(pages::quarterly(&page, &quarterly))
         }
         .await,
@@ -256,8 +255,8 @@ pub async fn cadres(
     html(async {
         let (page, scope) = page_of(&state, &account, Nav::Cadres, &filters).await?;
         let year = page.filters.year;
-        let cadres = super::report(&state, ReportKind::Cadres, &scope, year, None).await?;
-        let evidence = evidence(&state, &scope, year).await?;
+        let cadres = reports::report(&state, ReportKind::Cadres, &scope, year, None).await?;
+        let evidence = ledger::cadre_evidence(&state, &scope, year).await?;
         let g = Scheme::default().grades;
         let note = format!(
             "优秀：得分 ≥ {} 且在本县参评干部的前 {:.0}%（至少 1 名）；称职 ≥ {}；基本称职 ≥ {}；全年议题少于 {} 个的不参评。",
@@ -272,51 +271,6 @@ pub async fn cadres(
     .await)
 }
 
-/// Each cadre's topics of the year with their ratings of the year.
-async fn evidence(state: &AppState, scope: &Scope, year: i32) -> AppResult<Vec<pages::Evidence>> {
-    let sql = format!(
-        "SELECT t.community_code, t.lead_cadre_id, t.topic_id, t.title, t.status, \
-         CAST(count(e.evaluation_id) AS BIGINT) AS evaluations, \
-         CAST(sum(CASE WHEN e.verdict IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END) AS BIGINT) AS satisfied, \
-         avg(CAST(e.attitude + e.efficiency + e.result + e.effect AS DOUBLE) / 4.0) AS mean_rating \
-         FROM topics t LEFT JOIN evaluations e ON e.community_code = t.community_code AND e.topic_id = t.topic_id \
-         AND date_part('year', e.evaluated_on) = {year} \
-         WHERE date_part('year', t.raised_on) = {year} \
-         GROUP BY t.community_code, t.lead_cadre_id, t.topic_id, t.title, t.status ORDER BY t.topic_id"
-    );
-    let result = state.query(scope, &sql).await?;
-    let mut out = Vec::new();
-    for batch in &result.batches {
-        let text = |i: usize, r: usize| cell(batch.column(i), r);
-        let int = |i: usize, r: usize| {
-            let a = batch.column(i);
-            (a.data_type() == &DataType::Int64 && a.is_valid(r)).then(|| a.as_primitive::<Int64Type>().value(r))
-        };
-        for r in 0..batch.num_rows() {
-            let mean = batch.column(7);
-            out.push(pages::Evidence {
-                community_code: text(0, r),
-                cadre_id: text(1, r),
-                topic_id: text(2, r),
-                title: text(3, r),
-                status: text(4, r),
-                evaluations: int(5, r).unwrap_or(0),
-                satisfied: int(6, r).unwrap_or(0),
-                mean_rating: (mean.data_type() == &DataType::Float64 && mean.is_valid(r))
-                    .then(|| mean.as_primitive::<Float64Type>().value(r)),
-            });
-        }
-    }
-    Ok(out)
-}
-
-fn cell(a: &warehouse::arrow::array::ArrayRef, r: usize) -> String {
-    if a.is_null(r) {
-        return String::new();
-    }
-    warehouse::arrow::util::display::array_value_to_string(a, r).unwrap_or_default()
-}
-
 pub async fn counties(
     State(state): State<AppState>,
     PageCaller(account): PageCaller,
@@ -326,8 +280,8 @@ pub async fn counties(
         async {
             let (page, scope) = page_of(&state, &account, Nav::Counties, &filters).await?;
             let year = page.filters.year;
-            let counties = super::report(&state, ReportKind::Counties, &scope, year, None).await?;
-            let communities = super::report(&state, ReportKind::Communities, &scope, year, None).await?;
+            let counties = reports::report(&state, ReportKind::Counties, &scope, year, None).await?;
+            let communities = reports::report(&state, ReportKind::Communities, &scope, year, None).await?;
             Ok(pages::counties(&page, &counties, &communities))
         }
         .await,
@@ -346,49 +300,15 @@ pub async fn community(
                 return Ok(pages::community(&page, None));
             };
             let f = &page.filters;
-            let quarterly = super::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             let name = page.options.communities.iter().find(|c| &c.code == code).map(|c| c.name.clone());
             let name = name.unwrap_or_else(|| code.clone());
-            let period = match f.quarter {
-                Some(q) => format!("date_part('year', {{d}}) = {} AND date_part('quarter', {{d}}) = {q}", f.year),
-                None => format!("date_part('year', {{d}}) = {}", f.year),
-            };
-            let sessions = text_query(
-                &state,
-                &scope,
-                &format!(
-                    "SELECT session_id, held_on, kind, form, attendees FROM sessions WHERE {} ORDER BY held_on",
-                    period.replace("{d}", "held_on")
-                ),
-                &["会议编号", "会议日期", "会议类型", "说事形式", "参会人数"],
-            )
-            .await?;
-            let topics = text_query(
-                &state,
-                &scope,
-                &format!(
-                    "SELECT topic_id, title, category, channel, raised_on, lead_cadre_id, deadline, status, closed_on \
-                 FROM topics WHERE {} ORDER BY raised_on",
-                    period.replace("{d}", "raised_on")
-                ),
-                &["议题编号", "议题", "类别", "来源渠道", "提出日期", "责任人", "办理时限", "状态", "办结日期"],
-            )
-            .await?;
+            let sessions = ledger::community_sessions(&state, &scope, f.year, f.quarter).await?;
+            let topics = ledger::community_topics(&state, &scope, f.year, f.quarter).await?;
             Ok(pages::community(&page, Some((&name, &quarterly, &sessions, &topics))))
         }
         .await,
     )
-}
-
-async fn text_query(state: &AppState, scope: &Scope, sql: &str, headers: &[&str]) -> AppResult<pages::TextTable> {
-    let result = state.query(scope, sql).await?;
-    let mut table = pages::TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
-    for batch in &result.batches {
-        for r in 0..batch.num_rows() {
-            table.rows.push(batch.columns().iter().map(|a| cell(a, r)).collect());
-        }
-    }
-    Ok(table)
 }
 
 const TABLES: [(&str, &str); 6] = [
@@ -420,7 +340,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         Ok((page, _)) => page,
         Err(e) => return error_page(e),
     };
-    let upload = match super::api::read_upload(&state, request).await {
+    let upload = match uploads::read_upload(&state, request).await {
         Ok(u) => u,
         Err(e) => return page_with(&page, failed("", "", &e), e.status()),
     };
@@ -434,16 +354,9 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         }
     };
     let partial = upload.partial.unwrap_or(false);
-    let answer = super::api::ingest_bytes(
-        &state,
-        &account,
-        table,
-        &file_name,
-        upload.bytes.clone(),
-        partial,
-        upload.sheet.as_deref(),
-    )
-    .await;
+    let answer =
+        uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), partial, upload.sheet.as_deref())
+            .await;
     match answer {
         Ok(a) => {
             let message = match a.outcome {

@@ -6,9 +6,11 @@
 
 pub mod data;
 mod html;
+mod reference;
 mod views;
 
 pub use html::escape;
+pub use reference::api_reference;
 pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload};
 
 /// Which page is shown (highlighted in the navigation).

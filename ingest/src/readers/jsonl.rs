@@ -10,6 +10,8 @@ use crate::errors::IngestError;
 pub(crate) struct JsonLines<'a> {
     path: PathBuf,
     headers: Vec<String>,
+    /// Each header's position, so a line's keys are found without a scan per key.
+    positions: std::collections::HashMap<String, usize>,
     lines: std::iter::Enumerate<std::str::Lines<'a>>,
 }
 
@@ -18,21 +20,35 @@ impl<'a> JsonLines<'a> {
     /// line may leave out its empty optional values.
     pub(crate) fn open(text: &'a str, path: &Path) -> Result<Self, IngestError> {
         let mut headers: Vec<String> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut positions = std::collections::HashMap::new();
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             for key in parse_object(line, index + 1, path)?.keys() {
-                if seen.insert(key.clone()) {
+                if !positions.contains_key(key) {
+                    positions.insert(key.clone(), headers.len());
                     headers.push(key.clone());
                 }
+            }
+            // The same bound as a sheet's columns: a ledger has about fifteen.
+            if headers.len() > super::xlsx::MAX_COLUMNS as usize {
+                return Err(IngestError::Malformed {
+                    path: path.to_path_buf(),
+                    format: "JSON lines",
+                    message: format!(
+                        "到第{}行为止出现了 {} 个不同的键，超过上限 {} 个；台账每行只应有表中的各列",
+                        index + 1,
+                        headers.len(),
+                        super::xlsx::MAX_COLUMNS
+                    ),
+                });
             }
         }
         if headers.is_empty() {
             return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
-        Ok(JsonLines { path: path.to_path_buf(), headers, lines: text.lines().enumerate() })
+        Ok(JsonLines { path: path.to_path_buf(), headers, positions, lines: text.lines().enumerate() })
     }
 }
 
@@ -59,7 +75,7 @@ impl RowSource for JsonLines<'_> {
             let object = parse_object(line, index + 1, &self.path)?;
             reset(cells, self.headers.len());
             for (key, value) in object {
-                if let Some(i) = self.headers.iter().position(|h| *h == key) {
+                if let Some(&i) = self.positions.get(&key) {
                     write_value(&mut cells[i], &value);
                 }
             }
@@ -79,5 +95,19 @@ fn write_value(cell: &mut String, value: &Value) {
             cell.push_str(&parts.join(";"));
         }
         other => cell.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonLines;
+
+    #[test]
+    fn a_line_with_thousands_of_keys_is_refused() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}\": 1")).collect();
+        let text = format!("{{\"community_code\": \"141026100001\"}}\n{{{}}}\n", keys.join(", "));
+        let Err(e) = JsonLines::open(&text, std::path::Path::new("x.jsonl")) else { panic!("accepted") };
+        let message = e.to_string();
+        assert!(message.contains("第2行") && message.contains("上限 256"), "{message}");
     }
 }

@@ -63,15 +63,17 @@ pub(crate) struct Opened<'a> {
 
 /// Opens `bytes` by content first (an XLSX is a zip, JSON lines start with `{`), then by
 /// the file name's extension; a `.xls` or any other zip is refused with a clear error.
+/// `max_file_bytes` also bounds what a workbook may inflate to.
 pub(crate) fn open<'a>(
     bytes: &'a [u8],
     path: &Path,
     sheet: Option<&str>,
+    max_file_bytes: u64,
     text: &'a mut Option<std::borrow::Cow<'a, str>>,
 ) -> Result<Opened<'a>, IngestError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     if bytes.starts_with(b"PK\x03\x04") {
-        let rows = xlsx::XlsxRows::open(bytes, path, sheet)?;
+        let rows = xlsx::XlsxRows::open(bytes, path, sheet, max_file_bytes)?;
         return Ok(Opened { format: FileFormat::Xlsx, encoding: None, rows: Rows::Source(Box::new(rows)) });
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et") {

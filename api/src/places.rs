@@ -1,0 +1,36 @@
+//! The counties and communities of the catalog (for the pages' filters and to check
+//! account scopes), copied from the warehouse's communities table: at start and after
+//! every committed upload of that table.
+
+use std::collections::BTreeMap;
+
+use ingest::Scope;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+impl AppState {
+    /// Copies the communities table's counties and communities into the catalog; the
+    /// number of communities copied.
+    pub async fn sync_places(&self) -> AppResult<usize> {
+        let sql = "SELECT DISTINCT community_code, community_name, county_code, county_name FROM communities";
+        let result = self.query(&Scope::Platform, sql).await?;
+        let mut counties = BTreeMap::new();
+        let mut n = 0;
+        for batch in &result.batches {
+            let text = |i: usize, row: usize| -> String {
+                warehouse::arrow::util::display::array_value_to_string(batch.column(i), row).unwrap_or_default()
+            };
+            for row in 0..batch.num_rows() {
+                let (code, name, county, county_name) = (text(0, row), text(1, row), text(2, row), text(3, row));
+                counties.insert(county.clone(), county_name);
+                self.catalog.upsert_community(&code, &county, &name).await?;
+                n += 1;
+            }
+        }
+        for (code, name) in counties {
+            self.catalog.upsert_county(&code, &name).await?;
+        }
+        Ok(n)
+    }
+}

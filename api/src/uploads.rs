@@ -1,0 +1,272 @@
+//! Uploads of ledger files, for the JSON API and the upload page alike: reading the file
+//! of a multipart form or a raw body within the upload limit and the servers' upload
+//! memory ([`read_upload`]), then ingesting it in the uploader's scope and recording the
+//! batch and the audit line ([`ingest`]).
+
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
+use ingest::Table;
+use serde::Serialize;
+use warehouse::{IngestOptions, IngestOutcome};
+
+use crate::accounts::Account;
+use crate::catalog::NewBatch;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The answer to an upload.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IngestAnswer {
+    /// Present when nothing was written because rows were rejected (strict mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub batch_id: i64,
+    pub table: &'static str,
+    pub file_name: String,
+    /// committed（已写入）、refused（未写入）、unchanged（已导入过）
+    #[schema(value_type = String, pattern = "^(committed|refused|unchanged)$")]
+    pub outcome: IngestOutcome,
+    pub partial: bool,
+    pub rows_accepted: usize,
+    pub rows_rejected: usize,
+    pub rows_inserted: usize,
+    pub rows_updated: usize,
+    pub version: Option<u64>,
+    /// Every rejected value: row (as a spreadsheet numbers it), column, value, reason.
+    #[schema(value_type = Vec<RowErrorDoc>)]
+    pub errors: Vec<ingest::RowError>,
+    /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
+    pub rejects_csv_url: Option<String>,
+}
+
+/// One rejected value of a row, as the answer shows it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = RowError)]
+#[allow(dead_code)]
+pub struct RowErrorDoc {
+    /// 表格中的行号（表头为第 1 行）
+    row: u64,
+    /// 合同中的列名
+    column: String,
+    /// 文件中的表头
+    header: String,
+    value: String,
+    /// 错误类别的英文代码
+    kind: String,
+    /// 中文说明
+    message: String,
+}
+
+/// An uploaded file and the form fields that came with it.
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// The upload's share of the servers' upload memory, held while its bytes are.
+    pub memory: Option<tokio::sync::OwnedSemaphorePermit>,
+    pub file_name: Option<String>,
+    pub bytes: Bytes,
+    pub partial: Option<bool>,
+    pub sheet: Option<String>,
+    pub table: Option<String>,
+}
+
+/// Reads a multipart form (its first file field) or a raw body, within the upload limit.
+pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload> {
+    let limit = state.config.max_upload_bytes;
+    let too_large =
+        || AppError::too_large(format!("上传的文件超过上限 {} 字节 (payload_too_large)；请拆分文件后分批上传", limit));
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // A multipart form carries a few hundred bytes of headers besides the file.
+    if declared.is_some_and(|n| n > limit.saturating_add(64 << 10)) {
+        return Err(too_large());
+    }
+    let memory = upload_memory(state, declared.unwrap_or(limit).min(limit.saturating_add(64 << 10)))?;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+    if !multipart {
+        let max = usize::try_from(limit).unwrap_or(usize::MAX);
+        let bytes = axum::body::to_bytes(request.into_body(), max).await.map_err(|_| too_large())?;
+        if bytes.is_empty() {
+            return Err(AppError::bad_request("empty_file", "没有收到文件内容：请求体为空"));
+        }
+        return Ok(Upload { bytes, memory: Some(memory), ..Upload::default() });
+    }
+    let mut form = Multipart::from_request(request, &()).await.map_err(|e| {
+        AppError::bad_request("invalid_multipart", format!("无法解析 multipart 表单：{}", e.body_text()))
+    })?;
+    let mut upload = Upload { memory: Some(memory), ..Upload::default() };
+    let mut found = false;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(multipart_error(&e, too_large)),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if let (Some(file_name), false) = (field.file_name().map(str::to_string), found) {
+            let bytes = field.bytes().await.map_err(|e| multipart_error(&e, too_large))?;
+            if bytes.len() as u64 > limit {
+                return Err(too_large());
+            }
+            upload.file_name = Some(file_name).filter(|n| !n.trim().is_empty());
+            upload.bytes = bytes;
+            found = true;
+            continue;
+        }
+        let text = field.text().await.map_err(|e| multipart_error(&e, too_large))?;
+        match name.as_str() {
+            "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
+            "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
+            "table" => upload.table = Some(text.trim().to_string()),
+            _ => {}
+        }
+    }
+    if !found {
+        return Err(AppError::bad_request(
+            "missing_file",
+            "表单中没有文件：请在 multipart 表单中附上台账文件（字段 file）",
+        ));
+    }
+    if upload.bytes.is_empty() {
+        return Err(AppError::bad_request("empty_file", "上传的文件是空的"));
+    }
+    Ok(upload)
+}
+
+/// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
+/// other uploads hold it: a burst of large uploads waits its turn instead of taking the
+/// server's memory.
+fn upload_memory(state: &AppState, bytes: u64) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let total = state.config.upload_memory_bytes;
+    let kib = kib.min(u32::try_from(total >> 10).unwrap_or(u32::MAX).max(1));
+    state.upload_memory.clone().try_acquire_many_owned(kib).map_err(|_| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("服务器正在接收其他上传（同时最多 {} MiB），请稍后重试", total >> 20),
+        )
+        .with_retry_after(10)
+    })
+}
+
+fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl Fn() -> AppError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        AppError::bad_request("invalid_multipart", format!("无法解析 multipart 表单：{}", e.body_text()))
+    }
+}
+
+/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
+/// the audit log, and answers with every row error.
+pub async fn ingest(
+    state: &AppState,
+    account: &Account,
+    table: Table,
+    file_name: &str,
+    bytes: Bytes,
+    partial: bool,
+    sheet: Option<&str>,
+) -> AppResult<IngestAnswer> {
+    let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
+    let result = {
+        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
+        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+        state
+            .on_query_threads(async move {
+                let options = IngestOptions {
+                    scope: &scope,
+                    user: &user,
+                    partial,
+                    sheet: sheet.as_deref(),
+                    max_file_bytes: limit,
+                    progress: None,
+                };
+                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
+            })
+            .await?
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let e = AppError::from(e);
+            let (status, code, message) = e.parts();
+            let detail = format!("{file_name}: {code}: {message}");
+            state.catalog.audit(Some(account), "ingest", table.name(), &detail, status.as_u16()).await;
+            return Err(e);
+        }
+    };
+    let errors: Vec<ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).cloned().collect();
+    let rejects = report.file.as_ref().filter(|f| !f.rejected.is_empty()).map(|f| f.rejects_csv());
+    let r = &report.record;
+    let outcome_name = match report.outcome {
+        IngestOutcome::Committed => "committed",
+        IngestOutcome::Refused => "refused",
+        IngestOutcome::Unchanged => "unchanged",
+    };
+    let batch_id = state
+        .catalog
+        .record_batch(&NewBatch {
+            account,
+            table_name: table.name(),
+            file_name: &file_name,
+            file_sha256: &r.file_sha256,
+            outcome: outcome_name,
+            rows_accepted: r.rows_accepted as i64,
+            rows_rejected: r.rows_rejected as i64,
+            rows_inserted: r.rows_inserted as i64,
+            rows_updated: r.rows_updated as i64,
+            version: r.version.and_then(|v| i64::try_from(v).ok()),
+            errors_json: serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()),
+            rejects_csv: rejects.clone(),
+        })
+        .await?;
+    let status = if report.outcome == IngestOutcome::Refused { 422 } else { 200 };
+    let detail = format!(
+        "{file_name}: {outcome_name}, {} accepted, {} rejected, batch {batch_id}",
+        r.rows_accepted, r.rows_rejected
+    );
+    state.catalog.audit(Some(account), "ingest", table.name(), &detail, status).await;
+    if table == Table::Communities
+        && report.outcome == IngestOutcome::Committed
+        && let Err(e) = state.sync_places().await
+    {
+        tracing::warn!(error = %e, "could not copy places into the catalog");
+    }
+    let refused = report.outcome == IngestOutcome::Refused;
+    Ok(IngestAnswer {
+        code: refused.then_some("rows_rejected"),
+        message: refused.then(|| {
+            if r.rows_accepted == 0 && r.rows_rejected == 0 {
+                "文件中没有数据行，未写入".to_string()
+            } else {
+                format!(
+                    "有 {} 行不合格，整批未写入；请按错误修改后重新上传，或选择“只导入合格的行”（?partial=true）",
+                    r.rows_rejected
+                )
+            }
+        }),
+        batch_id,
+        table: table.name(),
+        file_name,
+        outcome: report.outcome,
+        partial,
+        rows_accepted: r.rows_accepted,
+        rows_rejected: r.rows_rejected,
+        rows_inserted: r.rows_inserted,
+        rows_updated: r.rows_updated,
+        version: r.version,
+        errors,
+        rejects_csv_url: rejects.map(|_| format!("/api/v1/batches/{batch_id}/rejects.csv")),
+    })
+}
