@@ -190,7 +190,7 @@ pub(super) fn table_downloads(report_kind: &str, filters: &Filters) -> String {
 pub(super) fn report_table(report: &Report, figures: &[Figure], order: Option<&[usize]>) -> String {
     let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
     for f in figures {
-        let _ = write!(out, "<th>{}</th>", escape(&data::header(report, f)));
+        let _ = write!(out, "<th>{}</th>", escape(&data::header(report, *f)));
     }
     out.push_str("</tr></thead><tbody>");
     let all: Vec<usize> = (0..data::rows(report)).collect();
@@ -203,7 +203,7 @@ pub(super) fn report_table(report: &Report, figures: &[Figure], order: Option<&[
                 .find(|c| c.key == f.key())
                 .is_some_and(|c| !matches!(c.kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade));
             let class = if numeric { " class=\"num\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, f, row)));
+            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, *f, row)));
         }
         out.push_str("</tr>");
     }

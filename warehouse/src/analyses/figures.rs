@@ -354,14 +354,6 @@ impl Figure {
     }
 }
 
-/// A figure reads as its key where a column name is asked for (a report's rows, its
-/// batches' fields).
-impl AsRef<str> for Figure {
-    fn as_ref(&self) -> &str {
-        self.key()
-    }
-}
-
 impl std::fmt::Display for Figure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.key())
