@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
+use dashboards::encoding::{csv, json, text};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Grade, Measure, Report, ReportKind};
-use warehouse::arrow::array::{Array, ArrayRef, AsArray};
-use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use warehouse::analyses::{ColumnKind, Grade, Report, ReportKind};
+use warehouse::arrow::array::{Array, ArrayRef};
 use warehouse::scheme::Scheme;
 
 use crate::cli::{Breakdown, OutputFormat, ReportArgs};
@@ -28,8 +28,8 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
     let bytes = match args.format {
         OutputFormat::Table => table(&report).into_bytes(),
-        OutputFormat::Json => serde_json::to_vec_pretty(&report.json_rows())?,
-        OutputFormat::Csv => csv(&report)?,
+        OutputFormat::Json => serde_json::to_vec_pretty(&json::report_json(&report))?,
+        OutputFormat::Csv => csv::report(&report)?,
         OutputFormat::Xlsx => {
             if args.out.is_none() {
                 bail!("xlsx 输出需要 --out 文件名，例如 --out 2025年第3季度_满意度分析.xlsx");
@@ -113,38 +113,11 @@ fn table(report: &Report) -> String {
     format!("{t}\n{}\n", about(report))
 }
 
-/// A value as a clerk reads it: rates as percents, scores with two decimals, "—" for null.
+/// A value as a clerk reads it ([`text::figure`]), a grade token in Chinese.
 fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
-    if array.is_null(row) {
-        return "—".into();
+    if kind == ColumnKind::Grade && array.is_valid(row) {
+        let token = text::plain(array, row);
+        return Grade::parse(&token).map_or(token, |grade| grade.chinese().to_string());
     }
-    match array.data_type() {
-        DataType::Float64 => {
-            let v = array.as_primitive::<Float64Type>().value(row);
-            match kind {
-                ColumnKind::Rate => format!("{:.1}%", v * 100.0),
-                ColumnKind::Change(Measure::Rate) => format!("{:+.1}个百分点", v * 100.0),
-                ColumnKind::Change(_) => format!("{v:+.2}"),
-                _ => format!("{v:.2}"),
-            }
-        }
-        DataType::Int64 => {
-            let v = array.as_primitive::<Int64Type>().value(row);
-            if matches!(kind, ColumnKind::Change(_)) { format!("{v:+}") } else { v.to_string() }
-        }
-        DataType::Boolean => (if array.as_boolean().value(row) { "是" } else { "否" }).into(),
-        _ => {
-            let text = warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default();
-            match Grade::parse(&text) {
-                Some(grade) if kind == ColumnKind::Grade => grade.chinese().to_string(),
-                _ => text,
-            }
-        }
-    }
-}
-
-/// CSV with Chinese headers and full-precision numbers (a spreadsheet formats them).
-fn csv(report: &Report) -> Result<Vec<u8>> {
-    let headers: Vec<String> = report.columns.iter().map(|c| c.chinese.to_string()).collect();
-    output::render(&report.batches, &headers, OutputFormat::Csv)
+    text::figure(array, row, kind)
 }

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use dashboards::encoding::json::{report_json, report_rows};
 use ingest::{Scope, Table};
 use serde_json::{Map, Value, json};
 use warehouse::analyses::{Report, ReportKind};
@@ -98,7 +99,7 @@ fn quarterly_figures_and_changes_match_hand_computation() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let wh = ledger(dir.path()).await;
-        let y2025 = report(&wh, ReportKind::Quarterly, &county_a(), 2025, None).await.rows();
+        let y2025 = report_rows(&report(&wh, ReportKind::Quarterly, &county_a(), 2025, None).await);
         // 3 communities of 甲县 × 4 quarters, empty ones included.
         assert_eq!(y2025.len(), 12);
 
@@ -193,7 +194,7 @@ fn quarterly_figures_and_changes_match_hand_computation() {
         int(a3, "sessions_held_change", 0);
         close(a3, "rectification_rate_change", 0.0);
 
-        let y2024 = report(&wh, ReportKind::Quarterly, &county_a(), 2024, Some(4)).await.rows();
+        let y2024 = report_rows(&report(&wh, ReportKind::Quarterly, &county_a(), 2024, Some(4)).await);
         assert_eq!(y2024.len(), 3); // one row per community for 2024 Q4
         // 东岭 2024 Q4: T01 resolved on time and publicised, T02 in progress; E00 4/3/5/4.
         let q4 = quarter_row(&y2024, A1, 2024, 4);
@@ -211,7 +212,7 @@ fn quarterly_figures_and_changes_match_hand_computation() {
         close(q4, "rectification_rate_change", 0.0); // 1 − 1
 
         // 2024 Q1 is the first quarter in scope: its previous quarter is before 2024.
-        let first = report(&wh, ReportKind::Quarterly, &county_a(), 2024, Some(1)).await.rows();
+        let first = report_rows(&report(&wh, ReportKind::Quarterly, &county_a(), 2024, Some(1)).await);
         let q = quarter_row(&first, A1, 2024, 1);
         is_null(q, "sessions_held_change");
         is_null(q, "rectification_rate_change");
@@ -227,7 +228,7 @@ fn breakdowns_group_through_the_topic() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let wh = ledger(dir.path()).await;
-        let rows = report(&wh, ReportKind::QuarterlyByCategory, &county_a(), 2025, Some(1)).await.rows();
+        let rows = report_rows(&report(&wh, ReportKind::QuarterlyByCategory, &county_a(), 2025, Some(1)).await);
         // 东岭: infrastructure, policy, sanitation; 西岭: infrastructure, policy, property; 南岭: none.
         let groups: Vec<(&str, &str)> = rows
             .iter()
@@ -263,7 +264,7 @@ fn breakdowns_group_through_the_topic() {
         is_null(policy, "satisfaction_rate");
         close(policy, "rectification_rate", 1.0);
 
-        let channels = report(&wh, ReportKind::QuarterlyByChannel, &county_a(), 2025, Some(1)).await.rows();
+        let channels = report_rows(&report(&wh, ReportKind::QuarterlyByChannel, &county_a(), 2025, Some(1)).await);
         // 东岭 hotline: T03 T06 T07; E01 (T01) E02 E04 E05; R01 R02.
         let hotline = row(&channels, &[("community_code", json!(A1)), ("channel", json!("hotline"))]);
         int(hotline, "topics_raised", 3);
@@ -278,7 +279,7 @@ fn cadre_grades_follow_quota_ties_and_minimum_topics() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let wh = ledger(dir.path()).await;
-        let rows = report(&wh, ReportKind::Cadres, &county_a(), 2025, None).await.rows();
+        let rows = report_rows(&report(&wh, ReportKind::Cadres, &county_a(), 2025, None).await);
         assert_eq!(rows.len(), 6);
         let cadre = |id: &str| row(&rows, &[("cadre_id", json!(id))]);
 
@@ -341,7 +342,8 @@ fn cadre_grades_follow_quota_ties_and_minimum_topics() {
 
         // 乙县: K7 and K8 both 91.25 (3 topics on time, 4s, none opened); 2 rated cadres,
         // seats = max(1, ⌊0.4⌋) = 1, nobody scores higher: the tie at the cut-off is all in.
-        let b = report(&wh, ReportKind::Cadres, &Scope::county("141021").expect("code"), 2025, None).await.rows();
+        let b =
+            report_rows(&report(&wh, ReportKind::Cadres, &Scope::county("141021").expect("code"), 2025, None).await);
         assert_eq!(b.len(), 2);
         for r in &b {
             close(r, "score", 91.25);
@@ -356,7 +358,7 @@ fn community_scores_ranks_and_county_averages() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let wh = ledger(dir.path()).await;
-        let rows = report(&wh, ReportKind::Communities, &Scope::Platform, 2025, None).await.rows();
+        let rows = report_rows(&report(&wh, ReportKind::Communities, &Scope::Platform, 2025, None).await);
         assert_eq!(rows.len(), 4); // every community of the reference table, active or not
         let community = |code: &str| row(&rows, &[("community_code", json!(code))]);
 
@@ -402,8 +404,8 @@ fn community_scope_sees_only_its_rows_with_the_county_ranks() {
         let wh = ledger(dir.path()).await;
         let own = Scope::community(A2).expect("code");
         for kind in [ReportKind::Cadres, ReportKind::Communities] {
-            let mine = report(&wh, kind, &own, 2025, None).await.rows();
-            let county = report(&wh, kind, &county_a(), 2025, None).await.rows();
+            let mine = report_rows(&report(&wh, kind, &own, 2025, None).await);
+            let county = report_rows(&report(&wh, kind, &county_a(), 2025, None).await);
             let theirs: Vec<&Row> = county.iter().filter(|r| r["community_code"] == json!(A2)).collect();
             assert!(mine.iter().all(|r| r["community_code"] == json!(A2)), "{kind}: another community's row");
             assert_eq!(mine.len(), theirs.len(), "{kind}");
@@ -412,11 +414,11 @@ fn community_scope_sees_only_its_rows_with_the_county_ranks() {
             }
         }
         // Hand values: K4 shares rank 2 of the county, K5 is 5th; 西岭 is 2nd of 3.
-        let cadres = report(&wh, ReportKind::Cadres, &own, 2025, None).await.rows();
+        let cadres = report_rows(&report(&wh, ReportKind::Cadres, &own, 2025, None).await);
         assert_eq!(cadres.len(), 3); // K4 K5 K6
         int(row(&cadres, &[("cadre_id", json!("K4"))]), "rank_in_county", 2);
         int(row(&cadres, &[("cadre_id", json!("K5"))]), "rank_in_county", 5);
-        let communities = report(&wh, ReportKind::Communities, &own, 2025, None).await.rows();
+        let communities = report_rows(&report(&wh, ReportKind::Communities, &own, 2025, None).await);
         assert_eq!(communities.len(), 1);
         int(&communities[0], "rank_in_county", 2);
         int(&communities[0], "rank_overall", 2); // overall = within its county for a community
@@ -432,7 +434,7 @@ fn county_summary_reads_like_the_seed() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let wh = ledger(dir.path()).await;
-        let rows = report(&wh, ReportKind::Counties, &Scope::Platform, 2025, None).await.rows();
+        let rows = report_rows(&report(&wh, ReportKind::Counties, &Scope::Platform, 2025, None).await);
         assert_eq!(rows.len(), 2);
         let a = row(&rows, &[("county_code", json!("141026"))]);
         // 3 communities; sessions S2–S5 + 西岭 S1 = 5; topics 9 + 8 = 17; closed 9 + 7 = 16.
@@ -446,7 +448,7 @@ fn county_summary_reads_like_the_seed() {
         let b = row(&rows, &[("county_code", json!("141021"))]);
         text(b, "summary", "1个社区，1次会议，6个议题，办结率100%");
 
-        let y2024 = report(&wh, ReportKind::Counties, &Scope::Platform, 2024, None).await.rows();
+        let y2024 = report_rows(&report(&wh, ReportKind::Counties, &Scope::Platform, 2024, None).await);
         // 2024: 东岭's T01 closed, T02 open; 乙县 had nothing yet.
         text(row(&y2024, &[("county_code", json!("141026"))]), "summary", "3个社区，1次会议，2个议题，办结率50%");
         text(row(&y2024, &[("county_code", json!("141021"))]), "summary", "1个社区，0次会议，0个议题，办结率—");
@@ -460,14 +462,14 @@ fn earlier_versions_reproduce_earlier_figures() {
         let wh = ledger(dir.path()).await;
         let first = report(&wh, ReportKind::Quarterly, &county_a(), 2025, Some(1)).await;
         // 西岭 2025 Q1: U01 U02 U04 U05 closed, U06 pending; U05 late.
-        let before = quarter_row(&first.rows(), A2, 2025, 1).clone();
+        let before = quarter_row(&report_rows(&first), A2, 2025, 1).clone();
         close(&before, "completion_rate", 0.8); // 4 of 5
         close(&before, "on_time_rate", 0.75); // 3 of 4
 
         // The next monthly export: U06 resolved on 03-20, within its 03-31 deadline.
         ingest(&wh, Table::Topics, "topics_corrected.csv").await;
         let latest = report(&wh, ReportKind::Quarterly, &county_a(), 2025, Some(1)).await;
-        let now = quarter_row(&latest.rows(), A2, 2025, 1).clone();
+        let now = quarter_row(&report_rows(&latest), A2, 2025, 1).clone();
         close(&now, "completion_rate", 1.0); // 5 of 5
         close(&now, "on_time_rate", 0.8); // 4 of 5
         assert!(latest.meta.versions["topics"] > first.meta.versions["topics"]);
@@ -477,7 +479,7 @@ fn earlier_versions_reproduce_earlier_figures() {
             .await
             .expect("report at the first versions");
         assert_eq!(again.meta.versions, first.meta.versions);
-        assert_eq!(again.rows(), first.rows());
+        assert_eq!(report_rows(&again), report_rows(&first));
     });
 }
 
@@ -499,7 +501,7 @@ fn a_county_scheme_changes_scores_grades_and_hash() {
         assert_ne!(custom.meta.scheme_hash, default.meta.scheme_hash);
         assert_eq!(custom.meta.scheme_hash, scheme.hash());
 
-        let rows = custom.rows();
+        let rows = report_rows(&custom);
         let cadre = |id: &str| row(&rows, &[("cadre_id", json!(id))]);
         // K3: 40×1 + 10×2/3 + 35×50/100 + 15×0 = 64.1666…
         close(cadre("K3"), "score", 40.0 + 20.0 / 3.0 + 17.5);
@@ -539,10 +541,10 @@ fn report_batches_have_plain_types() {
             }
             assert_eq!(r.meta.versions.len(), 6, "{kind}: every table's version");
             // JSON in column order, with the same rows and keys as `rows()`.
-            let text = serde_json::to_string(&r.json_rows()).expect("json");
+            let text = serde_json::to_string(&report_json(&r)).expect("json");
             assert!(text.starts_with("[{\"county_code\":"), "{kind}: {}", text.chars().take(40).collect::<String>());
             let parsed: Vec<Row> = serde_json::from_str(&text).expect("parse");
-            let rows = r.rows();
+            let rows = report_rows(&r);
             assert_eq!(parsed.len(), rows.len(), "{kind}");
             for (p, o) in parsed.iter().zip(&rows) {
                 assert!(p.keys().eq(o.keys()), "{kind}: same keys");
@@ -550,7 +552,7 @@ fn report_batches_have_plain_types() {
             }
         }
         // Rows come ordered by their keys.
-        let q = report(&wh, ReportKind::Quarterly, &Scope::Platform, 2025, None).await.rows();
+        let q = report_rows(&report(&wh, ReportKind::Quarterly, &Scope::Platform, 2025, None).await);
         let keys: Vec<(String, i64)> = q
             .iter()
             .map(|r| (r["community_code"].as_str().unwrap_or("").to_string(), r["quarter"].as_i64().unwrap_or(0)))

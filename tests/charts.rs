@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use dashboards::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use dashboards::encoding::json::report_rows;
 use dashboards::fonts;
 use ingest::{Scope, Table};
 use serde_json::Value;
@@ -329,11 +330,11 @@ fn the_trend_shows_every_community_and_the_evaluation_weighted_county_average() 
         let wh = demo().await;
         let data = data(&wh, &demo_county(), 2025, Some(3)).await;
         let (_, texts) = check_chart(ChartName::SatisfactionTrend, &data, &ChartOptions::default());
-        let rows = wh
-            .report(ReportKind::Quarterly, &demo_county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
-            .await
-            .expect("report")
-            .rows();
+        let rows = report_rows(
+            &wh.report(ReportKind::Quarterly, &demo_county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
+                .await
+                .expect("report"),
+        );
         let q3: Vec<_> = rows.iter().filter(|r| r["quarter"] == 3).collect();
         let (mut sum, mut weight) = (0.0, 0.0);
         for r in &q3 {
@@ -357,11 +358,11 @@ fn ranking_and_rates_follow_the_report_rows() {
         let wh = demo().await;
         let data = data(&wh, &demo_county(), 2025, Some(3)).await;
         let (_, texts) = check_chart(ChartName::CommunityRanking, &data, &ChartOptions::default());
-        let mut rows = wh
-            .report(ReportKind::Communities, &demo_county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
-            .await
-            .expect("report")
-            .rows();
+        let mut rows = report_rows(
+            &wh.report(ReportKind::Communities, &demo_county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
+                .await
+                .expect("report"),
+        );
         rows.sort_by_key(|r| r["rank_in_county"].as_i64());
         // Names top to bottom in rank order, each with its score, red list first.
         let names: Vec<&str> = rows.iter().map(|r| r["community_name"].as_str().expect("name")).collect();
@@ -375,11 +376,11 @@ fn ranking_and_rates_follow_the_report_rows() {
         assert!(texts.iter().any(|t| t.text == avg), "{avg}");
 
         let (_, texts) = check_chart(ChartName::RatesByCommunity, &data, &ChartOptions::default());
-        let quarterly = wh
-            .report(ReportKind::Quarterly, &demo_county(), 2025, Some(3), &Scheme::default(), &Snapshot::Latest)
-            .await
-            .expect("report")
-            .rows();
+        let quarterly = report_rows(
+            &wh.report(ReportKind::Quarterly, &demo_county(), 2025, Some(3), &Scheme::default(), &Snapshot::Latest)
+                .await
+                .expect("report"),
+        );
         for r in &quarterly {
             for key in ["completion_rate", "on_time_rate", "publicity_rate"] {
                 let shown = r[key].as_f64().map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0));
@@ -409,11 +410,11 @@ fn a_quarter_without_evaluations_draws_gaps_not_zeros() {
         let data = data(&wh, &county(), 2025, Some(3)).await;
         check_all(&data);
         // The heatmap marks exactly the null quarters with "—" (Q3 for every community).
-        let rows = wh
-            .report(ReportKind::Quarterly, &county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
-            .await
-            .expect("report")
-            .rows();
+        let rows = report_rows(
+            &wh.report(ReportKind::Quarterly, &county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
+                .await
+                .expect("report"),
+        );
         let nulls =
             rows.iter().filter(|r| r["quarter"].as_i64() <= Some(3) && r["satisfaction_index"].is_null()).count();
         assert!(nulls >= names.len(), "Q3 has no evaluations");
@@ -598,7 +599,7 @@ fn compare_sheet(report: &Report, range: &calamine::Range<Data>) {
     let header: Vec<String> = rows.next().expect("header row").iter().map(|c| c.to_string()).collect();
     let chinese: Vec<&str> = report.columns.iter().map(|c| c.chinese).collect();
     assert_eq!(header, chinese, "{}", report.kind);
-    let json = report.rows();
+    let json = report_rows(report);
     assert_eq!(range.height() - 1, json.len(), "{}: row count", report.kind);
     let mut checked = 0;
     for (cells, row) in rows.zip(&json) {

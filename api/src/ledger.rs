@@ -1,6 +1,7 @@
 //! Ledger rows the pages list beside the reports, read in the caller's scope: the topics
 //! behind each cadre's assessment, and a community's sessions and topics of a period.
 
+use dashboards::encoding::text;
 use dashboards::pages::{Evidence, TextTable};
 use ingest::Scope;
 use warehouse::arrow::array::{Array, AsArray};
@@ -25,7 +26,7 @@ pub async fn cadre_evidence(state: &AppState, scope: &Scope, year: i32) -> AppRe
     let result = state.query(scope, &sql).await?;
     let mut out = Vec::new();
     for batch in &result.batches {
-        let text = |i: usize, r: usize| cell(batch.column(i), r);
+        let text = |i: usize, r: usize| text::plain(batch.column(i), r);
         let int = |i: usize, r: usize| {
             let a = batch.column(i);
             (a.data_type() == &DataType::Int64 && a.is_valid(r)).then(|| a.as_primitive::<Int64Type>().value(r))
@@ -92,15 +93,8 @@ async fn text_query(state: &AppState, scope: &Scope, sql: &str, headers: &[&str]
     let mut table = TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
     for batch in &result.batches {
         for r in 0..batch.num_rows() {
-            table.rows.push(batch.columns().iter().map(|a| cell(a, r)).collect());
+            table.rows.push(batch.columns().iter().map(|a| text::plain(a, r)).collect());
         }
     }
     Ok(table)
-}
-
-fn cell(a: &warehouse::arrow::array::ArrayRef, r: usize) -> String {
-    if a.is_null(r) {
-        return String::new();
-    }
-    warehouse::arrow::util::display::array_value_to_string(a, r).unwrap_or_default()
 }

@@ -10,11 +10,10 @@
 use std::sync::OnceLock;
 
 use axum::extract::DefaultBodyLimit;
-use serde::Serialize;
 use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use warehouse::analyses::ReportKind;
@@ -34,8 +33,6 @@ use crate::state::AppState;
     modifiers(&Security),
     components(schemas(
         crate::error::ErrorBody,
-        ReportKindName,
-        crate::routes::api::TableName,
         crate::routes::api::OutputFormat,
         crate::routes::api::ChartDelivery,
         crate::routes::api::Breakdown,
@@ -70,7 +67,7 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         // These two work on the paths, which the routes add after the derive's modifiers ran.
         let mut document = router(DefaultBodyLimit::disable()).into_openapi();
         ReportRows.modify(&mut document);
-        ChartFiles.modify(&mut document);
+        PathNames.modify(&mut document);
         Public.modify(&mut document);
         document
     })
@@ -111,19 +108,6 @@ impl Modify for Security {
     }
 }
 
-/// A report's name in a path.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = ReportKindName)]
-pub enum ReportKindName {
-    Quarterly,
-    QuarterlyByCategory,
-    QuarterlyByChannel,
-    Cadres,
-    Communities,
-    Counties,
-}
-
 /// Each report's row schema from its column definitions, and the report operation's JSON
 /// answer as an array of any of them.
 struct ReportRows;
@@ -148,22 +132,33 @@ impl Modify for ReportRows {
     }
 }
 
-/// The chart path's file names: every chart of `dashboards::charts`, as PNG and as SVG.
-struct ChartFiles;
+/// The names a path takes, from the lists the server parses them with: tables
+/// (`Table::ALL`), reports (`ReportKind::ALL`) and chart files (`ChartName::ALL`, as PNG
+/// and as SVG).
+struct PathNames;
 
-impl Modify for ChartFiles {
+impl Modify for PathNames {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let names: Vec<String> = dashboards::charts::ChartName::ALL
+        let tables: Vec<String> = ingest::Table::ALL.iter().map(|t| t.name().to_string()).collect();
+        let kinds: Vec<String> = ReportKind::ALL.iter().map(|k| k.name().to_string()).collect();
+        let charts: Vec<String> = dashboards::charts::ChartName::ALL
             .iter()
             .flat_map(|c| [format!("{}.png", c.name()), format!("{}.svg", c.name())])
             .collect();
-        let schema = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).build();
-        if let Some(item) = openapi.paths.paths.get_mut("/api/v1/charts/{file}")
-            && let Some(get) = item.get.as_mut()
-            && let Some(parameters) = get.parameters.as_mut()
-            && let Some(RefOr::T(file)) = parameters.iter_mut().find(|p| matches!(p, RefOr::T(p) if p.name == "file"))
-        {
-            file.schema = Some(RefOr::T(Schema::Object(schema)));
+        for (path, parameter, names) in [
+            ("/api/v1/ingest/{table}", "table", tables),
+            ("/api/v1/reports/{kind}", "kind", kinds),
+            ("/api/v1/charts/{file}", "file", charts),
+        ] {
+            let schema = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).build();
+            let item = openapi.paths.paths.get_mut(path);
+            let operation = item.and_then(|i| i.get.as_mut().or(i.post.as_mut()));
+            if let Some(parameters) = operation.and_then(|o| o.parameters.as_mut())
+                && let Some(RefOr::T(p)) =
+                    parameters.iter_mut().find(|p| matches!(p, RefOr::T(p) if p.name == parameter))
+            {
+                p.schema = Some(RefOr::T(Schema::Object(schema)));
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use dashboards::encoding::text;
 use ingest::Scope;
 
 use crate::error::AppResult;
@@ -18,9 +19,7 @@ impl AppState {
         let mut counties = BTreeMap::new();
         let mut n = 0;
         for batch in &result.batches {
-            let text = |i: usize, row: usize| -> String {
-                warehouse::arrow::util::display::array_value_to_string(batch.column(i), row).unwrap_or_default()
-            };
+            let text = |i: usize, row: usize| text::plain(batch.column(i), row);
             for row in 0..batch.num_rows() {
                 let (code, name, county, county_name) = (text(0, row), text(1, row), text(2, row), text(3, row));
                 counties.insert(county.clone(), county_name);

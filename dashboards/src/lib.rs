@@ -1,7 +1,9 @@
 //! What people see of the reports: charts (PNG and SVG, with an embedded CJK font), Excel
-//! workbooks with native charts, and the quarterly report pack that bundles them.
+//! workbooks with native charts, the quarterly report pack that bundles them, the
+//! dashboard pages, and the output encodings (JSON, CSV, text) every front-end writes.
 
 pub mod charts;
+pub mod encoding;
 pub mod fonts;
 pub mod pack;
 pub mod pages;

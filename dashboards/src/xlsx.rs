@@ -13,6 +13,8 @@ use warehouse::arrow::array::{Array, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
 
+use crate::encoding::{json, text};
+
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("无法生成 Excel 文件：{0} (xlsx_error)")]
@@ -139,8 +141,7 @@ fn write_cell(
             sheet.write_string(row, c, if array.as_boolean().value(r) { "是" } else { "否" })?;
         }
         _ => {
-            let text = warehouse::arrow::util::display::array_value_to_string(array, r).unwrap_or_default();
-            sheet.write_string(row, c, text)?;
+            sheet.write_string(row, c, text::plain(array, r))?;
         }
     }
     Ok(())
@@ -149,7 +150,7 @@ fn write_cell(
 // ---------------------------------------------------------------------------------------
 // 图表: summary tables with native charts beside them
 
-type Row = serde_json::Map<String, Value>;
+type Row = json::Row;
 
 fn f(row: &Row, figure: Figure) -> Option<f64> {
     row.get(figure.key()).and_then(Value::as_f64)
@@ -171,7 +172,7 @@ struct Table {
 
 /// Writes the charts of `report` from row `start` of the 图表 sheet; returns the next free row.
 fn write_charts(sheet: &mut Worksheet, report: &Report, start: u32) -> Result<u32, XlsxError> {
-    let rows = report.rows();
+    let rows = json::report_rows(report);
     let mut row = start;
     for table in tables(report.kind, &rows) {
         if table.categories.is_empty() {

@@ -7,16 +7,16 @@ use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dashboards::charts::{ChartFormat, ChartName};
+use dashboards::encoding::{csv, json};
 use serde::{Deserialize, Serialize};
 use warehouse::IngestOutcome;
 
-use super::encode;
+use super::download::{self, download};
 use super::params::{Filters, Q, check_code, id_of, no_empty_values, report_kind, table_of};
 use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::openapi::ReportKindName;
 use crate::state::AppState;
 use crate::uploads::IngestAnswer;
 use crate::{charts, reports, uploads};
@@ -127,7 +127,7 @@ pub struct IngestForm {
 /// raw body (`?filename=` names it).
 #[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
     description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
-    params(("table" = TableName, Path, description = "台账表"), IngestQuery),
+    params(("table" = String, Path, description = "台账表"), IngestQuery),
     request_body(content(
         (IngestForm = "multipart/form-data"),
         (String = "text/csv"),
@@ -217,23 +217,10 @@ pub enum Breakdown {
     Channel,
 }
 
-/// The ledger tables.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum TableName {
-    Communities,
-    Cadres,
-    Sessions,
-    Topics,
-    Evaluations,
-    Rectifications,
-}
-
 /// `GET /api/v1/reports/{kind}`: rows as JSON (the CLI's JSON), CSV or XLSX.
 #[utoipa::path(get, path = "/api/v1/reports/{kind}", tag = "reports", summary = "报表",
     description = "JSON 的行与 yishi report --format json 相同；CSV 为中文表头、UTF-8（带 BOM）；XLSX 可直接打开打印。",
-    params(("kind" = ReportKindName, Path, description = "报表"), Filters, ReportQuery),
+    params(("kind" = String, Path, description = "报表"), Filters, ReportQuery),
     responses(
         (status = 200, description = "报表行", content(
             (Vec<Object> = "application/json"),
@@ -284,20 +271,20 @@ pub async fn report(
         None => format!("{year}年"),
     };
     let mut response = match format {
-        "csv" => encode::download(
-            encode::report_csv(&report)?,
-            encode::CSV,
+        "csv" => download(
+            csv::report(&report).map_err(internal)?,
+            download::CSV,
             &format!("{}-{period}.csv", kind.name()),
             &format!("{chinese_period}_{}.csv", kind.chinese()),
         ),
-        "xlsx" => encode::download(
-            dashboards::xlsx::report_workbook(&report).map_err(|e| AppError::Internal(e.to_string()))?,
-            encode::XLSX,
+        "xlsx" => download(
+            dashboards::xlsx::report_workbook(&report).map_err(internal)?,
+            download::XLSX,
             &format!("{}-{period}.xlsx", kind.name()),
             &format!("{chinese_period}_{}.xlsx", kind.chinese()),
         ),
         _ => {
-            let body = serde_json::to_vec(&report.json_rows()).map_err(|e| AppError::Internal(e.to_string()))?;
+            let body = serde_json::to_vec(&json::report_json(&report)).map_err(internal)?;
             ([(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     };
@@ -377,12 +364,12 @@ pub async fn chart(
     let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();
     let content_type = match format {
-        ChartFormat::Png => encode::PNG,
-        ChartFormat::Svg => encode::SVG,
+        ChartFormat::Png => download::PNG,
+        ChartFormat::Svg => download::SVG,
     };
     if q.format.as_deref() == Some("download") {
         state.catalog.audit(Some(&account), "export", &format!("chart {file}?{}", describe(&q.filters)), "", 200).await;
-        return Ok(encode::download(bytes, content_type, &file, &format!("{}_{year}.{ext}", chart.chinese())));
+        return Ok(download(bytes, content_type, &file, &format!("{}_{year}.{ext}", chart.chinese())));
     }
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=60")], bytes).into_response())
 }
@@ -493,8 +480,12 @@ pub async fn sql(
     state.catalog.audit(Some(&account), "sql", &request.sql, &format!("{rows} rows{cut}, scope {scope}"), 200).await;
     let message = result.truncated.map(|t| t.chinese(&limits));
     if request.format.as_deref() == Some("csv") {
-        let mut response =
-            encode::download(encode::batches_csv(&columns, &result.batches)?, encode::CSV, "query.csv", "查询结果.csv");
+        let mut response = download(
+            csv::batches(&columns, &result.batches).map_err(internal)?,
+            download::CSV,
+            "query.csv",
+            "查询结果.csv",
+        );
         if let Some(t) = result.truncated {
             // A CSV has no place for a note that is not a row: the headers say it.
             let token = serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
@@ -504,7 +495,7 @@ pub async fn sql(
         }
         return Ok(response);
     }
-    let (rows, _) = encode::batches_json(&result.batches, usize::MAX);
+    let rows = json::arrays(&result.batches);
     Ok(Json(serde_json::json!({
         "columns": columns,
         "row_count": rows.len(),
@@ -626,7 +617,7 @@ pub async fn batch_rejects(
     let rejects = rejects.ok_or_else(|| AppError::not_found(format!("批次 {id} 没有被拒绝的行")))?;
     state.catalog.audit(Some(&account), "export", &format!("rejects of batch {id}"), &row.file_name, 200).await;
     let stem = row.file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&row.file_name).to_string();
-    Ok(encode::download(rejects, encode::CSV, &format!("batch-{id}.rejects.csv"), &format!("{stem}.rejects.csv")))
+    Ok(download(rejects, download::CSV, &format!("batch-{id}.rejects.csv"), &format!("{stem}.rejects.csv")))
 }
 
 /// `GET /api/v1/audit`: what accounts within the caller's scope did.
@@ -640,4 +631,9 @@ pub async fn audit(
 ) -> AppResult<Json<serde_json::Value>> {
     let rows = state.catalog.audit_log(&account.scope, q.action.as_deref(), limit_of(&q)?).await?;
     Ok(Json(serde_json::json!({ "entries": rows })))
+}
+
+/// A failure to encode an answer: an internal error (logged, not shown).
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
 }

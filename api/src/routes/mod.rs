@@ -1,10 +1,10 @@
 //! The routes: the JSON API (`api`) and the dashboards (`pages`), over the request
-//! parameters both read (`params`) and the download answers (`encode`). They map requests
+//! parameters both read (`params`) and the file downloads (`download`). They map requests
 //! to the server's calls (`crate::reports`, `crate::charts`, `crate::uploads`, …) and the
 //! answers to responses; the work itself lives in those modules.
 
 pub mod api;
-pub mod encode;
+pub mod download;
 pub mod pages;
 pub mod params;
 

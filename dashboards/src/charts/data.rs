@@ -10,15 +10,16 @@
 use std::collections::BTreeSet;
 
 use ingest::Scope;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use warehouse::analyses::{Figure, Report, ReportKind};
 use warehouse::scheme::Scheme;
 use warehouse::{Snapshot, Warehouse};
 
 use super::{ChartError, ChartName};
+use crate::encoding::json::report_rows;
 
 /// A report row keyed by the contract's column names.
-pub(crate) type Row = Map<String, Value>;
+pub(crate) type Row = crate::encoding::json::Row;
 
 /// The period a chart is about: a year, or a quarter of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,19 +146,19 @@ impl ChartData {
 
     /// The rows of the caller's report of `kind` for `year`.
     pub(crate) fn rows(&self, kind: ReportKind, year: i32) -> Result<Vec<Row>, ChartError> {
-        find(&self.reports, kind, year).map(Report::rows).ok_or(ChartError::MissingReport { kind: kind.name(), year })
+        find(&self.reports, kind, year).map(report_rows).ok_or(ChartError::MissingReport { kind: kind.name(), year })
     }
 
     /// Rows of `kind` for `year` if the report is at hand (a previous year is optional).
     pub(crate) fn rows_if_any(&self, kind: ReportKind, year: i32) -> Vec<Row> {
-        find(&self.reports, kind, year).map(Report::rows).unwrap_or_default()
+        find(&self.reports, kind, year).map(report_rows).unwrap_or_default()
     }
 
     /// The county-wide rows to compare with: the caller's own unless it is a community.
     pub(crate) fn county_rows(&self, kind: ReportKind, year: i32) -> Option<Vec<Row>> {
         match self.scope {
-            Scope::Community(_) => find(&self.county, kind, year).map(Report::rows),
-            _ => find(&self.reports, kind, year).map(Report::rows),
+            Scope::Community(_) => find(&self.county, kind, year).map(report_rows),
+            _ => find(&self.reports, kind, year).map(report_rows),
         }
     }
 

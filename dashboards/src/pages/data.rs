@@ -1,8 +1,10 @@
 //! Reading a report's columns by figure, and the figures the pages show.
 
-use warehouse::analyses::{ColumnKind, Figure, Measure, Report};
+use warehouse::analyses::{Figure, Report};
 use warehouse::arrow::array::{Array, ArrayRef, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+
+use crate::encoding::text;
 
 /// A column of a report by figure (by its key: the cadre and the community score are both
 /// `score`).
@@ -39,40 +41,15 @@ pub fn numbers(report: &Report, figure: Figure) -> Vec<Option<f64>> {
 pub fn texts(report: &Report, figure: Figure) -> Vec<String> {
     let n = rows(report);
     let Some(a) = column(report, figure) else { return vec![String::new(); n] };
-    (0..n).map(|i| raw(a, i)).collect()
+    (0..n).map(|i| text::plain(a, i)).collect()
 }
 
-fn raw(a: &ArrayRef, i: usize) -> String {
-    if a.is_null(i) {
-        return String::new();
-    }
-    warehouse::arrow::util::display::array_value_to_string(a, i).unwrap_or_default()
-}
-
-/// A cell as a clerk reads it: rates as percents, scores with two decimals, "—" for null.
+/// A cell as a clerk reads it: rates as percents, scores with two decimals, "—" for null
+/// (see [`text::figure`]).
 pub fn shown(report: &Report, figure: Figure, row: usize) -> String {
     let Some(c) = report.columns.iter().find(|c| c.key == figure.key()) else { return String::new() };
     let Some(a) = column(report, figure) else { return String::new() };
-    if a.is_null(row) {
-        return "—".into();
-    }
-    match a.data_type() {
-        DataType::Float64 => {
-            let v = a.as_primitive::<Float64Type>().value(row);
-            match c.kind {
-                ColumnKind::Rate => format!("{:.1}%", v * 100.0),
-                ColumnKind::Change(Measure::Rate) => format!("{:+.1}个百分点", v * 100.0),
-                ColumnKind::Change(_) => format!("{v:+.2}"),
-                _ => format!("{v:.2}"),
-            }
-        }
-        DataType::Int64 => {
-            let v = a.as_primitive::<Int64Type>().value(row);
-            if matches!(c.kind, ColumnKind::Change(_)) { format!("{v:+}") } else { v.to_string() }
-        }
-        DataType::Boolean => (if a.as_boolean().value(row) { "是" } else { "否" }).into(),
-        _ => raw(a, row),
-    }
+    text::figure(a, row, c.kind)
 }
 
 /// The Chinese header of a column.

@@ -18,9 +18,8 @@ mod quarterly;
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 use ingest::Scope;
@@ -182,80 +181,6 @@ pub struct Report {
 impl Report {
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
-    }
-
-    /// The rows as JSON objects keyed by column key (null where the figure is null).
-    pub fn rows(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
-        let mut out = Vec::with_capacity(self.num_rows());
-        for batch in &self.batches {
-            for row in 0..batch.num_rows() {
-                let object = self
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (c.key.to_string(), json_value(batch.column(i).as_ref(), row)))
-                    .collect();
-                out.push(object);
-            }
-        }
-        out
-    }
-
-    /// The rows for serialising as a JSON array of objects whose keys keep the column
-    /// order (a `serde_json::Map` sorts them): `serde_json::to_vec(&report.json_rows())`.
-    pub fn json_rows(&self) -> JsonRows<'_> {
-        JsonRows(self)
-    }
-}
-
-/// A report's rows as a serialisable sequence of objects in column order.
-#[derive(Debug, Clone, Copy)]
-pub struct JsonRows<'a>(&'a Report);
-
-impl Serialize for JsonRows<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.0.num_rows()))?;
-        for batch in &self.0.batches {
-            for row in 0..batch.num_rows() {
-                seq.serialize_element(&JsonRow { columns: &self.0.columns, batch, row })?;
-            }
-        }
-        seq.end()
-    }
-}
-
-struct JsonRow<'a> {
-    columns: &'a [ReportColumn],
-    batch: &'a RecordBatch,
-    row: usize,
-}
-
-impl Serialize for JsonRow<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.columns.len()))?;
-        for (i, c) in self.columns.iter().enumerate() {
-            map.serialize_entry(c.key, &json_value(self.batch.column(i).as_ref(), self.row))?;
-        }
-        map.end()
-    }
-}
-
-/// One cell of a report batch (whose types are fixed by `finish`) as JSON.
-fn json_value(array: &dyn Array, row: usize) -> serde_json::Value {
-    use serde_json::Value;
-    if array.is_null(row) {
-        return Value::Null;
-    }
-    match array.data_type() {
-        DataType::Utf8 => Value::from(array.as_string::<i32>().value(row)),
-        DataType::Int64 => Value::from(array.as_primitive::<Int64Type>().value(row)),
-        DataType::Float64 => serde_json::Number::from_f64(array.as_primitive::<Float64Type>().value(row))
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
-        DataType::Boolean => Value::from(array.as_boolean().value(row)),
-        _ => Value::Null,
     }
 }
 

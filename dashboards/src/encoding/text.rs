@@ -1,0 +1,80 @@
+//! A cell as text: as stored ([`plain`]), as a person reads a query result
+//! ([`for_people`]), or as a clerk reads a report's figure ([`figure`]).
+
+use warehouse::analyses::{ColumnKind, Measure};
+use warehouse::arrow::array::{Array, AsArray};
+use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
+
+/// A cell as stored: codes, names, tokens, dates, numbers at full precision (Arrow's
+/// display); empty for null. What CSV files, JSON strings and the pages' lists hold.
+pub fn plain(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return String::new();
+    }
+    warehouse::arrow::util::display::array_value_to_string(array, row).unwrap_or_default()
+}
+
+/// A cell of a query result for a person: floats to at most four decimals without
+/// trailing zeros, "—" for null, anything else as stored.
+pub fn for_people(array: &dyn Array, row: usize) -> String {
+    if array.is_null(row) {
+        return "—".into();
+    }
+    match array.data_type() {
+        DataType::Float64 => {
+            let v = array.as_primitive::<Float64Type>().value(row);
+            format!("{v:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        _ => plain(array, row),
+    }
+}
+
+/// A report's figure as a clerk reads it, by its column's kind: rates as percents,
+/// changes signed (a rate's change in percentage points), other floats with two
+/// decimals, flags as 是/否, "—" for null, anything else as stored.
+pub fn figure(array: &dyn Array, row: usize, kind: ColumnKind) -> String {
+    if array.is_null(row) {
+        return "—".into();
+    }
+    match array.data_type() {
+        DataType::Float64 => {
+            let v = array.as_primitive::<Float64Type>().value(row);
+            match kind {
+                ColumnKind::Rate => format!("{:.1}%", v * 100.0),
+                ColumnKind::Change(Measure::Rate) => format!("{:+.1}个百分点", v * 100.0),
+                ColumnKind::Change(_) => format!("{v:+.2}"),
+                _ => format!("{v:.2}"),
+            }
+        }
+        DataType::Int64 => {
+            let v = array.as_primitive::<Int64Type>().value(row);
+            if matches!(kind, ColumnKind::Change(_)) { format!("{v:+}") } else { v.to_string() }
+        }
+        DataType::Boolean => (if array.as_boolean().value(row) { "是" } else { "否" }).into(),
+        _ => plain(array, row),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use warehouse::arrow::array::{BooleanArray, Float64Array, Int64Array};
+
+    use super::*;
+
+    #[test]
+    fn figures_as_a_clerk_reads_them() {
+        let floats = Float64Array::from(vec![Some(0.875), Some(0.05), None, Some(0.1 + 0.2)]);
+        assert_eq!(figure(&floats, 0, ColumnKind::Rate), "87.5%");
+        assert_eq!(figure(&floats, 1, ColumnKind::Change(Measure::Rate)), "+5.0个百分点");
+        assert_eq!(figure(&floats, 0, ColumnKind::Change(Measure::Score)), "+0.88");
+        assert_eq!(figure(&floats, 2, ColumnKind::Rate), "—");
+        assert_eq!(for_people(&floats, 3), "0.3");
+        assert_eq!(for_people(&floats, 2), "—");
+        assert_eq!(plain(&floats, 3), "0.30000000000000004");
+        assert_eq!(plain(&floats, 2), "");
+        let ints = Int64Array::from(vec![3, -2]);
+        assert_eq!(figure(&ints, 0, ColumnKind::Change(Measure::Count)), "+3");
+        assert_eq!(figure(&ints, 1, ColumnKind::Count), "-2");
+        assert_eq!(figure(&BooleanArray::from(vec![true, false]), 1, ColumnKind::Flag), "否");
+    }
+}
