@@ -10,7 +10,7 @@ use dashboards::encoding::{csv, json, text};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Report, ReportKind};
+use warehouse::analyses::{ColumnKind, Grade, Report, ReportKind};
 use warehouse::arrow::array::{Array, ArrayRef};
 use warehouse::scheme::Scheme;
 
@@ -116,18 +116,8 @@ fn table(report: &Report) -> String {
 /// A value as a clerk reads it ([`text::figure`]), a grade token in Chinese.
 fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
     if kind == ColumnKind::Grade && array.is_valid(row) {
-        return grade_chinese(&text::plain(array, row)).to_string();
+        let token = text::plain(array, row);
+        return Grade::parse(&token).map_or(token, |grade| grade.chinese().to_string());
     }
     text::figure(array, row, kind)
-}
-
-fn grade_chinese(token: &str) -> &str {
-    match token {
-        "excellent" => "优秀",
-        "competent" => "称职",
-        "basically_competent" => "基本称职",
-        "incompetent" => "不称职",
-        "not_rated" => "未评定",
-        other => other,
-    }
 }

@@ -3,7 +3,6 @@
 //! dashboard pages, and the output encodings (JSON, CSV, text) every front-end writes.
 
 pub mod charts;
-pub mod definitions;
 pub mod encoding;
 pub mod fonts;
 pub mod pack;

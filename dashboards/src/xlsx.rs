@@ -8,12 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_xlsxwriter::{Chart, ChartType, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
-use warehouse::analyses::{ColumnKind, Measure, Report, ReportKind};
+use warehouse::analyses::{ColumnKind, Figure, Measure, Report, ReportKind};
 use warehouse::arrow::array::{Array, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
 
-use crate::definitions::definition_in;
 use crate::encoding::{json, text};
 
 /// Why a workbook could not be written.
@@ -153,12 +152,12 @@ fn write_cell(
 
 type Row = json::Row;
 
-fn f(row: &Row, key: &str) -> Option<f64> {
-    row.get(key).and_then(Value::as_f64)
+fn f(row: &Row, figure: Figure) -> Option<f64> {
+    row.get(figure.key()).and_then(Value::as_f64)
 }
 
-fn s<'a>(row: &'a Row, key: &str) -> &'a str {
-    row.get(key).and_then(Value::as_str).unwrap_or("")
+fn s(row: &Row, figure: Figure) -> &str {
+    row.get(figure.key()).and_then(Value::as_str).unwrap_or("")
 }
 
 /// A summary table: a title, the category labels and named series of values.
@@ -168,7 +167,7 @@ struct Table {
     series: Vec<(String, Vec<Option<f64>>)>,
     number_format: &'static str,
     chart: ChartType,
-    axis: &'static str,
+    axis: String,
 }
 
 /// Writes the charts of `report` from row `start` of the 图表 sheet; returns the next free row.
@@ -188,36 +187,45 @@ fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
     match kind {
         ReportKind::Quarterly => vec![index_table(rows), rates_table(rows)],
         ReportKind::QuarterlyByCategory => {
-            vec![group_table(rows, "category", &ingest::schema::CATEGORY, "各季度议题数（按议题类别）")]
+            vec![group_table(rows, Figure::Category, &ingest::schema::CATEGORY, "各季度议题数（按议题类别）")]
         }
         ReportKind::QuarterlyByChannel => {
-            vec![group_table(rows, "channel", &ingest::schema::CHANNEL, "各季度议题数（按来源渠道）")]
+            vec![group_table(rows, Figure::Channel, &ingest::schema::CHANNEL, "各季度议题数（按来源渠道）")]
         }
-        ReportKind::Cadres => vec![score_table(rows, "cadre_name", "干部考核得分")],
-        ReportKind::Communities => vec![score_table(rows, "community_name", "社区考核得分")],
+        ReportKind::Cadres => vec![score_table(rows, Figure::CadreName, Figure::CadreScore, "干部考核得分")],
+        ReportKind::Communities => {
+            vec![score_table(rows, Figure::CommunityName, Figure::CommunityScore, "社区考核得分")]
+        }
         ReportKind::Counties => vec![Table {
             title: "县区社区平均得分".into(),
-            categories: rows.iter().map(|r| s(r, "county_name").to_string()).collect(),
-            series: vec![("社区平均得分".into(), rows.iter().map(|r| f(r, "avg_score")).collect())],
+            categories: rows.iter().map(|r| s(r, Figure::CountyName).to_string()).collect(),
+            series: vec![(Figure::AvgScore.chinese().into(), rows.iter().map(|r| f(r, Figure::AvgScore)).collect())],
             number_format: "0.00",
             chart: ChartType::Column,
-            axis: "得分（分）",
+            axis: Figure::CommunityScore.with_unit(),
         }],
     }
 }
 
 /// The periods (year, quarter) of quarterly rows, in order.
 fn periods(rows: &[Row]) -> Vec<(i64, i64)> {
-    let set: BTreeSet<(i64, i64)> =
-        rows.iter().filter_map(|r| Some((r.get("year")?.as_i64()?, r.get("quarter")?.as_i64()?))).collect();
+    let set: BTreeSet<(i64, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.get(Figure::Year.key())?.as_i64()?, r.get(Figure::Quarter.key())?.as_i64()?)))
+        .collect();
     set.into_iter().collect()
+}
+
+/// Whether a row is of the period (year, quarter).
+fn in_quarter(row: &Row, (year, quarter): (i64, i64)) -> bool {
+    row.get(Figure::Year.key()) == Some(&year.into()) && row.get(Figure::Quarter.key()) == Some(&quarter.into())
 }
 
 /// Communities in the report's order: (code, name).
 fn communities(rows: &[Row]) -> Vec<(String, String)> {
     let mut seen = BTreeMap::new();
     for r in rows {
-        seen.entry(s(r, "community_code").to_string()).or_insert_with(|| s(r, "community_name").to_string());
+        seen.entry(s(r, Figure::CommunityCode).to_string()).or_insert_with(|| s(r, Figure::CommunityName).to_string());
     }
     seen.into_iter().collect()
 }
@@ -232,12 +240,8 @@ fn index_table(rows: &[Row]) -> Table {
                 .iter()
                 .map(|(code, _)| {
                     rows.iter()
-                        .find(|r| {
-                            s(r, "community_code") == code
-                                && r.get("year") == Some(&(*y).into())
-                                && r.get("quarter") == Some(&(*q).into())
-                        })
-                        .and_then(|r| f(r, "satisfaction_index"))
+                        .find(|r| s(r, Figure::CommunityCode) == code && in_quarter(r, (*y, *q)))
+                        .and_then(|r| f(r, Figure::SatisfactionIndex))
                 })
                 .collect();
             (format!("{y}年第{q}季度"), values)
@@ -249,33 +253,26 @@ fn index_table(rows: &[Row]) -> Table {
         series,
         number_format: "0.00",
         chart: ChartType::Column,
-        axis: "满意度指数（分）",
+        axis: Figure::SatisfactionIndex.with_unit(),
     }
 }
 
 fn rates_table(rows: &[Row]) -> Table {
     let last = periods(rows).last().copied();
-    let latest: Vec<&Row> = rows
-        .iter()
-        .filter(|r| last.is_some_and(|(y, q)| r.get("year") == Some(&y.into()) && r.get("quarter") == Some(&q.into())))
-        .collect();
-    let rate = |key: &str| latest.iter().map(|r| f(r, key)).collect::<Vec<_>>();
+    let latest: Vec<&Row> = rows.iter().filter(|r| last.is_some_and(|period| in_quarter(r, period))).collect();
+    let rate = |figure: Figure| (figure.chinese().to_string(), latest.iter().map(|r| f(r, figure)).collect());
     let period = last.map(|(y, q)| format!("（{y}年第{q}季度）")).unwrap_or_default();
     Table {
         title: format!("各社区办结率、按时办结率与公示率{period}"),
-        categories: latest.iter().map(|r| s(r, "community_name").to_string()).collect(),
-        series: vec![
-            ("办结率".into(), rate("completion_rate")),
-            ("按时办结率".into(), rate("on_time_rate")),
-            ("公示率".into(), rate("publicity_rate")),
-        ],
+        categories: latest.iter().map(|r| s(r, Figure::CommunityName).to_string()).collect(),
+        series: vec![rate(Figure::CompletionRate), rate(Figure::OnTimeRate), rate(Figure::PublicityRate)],
         number_format: "0.0%",
         chart: ChartType::Bar,
-        axis: "比率",
+        axis: "比率".into(),
     }
 }
 
-fn group_table(rows: &[Row], key: &str, groups: &ingest::schema::Enumeration, title: &str) -> Table {
+fn group_table(rows: &[Row], group: Figure, groups: &ingest::schema::Enumeration, title: &str) -> Table {
     let periods = periods(rows);
     let series = groups
         .values
@@ -286,12 +283,8 @@ fn group_table(rows: &[Row], key: &str, groups: &ingest::schema::Enumeration, ti
                 .map(|(y, q)| {
                     let n: f64 = rows
                         .iter()
-                        .filter(|r| {
-                            s(r, key) == *token
-                                && r.get("year") == Some(&(*y).into())
-                                && r.get("quarter") == Some(&(*q).into())
-                        })
-                        .filter_map(|r| f(r, "topics_raised"))
+                        .filter(|r| s(r, group) == *token && in_quarter(r, (*y, *q)))
+                        .filter_map(|r| f(r, Figure::TopicsRaised))
                         .sum();
                     Some(n)
                 })
@@ -306,20 +299,20 @@ fn group_table(rows: &[Row], key: &str, groups: &ingest::schema::Enumeration, ti
         series,
         number_format: "0",
         chart: ChartType::ColumnStacked,
-        axis: "议题数（个）",
+        axis: Figure::TopicsRaised.with_unit(),
     }
 }
 
-fn score_table(rows: &[Row], name_key: &str, title: &str) -> Table {
-    let mut scored: Vec<(&str, Option<f64>)> = rows.iter().map(|r| (s(r, name_key), f(r, "score"))).collect();
+fn score_table(rows: &[Row], name: Figure, score: Figure, title: &str) -> Table {
+    let mut scored: Vec<(&str, Option<f64>)> = rows.iter().map(|r| (s(r, name), f(r, score))).collect();
     scored.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
     Table {
         title: title.to_string(),
         categories: scored.iter().map(|(n, _)| (*n).to_string()).collect(),
-        series: vec![("得分".into(), scored.iter().map(|(_, v)| *v).collect())],
+        series: vec![(score.chinese().into(), scored.iter().map(|(_, v)| *v).collect())],
         number_format: "0.00",
         chart: ChartType::Bar,
-        axis: "得分（分）",
+        axis: score.with_unit(),
     }
 }
 
@@ -366,7 +359,7 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
     }
     chart.title().set_name(&table.title);
     let value_axis = if matches!(table.chart, ChartType::Bar) { chart.x_axis() } else { chart.y_axis() };
-    value_axis.set_name(table.axis).set_num_format(table.number_format);
+    value_axis.set_name(&table.axis).set_num_format(table.number_format);
     if matches!(table.chart, ChartType::Bar) {
         // Excel draws bar charts bottom-up; reversing puts the first (best) row on top.
         chart.y_axis().set_reverse();
@@ -407,7 +400,7 @@ fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Schem
             sheet.write_string(row, 0, report.kind.chinese())?;
             sheet.write_string(row, 1, column.chinese)?;
             sheet.write_string(row, 2, column.key)?;
-            sheet.write_string_with_format(row, 3, definition_in(report.kind, column), &wrap)?;
+            sheet.write_string_with_format(row, 3, column.figure.definition(), &wrap)?;
             row += 1;
         }
     }

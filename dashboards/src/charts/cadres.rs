@@ -2,7 +2,7 @@
 //! with the 优秀 score line and the quota line — the score of the last 优秀 seat.
 
 use plotters::prelude::DrawingBackend;
-use warehouse::analyses::ReportKind;
+use warehouse::analyses::{Figure, Grade, ReportKind};
 
 use super::ChartError;
 use super::canvas::{Align, Canvas};
@@ -11,21 +11,14 @@ use super::page::{
     Axis, Header, LegendItem, Plot, Rect, Swatch, TICK_EM, draw_empty, draw_x_axis, fit_labels, label_width, number,
 };
 use super::palette::{self, AVERAGE, INK};
-use crate::definitions::definition_of;
 
-const GRADES: [(&str, &str); 5] = [
-    ("excellent", "优秀"),
-    ("competent", "称职"),
-    ("basically_competent", "基本称职"),
-    ("incompetent", "不称职"),
-    ("not_rated", "未评定"),
-];
 const EXCELLENT_LINE: plotters::style::RGBColor = plotters::style::RGBColor(30, 107, 58);
 
 struct Bar {
     label: (String, String),
     score: Option<f64>,
-    grade: String,
+    /// `None` for a token the chart does not know (drawn as not rated, unnamed).
+    grade: Option<Grade>,
 }
 
 pub(crate) struct CadreScores {
@@ -44,7 +37,7 @@ impl CadreScores {
         let mut bars: Vec<Bar> = rows.iter().map(|r| bar(r, with_community)).collect();
         // Rated cadres by score, then the unrated (whose score is shown but not ranked).
         bars.sort_by(|a, b| {
-            let rated = |x: &Bar| x.grade != "not_rated";
+            let rated = |x: &Bar| x.grade != Some(Grade::NotRated);
             rated(b).cmp(&rated(a)).then_with(|| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal))
         });
         let grades = &data.scheme.grades;
@@ -60,8 +53,8 @@ impl CadreScores {
             legend: legend(&bars, grades.excellent_score, quota.is_some()),
             definition: format!(
                 "{}；{}；名额线 = 县内参评干部第 N 名的得分，N = max(1, {}% × 参评人数向下取整)",
-                definition_of("cadre_score"),
-                definition_of("grade_chinese"),
+                Figure::CadreScore.definition(),
+                Figure::GradeChinese.definition(),
                 grades.excellent_quota * 100.0
             ),
             provenance: data.provenance(ReportKind::Cadres),
@@ -71,17 +64,21 @@ impl CadreScores {
 }
 
 fn bar(r: &Row, with_community: bool) -> Bar {
-    let name = text(r, "cadre_name");
-    let label = if with_community { format!("{name}（{}）", text(r, "community_name")) } else { name.to_string() };
-    let key = format!("{}{}", text(r, "community_code"), text(r, "cadre_id"));
-    Bar { label: (label, key), score: num(r, "score"), grade: text(r, "grade").to_string() }
+    let name = text(r, Figure::CadreName);
+    let label =
+        if with_community { format!("{name}（{}）", text(r, Figure::CommunityName)) } else { name.to_string() };
+    let key = format!("{}{}", text(r, Figure::CommunityCode), text(r, Figure::CadreId));
+    Bar { label: (label, key), score: num(r, Figure::CadreScore), grade: Grade::parse(text(r, Figure::Grade)) }
 }
 
 /// The score of the last 优秀 seat among the county's rated cadres, and the seat count
 /// (fine print 6: seats = max(1, ⌊quota × rated⌋)).
 fn quota_line(county: &[Row], quota: f64) -> Option<(f64, usize)> {
-    let mut scores: Vec<f64> =
-        county.iter().filter(|r| text(r, "grade") != "not_rated").filter_map(|r| num(r, "score")).collect();
+    let mut scores: Vec<f64> = county
+        .iter()
+        .filter(|r| text(r, Figure::Grade) != Grade::NotRated.token())
+        .filter_map(|r| num(r, Figure::CadreScore))
+        .collect();
     if scores.is_empty() {
         return None;
     }
@@ -91,12 +88,12 @@ fn quota_line(county: &[Row], quota: f64) -> Option<(f64, usize)> {
 }
 
 fn legend(bars: &[Bar], excellent: f64, quota: bool) -> Vec<LegendItem> {
-    let mut legend: Vec<LegendItem> = GRADES
-        .iter()
-        .filter(|(token, _)| bars.iter().any(|b| b.grade == *token))
-        .map(|(token, name)| LegendItem {
-            label: (*name).to_string(),
-            swatch: Swatch::Fill(palette::grade_fill(token)),
+    let mut legend: Vec<LegendItem> = Grade::ALL
+        .into_iter()
+        .filter(|grade| bars.iter().any(|b| b.grade == Some(*grade)))
+        .map(|grade| LegendItem {
+            label: grade.chinese().to_string(),
+            swatch: Swatch::Fill(palette::grade_fill(Some(grade))),
         })
         .collect();
     legend.push(LegendItem {
@@ -110,10 +107,6 @@ fn legend(bars: &[Bar], excellent: f64, quota: bool) -> Vec<LegendItem> {
         });
     }
     legend
-}
-
-fn grade_name(token: &str) -> &'static str {
-    GRADES.iter().find(|(t, _)| *t == token).map_or("", |(_, n)| n)
 }
 
 impl Plot for CadreScores {
@@ -151,7 +144,7 @@ impl Plot for CadreScores {
                 canvas.rect(
                     (x0, y + pitch * 0.15),
                     (x.max(x0 + 0.5), y + pitch * 0.85),
-                    palette::grade_fill(&b.grade),
+                    palette::grade_fill(b.grade),
                 )?;
             }
         }
@@ -161,7 +154,7 @@ impl Plot for CadreScores {
             let (_, centre) = row(i);
             canvas.text(label, (x0 - 6.0, centre), em, INK, Align::Right, false)?;
             if let Some(score) = b.score {
-                let tag = format!("{score:.1} {}", grade_name(&b.grade));
+                let tag = format!("{score:.1} {}", b.grade.map_or("", Grade::chinese));
                 canvas.label(
                     &tag,
                     (axis.map(score, x0, x1) + 3.0, centre),

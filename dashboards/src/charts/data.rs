@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use ingest::Scope;
 use serde_json::Value;
-use warehouse::analyses::{Report, ReportKind};
+use warehouse::analyses::{Figure, Report, ReportKind};
 use warehouse::scheme::Scheme;
 use warehouse::{Snapshot, Warehouse};
 
@@ -164,11 +164,11 @@ impl ChartData {
 
     /// Who the chart is about, as a clerk names it: "东岭社区（安泽县）", "安泽县", "全部县区".
     pub fn scope_text(&self) -> String {
-        let name = |key: &str| self.reports.iter().find_map(|r| first_text(r, key));
+        let name = |figure: Figure| self.reports.iter().find_map(|r| first_text(r, figure));
         match &self.scope {
             Scope::Platform => "全部县区".to_string(),
-            Scope::County(code) => name("county_name").unwrap_or_else(|| format!("县区 {code}")),
-            Scope::Community(code) => match (name("community_name"), name("county_name")) {
+            Scope::County(code) => name(Figure::CountyName).unwrap_or_else(|| format!("县区 {code}")),
+            Scope::Community(code) => match (name(Figure::CommunityName), name(Figure::CountyName)) {
                 (Some(c), Some(k)) => format!("{c}（{k}）"),
                 (Some(c), None) => c,
                 _ => format!("社区 {code}"),
@@ -202,7 +202,7 @@ impl ChartData {
 
     /// The quarters a trend covers: those of the previous and the requested year up to the
     /// requested quarter, without leading quarters that have no figure at all.
-    pub(crate) fn quarter_span(&self, rows: &[Row], key: &str) -> Vec<(i32, u32)> {
+    pub(crate) fn quarter_span(&self, rows: &[Row], figure: Figure) -> Vec<(i32, u32)> {
         let last = self.request.quarter.unwrap_or(4);
         let mut span: Vec<(i32, u32)> = (self.request.year - 1..=self.request.year)
             .flat_map(|y| (1..=4).map(move |q| (y, q)))
@@ -210,7 +210,9 @@ impl ChartData {
             .collect();
         let has_value = |(y, q): (i32, u32)| {
             rows.iter().any(|r| {
-                int(r, "year") == Some(i64::from(y)) && int(r, "quarter") == Some(i64::from(q)) && num(r, key).is_some()
+                int(r, Figure::Year) == Some(i64::from(y))
+                    && int(r, Figure::Quarter) == Some(i64::from(q))
+                    && num(r, figure).is_some()
             })
         };
         let keep_from = span.iter().position(|p| has_value(*p) || p.0 == self.request.year).unwrap_or(0);
@@ -219,11 +221,11 @@ impl ChartData {
     }
 }
 
-/// The text of column `key` in the first row of `report`, if it has the column and a row.
-fn first_text(report: &Report, key: &str) -> Option<String> {
+/// The text of column `figure` in the first row of `report`, if it has the column and a row.
+fn first_text(report: &Report, figure: Figure) -> Option<String> {
     use warehouse::arrow::array::{Array, AsArray};
     let batch = report.batches.iter().find(|b| b.num_rows() > 0)?;
-    let column = batch.column_by_name(key)?;
+    let column = batch.column_by_name(figure.key())?;
     let strings = column.as_string_opt::<i32>()?;
     (!strings.is_null(0)).then(|| strings.value(0).to_string())
 }
@@ -233,29 +235,34 @@ fn find(reports: &[Report], kind: ReportKind, year: i32) -> Option<&Report> {
 }
 
 /// A float figure; null (and non-numbers) as `None`.
-pub(crate) fn num(row: &Row, key: &str) -> Option<f64> {
-    row.get(key).and_then(Value::as_f64)
+pub(crate) fn num(row: &Row, figure: Figure) -> Option<f64> {
+    row.get(figure.key()).and_then(Value::as_f64)
 }
 
-pub(crate) fn int(row: &Row, key: &str) -> Option<i64> {
-    row.get(key).and_then(Value::as_i64)
+pub(crate) fn int(row: &Row, figure: Figure) -> Option<i64> {
+    row.get(figure.key()).and_then(Value::as_i64)
 }
 
-pub(crate) fn text<'a>(row: &'a Row, key: &str) -> &'a str {
-    row.get(key).and_then(Value::as_str).unwrap_or("")
+pub(crate) fn text(row: &Row, figure: Figure) -> &str {
+    row.get(figure.key()).and_then(Value::as_str).unwrap_or("")
 }
 
 /// Whether a row is of `year` and, when given, `quarter`.
 pub(crate) fn in_period(row: &Row, year: i32, quarter: Option<u32>) -> bool {
-    int(row, "year") == Some(i64::from(year)) && quarter.is_none_or(|q| int(row, "quarter") == Some(i64::from(q)))
+    int(row, Figure::Year) == Some(i64::from(year))
+        && quarter.is_none_or(|q| int(row, Figure::Quarter) == Some(i64::from(q)))
 }
 
-/// The mean of `key` weighted by `weight` over rows where both are present and the weight
-/// is positive: a mean over rows of means is the mean over the underlying evaluations.
-pub(crate) fn weighted_mean<'a>(rows: impl IntoIterator<Item = &'a Row>, key: &str, weight: &str) -> Option<f64> {
+/// The mean of `figure` weighted by `weight` over rows where both are present and the
+/// weight is positive: a mean over rows of means is the mean over the underlying evaluations.
+pub(crate) fn weighted_mean<'a>(
+    rows: impl IntoIterator<Item = &'a Row>,
+    figure: Figure,
+    weight: Figure,
+) -> Option<f64> {
     let (mut sum, mut total) = (0.0, 0.0);
     for row in rows {
-        if let (Some(v), Some(w)) = (num(row, key), num(row, weight))
+        if let (Some(v), Some(w)) = (num(row, figure), num(row, weight))
             && w > 0.0
         {
             sum += v * w;

@@ -62,7 +62,7 @@ pub(crate) struct Header {
     /// Period and scope.
     pub(crate) subtitle: String,
     pub(crate) legend: Vec<LegendItem>,
-    /// How the figure is defined (口径), from `definitions`.
+    /// How the figure is defined (口径), from its [`warehouse::analyses::Figure::definition`].
     pub(crate) definition: String,
     /// Scheme, data version and generation time.
     pub(crate) provenance: String,

@@ -2,6 +2,7 @@
 //! (dark, mid, light) and, where two greys come close, in hatching or marker shape.
 
 use plotters::style::RGBColor;
+use warehouse::analyses::Grade;
 
 use super::canvas::{Fill, Hatch, Marker};
 
@@ -50,13 +51,13 @@ pub(crate) const NINE: [Fill; 9] = [
 
 /// Grades: 优秀 darkest, 称职 mid, 基本称职 light, 不称职 red and cross-hatched, 未评定 white
 /// with a grey hatch.
-pub(crate) fn grade_fill(grade: &str) -> Fill {
+pub(crate) fn grade_fill(grade: Option<Grade>) -> Fill {
     match grade {
-        "excellent" => Fill::solid(RGBColor(30, 107, 58)),
-        "competent" => Fill::solid(RGBColor(91, 141, 184)),
-        "basically_competent" => Fill::solid(RGBColor(232, 176, 75)),
-        "incompetent" => Fill::hatched(RGBColor(176, 58, 46), Hatch::Cross),
-        _ => Fill::hatched(WHITE, Hatch::Up).outlined(AXIS),
+        Some(Grade::Excellent) => Fill::solid(RGBColor(30, 107, 58)),
+        Some(Grade::Competent) => Fill::solid(RGBColor(91, 141, 184)),
+        Some(Grade::BasicallyCompetent) => Fill::solid(RGBColor(232, 176, 75)),
+        Some(Grade::Incompetent) => Fill::hatched(RGBColor(176, 58, 46), Hatch::Cross),
+        Some(Grade::NotRated) | None => Fill::hatched(WHITE, Hatch::Up).outlined(AXIS),
     }
 }
 

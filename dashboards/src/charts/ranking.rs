@@ -3,7 +3,7 @@
 
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
-use warehouse::analyses::ReportKind;
+use warehouse::analyses::{Figure, ReportKind};
 
 use super::ChartError;
 use super::canvas::{Align, Canvas, Fill};
@@ -13,7 +13,6 @@ use super::page::{
     number,
 };
 use super::palette::{AVERAGE, INK, MUTED, NAVY, PALE};
-use crate::definitions::definition_of;
 
 /// Communities on each list, at most (and at most a third of the communities, so a small
 /// county is not all red and black).
@@ -39,21 +38,21 @@ impl Ranking {
     pub(crate) fn new(data: &ChartData) -> Result<Ranking, ChartError> {
         let year = data.request.year;
         let rows = data.rows(ReportKind::Communities, year)?;
-        let counties: std::collections::BTreeSet<&str> = rows.iter().map(|r| text(r, "county_code")).collect();
-        let rank_key = if counties.len() > 1 { "rank_overall" } else { "rank_in_county" };
+        let counties: std::collections::BTreeSet<&str> = rows.iter().map(|r| text(r, Figure::CountyCode)).collect();
+        let rank = if counties.len() > 1 { Figure::RankOverall } else { Figure::RankInCounty };
         let mut bars: Vec<Bar> = rows
             .iter()
             .map(|r| Bar {
-                label: (text(r, "community_name").to_string(), text(r, "community_code").to_string()),
-                rank: int(r, rank_key),
-                score: num(r, "score"),
+                label: (text(r, Figure::CommunityName).to_string(), text(r, Figure::CommunityCode).to_string()),
+                rank: int(r, rank),
+                score: num(r, Figure::CommunityScore),
             })
             .collect();
         bars.sort_by(|a, b| {
             a.rank.unwrap_or(i64::MAX).cmp(&b.rank.unwrap_or(i64::MAX)).then_with(|| a.label.1.cmp(&b.label.1))
         });
         let average = if counties.len() == 1 {
-            rows.first().and_then(|r| num(r, "county_avg_score")).map(|v| (v, "县平均"))
+            rows.first().and_then(|r| num(r, Figure::CountyAvgScore)).map(|v| (v, "县平均"))
         } else {
             let scores: Vec<f64> = bars.iter().filter_map(|b| b.score).collect();
             (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64, "全部社区平均"))
@@ -61,17 +60,12 @@ impl Ranking {
         let listed = LIST_SIZE.min(bars.len() / 3);
         let header = Header {
             title: format!("{year}年度社区考核得分排名"),
-            subtitle: format!(
-                "{}｜{}｜按{}排列",
-                data.request.period_text(),
-                data.scope_text(),
-                if counties.len() > 1 { "总排名" } else { "县内排名" }
-            ),
+            subtitle: format!("{}｜{}｜按{}排列", data.request.period_text(), data.scope_text(), rank.chinese()),
             legend: legend(listed, average.map(|a| a.1)),
             definition: format!(
                 "{}；红榜、黑榜为得分前、后 {listed} 名（最多 5 名，且不超过社区数的三分之一）；{}",
-                definition_of("community_score"),
-                definition_of("county_avg_score")
+                Figure::CommunityScore.definition(),
+                Figure::CountyAvgScore.definition()
             ),
             provenance: data.provenance(ReportKind::Communities),
         };

@@ -2,7 +2,7 @@
 //! on the left read without turning the page), sorted by completion rate.
 
 use plotters::prelude::DrawingBackend;
-use warehouse::analyses::ReportKind;
+use warehouse::analyses::{Figure, ReportKind};
 
 use super::ChartError;
 use super::canvas::{Align, Canvas};
@@ -11,10 +11,8 @@ use super::page::{
     Axis, Header, LegendItem, Plot, Rect, Swatch, TICK_EM, draw_empty, draw_x_axis, fit_labels, label_width, percent,
 };
 use super::palette::{INK, MUTED, THREE};
-use crate::definitions::definition_of;
 
-const RATES: [(&str, &str); 3] =
-    [("completion_rate", "办结率"), ("on_time_rate", "按时办结率"), ("publicity_rate", "公示率")];
+const RATES: [Figure; 3] = [Figure::CompletionRate, Figure::OnTimeRate, Figure::PublicityRate];
 
 /// A community's (name, code) and its three rates.
 type RatesRow = ((String, String), [Option<f64>; 3]);
@@ -36,8 +34,8 @@ impl Rates {
             .iter()
             .filter(|r| in_period(r, year, quarter))
             .map(|r| {
-                let label = (text(r, "community_name").to_string(), text(r, "community_code").to_string());
-                (label, RATES.map(|(key, _)| num(r, key)))
+                let label = (text(r, Figure::CommunityName).to_string(), text(r, Figure::CommunityCode).to_string());
+                (label, RATES.map(|rate| num(r, rate)))
             })
             .collect();
         // Highest completion first; communities without topics (null) last.
@@ -48,9 +46,9 @@ impl Rates {
         let legend = RATES
             .iter()
             .zip(THREE)
-            .map(|((_, name), fill)| LegendItem { label: (*name).to_string(), swatch: Swatch::Fill(fill) })
+            .map(|(rate, fill)| LegendItem { label: rate.chinese().to_string(), swatch: Swatch::Fill(fill) })
             .collect();
-        let definitions: Vec<String> = RATES.iter().map(|(key, _)| definition_of(key)).collect();
+        let definitions: Vec<&str> = RATES.iter().map(|rate| rate.definition()).collect();
         let header = Header {
             title: "各社区议题办结率、按时办结率与公示率".into(),
             subtitle: format!("{}｜{}｜按办结率从高到低排列", data.request.period_text(), data.scope_text()),

@@ -4,6 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use plotters::prelude::DrawingBackend;
+use warehouse::analyses::Figure::{
+    self, AttitudeMean, CommunityCode, CommunityName, EffectMean, EfficiencyMean, Evaluations, Quarter, ResultMean,
+    SatisfactionIndex, Year,
+};
 use warehouse::analyses::ReportKind;
 
 use super::ChartError;
@@ -14,7 +18,6 @@ use super::page::{
     label_width, number, tick_width, titled,
 };
 use super::palette::{self, AVERAGE, BACKGROUND_LINE, GRID, INK, LINES, MUTED, NAVY, PALE, WHITE};
-use crate::definitions::definition_of;
 
 /// More communities than this are drawn as grey lines behind the average.
 const DISTINCT_LINES: usize = 6;
@@ -50,16 +53,16 @@ fn county_quarterly_rows(data: &ChartData) -> Option<Vec<Row>> {
 /// Communities in code order: (code, name).
 fn communities(rows: &[Row]) -> Vec<(String, String)> {
     let map: BTreeMap<String, String> =
-        rows.iter().map(|r| (text(r, "community_code").to_string(), text(r, "community_name").to_string())).collect();
+        rows.iter().map(|r| (text(r, CommunityCode).to_string(), text(r, CommunityName).to_string())).collect();
     map.into_iter().collect()
 }
 
-/// `key` per (community, year, quarter), for lookups in a grid of many communities.
-fn by_quarter(rows: &[Row], key: &str) -> HashMap<(String, i64, i64), f64> {
+/// `figure` per (community, year, quarter), for lookups in a grid of many communities.
+fn by_quarter(rows: &[Row], figure: Figure) -> HashMap<(String, i64, i64), f64> {
     rows.iter()
         .filter_map(|r| {
-            let at = (text(r, "community_code").to_string(), int(r, "year")?, int(r, "quarter")?);
-            Some((at, num(r, key)?))
+            let at = (text(r, CommunityCode).to_string(), int(r, Year)?, int(r, Quarter)?);
+            Some((at, num(r, figure)?))
         })
         .collect()
 }
@@ -90,8 +93,8 @@ pub(crate) struct Trend {
 impl Trend {
     pub(crate) fn new(data: &ChartData) -> Result<Trend, ChartError> {
         let rows = quarterly_rows(data)?;
-        let span = data.quarter_span(&rows, "satisfaction_index");
-        let index = by_quarter(&rows, "satisfaction_index");
+        let span = data.quarter_span(&rows, SatisfactionIndex);
+        let index = by_quarter(&rows, SatisfactionIndex);
         let lines: Vec<Line> = communities(&rows)
             .into_iter()
             .map(|(code, name)| Line { label: name, values: values_over(&index, &code, &span) })
@@ -99,11 +102,7 @@ impl Trend {
         let average = county_quarterly_rows(data).map(|county| {
             span.iter()
                 .map(|(y, q)| {
-                    weighted_mean(
-                        county.iter().filter(|r| in_period(r, *y, Some(*q))),
-                        "satisfaction_index",
-                        "evaluations",
-                    )
+                    weighted_mean(county.iter().filter(|r| in_period(r, *y, Some(*q))), SatisfactionIndex, Evaluations)
                 })
                 .collect::<Vec<_>>()
         });
@@ -111,7 +110,7 @@ impl Trend {
             title: titled(if lines.len() == 1 { lines[0].label.as_str() } else { "各社区" }, "季度满意度指数趋势"),
             subtitle: format!("{}｜{}", span_text(&span), data.scope_text()),
             legend: trend_legend(&lines, average.is_some()),
-            definition: format!("{}；{AVERAGE_NOTE}；线段中断表示该季度无评价", definition_of("satisfaction_index")),
+            definition: format!("{}；{AVERAGE_NOTE}；线段中断表示该季度无评价", SatisfactionIndex.definition()),
             provenance: data.provenance(ReportKind::Quarterly),
         };
         Ok(Trend { header, span, lines, average })
@@ -274,8 +273,8 @@ pub(crate) struct Heatmap {
 impl Heatmap {
     pub(crate) fn new(data: &ChartData) -> Result<Heatmap, ChartError> {
         let rows = quarterly_rows(data)?;
-        let span = data.quarter_span(&rows, "satisfaction_index");
-        let index = by_quarter(&rows, "satisfaction_index");
+        let span = data.quarter_span(&rows, SatisfactionIndex);
+        let index = by_quarter(&rows, SatisfactionIndex);
         let mut grid: Vec<HeatRow> = communities(&rows)
             .into_iter()
             .map(|(code, name)| {
@@ -303,7 +302,7 @@ impl Heatmap {
             legend: heat_legend(range),
             definition: format!(
                 "{}；颜色越深指数越高，格内为指数值；“—”表示该季度无评价",
-                definition_of("satisfaction_index")
+                SatisfactionIndex.definition()
             ),
             provenance: data.provenance(ReportKind::Quarterly),
         };
@@ -418,8 +417,9 @@ fn draw_column_heads<DB: DrawingBackend>(
 // ---------------------------------------------------------------------------------------
 // dimensions
 
-const DIMENSIONS: [(&str, &str); 4] =
-    [("attitude_mean", "态度"), ("efficiency_mean", "效率"), ("result_mean", "结果"), ("effect_mean", "效果")];
+/// The four rating dimensions' means and the dimension's name.
+const DIMENSIONS: [(Figure, &str); 4] =
+    [(AttitudeMean, "态度"), (EfficiencyMean, "效率"), (ResultMean, "结果"), (EffectMean, "效果")];
 
 pub(crate) struct Dimensions {
     header: Header,
@@ -436,14 +436,14 @@ impl Dimensions {
         let (year, quarter) = (data.request.year, data.request.quarter);
         let rows: Vec<Row> =
             data.rows(ReportKind::Quarterly, year)?.into_iter().filter(|r| in_period(r, year, quarter)).collect();
-        let means = |rows: &[Row]| DIMENSIONS.map(|(key, _)| weighted_mean(rows, key, "evaluations"));
+        let means = |rows: &[Row]| DIMENSIONS.map(|(mean, _)| weighted_mean(rows, mean, Evaluations));
         let subject = means(&rows);
         let community = matches!(data.scope, ingest::Scope::Community(_));
         let average = community.then(|| data.county_rows(ReportKind::Quarterly, year)).flatten().map(|county| {
             let county: Vec<Row> = county.into_iter().filter(|r| in_period(r, year, quarter)).collect();
             means(&county)
         });
-        let range = (!community).then(|| DIMENSIONS.map(|(key, _)| community_range(&rows, key)));
+        let range = (!community).then(|| DIMENSIONS.map(|(mean, _)| community_range(&rows, mean)));
         let subject_label =
             if community { "本社区".to_string() } else { "全县（按评价数加权）".to_string() };
         let header = Header {
@@ -464,13 +464,13 @@ impl Dimensions {
     }
 }
 
-/// Each community's period mean of `key`, then the lowest and highest of them.
-fn community_range(rows: &[Row], key: &str) -> Option<(f64, f64)> {
+/// Each community's period mean of `mean`, then the lowest and highest of them.
+fn community_range(rows: &[Row], mean: Figure) -> Option<(f64, f64)> {
     let mut by_community: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
     for r in rows {
-        by_community.entry(text(r, "community_code")).or_default().push(r.clone());
+        by_community.entry(text(r, CommunityCode)).or_default().push(r.clone());
     }
-    let means: Vec<f64> = by_community.values().filter_map(|rs| weighted_mean(rs, key, "evaluations")).collect();
+    let means: Vec<f64> = by_community.values().filter_map(|rs| weighted_mean(rs, mean, Evaluations)).collect();
     let lo = means.iter().copied().fold(f64::MAX, f64::min);
     let hi = means.iter().copied().fold(f64::MIN, f64::max);
     (lo <= hi).then_some((lo, hi))

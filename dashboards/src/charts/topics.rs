@@ -2,7 +2,7 @@
 //! source channel (sorted bars with shares), from the quarterly breakdowns.
 
 use plotters::prelude::DrawingBackend;
-use warehouse::analyses::ReportKind;
+use warehouse::analyses::{Figure, ReportKind};
 
 use super::ChartError;
 use super::canvas::{Align, Canvas, Fill};
@@ -15,14 +15,14 @@ use super::palette::{INK, NAVY, NINE, WHITE};
 use ingest::schema::{CATEGORY, CHANNEL, Enumeration};
 
 /// Topics raised per group token, summed over the rows (communities) of a period.
-fn totals(rows: &[Row], key: &str, enumeration: &Enumeration) -> Vec<u64> {
+fn totals(rows: &[Row], group: Figure, enumeration: &Enumeration) -> Vec<u64> {
     enumeration
         .values
         .iter()
         .map(|(_, token)| {
             rows.iter()
-                .filter(|r| text(r, key) == *token)
-                .filter_map(|r| int(r, "topics_raised"))
+                .filter(|r| text(r, group) == *token)
+                .filter_map(|r| int(r, Figure::TopicsRaised))
                 .map(|n| n.max(0) as u64)
                 .sum()
         })
@@ -49,7 +49,7 @@ impl ByCategory {
         let stacks: Vec<(u32, Vec<u64>)> = (1..=last)
             .map(|q| {
                 let period: Vec<Row> = rows.iter().filter(|r| in_period(r, year, Some(q))).cloned().collect();
-                (q, totals(&period, "category", &CATEGORY))
+                (q, totals(&period, Figure::Category, &CATEGORY))
             })
             .collect();
         let used: Vec<bool> = (0..CATEGORY.values.len()).map(|i| stacks.iter().any(|(_, s)| s[i] > 0)).collect();
@@ -86,7 +86,7 @@ impl Plot for ByCategory {
         let axis = Axis::nice(0.0, max as f64 * 1.08, 6);
         let x0 = plot.x0 + tick_width(&axis, number) + 8.0;
         let (top, bottom) = (plot.y0 + 18.0, plot.y1 - 22.0);
-        draw_y_axis(canvas, &axis, (x0, plot.x1), (top, bottom), number, "议题数（个）")?;
+        draw_y_axis(canvas, &axis, (x0, plot.x1), (top, bottom), number, &Figure::TopicsRaised.with_unit())?;
         let slot = (plot.x1 - x0) / self.stacks.len() as f64;
         let bar_w = (slot * 0.55).min(90.0);
         let y_of = |v: f64| axis.map(v, bottom, top);
@@ -146,7 +146,7 @@ impl ByChannel {
             .into_iter()
             .filter(|r| in_period(r, year, quarter))
             .collect();
-        let counts = totals(&rows, "channel", &CHANNEL);
+        let counts = totals(&rows, Figure::Channel, &CHANNEL);
         let mut bars: Vec<(&'static str, u64)> = CHANNEL.values.iter().map(|(name, _)| *name).zip(counts).collect();
         bars.sort_by_key(|b| std::cmp::Reverse(b.1));
         let header = Header {
@@ -178,7 +178,7 @@ impl Plot for ByChannel {
         let lw = self.bars.iter().map(|(name, _)| measure(name, LABEL_EM)).fold(0.0, f64::max);
         let (x0, x1) = (plot.x0 + lw + 10.0, plot.x1 - 90.0);
         let (top, bottom) = (plot.y0 + 4.0, plot.y1 - 36.0);
-        draw_x_axis(canvas, &axis, (x0, x1), (top, bottom), number, "议题数（个）")?;
+        draw_x_axis(canvas, &axis, (x0, x1), (top, bottom), number, &Figure::TopicsRaised.with_unit())?;
         let pitch = (bottom - top) / self.bars.len() as f64;
         for (i, (name, n)) in self.bars.iter().enumerate() {
             let y = top + pitch * i as f64;

@@ -1,14 +1,15 @@
-//! Reading a report's columns by the contract's names, and the figures the pages show.
+//! Reading a report's columns by figure, and the figures the pages show.
 
-use warehouse::analyses::Report;
+use warehouse::analyses::{Figure, Report};
 use warehouse::arrow::array::{Array, ArrayRef, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
 use crate::encoding::text;
 
-/// A column of a report by key.
-pub fn column<'a>(report: &'a Report, key: &str) -> Option<&'a ArrayRef> {
-    let i = report.columns.iter().position(|c| c.key == key)?;
+/// A column of a report by figure (by its key: the cadre and the community score are both
+/// `score`).
+pub fn column(report: &Report, figure: Figure) -> Option<&ArrayRef> {
+    let i = report.columns.iter().position(|c| c.key == figure.key())?;
     report.batches.first().map(|b| b.column(i))
 }
 
@@ -18,9 +19,9 @@ pub fn rows(report: &Report) -> usize {
 }
 
 /// A numeric column as f64 (counts and ranks too); `None` for null or missing.
-pub fn numbers(report: &Report, key: &str) -> Vec<Option<f64>> {
+pub fn numbers(report: &Report, figure: Figure) -> Vec<Option<f64>> {
     let n = rows(report);
-    let Some(a) = column(report, key) else { return vec![None; n] };
+    let Some(a) = column(report, figure) else { return vec![None; n] };
     (0..n)
         .map(|i| {
             if a.is_null(i) {
@@ -37,35 +38,40 @@ pub fn numbers(report: &Report, key: &str) -> Vec<Option<f64>> {
 }
 
 /// A column as text as stored (codes, names, tokens); empty for null.
-pub fn texts(report: &Report, key: &str) -> Vec<String> {
+pub fn texts(report: &Report, figure: Figure) -> Vec<String> {
     let n = rows(report);
-    let Some(a) = column(report, key) else { return vec![String::new(); n] };
+    let Some(a) = column(report, figure) else { return vec![String::new(); n] };
     (0..n).map(|i| text::plain(a, i)).collect()
 }
 
 /// A cell as a clerk reads it: rates as percents, scores with two decimals, "—" for null
 /// (see [`text::figure`]).
-pub fn shown(report: &Report, key: &str, row: usize) -> String {
-    let Some(c) = report.columns.iter().find(|c| c.key == key) else { return String::new() };
-    let Some(a) = column(report, key) else { return String::new() };
+pub fn shown(report: &Report, figure: Figure, row: usize) -> String {
+    let Some(c) = report.columns.iter().find(|c| c.key == figure.key()) else { return String::new() };
+    let Some(a) = column(report, figure) else { return String::new() };
     text::figure(a, row, c.kind)
 }
 
 /// The Chinese header of a column.
-pub fn header(report: &Report, key: &str) -> String {
-    report.columns.iter().find(|c| c.key == key).map(|c| c.chinese.to_string()).unwrap_or_else(|| key.to_string())
+pub fn header(report: &Report, figure: Figure) -> String {
+    report
+        .columns
+        .iter()
+        .find(|c| c.key == figure.key())
+        .map(|c| c.chinese.to_string())
+        .unwrap_or_else(|| figure.key().to_string())
 }
 
 /// Sum of a column over rows (nulls skipped).
-pub fn sum(report: &Report, key: &str) -> f64 {
-    numbers(report, key).into_iter().flatten().sum()
+pub fn sum(report: &Report, figure: Figure) -> f64 {
+    numbers(report, figure).into_iter().flatten().sum()
 }
 
-/// Mean of `key` weighted by `weight` over rows where both are set; `None` when the weights
+/// Mean of `figure` weighted by `weight` over rows where both are set; `None` when the weights
 /// add to zero.
-pub fn weighted_mean(report: &Report, key: &str, weight: &str) -> Option<f64> {
+pub fn weighted_mean(report: &Report, figure: Figure, weight: Figure) -> Option<f64> {
     let (mut num, mut den) = (0.0, 0.0);
-    for (v, w) in numbers(report, key).into_iter().zip(numbers(report, weight)) {
+    for (v, w) in numbers(report, figure).into_iter().zip(numbers(report, weight)) {
         if let (Some(v), Some(w)) = (v, w) {
             num += v * w;
             den += w;
@@ -91,20 +97,20 @@ pub struct Headline {
 
 impl Headline {
     pub fn of(quarterly: &Report) -> Headline {
-        let mut codes = texts(quarterly, "community_code");
+        let mut codes = texts(quarterly, Figure::CommunityCode);
         codes.sort();
         codes.dedup();
-        let topics = sum(quarterly, "topics_raised");
-        let closed = sum(quarterly, "topics_closed");
+        let topics = sum(quarterly, Figure::TopicsRaised);
+        let closed = sum(quarterly, Figure::TopicsClosed);
         Headline {
             communities: codes.iter().filter(|c| !c.is_empty()).count(),
-            sessions: sum(quarterly, "sessions_held"),
+            sessions: sum(quarterly, Figure::SessionsHeld),
             topics,
             closed,
-            evaluations: sum(quarterly, "evaluations"),
+            evaluations: sum(quarterly, Figure::Evaluations),
             completion_rate: (topics > 0.0).then(|| closed / topics),
-            satisfaction_rate: weighted_mean(quarterly, "satisfaction_rate", "evaluations"),
-            satisfaction_index: weighted_mean(quarterly, "satisfaction_index", "evaluations"),
+            satisfaction_rate: weighted_mean(quarterly, Figure::SatisfactionRate, Figure::Evaluations),
+            satisfaction_index: weighted_mean(quarterly, Figure::SatisfactionIndex, Figure::Evaluations),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use warehouse::analyses::Report;
+use warehouse::analyses::{ColumnKind, Figure, Report};
 
 use super::data;
 use super::{Filters, Nav, Page};
@@ -187,31 +187,28 @@ pub(super) fn table_downloads(report_kind: &str, filters: &Filters) -> String {
 }
 
 /// Selected columns of a report as a table, rows in `order` (all rows when `None`).
-pub(super) fn report_table(report: &Report, keys: &[&str], order: Option<&[usize]>) -> String {
+pub(super) fn report_table(report: &Report, figures: &[Figure], order: Option<&[usize]>) -> String {
     let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
-    for k in keys {
-        let _ = write!(out, "<th>{}</th>", escape(&data::header(report, k)));
+    for f in figures {
+        let _ = write!(out, "<th>{}</th>", escape(&data::header(report, *f)));
     }
     out.push_str("</tr></thead><tbody>");
     let all: Vec<usize> = (0..data::rows(report)).collect();
     for &row in order.unwrap_or(&all) {
         out.push_str("<tr>");
-        for k in keys {
-            let numeric = report.columns.iter().find(|c| c.key == *k).is_some_and(|c| {
-                !matches!(
-                    c.kind,
-                    warehouse::analyses::ColumnKind::Key
-                        | warehouse::analyses::ColumnKind::Text
-                        | warehouse::analyses::ColumnKind::Grade
-                )
-            });
+        for f in figures {
+            let numeric = report
+                .columns
+                .iter()
+                .find(|c| c.key == f.key())
+                .is_some_and(|c| !matches!(c.kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade));
             let class = if numeric { " class=\"num\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, k, row)));
+            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, *f, row)));
         }
         out.push_str("</tr>");
     }
     if data::rows(report) == 0 {
-        let _ = write!(out, "<tr><td colspan=\"{}\">本期没有数据</td></tr>", keys.len());
+        let _ = write!(out, "<tr><td colspan=\"{}\">本期没有数据</td></tr>", figures.len());
     }
     out.push_str("</tbody></table></div>");
     out

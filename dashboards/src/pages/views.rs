@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use warehouse::analyses::Report;
+use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
 use super::html::{card, chart, document, escape, frame, report_table, table_downloads, text_table};
@@ -46,9 +46,12 @@ pub fn overview(page: &Page, quarterly: &Report, communities: &Report) -> String
         card("社区", &h.communities.to_string()),
         card("议事会议（次）", &format!("{:.0}", h.sessions)),
         card("议题（件）", &format!("{:.0}", h.topics)),
-        card("办结率", &percent(h.completion_rate)),
-        card("满意率", &percent(h.satisfaction_rate)),
-        card("满意度指数", &h.satisfaction_index.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())),
+        card(Figure::CompletionRate.chinese(), &percent(h.completion_rate)),
+        card(Figure::SatisfactionRate.chinese(), &percent(h.satisfaction_rate)),
+        card(
+            Figure::SatisfactionIndex.chinese(),
+            &h.satisfaction_index.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
+        ),
     );
     let _ = write!(
         out,
@@ -70,7 +73,7 @@ pub fn overview(page: &Page, quarterly: &Report, communities: &Report) -> String
         chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &ranking_f),
     );
     let mut order: Vec<usize> = (0..data::rows(communities)).collect();
-    let ranks = data::numbers(communities, "rank_overall");
+    let ranks = data::numbers(communities, Figure::RankOverall);
     order.sort_by(|a, b| ranks[*a].unwrap_or(f64::MAX).total_cmp(&ranks[*b].unwrap_or(f64::MAX)));
     let _ = write!(
         out,
@@ -80,15 +83,15 @@ pub fn overview(page: &Page, quarterly: &Report, communities: &Report) -> String
         report_table(
             communities,
             &[
-                "rank_overall",
-                "rank_in_county",
-                "county_name",
-                "community_name",
-                "score",
-                "completion_rate",
-                "satisfaction_index",
-                "rectification_rate",
-                "session_rate"
+                Figure::RankOverall,
+                Figure::RankInCounty,
+                Figure::CountyName,
+                Figure::CommunityName,
+                Figure::CommunityScore,
+                Figure::CompletionRate,
+                Figure::SatisfactionIndex,
+                Figure::RectificationRate,
+                Figure::SessionRate
             ],
             Some(&order)
         )
@@ -114,7 +117,7 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
         chart("rates_by_community", &format!("{} 各社区办结率、按时办结率、公示率", f.period()), "communities", f),
         chart("satisfaction_heatmap", &format!("{}年社区 × 季度满意度指数", f.year), "quarterly", &year_f),
     );
-    let flags = data::texts(quarterly, "quality_flags");
+    let flags = data::texts(quarterly, Figure::QualityFlags);
     let flagged: Vec<usize> = (0..flags.len()).filter(|i| !flags[*i].trim().is_empty()).collect();
     let _ = write!(
         out,
@@ -123,7 +126,7 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
         if flagged.is_empty() {
             "<p class=\"note\">本期没有数据质量提示。</p>".to_string()
         } else {
-            report_table(quarterly, &["community_name", "quarter", "quality_flags"], Some(&flagged))
+            report_table(quarterly, &[Figure::CommunityName, Figure::Quarter, Figure::QualityFlags], Some(&flagged))
         }
     );
     let _ = write!(
@@ -134,19 +137,19 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
         report_table(
             quarterly,
             &[
-                "community_name",
-                "quarter",
-                "sessions_held",
-                "topics_raised",
-                "completion_rate",
-                "completion_rate_change",
-                "on_time_rate",
-                "evaluations",
-                "satisfaction_rate",
-                "satisfaction_rate_change",
-                "satisfaction_index",
-                "satisfaction_index_change",
-                "rectification_rate",
+                Figure::CommunityName,
+                Figure::Quarter,
+                Figure::SessionsHeld,
+                Figure::TopicsRaised,
+                Figure::CompletionRate,
+                Figure::CompletionRateChange,
+                Figure::OnTimeRate,
+                Figure::Evaluations,
+                Figure::SatisfactionRate,
+                Figure::SatisfactionRateChange,
+                Figure::SatisfactionIndex,
+                Figure::SatisfactionIndexChange,
+                Figure::RectificationRate,
             ],
             None
         )
@@ -166,7 +169,7 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
         escape(quota_note)
     );
     let mut order: Vec<usize> = (0..data::rows(cadres)).collect();
-    let scores = data::numbers(cadres, "score");
+    let scores = data::numbers(cadres, Figure::CadreScore);
     order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
     let _ = write!(
         out,
@@ -176,24 +179,24 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
         report_table(
             cadres,
             &[
-                "rank_in_county",
-                "community_name",
-                "cadre_name",
-                "topics",
-                "completion_rate",
-                "on_time_rate",
-                "satisfaction_index",
-                "rectification_rate",
-                "score",
-                "grade_chinese"
+                Figure::RankInCounty,
+                Figure::CommunityName,
+                Figure::CadreName,
+                Figure::Topics,
+                Figure::CompletionRate,
+                Figure::OnTimeRate,
+                Figure::SatisfactionIndex,
+                Figure::RectificationRate,
+                Figure::CadreScore,
+                Figure::GradeChinese
             ],
             Some(&order)
         )
     );
     out.push_str("<section class=\"box\" id=\"evidence\"><h3>考核依据：每位干部负责的议题及评价</h3>");
-    let ids = data::texts(cadres, "cadre_id");
-    let names = data::texts(cadres, "cadre_name");
-    let communities = data::texts(cadres, "community_code");
+    let ids = data::texts(cadres, Figure::CadreId);
+    let names = data::texts(cadres, Figure::CadreName);
+    let communities = data::texts(cadres, Figure::CommunityCode);
     for &row in &order {
         let topics: Vec<&Evidence> =
             evidence.iter().filter(|e| e.cadre_id == ids[row] && e.community_code == communities[row]).collect();
@@ -201,10 +204,10 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
             out,
             "<details><summary>{}（{}）：{} 个议题，得分 {}，{}</summary>",
             escape(&names[row]),
-            escape(&data::shown(cadres, "community_name", row)),
+            escape(&data::shown(cadres, Figure::CommunityName, row)),
             topics.len(),
-            escape(&data::shown(cadres, "score", row)),
-            escape(&data::shown(cadres, "grade_chinese", row))
+            escape(&data::shown(cadres, Figure::CadreScore, row)),
+            escape(&data::shown(cadres, Figure::GradeChinese, row))
         );
         let table = TextTable {
             headers: ["议题编号", "议题", "状态", "评价数", "满意数", "四维均分"].map(String::from).to_vec(),
@@ -248,24 +251,31 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
         report_table(
             counties,
             &[
-                "county_name",
-                "communities",
-                "sessions_held",
-                "topics_raised",
-                "completion_rate",
-                "avg_score",
-                "avg_satisfaction_index",
-                "summary"
+                Figure::CountyName,
+                Figure::Communities,
+                Figure::SessionsHeld,
+                Figure::TopicsRaised,
+                Figure::CompletionRate,
+                Figure::AvgScore,
+                Figure::AvgSatisfactionIndex,
+                Figure::Summary
             ],
             None
         )
     );
     let mut order: Vec<usize> = (0..data::rows(communities)).collect();
-    let scores = data::numbers(communities, "score");
+    let scores = data::numbers(communities, Figure::CommunityScore);
     order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
     let top: Vec<usize> = order.iter().copied().take(5).collect();
     let bottom: Vec<usize> = order.iter().rev().copied().take(5).collect();
-    let keys = ["county_name", "community_name", "score", "rank_in_county", "rank_overall", "county_avg_score"];
+    let keys = [
+        Figure::CountyName,
+        Figure::CommunityName,
+        Figure::CommunityScore,
+        Figure::RankInCounty,
+        Figure::RankOverall,
+        Figure::CountyAvgScore,
+    ];
     let _ = write!(
         out,
         "<div class=\"grid2\"><section class=\"box\" id=\"top5\"><h3>得分前五</h3>{}</section>\
@@ -293,8 +303,8 @@ pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
         "<div class=\"cards\">{}{}{}{}</div>",
         card("议事会议（次）", &format!("{:.0}", h.sessions)),
         card("议题（件）", &format!("{:.0}", h.topics)),
-        card("办结率", &percent(h.completion_rate)),
-        card("满意率", &percent(h.satisfaction_rate)),
+        card(Figure::CompletionRate.chinese(), &percent(h.completion_rate)),
+        card(Figure::SatisfactionRate.chinese(), &percent(h.satisfaction_rate)),
     );
     let year_f = super::Filters { quarter: None, ..f.clone() };
     let _ = write!(
@@ -310,14 +320,14 @@ pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
         report_table(
             quarterly,
             &[
-                "quarter",
-                "sessions_held",
-                "topics_raised",
-                "topics_closed",
-                "completion_rate",
-                "satisfaction_rate",
-                "satisfaction_index",
-                "quality_flags"
+                Figure::Quarter,
+                Figure::SessionsHeld,
+                Figure::TopicsRaised,
+                Figure::TopicsClosed,
+                Figure::CompletionRate,
+                Figure::SatisfactionRate,
+                Figure::SatisfactionIndex,
+                Figure::QualityFlags
             ],
             None
         )

@@ -3,6 +3,7 @@
 
 use datafusion::dataframe::DataFrame;
 
+use super::Grade;
 use super::facts::{self, Counted, Span, counts, number, rounded};
 use crate::ScopedSession;
 use crate::errors::Result;
@@ -71,16 +72,14 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
          ),
          graded AS (
             SELECT *,
-                   CASE WHEN NOT rated THEN 'not_rated'
-                        WHEN score9 >= {excellent} AND rank_in_county <= {seats} THEN 'excellent'
-                        WHEN score9 >= {competent} THEN 'competent'
-                        WHEN score9 >= {basically} THEN 'basically_competent'
-                        ELSE 'incompetent' END AS grade
+                   CASE WHEN NOT rated THEN '{not_rated}'
+                        WHEN score9 >= {excellent} AND rank_in_county <= {seats} THEN '{excellent_token}'
+                        WHEN score9 >= {competent} THEN '{competent_token}'
+                        WHEN score9 >= {basically} THEN '{basically_token}'
+                        ELSE '{incompetent_token}' END AS grade
             FROM ranked
          )
-         SELECT *, CASE grade WHEN 'excellent' THEN '优秀' WHEN 'competent' THEN '称职'
-                              WHEN 'basically_competent' THEN '基本称职' WHEN 'incompetent' THEN '不称职'
-                              ELSE '未评定' END AS grade_chinese
+         SELECT *, {grade_chinese} AS grade_chinese
          FROM graded",
         counts = counts(Counted {
             keys: &["community_code", "cadre_id", "year"],
@@ -98,8 +97,24 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         excellent = number(g.excellent_score),
         competent = number(g.competent_score),
         basically = number(g.basically_competent_score),
+        not_rated = Grade::NotRated.token(),
+        excellent_token = Grade::Excellent.token(),
+        competent_token = Grade::Competent.token(),
+        basically_token = Grade::BasicallyCompetent.token(),
+        incompetent_token = Grade::Incompetent.token(),
+        grade_chinese = grade_chinese(),
     );
     facts::query(session, scheme, Span::year(year), &text).await
+}
+
+/// `CASE grade WHEN 'excellent' THEN '优秀' … ELSE '未评定' END`: each grade token's Chinese.
+fn grade_chinese() -> String {
+    let arms: Vec<String> = Grade::ALL
+        .iter()
+        .filter(|g| **g != Grade::NotRated)
+        .map(|g| format!("WHEN '{}' THEN '{}'", g.token(), g.chinese()))
+        .collect();
+    format!("CASE grade {} ELSE '{}' END", arms.join(" "), Grade::NotRated.chinese())
 }
 
 /// The cadre score in the contract's order of terms; a null component counts 0

@@ -1,23 +1,25 @@
 //! The analyses of the data contract: the quarterly satisfaction analysis and its
 //! breakdowns, the cadre and community assessments, and the county summary.
 //!
-//! Every figure is computed by DataFusion over a scoped session; the SQL of each report
-//! sits next to its doc comment (`quarterly`, `cadres`, `communities`), built from the
-//! figure definitions in `facts`. [`Warehouse::report`] runs one report and returns plain
-//! Arrow columns (Utf8, Int64, Float64, Boolean) named by the contract, with the scheme
-//! and the table versions it was computed on, so a result can be reproduced later.
+//! What each column is — key, Chinese header, kind, unit and 口径 — is defined once, in
+//! [`figures`] ([`Figure`]); `columns` lists each report's columns by figure. Every figure
+//! is computed by DataFusion over a scoped session; the SQL of each report sits next to its
+//! doc comment (`quarterly`, `cadres`, `communities`), built from the figures' SQL in
+//! `facts`. [`Warehouse::report`] runs one report and returns plain Arrow columns (Utf8,
+//! Int64, Float64, Boolean) named by the contract, with the scheme and the table versions
+//! it was computed on, so a result can be reproduced later.
 
 mod cadres;
 mod columns;
 mod communities;
 mod facts;
+pub mod figures;
 mod quarterly;
 
 use std::collections::BTreeMap;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::dataframe::DataFrame;
 use datafusion::prelude::SessionContext;
 use ingest::Scope;
@@ -29,6 +31,7 @@ use crate::{Snapshot, Warehouse};
 
 pub use cadres::cadres;
 pub use communities::{communities, counties};
+pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
 pub use quarterly::{Breakdown, breakdown, quarterly};
 
 /// The reports the platform produces.
@@ -113,9 +116,10 @@ impl ReportKind {
     }
 
     /// Row order: the key columns the report has, in this order.
-    fn order(self) -> Vec<&'static str> {
-        let keys = ["county_code", "community_code", "cadre_id", "year", "quarter", "category", "channel"];
-        keys.into_iter().filter(|k| self.columns().iter().any(|c| c.key == *k)).collect()
+    fn order(self) -> Vec<Figure> {
+        use Figure::{CadreId, Category, Channel, CommunityCode, CountyCode, Quarter, Year};
+        let keys = [CountyCode, CommunityCode, CadreId, Year, Quarter, Category, Channel];
+        keys.into_iter().filter(|k| self.columns().iter().any(|c| c.figure == *k)).collect()
     }
 }
 
@@ -125,62 +129,8 @@ impl std::fmt::Display for ReportKind {
     }
 }
 
-/// What a column holds; fixes its Arrow type and tells a front-end how to show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnKind {
-    /// A code, id or enum token that identifies the row (Utf8).
-    Key,
-    /// Year or quarter (Int64).
-    Period,
-    /// A name, the summary line or the quality flags (Utf8).
-    Text,
-    /// A count (Int64).
-    Count,
-    /// A ratio in [0, 1], null when its denominator is 0 (Float64; show as a percent).
-    Rate,
-    /// A mean of a 1–5 rating dimension (Float64).
-    Mean,
-    /// A 0–100 score or satisfaction index (Float64).
-    Score,
-    /// Days (Float64: a median can fall between two days).
-    Days,
-    /// A competition rank, null when unranked (Int64).
-    Rank,
-    /// A grade token: excellent, competent, basically_competent, incompetent, not_rated (Utf8).
-    Grade,
-    /// Yes/no (Boolean).
-    Flag,
-    /// This quarter's value minus the previous quarter's, in the figure's units.
-    Change(Measure),
-}
-
-/// The unit of a figure whose change is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Measure {
-    Count,
-    Rate,
-    Mean,
-    Score,
-    Days,
-}
-
-impl ColumnKind {
-    /// The Arrow type of a column of this kind in a report's batches.
-    pub fn data_type(self) -> DataType {
-        match self {
-            ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade => DataType::Utf8,
-            ColumnKind::Period | ColumnKind::Count | ColumnKind::Rank | ColumnKind::Change(Measure::Count) => {
-                DataType::Int64
-            }
-            ColumnKind::Flag => DataType::Boolean,
-            _ => DataType::Float64,
-        }
-    }
-}
-
-/// A column of a report.
+/// A column of a report: its figure, and the figure's key, header and kind at hand
+/// (made by [`Figure::column`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ReportColumn {
     /// The column's name in the batches and the JSON key (the contract's name).
@@ -188,6 +138,9 @@ pub struct ReportColumn {
     /// The header a clerk reads.
     pub chinese: &'static str,
     pub kind: ColumnKind,
+    /// The figure the column shows: its unit and 口径.
+    #[serde(skip)]
+    pub figure: Figure,
 }
 
 /// What a report was computed from, so it can be reproduced.
@@ -267,15 +220,15 @@ impl Warehouse {
         // community, that community.
         let mut keep = Vec::new();
         if kind == ReportKind::Quarterly {
-            keep.push(("year", Keep::Number(i64::from(year))));
+            keep.push((Figure::Year, Keep::Number(i64::from(year))));
             if let Some(q) = quarter {
-                keep.push(("quarter", Keep::Number(i64::from(q))));
+                keep.push((Figure::Quarter, Keep::Number(i64::from(q))));
             }
         }
         if let Scope::Community(code) = scope
             && session_scope != *scope
         {
-            keep.push(("community_code", Keep::Text(code.clone())));
+            keep.push((Figure::CommunityCode, Keep::Text(code.clone())));
         }
         tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report planned (logical)");
         let batches = finish(df, kind, &keep).await?;
@@ -327,7 +280,7 @@ fn county_of(scope: &Scope) -> Result<Scope> {
 /// collected rows (at most a row per cadre, or per community and quarter) in Arrow rather
 /// than in the plan: a report's plan is deep, and each extra wide node atop it cost more
 /// in DataFusion's planning than the work itself.
-async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Result<Vec<RecordBatch>> {
+async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Result<Vec<RecordBatch>> {
     use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
     let task = std::sync::Arc::new(df.task_ctx());
     let started = std::time::Instant::now();
@@ -356,7 +309,7 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(&str, Keep)]) -> Resul
     let keys: Vec<SortColumn> = kind
         .order()
         .into_iter()
-        .filter_map(|k| batch.column_by_name(k))
+        .filter_map(|k| batch.column_by_name(k.key()))
         .map(|values| SortColumn {
             values: values.clone(),
             options: Some(SortOptions { descending: false, nulls_first: false }),
@@ -377,14 +330,14 @@ enum Keep {
 }
 
 /// The rows of `batch` whose columns equal the given values (all of them).
-fn keep_rows(batch: RecordBatch, keep: &[(&str, Keep)]) -> Result<RecordBatch> {
+fn keep_rows(batch: RecordBatch, keep: &[(Figure, Keep)]) -> Result<RecordBatch> {
     use datafusion::arrow::array::{BooleanArray, Int64Array, Scalar, StringArray};
     use datafusion::arrow::compute::kernels::{boolean::and, cmp::eq};
     let mut mask: Option<BooleanArray> = None;
-    for (name, value) in keep {
+    for (figure, value) in keep {
         // A missing column must not keep every row (a community would see its county's).
-        let column = batch.column_by_name(name).ok_or_else(|| {
-            datafusion::error::DataFusionError::Internal(format!("report rows kept by {name}, which it lacks"))
+        let column = batch.column_by_name(figure.key()).ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal(format!("report rows kept by {figure}, which it lacks"))
         })?;
         let equal = match value {
             Keep::Number(n) => eq(column, &Scalar::new(Int64Array::from(vec![*n])))?,

@@ -3,35 +3,11 @@
 
 use datafusion::dataframe::DataFrame;
 
+use super::ReportKind;
 use super::facts::{self, Counted, Span, counts, group_counts};
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
-
-/// Numeric figures of a quarterly row, each of which gets a `<figure>_change` column.
-const CHANGED: &[&str] = &[
-    "sessions_held",
-    "regular_sessions",
-    "topics_raised",
-    "topics_closed",
-    "completion_rate",
-    "resolution_rate",
-    "on_time_rate",
-    "publicity_rate",
-    "evaluations",
-    "satisfaction_rate",
-    "attitude_mean",
-    "efficiency_mean",
-    "result_mean",
-    "effect_mean",
-    "satisfaction_index",
-    "rectifications",
-    "rectification_rate",
-    "session_rate",
-    "rating_coverage",
-    "days_to_close_median",
-    "days_to_close_p90",
-];
 
 /// The quarterly analysis: one row per community of the reference table and quarter of
 /// the years in scope, empty quarters included (fine print 10), for `year` (and
@@ -105,7 +81,7 @@ fn period_filter(year: i32, quarter: Option<u32>) -> String {
     }
 }
 
-/// `x - LAG(x) OVER (…) AS x_change` for every changed figure. Every community has a row
+/// `x - LAG(x) OVER (…) AS x_change` for every change column of the quarterly report. Every community has a row
 /// for every quarter of the grid, consecutive quarters, so the previous row of the same
 /// community is the previous calendar quarter (or none: the first row of the grid has
 /// null changes). The window runs over all rows in one order, taking a change only where
@@ -113,11 +89,13 @@ fn period_filter(year: i32, quarter: Option<u32>) -> String {
 /// partition per community made the window the slowest step of the report.
 fn changes() -> String {
     let order = "ORDER BY community_code, year, quarter";
-    CHANGED
+    ReportKind::Quarterly
+        .columns()
         .iter()
-        .map(|f| {
+        .filter_map(|c| Some((c.figure.change_of()?, c.figure)))
+        .map(|(f, change)| {
             format!(
-                "CASE WHEN LAG(community_code) OVER ({order}) = community_code THEN {f} - LAG({f}) OVER ({order}) END AS {f}_change"
+                "CASE WHEN LAG(community_code) OVER ({order}) = community_code THEN {f} - LAG({f}) OVER ({order}) END AS {change}"
             )
         })
         .collect::<Vec<_>>()

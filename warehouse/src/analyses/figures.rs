@@ -1,0 +1,448 @@
+//! Every column a report can have, defined once: its key (the contract's name, which is
+//! also the JSON key and the Arrow field name), the Chinese header a clerk reads, its kind
+//! (which fixes the Arrow type and how it is shown), its unit and its 口径 — the definition
+//! in the words of the data contract. Report columns ([`ReportColumn`]), the charts'
+//! 口径 lines, the workbooks' 口径 sheets and the pages all read a figure through its
+//! [`Figure`] handle, so a misspelt figure does not compile.
+//!
+//! The SQL that computes the figures is in `facts` and the report modules, next to their
+//! doc comments; a report whose SQL misses a declared column fails with an internal error
+//! naming it (see `finish` in the parent module), and the e2e tests run every report.
+
+use serde::Serialize;
+
+use super::ReportColumn;
+use crate::arrow::datatypes::DataType;
+
+/// What a column holds; fixes its Arrow type and tells a front-end how to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// A code, id or enum token that identifies the row (Utf8).
+    Key,
+    /// Year or quarter (Int64).
+    Period,
+    /// A name, the summary line or the quality flags (Utf8).
+    Text,
+    /// A count (Int64).
+    Count,
+    /// A ratio in [0, 1], null when its denominator is 0 (Float64; show as a percent).
+    Rate,
+    /// A mean of a 1–5 rating dimension (Float64).
+    Mean,
+    /// A 0–100 score or satisfaction index (Float64).
+    Score,
+    /// Days (Float64: a median can fall between two days).
+    Days,
+    /// A competition rank, null when unranked (Int64).
+    Rank,
+    /// A grade token: excellent, competent, basically_competent, incompetent, not_rated (Utf8).
+    Grade,
+    /// Yes/no (Boolean).
+    Flag,
+    /// This quarter's value minus the previous quarter's, in the figure's units.
+    Change(Measure),
+}
+
+/// The unit of a figure whose change is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    Count,
+    Rate,
+    Mean,
+    Score,
+    Days,
+}
+
+impl ColumnKind {
+    /// The Arrow type of a column of this kind in a report's batches.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade => DataType::Utf8,
+            ColumnKind::Period | ColumnKind::Count | ColumnKind::Rank | ColumnKind::Change(Measure::Count) => {
+                DataType::Int64
+            }
+            ColumnKind::Flag => DataType::Boolean,
+            _ => DataType::Float64,
+        }
+    }
+
+    /// The kind of the change of a figure of this kind. Only counts, rates, means, scores
+    /// and days have changes: anything else fails the build (see the check below).
+    const fn change(self) -> ColumnKind {
+        ColumnKind::Change(match self {
+            ColumnKind::Count => Measure::Count,
+            ColumnKind::Rate => Measure::Rate,
+            ColumnKind::Mean => Measure::Mean,
+            ColumnKind::Score => Measure::Score,
+            ColumnKind::Days => Measure::Days,
+            _ => panic!("only a count, rate, mean, score or number of days has a change"),
+        })
+    }
+}
+
+/// The unit a figure is counted or measured in, as a clerk writes it after the name:
+/// 议题数（个）, 满意度指数（分）.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Codes, names, periods, tokens and flags.
+    None,
+    /// 次: meetings.
+    Times,
+    /// 个: topics, rectifications, communities.
+    Items,
+    /// 条: evaluations.
+    Entries,
+    /// %: a rate, stored as a ratio in [0, 1] and shown as a percent (its change in
+    /// percentage points).
+    Percent,
+    /// 分: a 1–5 rating mean, a 0–100 score or the satisfaction index.
+    Points,
+    /// 天.
+    Days,
+    /// 名: a place in a ranking.
+    Place,
+}
+
+impl Unit {
+    /// The unit as written after a figure's name ("" for none).
+    pub const fn chinese(self) -> &'static str {
+        match self {
+            Unit::None => "",
+            Unit::Times => "次",
+            Unit::Items => "个",
+            Unit::Entries => "条",
+            Unit::Percent => "%",
+            Unit::Points => "分",
+            Unit::Days => "天",
+            Unit::Place => "名",
+        }
+    }
+}
+
+/// The table of figures: `Variant [/ ChangeVariant] = key, chinese, kind, unit, 口径;`.
+/// A change variant is the `<key>_change` column (fine print 9): its header is the
+/// figure's with 环比, its kind the figure's change, its unit the figure's.
+macro_rules! figures {
+    ($(
+        $figure:ident $(/ $change:ident)? = $key:literal, $chinese:literal, $kind:ident, $unit:ident,
+        $definition:literal;
+    )*) => {
+        /// A column of the reports: a figure of the data contract, its change from the
+        /// previous quarter, or a key, name or period that identifies a row. Each variant's
+        /// documentation is its 口径 ([`Figure::definition`]).
+        ///
+        /// The cadre and the community score share the key `score` but not the definition,
+        /// so they are two figures.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Figure {
+            $(
+                #[doc = $definition]
+                $figure,
+                $(
+                    #[doc = concat!("`", $key, "_change`: ", $chinese, "环比.")]
+                    $change,
+                )?
+            )*
+        }
+
+        impl Figure {
+            /// Every figure, in the order of this table.
+            pub const ALL: &'static [Figure] = &[$(Figure::$figure, $(Figure::$change,)?)*];
+
+            /// The contract's name: the column's key in JSON rows and its Arrow field name.
+            pub const fn key(self) -> &'static str {
+                match self {
+                    $(
+                        Figure::$figure => $key,
+                        $(Figure::$change => concat!($key, "_change"),)?
+                    )*
+                }
+            }
+
+            /// The header a clerk reads (CSV, XLSX, tables, chart text).
+            pub const fn chinese(self) -> &'static str {
+                match self {
+                    $(
+                        Figure::$figure => $chinese,
+                        $(Figure::$change => concat!($chinese, "环比"),)?
+                    )*
+                }
+            }
+
+            /// What the column holds: its Arrow type and how it is shown.
+            pub const fn kind(self) -> ColumnKind {
+                match self {
+                    $(
+                        Figure::$figure => ColumnKind::$kind,
+                        $(Figure::$change => ColumnKind::$kind.change(),)?
+                    )*
+                }
+            }
+
+            /// The unit the figure is counted or measured in (its change's is the same).
+            pub const fn unit(self) -> Unit {
+                match self {
+                    $(
+                        Figure::$figure => Unit::$unit,
+                        $(Figure::$change => Unit::$unit,)?
+                    )*
+                }
+            }
+
+            /// The 口径: the figure's definition as a county statistician would write it
+            /// (the charts' 口径 lines and the workbooks' 口径 sheets).
+            pub const fn definition(self) -> &'static str {
+                match self {
+                    $(
+                        Figure::$figure => $definition,
+                        $(Figure::$change => concat!(
+                            "本季度", $chinese,
+                            "减上一自然季度的值，单位同该指标；任一季度为空、或上一季度早于有数据的首年时为空"
+                        ),)?
+                    )*
+                }
+            }
+
+            /// The figure's `<key>_change` column, if the quarterly analysis reports one.
+            pub const fn change(self) -> Option<Figure> {
+                match self {
+                    $($(Figure::$figure => Some(Figure::$change),)?)*
+                    _ => None,
+                }
+            }
+
+            /// The figure a `<key>_change` column is the change of.
+            pub const fn change_of(self) -> Option<Figure> {
+                match self {
+                    $($(Figure::$change => Some(Figure::$figure),)?)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+figures! {
+    // The keys, names and periods that identify a row.
+    CountyCode = "county_code", "县区代码", Key, None,
+        "县区 6 位行政区划代码（社区代码的前 6 位）";
+    CountyName = "county_name", "县区名称", Text, None,
+        "县区名称（社区基础信息表）";
+    CommunityCode = "community_code", "社区代码", Key, None,
+        "社区（村）12 位统计用区划代码";
+    CommunityName = "community_name", "社区名称", Text, None,
+        "社区（村）名称（社区基础信息表）";
+    Year = "year", "年度", Period, None,
+        "年度：议题按提出日期、评价按评价日期、整改按开始日期、会议按会议日期归属";
+    Quarter = "quarter", "季度", Period, None,
+        "季度（1–4），归属规则同年度";
+    Category = "category", "议题类别", Key, None,
+        "议题类别（议题表），按议题归属";
+    Channel = "channel", "来源渠道", Key, None,
+        "来源渠道（议题表），按议题归属";
+    CadreId = "cadre_id", "干部编号", Key, None,
+        "干部编号（社区内唯一）";
+    CadreName = "cadre_name", "姓名", Text, None,
+        "干部姓名";
+    // The contract's figures of a period, each with its quarter-over-quarter change.
+    SessionsHeld / SessionsHeldChange = "sessions_held", "会议次数", Count, Times,
+        "期内召开的说事议事会次数（按会议日期）";
+    RegularSessions / RegularSessionsChange = "regular_sessions", "定期会议次数", Count, Times,
+        "期内定期（每月 15 日、30 日）会议次数";
+    TopicsRaised / TopicsRaisedChange = "topics_raised", "议题数", Count, Items,
+        "期内提出的议题数（按提出日期）；干部为其牵头负责的议题";
+    TopicsClosed / TopicsClosedChange = "topics_closed", "办结数", Count, Items,
+        "期内提出且状态为已办结或已解释的议题数（状态以最新数据为准）";
+    CompletionRate / CompletionRateChange = "completion_rate", "办结率", Rate, Percent,
+        "办结率 = 已办结或已解释的议题 ÷ 期内提出的议题；分母为 0 时为空";
+    ResolutionRate / ResolutionRateChange = "resolution_rate", "解决率", Rate, Percent,
+        "解决率 = 已办结（已解决）的议题 ÷ 期内提出的议题；分母为 0 时为空";
+    OnTimeRate / OnTimeRateChange = "on_time_rate", "按时办结率", Rate, Percent,
+        "按时办结率 = 办结日期不晚于办理时限的已办结议题 ÷ 已办结议题；分母为 0 时为空";
+    PublicityRate / PublicityRateChange = "publicity_rate", "公示率", Rate, Percent,
+        "公示率 = 有公示日期的已办结议题 ÷ 已办结议题；分母为 0 时为空";
+    Evaluations / EvaluationsChange = "evaluations", "评价数", Count, Entries,
+        "期内评价数（按评价日期，不论议题状态）";
+    SatisfactionRate / SatisfactionRateChange = "satisfaction_rate", "满意率", Rate, Percent,
+        "满意率 =（满意 + 基本满意）÷ 评价数，只看总体评价；分母为 0 时为空";
+    AttitudeMean / AttitudeMeanChange = "attitude_mean", "态度均分", Mean, Points,
+        "态度均分：期内评价态度分（1–5）的平均";
+    EfficiencyMean / EfficiencyMeanChange = "efficiency_mean", "效率均分", Mean, Points,
+        "效率均分：期内评价效率分（1–5）的平均";
+    ResultMean / ResultMeanChange = "result_mean", "结果均分", Mean, Points,
+        "结果均分：期内评价结果分（1–5）的平均";
+    EffectMean / EffectMeanChange = "effect_mean", "效果均分", Mean, Points,
+        "效果均分：期内评价效果分（1–5）的平均";
+    SatisfactionIndex / SatisfactionIndexChange = "satisfaction_index", "满意度指数", Score, Points,
+        "满意度指数 = 100 ×（每条评价四个维度的平均分 − 1）÷ 4 的平均，0–100；无评价时为空";
+    Rectifications / RectificationsChange = "rectifications", "整改数", Count, Items,
+        "期内开始的整改数（按开始日期）";
+    RectificationRate / RectificationRateChange = "rectification_rate", "整改率", Rate, Percent,
+        "整改率 = 按时完成（完成日期不晚于整改时限）的整改 ÷ 期内开始的整改；无整改时为 1";
+    SessionRate / SessionRateChange = "session_rate", "定期会议达标率", Rate, Percent,
+        "定期会议达标率 = min(1, 定期会议次数 ÷ 每季度 6 次或每年 24 次)；无会议为 0";
+    RatingCoverage / RatingCoverageChange = "rating_coverage", "评价覆盖率", Rate, Percent,
+        "评价覆盖率 = 有评价（任意日期）的已办结议题 ÷ 已办结议题；分母为 0 时为空";
+    DaysToCloseMedian / DaysToCloseMedianChange = "days_to_close_median", "办结天数中位数", Days, Days,
+        "期内提出的已办结议题从提出到办结的天数中位数（线性插值）";
+    DaysToCloseP90 / DaysToCloseP90Change = "days_to_close_p90", "办结天数90分位", Days, Days,
+        "期内提出的已办结议题从提出到办结的天数 90 分位（线性插值）";
+    QualityFlags = "quality_flags", "数据质量提示", Text, None,
+        "数据质量提示：small_sample 比率只基于 1–4 个样本；low_rating_coverage 不足一半的已办结议题有评价；\
+         closed_before_raised 办结早于提出；closed_after_evaluated 办结晚于首次评价";
+    // The cadre assessment.
+    Topics = "topics", "议题数", Count, Items,
+        "期内提出的议题数（按提出日期）；干部为其牵头负责的议题";
+    CadreScore = "score", "得分", Score, Points,
+        "干部得分 = 30×办结率 + 20×按时办结率 + 35×满意度指数/100 + 15×整改率（其所牵头议题及其评价、整改）；\
+         空值计 0；权重以评分方案为准";
+    Rated = "rated", "参评", Flag, None,
+        "是否参评：全年牵头议题不少于评分方案的最少议题数（默认 3）";
+    RankInCommunity = "rank_in_community", "社区内排名", Rank, Place,
+        "社区内排名（并列同名次，如 1、2、2、4），未评定者不排名";
+    RankInCounty = "rank_in_county", "县内排名", Rank, Place,
+        "县内排名（并列同名次）；干部只在参评干部中排名";
+    Grade = "grade", "等级代码", Grade, None,
+        "等级代码：excellent、competent、basically_competent、incompetent、not_rated";
+    GradeChinese = "grade_chinese", "等级", Text, None,
+        "等级：得分 ≥ 90 且在县内参评干部前 20%（名额至少 1 个，并列均入）为优秀；≥ 70 称职；≥ 60 基本称职；\
+         其余不称职；议题不足为未评定（阈值与比例以评分方案为准）";
+    // The community assessment.
+    CommunityScore = "score", "得分", Score, Points,
+        "社区得分 = 25×办结率 + 15×按时办结率 + 35×满意度指数/100 + 10×整改率 + 10×公示率 + 5×定期会议达标率；\
+         空值计 0；权重以评分方案为准";
+    RankOverall = "rank_overall", "总排名", Rank, Place,
+        "在查询范围内全部社区中的排名（并列同名次）";
+    CountyAvgScore = "county_avg_score", "县平均分", Score, Points,
+        "县平均分：本县全部社区得分的算术平均";
+    // The county summary.
+    Communities = "communities", "社区数", Count, Items,
+        "县区内社区数（社区基础信息表）";
+    AvgScore = "avg_score", "社区平均得分", Score, Points,
+        "社区平均得分：本县全部社区得分的算术平均";
+    AvgCompletionRate = "avg_completion_rate", "平均办结率", Rate, Percent,
+        "本县各社区办结率的算术平均（空值不计）";
+    AvgOnTimeRate = "avg_on_time_rate", "平均按时办结率", Rate, Percent,
+        "本县各社区按时办结率的算术平均（空值不计）";
+    AvgPublicityRate = "avg_publicity_rate", "平均公示率", Rate, Percent,
+        "本县各社区公示率的算术平均（空值不计）";
+    AvgSatisfactionIndex = "avg_satisfaction_index", "平均满意度指数", Score, Points,
+        "本县各社区满意度指数的算术平均（空值不计）";
+    AvgRectificationRate = "avg_rectification_rate", "平均整改率", Rate, Percent,
+        "本县各社区整改率的算术平均（空值不计）";
+    AvgSessionRate = "avg_session_rate", "平均定期会议达标率", Rate, Percent,
+        "本县各社区定期会议达标率的算术平均（空值不计）";
+    Summary = "summary", "概况", Text, None,
+        "概况：社区数、会议次数、议题数和全县办结率（全县办结数 ÷ 全县议题数）的一句话汇总";
+}
+
+impl Figure {
+    /// The figure as a column of a report.
+    pub const fn column(self) -> ReportColumn {
+        ReportColumn { key: self.key(), chinese: self.chinese(), kind: self.kind(), figure: self }
+    }
+
+    /// The name with its unit, as an axis title: 满意度指数（分）, 议题数（个）.
+    pub fn with_unit(self) -> String {
+        match self.unit() {
+            Unit::None => self.chinese().to_string(),
+            unit => format!("{}（{}）", self.chinese(), unit.chinese()),
+        }
+    }
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+// Every figure's kind is evaluated when the crate is built: a change marked on a figure
+// that has none (a key, a name, a rank) stops the build rather than a report.
+const _: () = {
+    let mut i = 0;
+    while i < Figure::ALL.len() {
+        let _ = Figure::ALL[i].kind();
+        i += 1;
+    }
+};
+
+/// A cadre's grade (the `grade` token and its `grade_chinese`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    /// 优秀: score ≥ the 优秀 line and within the county's quota.
+    Excellent,
+    /// 称职.
+    Competent,
+    /// 基本称职.
+    BasicallyCompetent,
+    /// 不称职.
+    Incompetent,
+    /// 未评定: fewer topics in the year than the scheme's minimum.
+    NotRated,
+}
+
+impl Grade {
+    /// Best first.
+    pub const ALL: [Grade; 5] =
+        [Grade::Excellent, Grade::Competent, Grade::BasicallyCompetent, Grade::Incompetent, Grade::NotRated];
+
+    /// The token in the `grade` column.
+    pub const fn token(self) -> &'static str {
+        match self {
+            Grade::Excellent => "excellent",
+            Grade::Competent => "competent",
+            Grade::BasicallyCompetent => "basically_competent",
+            Grade::Incompetent => "incompetent",
+            Grade::NotRated => "not_rated",
+        }
+    }
+
+    /// The grade as a clerk writes it (the `grade_chinese` column).
+    pub const fn chinese(self) -> &'static str {
+        match self {
+            Grade::Excellent => "优秀",
+            Grade::Competent => "称职",
+            Grade::BasicallyCompetent => "基本称职",
+            Grade::Incompetent => "不称职",
+            Grade::NotRated => "未评定",
+        }
+    }
+
+    /// The grade of a `grade` token.
+    pub fn parse(token: &str) -> Option<Grade> {
+        Grade::ALL.into_iter().find(|g| g.token() == token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_but_for_the_two_scores() {
+        let mut keys: Vec<&str> = Figure::ALL.iter().map(|f| f.key()).collect();
+        keys.sort_unstable();
+        let total = keys.len();
+        keys.dedup();
+        assert_eq!(total - keys.len(), 1, "only `score` is shared (cadre and community score)");
+    }
+
+    #[test]
+    fn a_change_column_is_named_after_its_figure() {
+        for f in Figure::ALL {
+            if let Some(c) = f.change() {
+                assert_eq!(c.key(), format!("{}_change", f.key()));
+                assert_eq!(c.chinese(), format!("{}环比", f.chinese()));
+                assert_eq!(c.change_of(), Some(*f));
+                assert!(matches!(c.kind(), ColumnKind::Change(_)));
+            }
+        }
+        assert_eq!(Figure::SatisfactionIndexChange.key(), "satisfaction_index_change");
+        assert_eq!(Figure::SatisfactionIndex.with_unit(), "满意度指数（分）");
+    }
+}
