@@ -34,7 +34,7 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             if args.out.is_none() {
                 bail!("xlsx 输出需要 --out 文件名，例如 --out 2025年第3季度_满意度分析.xlsx");
             }
-            dashboards::xlsx::report_workbook(&report)?
+            dashboards::xlsx::report_workbook(&report, scope)?
         }
     };
     output::emit(&bytes, args.out.as_deref())?;

@@ -5,6 +5,8 @@
 pub mod charts;
 pub mod encoding;
 pub mod fonts;
+pub mod long_lists;
+pub mod naming;
 pub mod pack;
 pub mod pages;
 pub mod xlsx;

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dashboards::charts::{ChartFormat, ChartName};
 use dashboards::encoding::{csv, json};
+use dashboards::naming;
 use serde::{Deserialize, Serialize};
 use warehouse::IngestOutcome;
 
@@ -266,22 +267,21 @@ pub async fn report(
         Some(quarter) => format!("{year}-Q{quarter}"),
         None => year.to_string(),
     };
-    let chinese_period = match q.filters.quarter.filter(|_| kind.is_quarterly()) {
-        Some(quarter) => format!("{year}年第{quarter}季度"),
-        None => format!("{year}年"),
-    };
+    // The Chinese file name states the period the figures cover and whose they are.
+    let chinese_period = naming::report_period(&report.meta);
+    let place = naming::scope_file_name(&naming::scope_text(&scope, [report.as_ref()]));
     let mut response = match format {
         "csv" => download(
             csv::report(&report).map_err(internal)?,
             download::CSV,
             &format!("{}-{period}.csv", kind.name()),
-            &format!("{chinese_period}_{}.csv", kind.chinese()),
+            &format!("{chinese_period}_{}_{place}.csv", kind.chinese()),
         ),
         "xlsx" => download(
-            dashboards::xlsx::report_workbook(&report).map_err(internal)?,
+            dashboards::xlsx::report_workbook(&report, &scope).map_err(internal)?,
             download::XLSX,
             &format!("{}-{period}.xlsx", kind.name()),
-            &format!("{chinese_period}_{}.xlsx", kind.chinese()),
+            &format!("{chinese_period}_{}_{place}.xlsx", kind.chinese()),
         ),
         _ => {
             let body = serde_json::to_vec(&json::report_json(&report)).map_err(internal)?;
