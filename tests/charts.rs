@@ -19,7 +19,7 @@ use warehouse::analyses::{Report, ReportKind};
 use warehouse::scheme::Scheme;
 use warehouse::{IngestOptions, IngestOutcome, Snapshot, Warehouse};
 
-use crate::support::{runtime, yishi};
+use crate::support::{export_pack_2025_q3, runtime, yishi};
 
 const COUNTY: &str = "141026";
 const COUNTY_NAME: &str = "安泽县";
@@ -718,26 +718,7 @@ fn cli_writes_a_chart_and_the_report_pack_with_office_file_names() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("未知的图表"), "a Chinese error that lists the charts");
 
     let pack = dir.path().join("pack");
-    let out = yishi(&[
-        "--warehouse",
-        root,
-        "--county",
-        &demo_ledger().1,
-        "export",
-        "pack",
-        "--year",
-        "2025",
-        "--quarter",
-        "3",
-        "--out",
-        pack.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut files: Vec<String> = std::fs::read_dir(&pack)
-        .expect("pack dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = export_pack_2025_q3(root, &demo_ledger().1, &pack);
     assert_eq!(files.len(), 17, "{files:?}");
     let county_name = county_name(root);
     assert!(files.contains(&format!("2025年第3季度_满意度分析_{county_name}.xlsx")), "{files:?}");

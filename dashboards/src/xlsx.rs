@@ -87,15 +87,15 @@ const MARGINS: (f64, f64, f64, f64, f64, f64) = (0.4, 0.4, 0.75, 0.75, 0.3, 0.3)
 /// Room for a chart on A4 landscape (297 × 210 mm = 11.69 × 8.27 in) inside [`MARGINS`],
 /// at 96 pixels an inch: 10.89 × 6.77 in = 1045 × 650 px.
 const CHART_WIDTH: u32 = 1000;
-const CHART_HEIGHT: u32 = 540;
+const CHART_HEIGHT: u32 = 580;
 /// Rows of the default height (20 px) a chart's page block takes: 620 px, under the
 /// 650 px of a page, so no automatic break falls inside a block.
 const CHART_BLOCK_ROWS: u32 = 31;
-/// Blank rows above each chart in its block (60 px). LibreOffice draws every object that
+/// Blank rows above each chart in its block (40 px). LibreOffice draws every object that
 /// meets a page's printable area and clips it to the page's rows: with the next chart
 /// starting right at the break (620 px), its title was drawn clipped into the 30 px left
-/// below it, invisible but in the PDF's text. Starting at 620 + 60 = 680 px it is off the page.
-const CHART_TOP_ROWS: u32 = 3;
+/// below it, invisible but in the PDF's text. Starting at 620 + 40 = 660 px it is off the page.
+const CHART_TOP_ROWS: u32 = 2;
 /// Excel's paper code for A4.
 const A4: u8 = 9;
 
@@ -247,6 +247,9 @@ struct Table {
     number_format: &'static str,
     chart: ChartType,
     axis: String,
+    /// The top of the value axis when the figure has one (100 points, 100%); bars are then
+    /// compared against the whole scale, not an axis that ends at 120.
+    full_scale: Option<f64>,
 }
 
 impl Table {
@@ -338,6 +341,7 @@ fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
             number_format: "0.00",
             chart: ChartType::Column,
             axis: Figure::CommunityScore.with_unit(),
+            full_scale: Some(100.0),
         }],
     }
 }
@@ -390,6 +394,7 @@ fn index_table(rows: &[Row]) -> Table {
         number_format: "0.00",
         chart: ChartType::Column,
         axis: Figure::SatisfactionIndex.with_unit(),
+        full_scale: Some(100.0),
     }
 }
 
@@ -406,6 +411,7 @@ fn rates_table(rows: &[Row]) -> Table {
         number_format: "0.0%",
         chart: ChartType::Bar,
         axis: "比率".into(),
+        full_scale: Some(1.0),
     }
 }
 
@@ -438,6 +444,7 @@ fn group_table(rows: &[Row], group: Figure, groups: &ingest::schema::Enumeration
         number_format: "0",
         chart: ChartType::ColumnStacked,
         axis: Figure::TopicsRaised.with_unit(),
+        full_scale: None,
     }
 }
 
@@ -452,6 +459,7 @@ fn score_table(rows: &[Row], name: Figure, score: Figure, title: &str) -> Table 
         number_format: "0.00",
         chart: ChartType::Bar,
         axis: score.with_unit(),
+        full_scale: Some(100.0),
     }
 }
 
@@ -494,6 +502,9 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
     chart.title().set_name(&format!("{}\n{}", table.title, table.subtitle)).set_font(ChartFont::new().set_size(13));
     let value_axis = if matches!(table.chart, ChartType::Bar) { chart.x_axis() } else { chart.y_axis() };
     value_axis.set_name(&table.axis).set_num_format(table.number_format);
+    if let Some(max) = table.full_scale {
+        value_axis.set_min(0.0).set_max(max);
+    }
     if matches!(table.chart, ChartType::Bar) {
         // Excel draws bar charts bottom-up; reversing puts the first (best) row on top.
         chart.y_axis().set_reverse();
@@ -501,9 +512,10 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
     if table.series.len() == 1 {
         chart.legend().set_hidden();
     }
-    // Up to 41 category labels (20 + the marker + 20) on one page: small, and every one.
+    // Up to 41 category labels (20 + the marker + 20) on one page, every one: at 7 pt
+    // LibreOffice left out every other label to avoid overlaps, at 6 pt it prints them all.
     let category_axis = if matches!(table.chart, ChartType::Bar) { chart.y_axis() } else { chart.x_axis() };
-    category_axis.set_font(ChartFont::new().set_size(7)).set_label_interval(1);
+    category_axis.set_font(ChartFont::new().set_size(6)).set_label_interval(1);
     chart.set_width(CHART_WIDTH).set_height(CHART_HEIGHT);
     chart
 }
