@@ -177,26 +177,7 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
     assert!(cadres.len() > 40, "the demo must exceed 40 cadres, has {}", cadres.len());
     let county_name = counties[0]["county_name"].as_str().expect("county name").to_string();
 
-    let pdf_path = convert_to_pdf(&xlsx, dir.path());
-    let pdf = pdf_path.to_str().expect("utf-8");
-    let info = run_text("pdfinfo", &[pdf]);
-    let pages: usize =
-        info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
-
-    // Every page A4 landscape.
-    let sizes = page_sizes(pdf, pages);
-    assert_eq!(sizes.len(), pages);
-    for (i, (w, h)) in sizes.iter().enumerate() {
-        assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "page {} is {w} × {h} pt, not A4 landscape", i + 1);
-    }
-
-    // Every page's print header names the county, its footer the page of how many.
-    let texts: Vec<String> = (1..=pages).map(|p| page_text(pdf, p)).collect();
-    let sheets: Vec<String> = (1..=pages).map(|p| sheet_of(pdf, p)).collect();
-    for (i, text) in texts.iter().enumerate() {
-        assert!(text.contains(&county_name), "page {} does not name {county_name}: {text:.200}", i + 1);
-        assert!(text.contains(&format!("第{}页/共{pages}页", i + 1)), "page {} footer: {text:.200}", i + 1);
-    }
+    let Printed { pages, texts, sheets } = print(&xlsx, dir.path(), &county_name);
 
     // Each data sheet one page wide: no more pages than its rows need at 25 a page.
     let bound = |rows: usize| rows.div_ceil(ROWS_PER_PAGE).max(1);
@@ -249,4 +230,56 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
     let data_pages: usize = expected.iter().map(|(_, rows)| bound(*rows)).sum();
     assert!(count("图表数据") <= 3 && count("口径") <= 4, "{sheets:?}");
     assert!(pages <= data_pages + CHART_TITLES.len() + 3 + 4, "{pages} pages: {sheets:?}");
+
+    // `yishi report --format xlsx` prints the same way, its sheet stating the year.
+    let single = dir.path().join("cadres.xlsx");
+    let out = yishi(&[
+        "--warehouse",
+        &root,
+        "--county",
+        &county,
+        "report",
+        "cadres",
+        "--year",
+        "2025",
+        "--format",
+        "xlsx",
+        "--out",
+        single.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = print(&single, dir.path(), &county_name);
+    let cadre_pages = printed.sheets.iter().filter(|s| *s == "干部年度考核").count();
+    assert!((1..=bound(cadres.len())).contains(&cadre_pages), "{:?}", printed.sheets);
+    assert!(printed.texts[0].contains("2025年全年"), "{:.200}", printed.texts[0]);
+}
+
+/// A workbook printed to PDF: its page count, each page's text (without spaces) and the
+/// sheet each page prints (its print header's centre).
+struct Printed {
+    pages: usize,
+    texts: Vec<String>,
+    sheets: Vec<String>,
+}
+
+/// Converts `xlsx` and checks what every page must show: A4 landscape, the county's name
+/// in the print header and 第 N 页/共 M 页 in the footer.
+fn print(xlsx: &Path, dir: &Path, county_name: &str) -> Printed {
+    let pdf_path = convert_to_pdf(xlsx, dir);
+    let pdf = pdf_path.to_str().expect("utf-8");
+    let info = run_text("pdfinfo", &[pdf]);
+    let pages: usize =
+        info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
+    let sizes = page_sizes(pdf, pages);
+    assert_eq!(sizes.len(), pages);
+    for (i, (w, h)) in sizes.iter().enumerate() {
+        assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "page {} is {w} × {h} pt, not A4 landscape", i + 1);
+    }
+    let texts: Vec<String> = (1..=pages).map(|p| page_text(pdf, p)).collect();
+    let sheets: Vec<String> = (1..=pages).map(|p| sheet_of(pdf, p)).collect();
+    for (i, text) in texts.iter().enumerate() {
+        assert!(text.contains(county_name), "page {} does not name {county_name}: {text:.200}", i + 1);
+        assert!(text.contains(&format!("第{}页/共{pages}页", i + 1)), "page {} footer: {text:.200}", i + 1);
+    }
+    Printed { pages, texts, sheets }
 }
