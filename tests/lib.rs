@@ -4,6 +4,7 @@
 mod analyses;
 mod api;
 mod charts;
+mod cli_help;
 mod contract;
 mod hardening;
 mod hardening_auth;
