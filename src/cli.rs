@@ -149,6 +149,9 @@ pub(crate) struct ReportArgs {
     /// 按这一天结束时（UTC）的数据重算，例如 2026-01-31。
     #[arg(long, value_name = "日期")]
     pub(crate) as_of: Option<String>,
+    /// 终端表格显示全部列（默认只显示主要指标；csv、json、xlsx 总是全部列）。
+    #[arg(long)]
+    pub(crate) all_columns: bool,
 }
 
 /// 示例 of `yishi --help`: the first commands of a county statistician.

@@ -79,6 +79,12 @@ fn tables_and_csv_speak_chinese_and_carry_the_footer() {
     {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
+    // A terminal gets the key figures (the codes left out) and a hint to the rest.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--all-columns"), "no hint to the other columns");
+    assert!(!text.contains("社区代码") && !text.contains("县区代码"), "the narrow table shows codes:\n{text}");
+    let all = report(&root, &["cadres", "--year", "2025", "--all-columns"]);
+    let all = String::from_utf8_lossy(&all.stdout);
+    assert!(all.contains("社区代码") && all.contains("干部编号") && all.contains("优秀"), "{all}");
     let csv_path = dir.path().join("q.csv");
     let out = report(
         &root,
