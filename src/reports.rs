@@ -10,8 +10,7 @@ use dashboards::encoding::{csv, json, text};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Grade, Report, ReportKind};
-use warehouse::arrow::array::{Array, ArrayRef};
+use warehouse::analyses::{Report, ReportKind};
 use warehouse::scheme::Scheme;
 
 use crate::cli::{Breakdown, OutputFormat, ReportArgs};
@@ -102,22 +101,15 @@ fn about(report: &Report) -> String {
     )
 }
 
+/// The report as a clerk reads it: the columns people read (labels, not tokens), each
+/// cell as [`text::figure`] shows it, and the 口径 line.
 fn table(report: &Report) -> String {
-    let mut t = output::text_table(report.columns.iter().map(|c| c.chinese));
+    let shown = text::for_people_columns(&report.columns);
+    let mut t = output::text_table(shown.iter().map(|i| report.columns[*i].chinese));
     for batch in &report.batches {
         for row in 0..batch.num_rows() {
-            let cells = report.columns.iter().zip(batch.columns()).map(|(c, a)| shown(a, row, c.kind));
-            t.add_row(cells.collect::<Vec<_>>());
+            t.add_row(shown.iter().map(|i| text::figure(batch.column(*i), row, report.columns[*i].kind)));
         }
     }
     format!("{t}\n{}\n", about(report))
-}
-
-/// A value as a clerk reads it ([`text::figure`]), a grade token in Chinese.
-fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
-    if kind == ColumnKind::Grade && array.is_valid(row) {
-        let token = text::plain(array, row);
-        return Grade::parse(&token).map_or(token, |grade| grade.chinese().to_string());
-    }
-    text::figure(array, row, kind)
 }
