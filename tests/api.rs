@@ -231,6 +231,18 @@ async fn health_and_openapi(app: &Router) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 11, "{paths:?}");
+    // The report rows document each token column's Chinese label beside it.
+    let schemas = &doc["components"]["schemas"];
+    for (row, token, label) in [
+        ("QuarterlyByCategoryRow", "category", "category_label"),
+        ("QuarterlyByChannelRow", "channel", "channel_label"),
+        ("QuarterlyRow", "quality_flags", "quality_flags_label"),
+        ("CadresRow", "grade", "grade_chinese"),
+    ] {
+        // A row is an allOf of one object (see api/src/openapi.rs row_schema).
+        let properties = &schemas[row]["allOf"][0]["properties"];
+        assert!(properties[token].is_object() && properties[label].is_object(), "{row}: {token}, {label}");
+    }
     // Every documented operation is routed: without credentials it is refused (401) or
     // answered (public ones), never 404 or 405.
     for (path, ops) in paths {
@@ -749,6 +761,16 @@ async fn pages_with_session(app: &Router, state: &AppState) {
     // The session cookie works for the charts and downloads the pages link to.
     let (status, _) = page("/api/v1/charts/satisfaction_trend.png?year=2025").await;
     assert_eq!(status, StatusCode::OK);
+    // Every chart's text is in Chinese: no enumeration, flag or grade token.
+    let tokens = crate::pages_text::tokens();
+    for c in ChartName::ALL {
+        let (status, svg) = page(&format!("/api/v1/charts/{}.svg?year=2025&quarter=1", c.name())).await;
+        assert_eq!(status, StatusCode::OK, "{}: {svg}", c.name());
+        let doc = roxmltree::Document::parse(&svg).expect("svg");
+        let text: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        let leaked = crate::pages_text::tokens_in(&text.join(" "), &tokens);
+        assert!(leaked.is_empty(), "{} shows {leaked:?}", c.name());
+    }
     // The first year with data: the trend's previous year has none, and that is no error.
     for c in ChartName::ALL {
         let (status, body) = page(&format!("/api/v1/charts/{}.svg?year=2024", c.name())).await;
