@@ -1,5 +1,7 @@
 //! A cell as text: as stored ([`plain`]), as a person reads a query result
-//! ([`for_people`]), or as a clerk reads a report's figure ([`figure`]).
+//! ([`for_people`]), as a clerk reads a report's figure ([`figure`]) or a spreadsheet's
+//! cell ([`spreadsheet`]); and which of a report's columns people read
+//! ([`for_people_columns`]: labels, not tokens).
 
 use warehouse::analyses::{ColumnKind, Measure, ReportColumn};
 use warehouse::arrow::array::{Array, AsArray};
@@ -63,10 +65,11 @@ pub fn for_people_columns(columns: &[ReportColumn]) -> Vec<usize> {
     (0..columns.len()).filter(|i| !columns[*i].figure.label().is_some_and(has)).collect()
 }
 
-/// A report's cell for a spreadsheet: as stored ([`plain`]), but yes/no as 是/否.
+/// A report's cell for a spreadsheet: as stored ([`plain`]: full precision, empty for
+/// null), but yes/no as 是/否.
 pub fn spreadsheet(array: &dyn Array, row: usize, kind: ColumnKind) -> String {
     match kind {
-        ColumnKind::Flag => figure(array, row, kind).replace('—', ""),
+        ColumnKind::Flag if array.is_valid(row) => figure(array, row, kind),
         _ => plain(array, row),
     }
 }
