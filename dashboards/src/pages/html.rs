@@ -47,7 +47,7 @@ button, a.button { background: var(--red); color: #fff; border: 0; border-radius
 a.button.light { background: #fff; color: var(--red); border: 1px solid var(--red); font-size: .85rem; padding: .15rem .5rem; }
 .cards { display: grid; grid-template-columns: repeat(2, 1fr); gap: .8rem; margin: 1rem 0; }
 @media (min-width: 40rem) { .cards.n6 { grid-template-columns: repeat(3, 1fr); } .cards.n4 { grid-template-columns: repeat(4, 1fr); } }
-@media (min-width: 75rem) { .cards.n6 { grid-template-columns: repeat(6, 1fr); } }
+@media (min-width: 90rem) { .cards.n6 { grid-template-columns: repeat(6, 1fr); } }
 .card { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .9rem; }
 .card .n { font-size: 2rem; font-weight: bold; color: var(--red); }
 .card .l { color: var(--muted); }
