@@ -10,8 +10,7 @@ use dashboards::encoding::{csv, json, text};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Figure, Grade, Report, ReportKind};
-use warehouse::arrow::array::{Array, ArrayRef};
+use warehouse::analyses::{Figure, Report, ReportKind};
 use warehouse::scheme::Scheme;
 
 use crate::cli::{Breakdown, OutputFormat, ReportArgs};
@@ -30,7 +29,9 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
         OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, |_| true).into_bytes(),
         OutputFormat::Table => {
             let shown = |figure| TERMINAL_FIGURES.contains(&figure);
-            let (narrow, all) = (report.columns.iter().filter(|c| shown(c.figure)).count(), report.columns.len());
+            let people = text::for_people_columns(&report.columns);
+            let narrow = people.iter().filter(|&&i| shown(report.columns[i].figure)).count();
+            let all = people.len();
             eprintln!("终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx");
             table(&report, shown).into_bytes()
         }
@@ -116,8 +117,8 @@ const TERMINAL_FIGURES: &[Figure] = &[
     Figure::CommunityName,
     Figure::CadreName,
     Figure::Quarter,
-    Figure::Category,
-    Figure::Channel,
+    Figure::CategoryLabel,
+    Figure::ChannelLabel,
     Figure::Communities,
     Figure::TopicsRaised,
     Figure::Topics,
@@ -134,24 +135,16 @@ const TERMINAL_FIGURES: &[Figure] = &[
     Figure::GradeChinese,
 ];
 
-/// The report as a terminal table of the columns whose figure `keep` accepts.
+/// The report as a clerk reads it: the columns people read (labels, not tokens) whose
+/// figure `keep` accepts, each cell as [`text::figure`] shows it, and the 口径 line.
 fn table(report: &Report, keep: impl Fn(Figure) -> bool) -> String {
-    let kept: Vec<usize> = (0..report.columns.len()).filter(|&i| keep(report.columns[i].figure)).collect();
-    let mut t = output::text_table(kept.iter().map(|&i| report.columns[i].chinese));
+    let mut shown = text::for_people_columns(&report.columns);
+    shown.retain(|&i| keep(report.columns[i].figure));
+    let mut t = output::text_table(shown.iter().map(|i| report.columns[*i].chinese));
     for batch in &report.batches {
         for row in 0..batch.num_rows() {
-            let cells = kept.iter().map(|&i| shown(batch.column(i), row, report.columns[i].kind));
-            t.add_row(cells.collect::<Vec<_>>());
+            t.add_row(shown.iter().map(|i| text::figure(batch.column(*i), row, report.columns[*i].kind)));
         }
     }
     format!("{t}\n{}\n", about(report))
-}
-
-/// A value as a clerk reads it ([`text::figure`]), a grade token in Chinese.
-fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
-    if kind == ColumnKind::Grade && array.is_valid(row) {
-        let token = text::plain(array, row);
-        return Grade::parse(&token).map_or(token, |grade| grade.chinese().to_string());
-    }
-    text::figure(array, row, kind)
 }

@@ -11,6 +11,7 @@ mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod pages_text;
 mod report_cli;
 mod sql_scope;
 mod support;
