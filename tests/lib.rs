@@ -4,12 +4,14 @@
 mod analyses;
 mod api;
 mod charts;
+mod cli_help;
 mod contract;
 mod hardening;
 mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod pages_text;
 mod print;
 mod report_cli;
 mod sql_scope;
