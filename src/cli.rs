@@ -40,7 +40,9 @@ pub(crate) enum Command {
     /// 导入台账文件到一张表（每个文件整批提交，要么全部成功，要么不改动）。
     ///
     /// 退出码：0 全部导入；1 有不合格的行（加 --partial 时合格的行照样导入，不合格的行写入待修改文件）；2 用法或文件读写错误。
-    #[command(after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。")]
+    #[command(
+        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
+    )]
     Ingest(IngestArgs),
 
     /// 各表的行数和版本。
@@ -52,32 +54,46 @@ pub(crate) enum Command {
     Batches(ListArgs),
 
     /// 报表：quarterly 季度满意度分析、cadres 干部考核、communities 社区考核、counties 县区汇总。
-    #[command(after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31")]
+    #[command(
+        after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31"
+    )]
     Report(ReportArgs),
 
     /// 只读 SQL 查询，只查得到本账号范围内的数据（仅 SELECT）。
-    #[command(after_help = "示例：\n  yishi sql \"SELECT status, count(*) FROM topics GROUP BY status\" --community 141026100001\n  yishi sql \"SELECT * FROM evaluations LIMIT 10\" --format csv --out 评价.csv")]
+    #[command(
+        after_help = "示例：\n  yishi sql \"SELECT status, count(*) FROM topics GROUP BY status\" --community 141026100001\n  yishi sql \"SELECT * FROM evaluations LIMIT 10\" --format csv --out 评价.csv"
+    )]
     Sql(SqlArgs),
 
     /// 演示：生成模拟的县区台账，导入数据仓库，创建演示账号并启动网页。`yishi demo generate` 只生成台账文件。
-    #[command(after_help = "示例：\n  yishi demo\n  yishi demo --no-serve\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2 --chinese")]
+    #[command(
+        after_help = "示例：\n  yishi demo\n  yishi demo --no-serve\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2 --chinese"
+    )]
     Demo(DemoArgs),
 
     /// 启动网页和 HTTP 接口（默认 http://127.0.0.1:8080/）。
-    #[command(after_help = "示例：\n  yishi serve\n  yishi serve --listen 0.0.0.0:8080 --catalog postgres://yishi:密码@127.0.0.1/yishi --secure-cookies")]
+    #[command(
+        after_help = "示例：\n  yishi serve\n  yishi serve --listen 0.0.0.0:8080 --catalog postgres://yishi:密码@127.0.0.1/yishi --secure-cookies"
+    )]
     Serve(crate::server::ServeArgs),
 
     /// 网页登录账号：add 添加、passwd 改密码、disable 停用、list 列出。
-    #[command(after_help = "示例：\n  yishi user add 王芳 --county 141026\n  yishi user add admin --platform --password-stdin < 密码.txt\n  yishi user list")]
+    #[command(
+        after_help = "示例：\n  yishi user add 王芳 --county 141026\n  yishi user add admin --platform --password-stdin < 密码.txt\n  yishi user list"
+    )]
     User(crate::server::UserArgs),
 
     /// 接口令牌：create 创建（只显示一次）、revoke 吊销、list 列出。
-    #[command(after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token revoke yishi_ab12cd\n  yishi token list")]
+    #[command(
+        after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token revoke yishi_ab12cd\n  yishi token list"
+    )]
     Token(crate::server::TokenArgs),
 
     /// 画一张图（PNG 或 SVG）：satisfaction_trend 满意度趋势、dimensions 分项满意度、rates_by_community 各社区三率、cadre_scores 干部得分、community_ranking 社区排名、
     /// topics_by_category 议题分类、topics_by_channel 议题来源、satisfaction_heatmap 满意度热力图。
-    #[command(after_help = "示例：\n  yishi chart satisfaction_trend --year 2025 --county 141026 --out 趋势.png\n  yishi chart community_ranking --year 2025 --quarter 3 --county 141026 --format svg --out 排名.svg")]
+    #[command(
+        after_help = "示例：\n  yishi chart satisfaction_trend --year 2025 --county 141026 --out 趋势.png\n  yishi chart community_ranking --year 2025 --quarter 3 --county 141026 --format svg --out 排名.svg"
+    )]
     Chart(crate::charts::ChartArgs),
 
     /// 导出：`yishi export pack` 写出一个季度的全部图表和工作簿。
@@ -215,7 +231,9 @@ pub(crate) struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum DemoCommand {
     /// 按数据口径的格式生成一套逼真的模拟台账。
-    #[command(after_help = "示例：\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2\n  yishi demo generate --out 台账 --chinese --format xlsx")]
+    #[command(
+        after_help = "示例：\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2\n  yishi demo generate --out 台账 --chinese --format xlsx"
+    )]
     Generate(GenerateArgs),
 }
 

@@ -32,7 +32,9 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             let people = text::for_people_columns(&report.columns);
             let narrow = people.iter().filter(|&&i| shown(report.columns[i].figure)).count();
             let all = people.len();
-            eprintln!("终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx");
+            eprintln!(
+                "终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx"
+            );
             table(&report, shown).into_bytes()
         }
         OutputFormat::Json => serde_json::to_vec_pretty(&json::report_json(&report))?,
