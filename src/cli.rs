@@ -97,6 +97,10 @@ pub(crate) struct IngestArgs {
     #[arg(long)]
     pub(crate) sheet: Option<String>,
 
+    /// CSV/XLSX: the header's row number as the sheet shows it, e.g. 3 (表头行号; default: found among the first 30 rows, after any title, 填报单位 or blank rows).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=ingest::headers::MAX_HEADER_ROW as i64))]
+    pub(crate) header_row: Option<u32>,
+
     /// Where to write the rejected rows (default: <file>.rejects.csv in the current folder).
     #[arg(long)]
     pub(crate) rejects_out: Option<PathBuf>,

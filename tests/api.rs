@@ -46,6 +46,7 @@ pub(crate) fn warehouse_dir() -> &'static Path {
                     user: "api-test",
                     partial: false,
                     sheet: None,
+                    header_row: None,
                     max_file_bytes: 10 << 20,
                     progress: None,
                 };

@@ -71,7 +71,20 @@ pub struct Upload {
     pub bytes: Bytes,
     pub partial: Option<bool>,
     pub sheet: Option<String>,
+    /// The header's row number (form field `header_row`); absent or empty: found.
+    pub header_row: Option<usize>,
     pub table: Option<String>,
+}
+
+/// How to read and commit an upload: the options its form or query gave.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOptions {
+    /// Commit the valid rows even when some are rejected.
+    pub partial: bool,
+    /// XLSX: the sheet to read.
+    pub sheet: Option<String>,
+    /// CSV/XLSX: the header's row number; `None` finds it.
+    pub header_row: Option<usize>,
 }
 
 /// Reads a multipart form (its first file field) or a raw body, within the upload limit.
@@ -125,6 +138,7 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         match name.as_str() {
             "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
             "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
+            "header_row" => upload.header_row = header_row(&text)?,
             "table" => upload.table = Some(text.trim().to_string()),
             _ => {}
         }
@@ -139,6 +153,25 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         return Err(AppError::bad_request("empty_file", "上传的文件是空的"));
     }
     Ok(upload)
+}
+
+/// The form's `header_row`: empty for "find it", else a row number within the limit.
+fn header_row(text: &str) -> AppResult<Option<usize>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let max = ingest::headers::MAX_HEADER_ROW;
+    match text.parse::<usize>() {
+        Ok(row) if (1..=max).contains(&row) => Ok(Some(row)),
+        _ => Err(AppError::bad_request(
+            "bad_header_row",
+            format!(
+                "表头行号“{}”无效：应为 1 到 {max} 之间的行号（表格左侧显示的行号），不填则自动识别",
+                text.chars().take(20).collect::<String>()
+            ),
+        )),
+    }
 }
 
 /// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
@@ -174,14 +207,15 @@ pub async fn ingest(
     table: Table,
     file_name: &str,
     bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
+    options: &UploadOptions,
 ) -> AppResult<IngestAnswer> {
+    let partial = options.partial;
     let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
     let result = {
         let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+        let (name, sheet, limit) = (file_name.clone(), options.sheet.clone(), state.config.max_upload_bytes);
+        let header_row = options.header_row;
         state
             .on_query_threads(async move {
                 let options = IngestOptions {
@@ -189,6 +223,7 @@ pub async fn ingest(
                     user: &user,
                     partial,
                     sheet: sheet.as_deref(),
+                    header_row,
                     max_file_bytes: limit,
                     progress: None,
                 };

@@ -24,6 +24,7 @@ fn errors(table: Table, csv: &str, scope: &Scope) -> Vec<String> {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
+        header_row: None,
         max_file_bytes: 16 << 20,
         progress: None,
         sink: None,
@@ -99,7 +100,12 @@ fn value_rules() {
     );
     assert_eq!(
         one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-28,例会,hall,3\n")),
-        "第2行 列“kind”(kind) 值“例会”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special (unknown_enum)"
+        "第2行 列“kind”(kind) 值“例会”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special；是否为：定期？ (unknown_enum)"
+    );
+    // Nothing close: the valid values only, no guess.
+    assert_eq!(
+        one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-28,座谈,hall,3\n")),
+        "第2行 列“kind”(kind) 值“座谈”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special (unknown_enum)"
     );
 }
 
@@ -214,6 +220,7 @@ fn utf8_bom_file_reads_like_plain_utf8() {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
+        header_row: None,
         max_file_bytes: 16 << 20,
         progress: None,
         sink: None,

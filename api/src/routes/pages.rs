@@ -353,10 +353,12 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
             return page_with(&page, failed(&file_name, &table_name, &e), e.status());
         }
     };
-    let partial = upload.partial.unwrap_or(false);
-    let answer =
-        uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), partial, upload.sheet.as_deref())
-            .await;
+    let options = uploads::UploadOptions {
+        partial: upload.partial.unwrap_or(false),
+        sheet: upload.sheet.clone(),
+        header_row: upload.header_row,
+    };
+    let answer = uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), &options).await;
     match answer {
         Ok(a) => {
             let message = match a.outcome {
