@@ -10,6 +10,7 @@ mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod office_ledgers;
 mod report_cli;
 mod sql_scope;
 mod support;

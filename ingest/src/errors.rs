@@ -36,7 +36,9 @@ pub enum IngestError {
     #[error("文件 {path} 缺少{table}表的必需列：{missing}{} (missing_column)；{hint}", row_note(*row))]
     MissingColumns { path: PathBuf, table: &'static str, missing: String, row: Option<usize>, hint: String },
 
-    #[error("文件 {path} 的第 {row} 行是空行，不能作为表头 (blank_header_row)；请检查 --header-row（表头行号）是否为表头所在的行")]
+    #[error(
+        "文件 {path} 的第 {row} 行是空行，不能作为表头 (blank_header_row)；请检查 --header-row（表头行号）是否为表头所在的行"
+    )]
     HeaderRowBlank { path: PathBuf, row: usize },
 
     #[error("表头行号 {row} 无效 (bad_header_row)；应为 1 到 {max} 之间的行号（表格左侧显示的行号）")]

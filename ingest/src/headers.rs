@@ -26,6 +26,7 @@ pub const SEARCH_ROWS: usize = 30;
 pub const MAX_HEADER_ROW: usize = 1_000;
 
 /// Words a note row starts with: totals, remarks, signatures, instructions.
+#[rustfmt::skip]
 const NOTE_WORDS: &[&str] = &[
     "合计", "总计", "小计", "累计", "备注", "注：", "注:", "说明", "填表说明", "填报说明", "制表", "审核", "审批",
     "填表人", "填报人", "负责人", "联系人", "联系电话", "统计人", "签字", "签名", "盖章", "以下空白",
@@ -66,10 +67,10 @@ pub(crate) fn choose(
     candidates: &[Candidate],
 ) -> Result<usize, IngestError> {
     if let Some(given) = search.given {
-        return candidates.iter().position(|c| c.row == given).ok_or_else(|| IngestError::HeaderRowBlank {
-            path: path.to_path_buf(),
-            row: given,
-        });
+        return candidates
+            .iter()
+            .position(|c| c.row == given)
+            .ok_or_else(|| IngestError::HeaderRowBlank { path: path.to_path_buf(), row: given });
     }
     let mut closest: Option<(usize, usize)> = None;
     for (index, candidate) in candidates.iter().enumerate() {

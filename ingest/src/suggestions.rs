@@ -128,7 +128,13 @@ const SYNONYMS: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "form",
-        &[("入户", "door_to_door"), ("现场办公", "on_site"), ("网上", "online"), ("微信群", "online"), ("视频会议", "online")],
+        &[
+            ("入户", "door_to_door"),
+            ("现场办公", "on_site"),
+            ("网上", "online"),
+            ("微信群", "online"),
+            ("视频会议", "online"),
+        ],
     ),
     (
         "publicity_channel",
@@ -170,7 +176,8 @@ fn only(enumeration: &Enumeration, is: impl Fn(&str, &str) -> bool) -> Option<&'
 
 /// `In Progress`, `in-progress`, `IN_PROGRESS ` for `in_progress`.
 fn token_spelling(enumeration: &Enumeration, text: &str) -> Option<&'static str> {
-    let spelled: String = text.chars().map(|c| if matches!(c, ' ' | '-') { '_' } else { c.to_ascii_lowercase() }).collect();
+    let spelled: String =
+        text.chars().map(|c| if matches!(c, ' ' | '-') { '_' } else { c.to_ascii_lowercase() }).collect();
     only(enumeration, |_, en| en == spelled)
 }
 
@@ -181,7 +188,8 @@ fn slip(enumeration: &Enumeration, text: &str) -> Option<&'static str> {
     let close = |zh: &str, en: &str| {
         let chinese = zh.chars().count() >= 3 && strsim::levenshtein(zh, text) <= 1;
         let allowed = if en.len() > 6 { 2 } else { 1 };
-        let english = text.is_ascii() && en.len() >= 4 && strsim::damerau_levenshtein(en, &text.to_ascii_lowercase()) <= allowed;
+        let english =
+            text.is_ascii() && en.len() >= 4 && strsim::damerau_levenshtein(en, &text.to_ascii_lowercase()) <= allowed;
         chinese || english
     };
     only(enumeration, close)

@@ -48,7 +48,15 @@ fn read(table: Table, name: &str, bytes: &[u8]) -> Result<LedgerFile, IngestErro
         strict: false,
     };
     let mut text = None;
-    let opened = ingest::open_ledger(table, Path::new(name), bytes, &scope, ingest::Layout::default(), options.max_file_bytes, &mut text)?;
+    let opened = ingest::open_ledger(
+        table,
+        Path::new(name),
+        bytes,
+        &scope,
+        ingest::Layout::default(),
+        options.max_file_bytes,
+        &mut text,
+    )?;
     opened.validate(ingest::sha256_hex(bytes), &options)
 }
 

@@ -167,7 +167,10 @@ pub async fn ingest(
     }
     let max = ingest::headers::MAX_HEADER_ROW;
     if let Some(row) = query.header_row.filter(|r| !(1..=max).contains(&(*r as usize))) {
-        return Err(AppError::bad_request("bad_query", format!("参数 header_row（表头行号）应为 1 到 {max}，收到 {row}")));
+        return Err(AppError::bad_request(
+            "bad_query",
+            format!("参数 header_row（表头行号）应为 1 到 {max}，收到 {row}"),
+        ));
     }
     let upload = uploads::read_upload(&state, request).await?;
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());

@@ -40,9 +40,8 @@ impl<'a> CsvText<'a> {
             return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
         let chosen = (find.choose)(&candidates)?;
-        let Candidate { row: header_row, cells: headers } = candidates.into_iter().nth(chosen).ok_or_else(|| {
-            IngestError::NoHeader { path: path.to_path_buf() }
-        })?;
+        let Candidate { row: header_row, cells: headers } =
+            candidates.into_iter().nth(chosen).ok_or_else(|| IngestError::NoHeader { path: path.to_path_buf() })?;
         let body = ends[chosen];
         let rest = &text.as_bytes()[body..];
         let lone_return = || memchr::memchr_iter(b'\r', rest).any(|i| rest.get(i + 1) != Some(&b'\n'));
@@ -304,8 +303,9 @@ mod tests {
         let header = pick_named("社区代码");
         for end in ["\n", "\r\n"] {
             // Title, 填报单位 line, an empty line and a line of commas, then the header.
-            let text = ["台账（2025年）", "填报单位：霞寨社区,,日期：2025-03-31", "", ",,", "社区代码,名称,日期", "1,a,b", ""]
-                .join(end);
+            let text =
+                ["台账（2025年）", "填报单位：霞寨社区,,日期：2025-03-31", "", ",,", "社区代码,名称,日期", "1,a,b", ""]
+                    .join(end);
             let (row, headers, body) = header(&text);
             assert_eq!(row, 5, "{end:?}");
             assert_eq!(headers, ["社区代码", "名称", "日期"]);

@@ -106,7 +106,12 @@ pub(crate) fn open<'a>(
         return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), header_row: None, rows });
     }
     let rows = csv::CsvText::open(text, path, find)?;
-    Ok(Opened { format: FileFormat::Csv, encoding: Some(enc), header_row: Some(rows.header_row), rows: Rows::Csv(rows) })
+    Ok(Opened {
+        format: FileFormat::Csv,
+        encoding: Some(enc),
+        header_row: Some(rows.header_row),
+        rows: Rows::Csv(rows),
+    })
 }
 
 /// Whether every cell of a row is blank (spreadsheets export trailing empty rows).
