@@ -694,6 +694,34 @@ mod tests {
     }
 
     #[test]
+    fn a_title_and_a_header_cell_merged_across_columns_read_as_one_header() {
+        // Title merged over A1:E1, the header on row 3 with 社区名称 merged over B3:C3 (its
+        // values in B), a gap in row 2. The header is found by the contract's columns.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let plain = rust_xlsxwriter::Format::new();
+        sheet.merge_range(0, 0, 0, 4, "社区名录（2025年）", &plain).expect("title");
+        sheet.write_string(2, 0, "社区代码").expect("A3");
+        sheet.merge_range(2, 1, 2, 2, "社区名称", &plain).expect("B3:C3");
+        sheet.write_string(2, 3, "县区代码").expect("D3");
+        sheet.write_string(2, 4, "县区名称").expect("E3");
+        for (column, text) in ["141021100001", "霞寨社区", "", "141021", "曲沃县"].iter().enumerate() {
+            sheet.write_string(3, column as u16, *text).expect("row 4");
+        }
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let path = Path::new(NAME);
+        let search = HeaderSearch { given: None };
+        let choose = |rows: &[Candidate]| crate::headers::choose(crate::Table::Communities, path, search, rows);
+        let rows =
+            XlsxRows::open(&bytes, path, None, crate::DEFAULT_MAX_FILE_BYTES, FindHeader { search, choose: &choose })
+                .expect("readable");
+        assert_eq!(rows.header_row(), 3);
+        let (headers, data) = read_all(rows);
+        assert_eq!(headers, ["社区代码", "社区名称", "", "县区代码", "县区名称"]);
+        assert_eq!(data, vec![(4, ["141021100001", "霞寨社区", "", "141021", "曲沃县"].map(String::from).to_vec())]);
+    }
+
+    #[test]
     fn a_kept_cell_takes_24_bytes() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert_eq!(std::mem::size_of::<SheetCell>(), 24);
