@@ -70,23 +70,30 @@ fn topics(status: Option<&str>) -> Vec<Vec<String>> {
 }
 
 /// The office's CSV: title, 填报单位 line, a blank row (commas, as Excel saves it), the
-/// header on row 4, a 说明 row on row 5, the topics on rows 6–11, then 合计 and 制表人
-/// rows. Saved as GB18030, as Excel on Chinese Windows does.
+/// header on row 4 (a 序号 column first, required columns marked `*`, a note in brackets),
+/// a 说明 row on row 5, the topics on rows 6–11, two numbered rows left empty, then 合计
+/// and 制表人 rows. Saved as GB18030, as Excel on Chinese Windows does.
 fn office_csv(dir: &Path, name: &str, rows: &[Vec<String>]) -> PathBuf {
     let pad = |cells: &[&str]| {
         let mut line: Vec<&str> = cells.to_vec();
-        line.resize(HEADERS.len(), "");
+        line.resize(HEADERS.len() + 1, "");
         line.join(",")
     };
+    let header = HEADERS.map(|h| match h {
+        "社区代码" | "议题编号" | "办理状态" => format!("*{h}"),
+        "办结日期" => format!("{h}（已办结、已解释必填）"),
+        other => other.to_string(),
+    });
     let mut lines = vec![
         pad(&[TITLE]),
         pad(&["填报单位：霞寨社区", "", "", "", "", "填报日期：2025年3月31日"]),
         pad(&[]),
-        HEADERS.join(","),
+        format!("序号,{}", header.join(",")),
         pad(&["说明：日期写作 2025-03-15；办结、已解释的议题须填办结日期"]),
     ];
-    lines.extend(rows.iter().map(|r| r.join(",")));
-    lines.push(pad(&["合计", "", "", "共 6 件"]));
+    lines.extend(rows.iter().enumerate().map(|(i, r)| format!("{},{}", i + 1, r.join(","))));
+    lines.extend([pad(&["7"]), pad(&["8"])]);
+    lines.push(pad(&["合计", "", "", "", "共 6 件"]));
     lines.push(pad(&["制表人：王芳", "", "", "", "", "审核人：李明"]));
     let text = lines.join("\r\n") + "\r\n";
     let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
@@ -98,9 +105,13 @@ fn office_csv(dir: &Path, name: &str, rows: &[Vec<String>]) -> PathBuf {
 /// The office's workbook: the title merged across all columns (row 1), a 填报单位 line
 /// (row 2), a blank row, a two-row header (rows 4–5) whose columns are merged down over
 /// both rows except 办理情况, a group title merged over the four columns below it, a
-/// 填表说明 row (row 6), the topics on rows 7–12, then 合计 and 制表人 rows.
+/// 填表说明 row (row 6), the topics on rows 7–12, then 合计 and 制表人 rows. A 填表说明
+/// sheet comes first, as in many offices' workbooks.
 fn office_xlsx(dir: &Path, name: &str, rows: &[Vec<String>]) -> PathBuf {
     let mut book = Workbook::new();
+    let notes = book.add_worksheet().set_name("填表说明").expect("name");
+    notes.write_string(0, 0, "填表说明").expect("notes");
+    notes.write_string(1, 0, "1. 社区代码为 12 位统计用区划代码").expect("notes");
     let sheet = book.add_worksheet();
     let plain = Format::new();
     let last = (HEADERS.len() - 1) as u16;
@@ -161,7 +172,8 @@ fn office_csv_and_xlsx_ingest_whole() {
 fn an_error_in_a_data_row_carries_the_sheets_row_number_and_a_suggestion() {
     // The third topic is on row 8 of the CSV (header on 4, 说明 on 5) and row 9 of the
     // workbook (header on 5, 填表说明 on 6).
-    for (kind, row) in [("csv", 8), ("xlsx", 9)] {
+    // The message shows the header as written (the CSV marks it required with `*`).
+    for (kind, row, header) in [("csv", 8, "*办理状态"), ("xlsx", 9, "办理状态")] {
         let wh = warehouse();
         let rows = topics(Some("已完成"));
         let file = match kind {
@@ -173,15 +185,16 @@ fn an_error_in_a_data_row_carries_the_sheets_row_number_and_a_suggestion() {
         assert_eq!(code(&out), 1, "{kind}: {}", stderr(&out));
         let said = stderr(&out);
         let expected = format!(
-            "第{row}行 列“办理状态”(status) 值“已完成”：不是可选值之一：待议 pending、办理中 in_progress、已办结 resolved、已解释 explained；是否为：已办结？ (unknown_enum)"
+            "第{row}行 列“{header}”(status) 值“已完成”：不是可选值之一：待议 pending、办理中 in_progress、已办结 resolved、已解释 explained；是否为：已办结？ (unknown_enum)"
         );
         assert!(said.contains(&expected), "{kind}: {said}");
         assert_eq!(wh.rows("topics"), 0, "{kind}: strict, nothing written");
         // The rejects file records the same row number, and only that row.
         let mut reader = csv::Reader::from_path(&rejects).expect("rejects");
+        let at = reader.headers().expect("headers").iter().position(|h| h == "原文件行号").expect("row column");
         let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
         assert_eq!(records.len(), 1, "{kind}");
-        assert_eq!(&records[0][HEADERS.len()], row.to_string(), "{kind}: 原文件行号");
+        assert_eq!(&records[0][at], row.to_string(), "{kind}: 原文件行号");
     }
 }
 

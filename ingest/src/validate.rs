@@ -260,7 +260,11 @@ impl<'a> Validator<'a> {
         // Each cell trimmed once, in the table's column order: every rule reads them.
         let mut texts: Vec<&str> = std::mem::take(&mut self.spare).into_iter().map(|_| "").collect();
         texts.extend(self.mapping.iter().map(|&at| trimmed(at, cells)));
-        self.check_and_append(row, cells, &texts);
+        // A row with nothing in the table's columns (a pre-numbered 序号 with no data, a
+        // remark in a column of its own) is as blank as an empty row.
+        if texts.iter().any(|t| !t.is_empty()) {
+            self.check_and_append(row, cells, &texts);
+        }
         texts.clear();
         self.spare = texts.into_iter().map(|_| "").collect();
     }

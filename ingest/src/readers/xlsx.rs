@@ -130,53 +130,98 @@ impl XlsxRows {
         check_unpacked_size(bytes, path, limits.unpacked)?;
         let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
         let names = workbook.sheet_names();
-        let name = match sheet {
-            Some(wanted) => {
-                names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| IngestError::UnknownSheet {
-                    path: path.to_path_buf(),
-                    sheet: wanted.to_string(),
-                    available: names.join("、"),
-                })?
-            }
-            None => names.first().cloned().ok_or_else(|| malformed("工作簿中没有工作表".into()))?,
+        let Some(sheet) = sheet else {
+            return Self::first_ledger_sheet(&mut workbook, &names, path, limits, find);
         };
-        let mut rows = read_sheet(&mut workbook, &name, path, limits)?;
+        let name = names.iter().find(|n| n.as_str() == sheet).ok_or_else(|| IngestError::UnknownSheet {
+            path: path.to_path_buf(),
+            sheet: sheet.to_string(),
+            available: names.join("、"),
+        })?;
+        Self::open_sheet(&mut workbook, name, path, limits, find)
+    }
+
+    /// The first sheet with a header, when none is named: an office's workbook often
+    /// opens with a 填表说明 sheet before the ledger. When no sheet has one, the first
+    /// sheet's error.
+    fn first_ledger_sheet(
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        names: &[String],
+        path: &Path,
+        limits: Limits,
+        find: FindHeader<'_>,
+    ) -> Result<Self, IngestError> {
+        let mut first_error = None;
+        for name in names {
+            match Self::open_sheet(workbook, name, path, limits, find) {
+                Ok(rows) => return Ok(rows),
+                Err(e @ (IngestError::NoHeader { .. } | IngestError::MissingColumns { .. })) => {
+                    tracing::debug!(sheet = %name, error = %e, "no ledger header in this sheet");
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(first_error.unwrap_or_else(|| IngestError::Malformed {
+            path: path.to_path_buf(),
+            format: "XLSX",
+            message: "工作簿中没有工作表".into(),
+        }))
+    }
+
+    /// Sheet `name`'s cells, header and the position of its first data row.
+    fn open_sheet(
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        name: &str,
+        path: &Path,
+        limits: Limits,
+        find: FindHeader<'_>,
+    ) -> Result<Self, IngestError> {
+        let mut rows = read_sheet(workbook, name, path, limits)?;
         // The columns run from the leftmost non-empty cell of the sheet to the rightmost.
         if rows.cells.is_empty() {
-            return Err(IngestError::NoHeader { path: path.to_path_buf() });
+            return Err(no_header(path)());
         }
         rows.first_column = rows.cells.iter().map(|c| c.column).min().unwrap_or(0);
         let last_column = rows.cells.iter().map(|c| c.column).max().unwrap_or(0);
         rows.width = (last_column - rows.first_column) as usize + 1;
-        let candidates = rows.first_rows(find.search, &[]);
-        if candidates.is_empty() {
-            return Err(no_header(path)());
-        }
-        let chosen = (find.choose)(&candidates);
-        // Merged cells are looked up (a second pass over the sheet's XML) only when the
-        // header is not found or has a gap that a merge above may cover: a clean ledger
-        // never pays for it.
-        let gap = |chosen: &usize| candidates[*chosen].cells.iter().any(|c| c.trim().is_empty());
-        let (candidates, chosen) = if chosen.as_ref().is_ok_and(|c| !gap(c)) {
-            (candidates, chosen)
-        } else {
-            let merges = match workbook.merge_cells_by_sheet_name(&name) {
-                Ok(merges) => merges,
-                Err(e) => {
-                    tracing::warn!(file = %path.display(), error = %e, "merged cells unreadable; header read without them");
-                    Vec::new()
-                }
-            };
-            let candidates = rows.first_rows(find.search, &merges);
-            let chosen = (find.choose)(&candidates);
-            (candidates, chosen)
-        };
-        let Candidate { row, cells } = candidates.into_iter().nth(chosen?).ok_or_else(no_header(path))?;
+        let Candidate { row, cells } = rows.find_header(workbook, name, path, find)?;
         rows.header_row = row;
         rows.headers = cells;
         // The data starts below the header.
         rows.next = rows.cells.partition_point(|c| (c.row as usize) < row);
         Ok(rows)
+    }
+
+    /// The header row `find` picks among the sheet's first rows. Merged cells are looked up
+    /// (a second pass over the sheet's XML) only when no header is found without them or
+    /// the one found has a gap that a range merged down from above may cover: a clean
+    /// ledger never pays for it.
+    fn find_header(
+        &self,
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        name: &str,
+        path: &Path,
+        find: FindHeader<'_>,
+    ) -> Result<Candidate, IngestError> {
+        let candidates = self.first_rows(find.search, &[]);
+        if candidates.is_empty() {
+            return Err(no_header(path)());
+        }
+        let chosen = (find.choose)(&candidates);
+        let gap = |chosen: &usize| candidates[*chosen].cells.iter().any(|c| c.trim().is_empty());
+        let (candidates, chosen) = if chosen.as_ref().is_ok_and(|c| !gap(c)) {
+            (candidates, chosen)
+        } else {
+            let merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_else(|e| {
+                tracing::warn!(file = %path.display(), error = %e, "merged cells unreadable; header read without them");
+                Vec::new()
+            });
+            let candidates = self.first_rows(find.search, &merges);
+            let chosen = (find.choose)(&candidates);
+            (candidates, chosen)
+        };
+        candidates.into_iter().nth(chosen?).ok_or_else(no_header(path))
     }
 
     /// The header's row number, as the sheet shows it.
