@@ -138,7 +138,9 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         match name.as_str() {
             "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
             "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
-            "header_row" => upload.header_row = header_row(&text)?,
+            "header_row" => {
+                upload.header_row = header_row(&text).map_err(|m| AppError::bad_request("bad_header_row", m))?;
+            }
             "table" => upload.table = Some(text.trim().to_string()),
             _ => {}
         }
@@ -155,8 +157,9 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
     Ok(upload)
 }
 
-/// The form's `header_row`: empty for "find it", else a row number within the limit.
-fn header_row(text: &str) -> AppResult<Option<usize>> {
+/// The form's `header_row`: empty for "find it", else a row number within the limit; the
+/// message for the clerk when it is neither.
+fn header_row(text: &str) -> Result<Option<usize>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -164,12 +167,9 @@ fn header_row(text: &str) -> AppResult<Option<usize>> {
     let max = ingest::headers::MAX_HEADER_ROW;
     match text.parse::<usize>() {
         Ok(row) if (1..=max).contains(&row) => Ok(Some(row)),
-        _ => Err(AppError::bad_request(
-            "bad_header_row",
-            format!(
-                "表头行号“{}”无效：应为 1 到 {max} 之间的行号（表格左侧显示的行号），不填则自动识别",
-                text.chars().take(20).collect::<String>()
-            ),
+        _ => Err(format!(
+            "表头行号“{}”无效：应为 1 到 {max} 之间的行号（表格左侧显示的行号），不填则自动识别",
+            text.chars().take(20).collect::<String>()
         )),
     }
 }
