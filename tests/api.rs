@@ -579,6 +579,12 @@ async fn uploads(app: &Router, t: &Tokens, tag: &str) {
     assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "bad_header_row"));
     let query = upload(app, &t.a1, "cadres", "?header_row=3", "titled.csv", titled.as_bytes()).await;
     assert_eq!(query.json()["errors"][0]["row"], 4, "{}", query.text());
+    assert_eq!(query.json()["header_row"], 3, "{}", query.text());
+    // A 合计 row below the data is skipped and listed.
+    let totals = format!("{titled}合计,,共 1 人,,\n");
+    let totals = upload(app, &t.a1, "cadres", "", "totals.csv", totals.as_bytes()).await;
+    assert_eq!(totals.json()["skipped"], json!([{"row": 5, "text": "合计"}]), "{}", totals.text());
+    assert_eq!(totals.json()["errors"].as_array().map(Vec::len), Some(1), "{}", totals.text());
     let zero = upload(app, &t.a1, "cadres", "?header_row=0", "titled.csv", titled.as_bytes()).await;
     assert_eq!((zero.status, zero.code().as_str()), (StatusCode::BAD_REQUEST, "bad_query"));
 

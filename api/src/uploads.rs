@@ -42,6 +42,37 @@ pub struct IngestAnswer {
     pub errors: Vec<ingest::RowError>,
     /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
     pub rejects_csv_url: Option<String>,
+    /// 表头所在的行号（表格左侧显示的行号）；JSON lines 或同一文件已导入过时为空
+    pub header_row: Option<usize>,
+    /// 跳过的说明、合计、制表人等行
+    #[schema(value_type = Vec<SkippedRowDoc>)]
+    pub skipped: Vec<ingest::SkippedRow>,
+}
+
+impl IngestAnswer {
+    /// "表头在第 4 行；跳过第 12、13 行（说明或合计行）" when the file was not a bare table.
+    pub fn layout_note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(row) = self.header_row.filter(|row| *row > 1) {
+            parts.push(format!("表头在第 {row} 行"));
+        }
+        if !self.skipped.is_empty() {
+            let rows: Vec<String> = self.skipped.iter().map(|s| s.row.to_string()).collect();
+            parts.push(format!("跳过第 {} 行（说明或合计行）", rows.join("、")));
+        }
+        (!parts.is_empty()).then(|| parts.join("；"))
+    }
+}
+
+/// A note row left out of the batch, as the answer shows it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = SkippedRow)]
+#[allow(dead_code)]
+pub struct SkippedRowDoc {
+    /// 表格中的行号
+    row: u64,
+    /// 该行第一个非空单元格的内容
+    text: String,
 }
 
 /// One rejected value of a row, as the answer shows it.
@@ -303,5 +334,7 @@ pub async fn ingest(
         version: r.version,
         errors,
         rejects_csv_url: rejects.map(|_| format!("/api/v1/batches/{batch_id}/rejects.csv")),
+        header_row: report.file.as_ref().and_then(|f| f.header_row),
+        skipped: report.file.map(|f| f.skipped).unwrap_or_default(),
     })
 }

@@ -371,6 +371,10 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
                 warehouse::IngestOutcome::Unchanged => "这个文件已经导入过，数据没有变化".to_string(),
                 warehouse::IngestOutcome::Refused => a.message.clone().unwrap_or_default(),
             };
+            let message = match a.layout_note() {
+                Some(note) => format!("{message}。{note}"),
+                None => message,
+            };
             let result = pages::UploadResult {
                 file_name: a.file_name.clone(),
                 table: a.table.to_string(),

@@ -180,7 +180,7 @@ fn field(bytes: &[u8]) -> &str {
 /// Tab for Excel's "Unicode text", else comma: decided by the first line that holds
 /// either (a title line above the header may hold neither).
 fn sniff_delimiter(text: &str) -> u8 {
-    let line = text.lines().take(super::super::headers::SEARCH_ROWS).find(|l| l.contains(['\t', ',']));
+    let line = text.lines().take(crate::headers::SEARCH_ROWS).find(|l| l.contains(['\t', ',']));
     match line {
         Some(line) if line.contains('\t') && !line.contains(',') => b'\t',
         _ => b',',
