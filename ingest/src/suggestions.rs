@@ -1,5 +1,6 @@
-//! "是否为：已办结？" after a value outside an enumeration: the value the clerk most
-//! likely meant, when one is clearly closest. Only a suggestion — the contract accepts the
+//! "是否为：已办结？" after a value outside an enumeration (and "是否为：是？" after a
+//! yes/no cell written as yes, 党员 or 群众): the value the clerk most likely meant, when
+//! one is clearly closest. Only a suggestion — the contract accepts the
 //! Chinese value or the English token and nothing else, so a synonym is never taken in
 //! silently.
 //!
@@ -149,6 +150,31 @@ const SYNONYMS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// What offices write for 是 and 否 besides the contract's forms (是/否, true/false, 1/0).
+const BOOL_TERMS: &[(&str, &str)] = &[
+    ("yes", "是"),
+    ("y", "是"),
+    ("对", "是"),
+    ("有", "是"),
+    ("是的", "是"),
+    ("党员", "是"),
+    ("中共党员", "是"),
+    ("√", "是"),
+    ("no", "否"),
+    ("n", "否"),
+    ("无", "否"),
+    ("不是", "否"),
+    ("非党员", "否"),
+    ("群众", "否"),
+    ("×", "否"),
+];
+
+/// 是 or 否 for a yes/no cell written another way (yes, 党员, 群众, √), if clearly meant.
+pub(crate) fn suggest_bool(text: &str) -> Option<&'static str> {
+    let text = text.trim();
+    BOOL_TERMS.iter().find(|(term, _)| term.eq_ignore_ascii_case(text)).map(|(_, value)| *value)
+}
+
 /// The Chinese value `text` most likely meant, when one is clearly closest.
 pub(crate) fn suggest(enumeration: &Enumeration, text: &str) -> Option<&'static str> {
     let text = text.trim();
@@ -216,6 +242,15 @@ mod tests {
         assert_eq!(suggest(&STATUS, "In Progress"), Some("办理中"));
         assert_eq!(suggest(&STATUS, "resolvd"), Some("已办结"));
         assert_eq!(suggest(&VERDICT, "dissatisified"), Some("不满意"));
+    }
+
+    #[test]
+    fn yes_no_cells_written_another_way() {
+        for (text, meant) in [("Yes", Some("是")), ("党员", Some("是")), ("群众", Some("否")), (" N ", Some("否"))]
+        {
+            assert_eq!(suggest_bool(text), meant, "{text}");
+        }
+        assert_eq!(suggest_bool("也许"), None);
     }
 
     #[test]

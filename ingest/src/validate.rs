@@ -459,7 +459,10 @@ impl<'a> Validator<'a> {
             },
             ColumnType::Bool => match values::parse_bool(text) {
                 Some(b) => Typed::Bool(b),
-                None => fail(K::BadBool, "不是是/否值（可用 是/否、true/false、1/0）".into()),
+                None => {
+                    let guess = suggestions::suggest_bool(text).map(|v| format!("；是否为：{v}？")).unwrap_or_default();
+                    fail(K::BadBool, format!("不是是/否值（可用 是/否、true/false、1/0）{guess}"))
+                }
             },
             ColumnType::Enum(e) => match e.token(text) {
                 Some(token) => Typed::Token(token),

@@ -81,6 +81,10 @@ fn value_rules() {
         one(Table::Cadres, &format!("{h}\n{C},C9,张三,书记,也许\n")),
         "第2行 列“是否党员”(party_member) 值“也许”：不是是/否值（可用 是/否、true/false、1/0） (bad_bool)"
     );
+    assert_eq!(
+        one(Table::Cadres, &format!("{h}\n{C},C9,张三,书记,群众\n")),
+        "第2行 列“是否党员”(party_member) 值“群众”：不是是/否值（可用 是/否、true/false、1/0）；是否为：否？ (bad_bool)"
+    );
     let s = "community_code,session_id,held_on,kind,form,attendees";
     assert_eq!(
         one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-30,regular,hall,10\n")),
