@@ -8,12 +8,12 @@ use clap::Args;
 /// The tenant scope to act in; platform scope when neither is given.
 #[derive(Debug, Args)]
 pub(crate) struct ScopeArgs {
-    /// Act as the account of this county (6-digit code).
-    #[arg(long, global = true, env = "YISHI_COUNTY", conflicts_with = "community")]
+    /// 以这个县区的账号操作（6 位县区代码）。
+    #[arg(long, global = true, env = "YISHI_COUNTY", conflicts_with = "community", value_name = "县区代码")]
     pub(crate) county: Option<String>,
 
-    /// Act as the account of this community (12-digit code).
-    #[arg(long, global = true, env = "YISHI_COMMUNITY")]
+    /// 以这个社区的账号操作（12 位社区代码）。
+    #[arg(long, global = true, env = "YISHI_COMMUNITY", value_name = "社区代码")]
     pub(crate) community: Option<String>,
 }
 

@@ -15,14 +15,14 @@ use warehouse::{Snapshot, Warehouse};
 /// Size of the picture; the defaults fit the text width of an A4 page at 2×.
 #[derive(Debug, Args)]
 pub(crate) struct SizeArgs {
-    /// Width in logical pixels (1/96 inch).
-    #[arg(long, default_value_t = 590)]
+    /// 宽度，逻辑像素（1/96 英寸）。
+    #[arg(long, default_value_t = 590, value_name = "像素")]
     pub(crate) width: u32,
-    /// Height in logical pixels (default: 400, taller for long lists of communities or cadres).
-    #[arg(long)]
+    /// 高度，逻辑像素（默认 400；社区或干部多时自动加高）。
+    #[arg(long, value_name = "像素")]
     pub(crate) height: Option<u32>,
-    /// Device pixels per logical pixel for PNG: 2 = 192 DPI (print), 1 = screen.
-    #[arg(long, default_value_t = 2.0)]
+    /// PNG 的放大倍数：2 = 192 DPI（打印），1 = 屏幕。
+    #[arg(long, default_value_t = 2.0, value_name = "倍数")]
     pub(crate) scale: f64,
 }
 
@@ -34,22 +34,23 @@ impl SizeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ChartArgs {
-    /// satisfaction_trend, dimensions, rates_by_community, cadre_scores, community_ranking,
-    /// topics_by_category, topics_by_channel, satisfaction_heatmap.
+    /// 图：satisfaction_trend、dimensions、rates_by_community、cadre_scores、community_ranking、topics_by_category、topics_by_channel、satisfaction_heatmap（见 yishi --help）。
+    #[arg(value_name = "图")]
     pub(crate) name: String,
-    #[arg(long)]
+    /// 年份，例如 2025。
+    #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    /// 1–4 (default: the whole year).
-    #[arg(long)]
+    /// 季度 1–4（默认：全年）。
+    #[arg(long, value_name = "季度")]
     pub(crate) quarter: Option<u32>,
-    /// png or svg (default: from the --out extension, else png).
-    #[arg(long, value_enum)]
+    /// png 或 svg（默认：按 --out 的扩展名，否则 png）。
+    #[arg(long, value_enum, value_name = "格式")]
     pub(crate) format: Option<ChartFileFormat>,
-    /// The file to write.
-    #[arg(long)]
+    /// 写入的文件。
+    #[arg(long, value_name = "文件")]
     pub(crate) out: PathBuf,
-    /// Scoring scheme TOML (default: the contract's).
-    #[arg(long, env = "YISHI_SCHEME")]
+    /// 考核方案 TOML 文件（默认：数据口径的方案）。
+    #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) size: SizeArgs,
@@ -69,22 +70,24 @@ pub(crate) struct ExportArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExportCommand {
-    /// Every chart (PNG and SVG) and the workbook of one quarter, with Chinese file names,
-    /// e.g. 2025年第3季度_满意度分析_安泽县.xlsx.
+    /// 一个季度的全部图表（PNG 和 SVG）和工作簿，文件名用中文，例如2025年第3季度_满意度分析_安泽县.xlsx。
+    #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表")]
     Pack(PackArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct PackArgs {
-    #[arg(long)]
+    /// 年份，例如 2025。
+    #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    #[arg(long)]
+    /// 季度 1–4。
+    #[arg(long, value_name = "季度")]
     pub(crate) quarter: u32,
-    /// The folder to write into (created if missing).
-    #[arg(long)]
+    /// 写入的文件夹（没有则创建）。
+    #[arg(long, value_name = "文件夹")]
     pub(crate) out: PathBuf,
-    /// Scoring scheme TOML (default: the contract's).
-    #[arg(long, env = "YISHI_SCHEME")]
+    /// 考核方案 TOML 文件（默认：数据口径的方案）。
+    #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) size: SizeArgs,
@@ -98,21 +101,23 @@ pub(crate) struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
-    /// Time fetching the reports, rendering each chart (PNG and SVG) and the whole pack.
+    /// 计时：取报表、画每张图（PNG 和 SVG）、写整个报表包。
     Charts(BenchChartsArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchChartsArgs {
-    #[arg(long)]
+    /// 年份。
+    #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    #[arg(long)]
+    /// 季度 1–4。
+    #[arg(long, value_name = "季度")]
     pub(crate) quarter: u32,
-    /// Renders per chart and format; the median is reported.
-    #[arg(long, default_value_t = 5)]
+    /// 每张图每种格式画几次；报告中位数。
+    #[arg(long, default_value_t = 5, value_name = "次数")]
     pub(crate) runs: usize,
-    /// Where the timed pack is written (default: a folder under the system temp dir).
-    #[arg(long)]
+    /// 计时用的报表包写到哪里（默认：系统临时文件夹下）。
+    #[arg(long, value_name = "文件夹")]
     pub(crate) out: Option<PathBuf>,
 }
 

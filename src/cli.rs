@@ -8,23 +8,22 @@ use crate::args::{ScopeArgs, parse_size};
 
 /// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
 ///
-/// Ingests community ledgers (CSV in UTF-8 or GB18030, XLSX, JSON lines) into a Delta
-/// warehouse and computes the figures of the data contract.
+/// 把各社区的台账（CSV：UTF-8 或 GB18030；XLSX；JSON lines）导入数据仓库，按数据口径计算季度满意度分析、干部考核和社区排名，并输出图表、工作簿和网页。
 #[derive(Debug, Parser)]
-#[command(name = "yishi", version, about, long_about = None)]
+#[command(name = "yishi", version, long_about = None, after_help = EXAMPLES)]
 pub(crate) struct Cli {
-    /// Warehouse root: a local folder or an object-store URL.
-    #[arg(long, global = true, env = "YISHI_WAREHOUSE", default_value = "./data")]
+    /// 数据仓库位置：本地文件夹或对象存储地址。
+    #[arg(long, global = true, value_name = "位置", env = "YISHI_WAREHOUSE", default_value = "./data")]
     pub(crate) warehouse: String,
 
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 
-    /// Who is acting, recorded in the batch log (default: the OS user).
-    #[arg(long, global = true, env = "YISHI_USER")]
+    /// 操作人，记入导入日志（默认：操作系统用户名）。
+    #[arg(long, global = true, env = "YISHI_USER", value_name = "姓名")]
     pub(crate) user: Option<String>,
 
-    /// Log progress to stderr.
+    /// 在标准错误输出显示运行日志。
     #[arg(long, short, global = true)]
     pub(crate) verbose: bool,
 
@@ -34,114 +33,139 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Create the warehouse (tables and the installation secret); safe to repeat.
+    /// 创建数据仓库（各表和本机密钥）；可重复执行。
+    #[command(after_help = "示例：\n  yishi init\n  yishi init --warehouse D:/议事数据")]
     Init,
 
-    /// Ingest ledger files into a table (each file one atomic batch).
+    /// 导入台账文件到一张表（每个文件整批提交，要么全部成功，要么不改动）。
     ///
-    /// Exit status: 0 when every row was committed, 1 when rows were rejected (with
-    /// --partial the valid rows are committed all the same), 2 for usage or I/O errors.
+    /// 退出码：0 全部导入；1 有不合格的行（加 --partial 时合格的行照样导入，不合格的行写入待修改文件）；2 用法或文件读写错误。
+    #[command(after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n  yishi ingest 议题 议题台账.xlsx --header-row 4（表头不在前 30 行时指明）\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。")]
     Ingest(IngestArgs),
 
-    /// Row counts and versions per table.
+    /// 各表的行数和版本。
+    #[command(after_help = "示例：\n  yishi tables\n  yishi tables --county 141026 --json")]
     Tables(ListArgs),
 
-    /// The batch log: who ingested which file, when, with what result.
+    /// 导入日志：谁在何时导入了哪个文件，结果如何。
+    #[command(after_help = "示例：\n  yishi batches\n  yishi batches --community 141026100001 --json")]
     Batches(ListArgs),
 
-    /// A report of the data contract: quarterly, cadres, communities or counties.
+    /// 报表：quarterly 季度满意度分析、cadres 干部考核、communities 社区考核、counties 县区汇总。
+    #[command(after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31")]
     Report(ReportArgs),
 
-    /// Read-only SQL over the tables in your scope (SELECT only).
+    /// 只读 SQL 查询，只查得到本账号范围内的数据（仅 SELECT）。
+    #[command(after_help = "示例：\n  yishi sql \"SELECT status, count(*) FROM topics GROUP BY status\" --community 141026100001\n  yishi sql \"SELECT * FROM evaluations LIMIT 10\" --format csv --out 评价.csv")]
     Sql(SqlArgs),
 
-    /// Demo: generate a synthetic county set, ingest it into the warehouse, create a demo
-    /// login and serve the dashboards. `yishi demo generate` only writes the ledger files.
+    /// 演示：生成模拟的县区台账，导入数据仓库，创建演示账号并启动网页。`yishi demo generate` 只生成台账文件。
+    #[command(after_help = "示例：\n  yishi demo\n  yishi demo --no-serve\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2 --chinese")]
     Demo(DemoArgs),
 
-    /// Serve the HTTP API and the dashboards (default http://127.0.0.1:8080/).
+    /// 启动网页和 HTTP 接口（默认 http://127.0.0.1:8080/）。
+    #[command(after_help = "示例：\n  yishi serve\n  yishi serve --listen 0.0.0.0:8080 --catalog postgres://yishi:密码@127.0.0.1/yishi --secure-cookies")]
     Serve(crate::server::ServeArgs),
 
-    /// Logins of the dashboards: add, passwd, disable, list.
+    /// 网页登录账号：add 添加、passwd 改密码、disable 停用、list 列出。
+    #[command(after_help = "示例：\n  yishi user add 王芳 --county 141026\n  yishi user add admin --platform --password-stdin < 密码.txt\n  yishi user list")]
     User(crate::server::UserArgs),
 
-    /// API tokens: create (printed once), revoke, list.
+    /// 接口令牌：create 创建（只显示一次）、revoke 吊销、list 列出。
+    #[command(after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token revoke yishi_ab12cd\n  yishi token list")]
     Token(crate::server::TokenArgs),
 
-    /// A chart as PNG or SVG: satisfaction_trend, dimensions, rates_by_community, cadre_scores,
-    /// community_ranking, topics_by_category, topics_by_channel, satisfaction_heatmap.
+    /// 画一张图（PNG 或 SVG）：satisfaction_trend 满意度趋势、dimensions 分项满意度、rates_by_community 各社区三率、cadre_scores 干部得分、community_ranking 社区排名、
+    /// topics_by_category 议题分类、topics_by_channel 议题来源、satisfaction_heatmap 满意度热力图。
+    #[command(after_help = "示例：\n  yishi chart satisfaction_trend --year 2025 --county 141026 --out 趋势.png\n  yishi chart community_ranking --year 2025 --quarter 3 --county 141026 --format svg --out 排名.svg")]
     Chart(crate::charts::ChartArgs),
 
-    /// Exports: `yishi export pack` writes every chart and the workbook of a quarter.
+    /// 导出：`yishi export pack` 写出一个季度的全部图表和工作簿。
+    #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表")]
     Export(crate::charts::ExportArgs),
 
-    /// Timings for docs/benchmarks.md (`yishi bench charts`).
+    /// 性能计时，用于 docs/benchmarks.md（`yishi bench charts`）。
     #[command(hide = true)]
     Bench(crate::charts::BenchArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct IngestArgs {
-    /// Table: communities, cadres, sessions, topics, evaluations, rectifications (or 社区, 干部, 会议, 议题, 评价, 整改).
+    /// 表：社区、干部、会议、议题、评价、整改（或 communities、cadres、sessions、topics、evaluations、rectifications）。
+    #[arg(value_name = "表")]
     pub(crate) table: String,
 
-    /// Ledger files (.csv, .xlsx, .jsonl).
-    #[arg(required = true)]
+    /// 台账文件（.csv、.xlsx、.jsonl），可以一次给多个。
+    #[arg(required = true, value_name = "文件")]
     pub(crate) files: Vec<PathBuf>,
 
-    /// Commit the valid rows even when some are rejected; the rejects go to a CSV to fix and ingest again.
+    /// 有不合格的行时，仍导入合格的行；不合格的行写入一个 CSV，改好后再导入。
     #[arg(long)]
     pub(crate) partial: bool,
 
-    /// XLSX: the sheet to read (default: the first).
-    #[arg(long)]
+    /// XLSX：要读的工作表（默认：第一张）。
+    #[arg(long, value_name = "工作表")]
     pub(crate) sheet: Option<String>,
 
-    /// CSV/XLSX: the header's row number as the sheet shows it, e.g. 3 (表头行号; default: found among the first 30 rows, after any title, 填报单位 or blank rows).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=ingest::headers::MAX_HEADER_ROW as i64))]
+    /// CSV/XLSX：表头所在的行号（表格左侧显示的行号，如 3）。默认在前 30 个非空行中自动找表头，跳过标题、填报单位和空行。
+    #[arg(long, value_name = "行号", value_parser = clap::value_parser!(u32).range(1..=ingest::headers::MAX_HEADER_ROW as i64))]
     pub(crate) header_row: Option<u32>,
 
-    /// Where to write the rejected rows (default: <file>.rejects.csv in the current folder).
-    #[arg(long)]
+    /// 不合格的行写到哪个文件（默认：当前文件夹下的 <文件名>.rejects.csv）。
+    #[arg(long, value_name = "文件")]
     pub(crate) rejects_out: Option<PathBuf>,
 
-    /// Largest file accepted, e.g. 500MB, 2GiB or bytes.
-    #[arg(long, env = "YISHI_MAX_FILE_SIZE", default_value = "2GiB", value_parser = parse_size)]
+    /// 接受的最大文件，例如 500MB、2GiB 或字节数。
+    #[arg(long, env = "YISHI_MAX_FILE_SIZE", default_value = "2GiB", value_parser = parse_size, value_name = "大小")]
     pub(crate) max_file_size: u64,
 
-    /// Print the result as JSON.
+    /// 以 JSON 输出结果（供脚本使用）。
     #[arg(long)]
     pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// quarterly (季度满意度分析), cadres (干部考核), communities (社区考核), counties (县区汇总).
+    /// 报表：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）。
+    #[arg(value_name = "报表")]
     pub(crate) kind: String,
-    #[arg(long)]
+    /// 年份，例如 2025。
+    #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    /// 1–4, quarterly reports only (default: every quarter of the year).
-    #[arg(long)]
+    /// 季度 1–4，仅季度报表（默认：全年各季度）。
+    #[arg(long, value_name = "季度")]
     pub(crate) quarter: Option<u32>,
-    /// quarterly: break down by topic category or source channel.
-    #[arg(long, value_enum)]
+    /// 季度报表按议题分类（category）或来源渠道（channel）细分。
+    #[arg(long, value_enum, value_name = "维度")]
     pub(crate) by: Option<Breakdown>,
-    /// Scoring scheme TOML (default: the contract's).
-    #[arg(long, env = "YISHI_SCHEME")]
+    /// 考核方案 TOML 文件（默认：数据口径的方案）。
+    #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    /// 输出格式：table 终端表格、csv、json、xlsx 工作簿。
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table, value_name = "格式")]
     pub(crate) format: OutputFormat,
-    /// Write to this file instead of stdout (required for xlsx).
-    #[arg(long)]
+    /// 写入这个文件而不是终端（xlsx 必须给）。
+    #[arg(long, value_name = "文件")]
     pub(crate) out: Option<PathBuf>,
-    /// Recompute on earlier data: one version for every table, or table=version,… as a
-    /// report's footer lists them.
-    #[arg(long, conflicts_with = "as_of")]
+    /// 按较早的数据重算：一个版本号（所有表），或 表=版本,…（报表脚注列出的形式）。
+    #[arg(long, conflicts_with = "as_of", value_name = "版本")]
     pub(crate) as_of_version: Option<String>,
-    /// Recompute on the data as it was at the end of this date (UTC), e.g. 2026-01-31.
-    #[arg(long)]
+    /// 按这一天结束时（UTC）的数据重算，例如 2026-01-31。
+    #[arg(long, value_name = "日期")]
     pub(crate) as_of: Option<String>,
+    /// 终端表格显示全部列（默认只显示主要指标；csv、json、xlsx 总是全部列）。
+    #[arg(long)]
+    pub(crate) all_columns: bool,
 }
+
+/// 示例 of `yishi --help`: the first commands of a county statistician.
+const EXAMPLES: &str = "示例：
+  yishi demo                                   生成演示数据并打开网页
+  yishi ingest 议题 议题台账.xlsx               导入台账
+  yishi report quarterly --year 2025 --quarter 3 --county 141026
+  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表
+
+各命令的说明：yishi <命令> --help";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Breakdown {
@@ -151,12 +175,14 @@ pub(crate) enum Breakdown {
 
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
-    /// One query, e.g. "SELECT status, count(*) FROM topics GROUP BY status".
+    /// 一条查询，例如 "SELECT status, count(*) FROM topics GROUP BY status"。
+    #[arg(value_name = "查询")]
     pub(crate) query: String,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    /// 输出格式：table 终端表格、csv、json、xlsx 工作簿。
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table, value_name = "格式")]
     pub(crate) format: OutputFormat,
-    /// Write to this file instead of stdout.
-    #[arg(long)]
+    /// 写入这个文件而不是终端。
+    #[arg(long, value_name = "文件")]
     pub(crate) out: Option<PathBuf>,
 }
 
@@ -171,7 +197,7 @@ pub(crate) enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Print as JSON for scripts.
+    /// 以 JSON 输出（供脚本使用）。
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -180,10 +206,10 @@ pub(crate) struct ListArgs {
 pub(crate) struct DemoArgs {
     #[command(subcommand)]
     pub(crate) command: Option<DemoCommand>,
-    /// Where the demo server listens.
-    #[arg(long, env = "YISHI_LISTEN", default_value = "127.0.0.1:8080")]
+    /// 演示网页的监听地址。
+    #[arg(long, env = "YISHI_LISTEN", default_value = "127.0.0.1:8080", value_name = "地址")]
     pub(crate) listen: std::net::SocketAddr,
-    /// Stop after ingesting (no demo login, no server).
+    /// 导入后即停止（不建演示账号，不启动网页）。
     #[arg(long)]
     pub(crate) no_serve: bool,
     #[command(flatten)]
@@ -192,29 +218,35 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DemoCommand {
-    /// Write a realistic synthetic ledger set in the contract's format.
+    /// 按数据口径的格式生成一套逼真的模拟台账。
+    #[command(after_help = "示例：\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2\n  yishi demo generate --out 台账 --chinese --format xlsx")]
     Generate(GenerateArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct GenerateArgs {
-    /// Output folder.
-    #[arg(long)]
+    /// 输出文件夹。
+    #[arg(long, value_name = "文件夹")]
     pub(crate) out: PathBuf,
-    #[arg(long, default_value_t = 2)]
+    /// 县区个数。
+    #[arg(long, default_value_t = 2, value_name = "个数")]
     pub(crate) counties: usize,
-    #[arg(long, default_value_t = 5)]
+    /// 每个县区的社区个数。
+    #[arg(long, default_value_t = 5, value_name = "个数")]
     pub(crate) communities_per_county: usize,
-    #[arg(long, default_value_t = 1)]
+    /// 年数。
+    #[arg(long, default_value_t = 1, value_name = "年数")]
     pub(crate) years: usize,
-    /// The last year of data (data are as of its 31 December).
-    #[arg(long, default_value_t = 2025)]
+    /// 数据的最后一年（数据截至该年 12 月 31 日）。
+    #[arg(long, default_value_t = 2025, value_name = "年份")]
     pub(crate) last_year: i32,
-    #[arg(long, default_value_t = 7)]
+    /// 随机种子（同一种子生成同样的数据）。
+    #[arg(long, default_value_t = 7, value_name = "种子")]
     pub(crate) seed: u64,
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    /// 文件格式：csv、xlsx、jsonl。
+    #[arg(long, value_enum, default_value_t = Format::Csv, value_name = "格式")]
     pub(crate) format: Format,
-    /// GB18030 CSV with Chinese headers, values and dates.
+    /// 生成 GB18030 编码的 CSV，表头、取值和日期用中文。
     #[arg(long)]
     pub(crate) chinese: bool,
 }

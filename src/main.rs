@@ -5,6 +5,7 @@ mod args;
 mod charts;
 mod cli;
 mod commands;
+mod help;
 mod output;
 mod panics;
 mod reports;
@@ -13,20 +14,21 @@ mod signals;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     allocator::tune();
     panics::quiet_caught_library_panics();
-    let args = cli::Cli::parse();
+    let args = match help::parse() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     // Only ingests map ledger files (`yishi demo` ingests the files it generates): a
     // SIGBUS anywhere else keeps its usual meaning.
     if matches!(args.command, cli::Command::Ingest(_) | cli::Command::Demo(_)) {
         signals::report_truncated_files();
     }
-    // A server logs every request by default; one-shot commands stay quiet unless -v.
-    let serving = matches!(args.command, cli::Command::Serve(_))
-        || matches!(&args.command, cli::Command::Demo(d) if d.command.is_none() && !d.no_serve);
+    // A server logs every request by default; one-shot commands stay quiet unless -v, and
+    // so does `yishi demo`, whose Chinese progress and login must not drown in log lines.
+    let serving = matches!(args.command, cli::Command::Serve(_));
     init_tracing(args.verbose || serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

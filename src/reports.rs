@@ -10,8 +10,7 @@ use dashboards::encoding::{csv, json, text};
 use ingest::{Scope, Table};
 use warehouse::Snapshot;
 use warehouse::Warehouse;
-use warehouse::analyses::{ColumnKind, Grade, Report, ReportKind};
-use warehouse::arrow::array::{Array, ArrayRef};
+use warehouse::analyses::{Figure, Report, ReportKind};
 use warehouse::scheme::Scheme;
 
 use crate::cli::{Breakdown, OutputFormat, ReportArgs};
@@ -27,7 +26,15 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     let wh = Warehouse::open(root).await?;
     let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
     let bytes = match args.format {
-        OutputFormat::Table => table(&report).into_bytes(),
+        OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, |_| true).into_bytes(),
+        OutputFormat::Table => {
+            let shown = |figure| TERMINAL_FIGURES.contains(&figure);
+            let people = text::for_people_columns(&report.columns);
+            let narrow = people.iter().filter(|&&i| shown(report.columns[i].figure)).count();
+            let all = people.len();
+            eprintln!("终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx");
+            table(&report, shown).into_bytes()
+        }
         OutputFormat::Json => serde_json::to_vec_pretty(&json::report_json(&report))?,
         OutputFormat::Csv => csv::report(&report)?,
         OutputFormat::Xlsx => {
@@ -102,22 +109,42 @@ fn about(report: &Report) -> String {
     )
 }
 
-fn table(report: &Report) -> String {
-    let mut t = output::text_table(report.columns.iter().map(|c| c.chinese));
+/// The columns a terminal shows by default, in the report's own order: who and when, and
+/// the figures a county reads first. A 49-column table wraps into nothing on a terminal;
+/// every column stays in `--all-columns`, CSV, JSON and XLSX.
+const TERMINAL_FIGURES: &[Figure] = &[
+    Figure::CountyName,
+    Figure::CommunityName,
+    Figure::CadreName,
+    Figure::Quarter,
+    Figure::CategoryLabel,
+    Figure::ChannelLabel,
+    Figure::Communities,
+    Figure::TopicsRaised,
+    Figure::Topics,
+    Figure::CompletionRate,
+    Figure::OnTimeRate,
+    Figure::SatisfactionRate,
+    Figure::SatisfactionIndex,
+    Figure::SatisfactionIndexChange,
+    Figure::RectificationRate,
+    Figure::CadreScore,
+    Figure::CommunityScore,
+    Figure::AvgScore,
+    Figure::RankInCounty,
+    Figure::GradeChinese,
+];
+
+/// The report as a clerk reads it: the columns people read (labels, not tokens) whose
+/// figure `keep` accepts, each cell as [`text::figure`] shows it, and the 口径 line.
+fn table(report: &Report, keep: impl Fn(Figure) -> bool) -> String {
+    let mut shown = text::for_people_columns(&report.columns);
+    shown.retain(|&i| keep(report.columns[i].figure));
+    let mut t = output::text_table(shown.iter().map(|i| report.columns[*i].chinese));
     for batch in &report.batches {
         for row in 0..batch.num_rows() {
-            let cells = report.columns.iter().zip(batch.columns()).map(|(c, a)| shown(a, row, c.kind));
-            t.add_row(cells.collect::<Vec<_>>());
+            t.add_row(shown.iter().map(|i| text::figure(batch.column(*i), row, report.columns[*i].kind)));
         }
     }
     format!("{t}\n{}\n", about(report))
-}
-
-/// A value as a clerk reads it ([`text::figure`]), a grade token in Chinese.
-fn shown(array: &ArrayRef, row: usize, kind: ColumnKind) -> String {
-    if kind == ColumnKind::Grade && array.is_valid(row) {
-        let token = text::plain(array, row);
-        return Grade::parse(&token).map_or(token, |grade| grade.chinese().to_string());
-    }
-    text::figure(array, row, kind)
 }

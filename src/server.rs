@@ -16,43 +16,40 @@ use crate::args::{ScopeArgs, parse_size};
 /// Where the catalog (accounts, tokens, audit log) lives.
 #[derive(Debug, Args)]
 pub(crate) struct CatalogArgs {
-    /// Catalog database: postgres://user:password@host/db, or sqlite://file (default:
-    /// <warehouse>/yishi.db).
-    #[arg(long, global = true, env = "YISHI_CATALOG")]
+    /// 账号库（账号、令牌、审计日志）：postgres://用户:密码@主机/库，或 sqlite://文件（默认：<数据仓库>/yishi.db）。
+    #[arg(long, global = true, env = "YISHI_CATALOG", value_name = "地址")]
     pub(crate) catalog: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "YISHI_LISTEN", default_value = "127.0.0.1:8080")]
+    /// 监听地址。
+    #[arg(long, env = "YISHI_LISTEN", default_value = "127.0.0.1:8080", value_name = "地址")]
     pub(crate) listen: SocketAddr,
     #[command(flatten)]
     pub(crate) catalog: CatalogArgs,
-    /// Largest uploaded ledger file, e.g. 256MiB.
-    #[arg(long, env = "YISHI_MAX_UPLOAD_SIZE", default_value = "256MiB", value_parser = parse_size)]
+    /// 上传台账文件的大小上限，例如 256MiB。
+    #[arg(long, env = "YISHI_MAX_UPLOAD_SIZE", default_value = "256MiB", value_parser = parse_size, value_name = "大小")]
     pub(crate) max_upload_size: u64,
-    /// Seconds before a request is abandoned with a `timeout` error.
-    #[arg(long, env = "YISHI_REQUEST_TIMEOUT", default_value_t = 120)]
+    /// 请求超过这么多秒即放弃，答复 timeout 错误。
+    #[arg(long, env = "YISHI_REQUEST_TIMEOUT", default_value_t = 120, value_name = "秒")]
     pub(crate) request_timeout: u64,
-    /// Memory limit of warehouse queries (shared by all), e.g. 2GiB.
-    #[arg(long, env = "YISHI_QUERY_MEMORY", default_value = "2GiB", value_parser = parse_size)]
+    /// 数据仓库查询的内存上限（所有查询共用），例如 2GiB。
+    #[arg(long, env = "YISHI_QUERY_MEMORY", default_value = "2GiB", value_parser = parse_size, value_name = "大小")]
     pub(crate) query_memory: u64,
-    /// Largest answer of an ad-hoc SQL query, e.g. 64MiB; the rest is cut and the answer
-    /// says so.
-    #[arg(long, env = "YISHI_MAX_SQL_SIZE", default_value = "64MiB", value_parser = parse_size)]
+    /// SQL 查询结果的大小上限，例如 64MiB；超出部分截去，结果中注明。
+    #[arg(long, env = "YISHI_MAX_SQL_SIZE", default_value = "64MiB", value_parser = parse_size, value_name = "大小")]
     pub(crate) max_sql_size: u64,
-    /// Rows of an ad-hoc SQL answer at most.
-    #[arg(long, env = "YISHI_MAX_SQL_ROWS", default_value_t = 100_000)]
+    /// SQL 查询结果最多的行数。
+    #[arg(long, env = "YISHI_MAX_SQL_ROWS", default_value_t = 100_000, value_name = "行数")]
     pub(crate) max_sql_rows: usize,
-    /// Memory for uploads being received and ingested at once, over all users, e.g. 1GiB;
-    /// an upload beyond it is asked to retry.
-    #[arg(long, env = "YISHI_UPLOAD_MEMORY", default_value = "1GiB", value_parser = parse_size)]
+    /// 同时接收和导入的上传文件共用的内存，例如 1GiB；超出时请上传者稍后重试。
+    #[arg(long, env = "YISHI_UPLOAD_MEMORY", default_value = "1GiB", value_parser = parse_size, value_name = "大小")]
     pub(crate) upload_memory: u64,
-    /// Warehouse queries run at once; more wait.
-    #[arg(long, env = "YISHI_MAX_QUERIES", default_value_t = 4)]
+    /// 同时运行的数据仓库查询数；更多的排队等候。
+    #[arg(long, env = "YISHI_MAX_QUERIES", default_value_t = 4, value_name = "个数")]
     pub(crate) max_queries: usize,
-    /// Mark the session cookie Secure (when served behind HTTPS).
+    /// 会话 Cookie 标记为 Secure（经 HTTPS 提供服务时）。
     #[arg(long, env = "YISHI_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,
 }
@@ -67,34 +64,42 @@ pub(crate) struct UserArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCommand {
-    /// Add a login: `yishi user add NAME --platform | --county C | --community C`. The
-    /// password comes from --password-stdin, or YISHI_PASSWORD, or is generated and printed.
+    /// 添加账号：`yishi user add 用户名 --platform | --county 代码 | --community 代码`。密码取自 --password-stdin 或环境变量 YISHI_PASSWORD，否则随机生成并显示。
+    #[command(after_help = "示例：\n  yishi user add 王芳 --county 141026 --display-name 王芳\n  yishi user add 平台管理员 --platform --password-stdin < 密码.txt")]
     Add(UserAddArgs),
-    /// Set a new password (same sources as `add`).
+    /// 设置新密码（密码来源同 add）。
+    #[command(after_help = "示例：\n  yishi user passwd 王芳\n  yishi user passwd 王芳 --password-stdin < 新密码.txt")]
     Passwd(UserNameArgs),
-    /// Disable a login and revoke its sessions and tokens.
+    /// 停用账号，并吊销它的会话和令牌。
+    #[command(after_help = "示例：\n  yishi user disable 王芳")]
     Disable(UserNameArgs),
-    /// List the logins.
+    /// 列出账号。
+    #[command(after_help = "示例：\n  yishi user list")]
     List,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct UserAddArgs {
+    /// 用户名（登录用）。
+    #[arg(value_name = "用户名")]
     pub(crate) name: String,
-    /// A platform account (sees every county).
+    /// 平台账号（看得到所有县区）。
     #[arg(long)]
     pub(crate) platform: bool,
-    /// Name shown on the pages (default: the user name).
-    #[arg(long)]
+    /// 网页上显示的姓名（默认：用户名）。
+    #[arg(long, value_name = "姓名")]
     pub(crate) display_name: Option<String>,
-    /// Read the password from the first line of standard input.
+    /// 从标准输入的第一行读密码。
     #[arg(long)]
     pub(crate) password_stdin: bool,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct UserNameArgs {
+    /// 用户名。
+    #[arg(value_name = "用户名")]
     pub(crate) name: String,
+    /// 从标准输入的第一行读密码。
     #[arg(long)]
     pub(crate) password_stdin: bool,
 }
@@ -109,31 +114,34 @@ pub(crate) struct TokenArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokenCommand {
-    /// Create an API token: `yishi token create --platform | --county C | --community C`.
-    /// The token is printed once, alone on the last line; only its hash is kept.
+    /// 创建接口令牌：`yishi token create --platform | --county 代码 | --community 代码`。令牌只显示一次（单独在最后一行）；只保存它的哈希值。
+    #[command(after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token create --community 141026100001 --for-user 王芳")]
     Create(TokenCreateArgs),
-    /// Revoke tokens by id, by the shown prefix (yishi_ab12cd), or by the token itself.
+    /// 吊销令牌：按编号、显示的前缀（如 yishi_ab12cd）或令牌本身。
+    #[command(after_help = "示例：\n  yishi token revoke yishi_ab12cd")]
     Revoke(TokenRevokeArgs),
-    /// List tokens (never the tokens themselves).
+    /// 列出令牌（不显示令牌本身）。
+    #[command(after_help = "示例：\n  yishi token list")]
     List,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct TokenCreateArgs {
-    /// A platform token (every county).
+    /// 平台令牌（所有县区）。
     #[arg(long)]
     pub(crate) platform: bool,
-    /// What the token is for, recorded in the batch and audit logs (default: --user or
-    /// the scope).
-    #[arg(long)]
+    /// 令牌的用途，记入导入日志和审计日志（默认：--user 或账号范围）。
+    #[arg(long, value_name = "说明")]
     pub(crate) label: Option<String>,
-    /// Bind the token to a login: disabling the login revokes it.
-    #[arg(long)]
+    /// 把令牌绑定到一个账号：停用该账号即吊销令牌。
+    #[arg(long, value_name = "用户名")]
     pub(crate) for_user: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct TokenRevokeArgs {
+    /// 令牌编号、前缀或令牌本身。
+    #[arg(value_name = "令牌")]
     pub(crate) token: String,
 }
 

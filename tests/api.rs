@@ -232,6 +232,18 @@ async fn health_and_openapi(app: &Router) {
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 11, "{paths:?}");
+    // The report rows document each token column's Chinese label beside it.
+    let schemas = &doc["components"]["schemas"];
+    for (row, token, label) in [
+        ("QuarterlyByCategoryRow", "category", "category_label"),
+        ("QuarterlyByChannelRow", "channel", "channel_label"),
+        ("QuarterlyRow", "quality_flags", "quality_flags_label"),
+        ("CadresRow", "grade", "grade_chinese"),
+    ] {
+        // A row is an allOf of one object (see api/src/openapi.rs row_schema).
+        let properties = &schemas[row]["allOf"][0]["properties"];
+        assert!(properties[token].is_object() && properties[label].is_object(), "{row}: {token}, {label}");
+    }
     // Every documented operation is routed: without credentials it is refused (401) or
     // answered (public ones), never 404 or 405.
     for (path, ops) in paths {
@@ -761,9 +773,42 @@ async fn pages_with_session(app: &Router, state: &AppState) {
     }
     let (status, _) = page(&format!("/overview?county={COUNTY_B}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The pages' CJK font: named in their CSS, served here (no sign-in: the login page
+    // needs it too), cached and revalidated by its ETag.
+    let (_, html) = page("/overview?year=2025").await;
+    assert!(html.contains("@font-face") && html.contains(dashboards::fonts::CJK_FONT_PATH));
+    let font = call(app, Method::GET, dashboards::fonts::CJK_FONT_PATH, None, Body::empty(), None).await;
+    assert_eq!(font.status, StatusCode::OK);
+    assert_eq!(font.headers[header::CONTENT_TYPE], "font/otf");
+    assert!(font.headers[header::CACHE_CONTROL].to_str().unwrap_or_default().contains("max-age=604800"));
+    assert_eq!(font.body.as_slice(), dashboards::fonts::CJK_FONT);
+    let etag = font.headers[header::ETAG].to_str().expect("etag").to_string();
+    let req = Request::builder()
+        .uri(dashboards::fonts::CJK_FONT_PATH)
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .expect("req");
+    let again = app.clone().oneshot(req).await.expect("ok");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let docs = call(app, Method::GET, "/api/v1/docs", None, Body::empty(), None).await;
+    let docs = docs.text();
+    assert!(docs.contains("@font-face") && docs.contains("报表与图表") && docs.contains("整数"));
+    for token in [">integer", ">string", ">boolean", ">array", "、true"] {
+        assert!(!docs.contains(token), "the API page shows {token}");
+    }
     // The session cookie works for the charts and downloads the pages link to.
     let (status, _) = page("/api/v1/charts/satisfaction_trend.png?year=2025").await;
     assert_eq!(status, StatusCode::OK);
+    // Every chart's text is in Chinese: no enumeration, flag or grade token.
+    let tokens = crate::pages_text::tokens();
+    for c in ChartName::ALL {
+        let (status, svg) = page(&format!("/api/v1/charts/{}.svg?year=2025&quarter=1", c.name())).await;
+        assert_eq!(status, StatusCode::OK, "{}: {svg}", c.name());
+        let doc = roxmltree::Document::parse(&svg).expect("svg");
+        let text: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        let leaked = crate::pages_text::tokens_in(&text.join(" "), &tokens);
+        assert!(leaked.is_empty(), "{} shows {leaked:?}", c.name());
+    }
     // The first year with data: the trend's previous year has none, and that is no error.
     for c in ChartName::ALL {
         let (status, body) = page(&format!("/api/v1/charts/{}.svg?year=2024", c.name())).await;
@@ -857,7 +902,7 @@ fn api_with_postgres_catalog() {
 
 /// Says why a test did not run, past the test harness's output capture (which only takes
 /// the print macros), so the message shows in a passing run too.
-fn skipped(message: &str) {
+pub(crate) fn skipped(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "\n{message}");
 }
@@ -899,20 +944,36 @@ impl Drop for Driver {
 /// loads (naturalWidth > 0), and a download button returns a file.
 #[test]
 fn browser_login_charts_and_download() {
-    let Some(driver_bin) = find_program(&["chromedriver"]) else {
-        skipped(
+    let users = [("browser", "browser-pass-1", Scope::Platform)];
+    let checked = in_browser(&users, |client, base| async move { browse(&client, &base).await });
+    match checked {
+        Some(result) => result.expect("browser checks"),
+        None => skipped(
             "SKIPPED browser_login_charts_and_download: chromedriver is not installed (apt-get install chromium chromium-driver)",
-        );
-        return;
-    };
+        ),
+    }
+}
+
+/// Runs `check(client, base_url)` in headless Chromium (through chromedriver, WebDriver)
+/// against the server over the shared warehouse, with a fresh SQLite catalog holding
+/// `users` (user name, password, scope), then stops browser and server. `None` when
+/// chromedriver is not installed (the caller says it skipped).
+pub(crate) fn in_browser<F, Fut>(users: &[(&str, &str, Scope)], check: F) -> Option<Result<(), String>>
+where
+    F: FnOnce(fantoccini::Client, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let driver_bin = find_program(&["chromedriver"])?;
     warehouse_dir();
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = dir.path().join("profile");
     let url = format!("sqlite://{}", dir.path().join("yishi.db").display());
-    runtime().block_on(async {
+    Some(runtime().block_on(async {
         let state = state(&url).await;
-        state.catalog.add_user("browser", "浏览器测试", "browser-pass-1", &Scope::Platform).await.expect("user");
+        for (name, password, scope) in users {
+            state.catalog.add_user(name, "浏览器测试", password, scope).await.expect("user");
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -952,12 +1013,37 @@ fn browser_login_charts_and_download() {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session");
-        let result = browse(&client, &format!("http://{addr}")).await;
+        let result = check(client.clone(), format!("http://{addr}")).await;
         let _ = client.close().await;
         let _ = stop.send(());
         let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        result.expect("browser checks");
-    });
+        result
+    }))
+}
+
+/// Opens `path`, is sent to the login page, signs in as `username` and lands on `path`.
+pub(crate) async fn log_in(
+    client: &fantoccini::Client,
+    base: &str,
+    (username, password): (&str, &str),
+    path: &str,
+) -> Result<(), String> {
+    use fantoccini::Locator;
+    let e = |what: &str| {
+        let what = what.to_string();
+        move |err: fantoccini::error::CmdError| format!("{what}: {err}")
+    };
+    client.goto(&format!("{base}{path}")).await.map_err(e("open page"))?;
+    let url = client.current_url().await.map_err(e("url"))?;
+    if !url.path().starts_with("/login") {
+        return Err(format!("not sent to login: {url}"));
+    }
+    client.find(Locator::Id("username")).await.map_err(e("username"))?.send_keys(username).await.map_err(e("type"))?;
+    client.find(Locator::Id("password")).await.map_err(e("password"))?.send_keys(password).await.map_err(e("type"))?;
+    client.find(Locator::Id("login")).await.map_err(e("button"))?.click().await.map_err(e("click"))?;
+    let landed = url::Url::parse(&format!("{base}{path}")).map_err(|x| x.to_string())?;
+    client.wait().for_url(&landed).await.map_err(e("after login"))?;
+    Ok(())
 }
 
 async fn browse(client: &fantoccini::Client, base: &str) -> Result<(), String> {
@@ -966,26 +1052,7 @@ async fn browse(client: &fantoccini::Client, base: &str) -> Result<(), String> {
         let what = what.to_string();
         move |err: fantoccini::error::CmdError| format!("{what}: {err}")
     };
-    client.goto(&format!("{base}/overview?year=2025")).await.map_err(e("open overview"))?;
-    // Sent to the login page first.
-    let url = client.current_url().await.map_err(e("url"))?;
-    if !url.path().starts_with("/login") {
-        return Err(format!("not sent to login: {url}"));
-    }
-    client.find(Locator::Id("username")).await.map_err(e("username"))?.send_keys("browser").await.map_err(e("type"))?;
-    client
-        .find(Locator::Id("password"))
-        .await
-        .map_err(e("password"))?
-        .send_keys("browser-pass-1")
-        .await
-        .map_err(e("type"))?;
-    client.find(Locator::Id("login")).await.map_err(e("button"))?.click().await.map_err(e("click"))?;
-    client
-        .wait()
-        .for_url(&url::Url::parse(&format!("{base}/overview?year=2025")).map_err(|x| x.to_string())?)
-        .await
-        .map_err(e("after login"))?;
+    log_in(client, base, ("browser", "browser-pass-1"), "/overview?year=2025").await?;
     let headline =
         client.find(Locator::Id("headline")).await.map_err(e("headline"))?.text().await.map_err(e("text"))?;
     if !headline.contains("满意率") {

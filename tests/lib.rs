@@ -4,6 +4,7 @@
 mod analyses;
 mod api;
 mod charts;
+mod cli_help;
 mod contract;
 mod hardening;
 mod hardening_auth;
@@ -11,6 +12,7 @@ mod hardening_files;
 mod ingest_cli;
 mod kill;
 mod office_ledgers;
+mod pages_text;
 mod report_cli;
 mod sql_scope;
 mod support;

@@ -79,6 +79,12 @@ fn tables_and_csv_speak_chinese_and_carry_the_footer() {
     {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
+    // A terminal gets the key figures (the codes left out) and a hint to the rest.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--all-columns"), "no hint to the other columns");
+    assert!(!text.contains("社区代码") && !text.contains("县区代码"), "the narrow table shows codes:\n{text}");
+    let all = report(&root, &["cadres", "--year", "2025", "--all-columns"]);
+    let all = String::from_utf8_lossy(&all.stdout);
+    assert!(all.contains("社区代码") && all.contains("干部编号") && all.contains("优秀"), "{all}");
     let csv_path = dir.path().join("q.csv");
     let out = report(
         &root,
@@ -126,4 +132,84 @@ fn as_of_version_reproduces_a_report_after_a_correction() {
     let mut again_args = args.to_vec();
     again_args.extend(["--as-of-version", &versions]);
     assert_eq!(json(&report(&root, &again_args)), before);
+}
+
+/// The breakdowns as a clerk downloads them: CSV and XLSX show the contract's Chinese
+/// labels (议题类别 基础设施, 来源渠道 热线电话) and 是/否, never a token; JSON keeps the
+/// token with its label beside it. Worked by hand from the fixture's topics of 141026100001
+/// in 2025 Q1: T03 infrastructure/hotline, T04 policy/walk_in, T05 sanitation/wechat,
+/// T06 sanitation/hotline, T07 infrastructure/hotline.
+#[test]
+fn breakdowns_carry_chinese_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = warehouse(dir.path());
+    fn by<'a>(group: &'a str, format: &'a str) -> Vec<&'a str> {
+        vec!["quarterly", "--by", group, "--format", format, "--year", "2025", "--quarter", "1"]
+    }
+    // JSON: the token and its label, side by side.
+    let rows = json(&report(&root, &by("channel", "json")));
+    let a1: Vec<_> = rows.iter().filter(|r| r["community_code"] == "141026100001").collect();
+    let row = |token: &str| a1.iter().find(|r| r["channel"] == token).unwrap_or_else(|| panic!("{token}: {a1:?}"));
+    assert_eq!(
+        (row("hotline")["channel_label"].as_str(), row("hotline")["topics_raised"].as_i64()),
+        (Some("热线电话"), Some(3))
+    );
+    assert_eq!(
+        (row("walk_in")["channel_label"].as_str(), row("walk_in")["topics_raised"].as_i64()),
+        (Some("群众来访"), Some(1))
+    );
+    let quarterly = json(&report(&root, &["quarterly", "--format", "json", "--year", "2025", "--quarter", "1"]));
+    let flagged = quarterly.iter().find(|r| r["community_code"] == "141026100001").expect("A1");
+    assert_eq!(flagged["quality_flags"], "small_sample;closed_after_evaluated"); // tests/analyses.rs
+    assert_eq!(flagged["quality_flags_label"], "样本过少、办结晚于评价");
+
+    let tokens: Vec<&str> =
+        ingest::schema::enumerations().iter().flat_map(|e| e.values.iter().map(|(_, t)| *t)).collect();
+    // CSV: labels under the Chinese header, no token column, no token cell.
+    let csv_path = dir.path().join("by-category.csv");
+    let mut args = by("category", "csv");
+    args.extend(["--out", csv_path.to_str().expect("utf8")]);
+    assert!(report(&root, &args).status.success());
+    let text = String::from_utf8(std::fs::read(&csv_path).expect("csv")[3..].to_vec()).expect("utf8");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {headers:?}"));
+    let (community, category, raised) = (at("社区代码"), at("议题类别"), at("议题数"));
+    assert!(!headers.iter().any(|h| h == "议题类别代码"), "{headers:?}");
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
+    for cell in records.iter().flat_map(|r| r.iter()) {
+        assert!(!tokens.contains(&cell), "token {cell} in the CSV:\n{text}");
+    }
+    let infrastructure = records
+        .iter()
+        .find(|r| &r[community] == "141026100001" && &r[category] == "基础设施")
+        .unwrap_or_else(|| panic!("基础设施 of 141026100001:\n{text}"));
+    assert_eq!(&infrastructure[raised], "2");
+    // The cadres' CSV: 参评 as 是/否, the grade in Chinese only.
+    let cadres_path = dir.path().join("cadres.csv");
+    let out =
+        report(&root, &["cadres", "--year", "2025", "--format", "csv", "--out", cadres_path.to_str().expect("utf8")]);
+    assert!(out.status.success());
+    let text = String::from_utf8(std::fs::read(&cadres_path).expect("csv")[3..].to_vec()).expect("utf8");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    assert!(!headers.iter().any(|h| h == "等级代码"), "{headers:?}");
+    let rated = headers.iter().position(|h| h == "参评").expect("参评");
+    let values: Vec<String> = reader.records().map(|r| r.expect("record")[rated].to_string()).collect();
+    assert!(values.iter().all(|v| v == "是" || v == "否") && values.contains(&"否".to_string()), "{values:?}");
+
+    // XLSX: the rows sheet shows the same labels.
+    use calamine::Reader;
+    let xlsx_path = dir.path().join("by-channel.xlsx");
+    let mut args = by("channel", "xlsx");
+    args.extend(["--out", xlsx_path.to_str().expect("utf8")]);
+    assert!(report(&root, &args).status.success());
+    let mut book = calamine::open_workbook_auto(&xlsx_path).expect("xlsx");
+    let sheet = dashboards::xlsx::sheet_name(warehouse::analyses::ReportKind::QuarterlyByChannel);
+    let range = book.worksheet_range(&sheet).expect("rows sheet");
+    let cells: Vec<String> = range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.contains(&"来源渠道".to_string()) && cells.contains(&"热线电话".to_string()), "{cells:?}");
+    for cell in &cells {
+        assert!(!tokens.contains(&cell.as_str()), "token {cell} in the workbook");
+    }
 }

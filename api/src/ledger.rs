@@ -3,7 +3,8 @@
 
 use dashboards::encoding::text;
 use dashboards::pages::{Evidence, TextTable};
-use ingest::Scope;
+use ingest::schema::Column;
+use ingest::{Scope, Table};
 use warehouse::arrow::array::{Array, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
@@ -56,27 +57,44 @@ pub async fn community_sessions(
     year: i32,
     quarter: Option<u32>,
 ) -> AppResult<TextTable> {
+    const COLUMNS: [&str; 5] = ["session_id", "held_on", "kind", "form", "attendees"];
     let sql = format!(
-        "SELECT session_id, held_on, kind, form, attendees FROM sessions WHERE {} ORDER BY held_on",
+        "SELECT {} FROM sessions WHERE {} ORDER BY held_on",
+        COLUMNS.join(", "),
         period("held_on", year, quarter)
     );
-    text_query(state, scope, &sql, &["会议编号", "会议日期", "会议类型", "说事形式", "参会人数"]).await
+    let headers = COLUMNS.map(|c| header(Table::Sessions, c));
+    ledger_table(state, scope, &sql, &headers, &COLUMNS.map(|c| Table::Sessions.column(c))).await
 }
 
-/// The community's topics raised in the year or quarter, by date.
+/// The community's topics raised in the year or quarter, by date, each with its lead
+/// cadre's name (the id when the cadre is missing from the cadres table).
 pub async fn community_topics(
     state: &AppState,
     scope: &Scope,
     year: i32,
     quarter: Option<u32>,
 ) -> AppResult<TextTable> {
+    const COLUMNS: [&str; 9] =
+        ["topic_id", "title", "category", "channel", "raised_on", "lead_cadre_id", "deadline", "status", "closed_on"];
+    let select = COLUMNS.map(|c| match c {
+        "lead_cadre_id" => "coalesce(c.cadre_name, t.lead_cadre_id)".to_string(),
+        other => format!("t.{other}"),
+    });
     let sql = format!(
-        "SELECT topic_id, title, category, channel, raised_on, lead_cadre_id, deadline, status, closed_on \
-         FROM topics WHERE {} ORDER BY raised_on",
-        period("raised_on", year, quarter)
+        "SELECT {} FROM topics t LEFT JOIN cadres c \
+         ON c.community_code = t.community_code AND c.cadre_id = t.lead_cadre_id \
+         WHERE {} ORDER BY t.raised_on, t.topic_id",
+        select.join(", "),
+        period("t.raised_on", year, quarter)
     );
-    let headers = ["议题编号", "议题", "类别", "来源渠道", "提出日期", "责任人", "办理时限", "状态", "办结日期"];
-    text_query(state, scope, &sql, &headers).await
+    let headers = COLUMNS.map(|c| if c == "lead_cadre_id" { "责任人" } else { header(Table::Topics, c) });
+    ledger_table(state, scope, &sql, &headers, &COLUMNS.map(|c| Table::Topics.column(c))).await
+}
+
+/// The contract's Chinese header of a column.
+fn header(table: Table, column: &str) -> &'static str {
+    table.column(column).map_or("", |c| c.chinese())
 }
 
 /// The condition that the date column `date` lies in the year or quarter.
@@ -87,13 +105,24 @@ fn period(date: &str, year: i32, quarter: Option<u32>) -> String {
     }
 }
 
-/// A query's rows as text under the given headers.
-async fn text_query(state: &AppState, scope: &Scope, sql: &str, headers: &[&str]) -> AppResult<TextTable> {
+/// A query's rows as text under the given headers, each cell of an enumeration column
+/// as its Chinese value (the contract's labels, [`ingest::schema::Column::label`]).
+async fn ledger_table(
+    state: &AppState,
+    scope: &Scope,
+    sql: &str,
+    headers: &[&str],
+    columns: &[Option<&Column>],
+) -> AppResult<TextTable> {
     let result = state.query(scope, sql).await?;
     let mut table = TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
     for batch in &result.batches {
         for r in 0..batch.num_rows() {
-            table.rows.push(batch.columns().iter().map(|a| text::plain(a, r)).collect());
+            let cells = batch.columns().iter().zip(columns).map(|(a, column)| {
+                let value = text::plain(a, r);
+                column.map_or_else(|| value.clone(), |c| c.label(&value).to_string())
+            });
+            table.rows.push(cells.collect());
         }
     }
     Ok(table)

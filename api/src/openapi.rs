@@ -30,6 +30,14 @@ use crate::state::AppState;
                        超出范围的筛选为 403。错误为 {\"code\": \"英文代码\", \"message\": \"中文说明\"}。"
     ),
     security(("bearer" = []), ("session" = [])),
+    // The /api/v1/docs page groups the operations under these Chinese names.
+    tags(
+        (name = "reports", description = "报表与图表"),
+        (name = "ledger", description = "台账导入与批次"),
+        (name = "sql", description = "只读 SQL 查询"),
+        (name = "accounts", description = "账号与审计"),
+        (name = "server", description = "服务与接口文档"),
+    ),
     modifiers(&Security),
     components(schemas(
         crate::error::ErrorBody,

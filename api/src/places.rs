@@ -32,4 +32,26 @@ impl AppState {
         }
         Ok(n)
     }
+
+    /// The place a scope covers as a clerk names it (the charts' words): "东岭社区（安泽县）",
+    /// "安泽县" or "全部县区"; a code the catalog does not know is named by its code. Page
+    /// titles, prints and download names state it.
+    pub async fn place_name(&self, scope: &Scope) -> AppResult<String> {
+        let county = match scope.county_code() {
+            Some(code) => {
+                let found = self.catalog.counties(scope).await?.into_iter().find(|c| c.code == code);
+                Some(found.map_or_else(|| format!("县区 {code}"), |c| c.name))
+            }
+            None => None,
+        };
+        Ok(match (scope, county) {
+            (Scope::Community(code), county) => {
+                let found = self.catalog.communities(scope).await?.into_iter().find(|c| &c.code == code);
+                let name = found.map_or_else(|| format!("社区 {code}"), |c| c.name);
+                county.map_or(name.clone(), |county| format!("{name}（{county}）"))
+            }
+            (_, Some(county)) => county,
+            (_, None) => "全部县区".to_string(),
+        })
+    }
 }

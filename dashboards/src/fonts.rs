@@ -17,6 +17,34 @@ use plotters::style::FontStyle;
 /// Noto Sans CJK SC Regular, subset to GBK + ASCII + Latin-1 + CJK punctuation.
 pub const CJK_FONT: &[u8] = include_bytes!("../fonts/NotoSansCJKsc-Regular-GBK.otf");
 
+/// The served font's path and its family name in the pages' CSS.
+macro_rules! page_font {
+    (path) => {
+        "/assets/cjk.otf"
+    };
+    (family) => {
+        "YishiCJK"
+    };
+}
+
+/// Where the server serves [`CJK_FONT`] for the pages ([`PAGE_FONT_CSS`]).
+pub const CJK_FONT_PATH: &str = page_font!(path);
+
+/// The pages' font CSS: an `@font-face` for the served font and `--cjk`, the font stack
+/// every page's text uses. The stack names the common CJK fonts first, so a browser that
+/// has one never downloads the served one (a web font is fetched only when some text
+/// falls through to it); `font-display: swap` shows the text at once meanwhile.
+pub const PAGE_FONT_CSS: &str = concat!(
+    "@font-face { font-family: \"",
+    page_font!(family),
+    "\"; src: url(\"",
+    page_font!(path),
+    "\") format(\"opentype\"); font-display: swap; }\n",
+    ":root { --cjk: \"Noto Sans CJK SC\", \"Source Han Sans SC\", \"WenQuanYi Micro Hei\", \"Microsoft YaHei\", \"PingFang SC\", \"",
+    page_font!(family),
+    "\", sans-serif; }\n"
+);
+
 /// The family name charts draw with: registered for the embedded font (PNG) and written
 /// as the SVG `font-family`, where viewers pick the first CJK font they have.
 pub const FONT_STACK: &str =

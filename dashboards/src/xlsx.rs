@@ -90,10 +90,12 @@ fn row_index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+/// The rows sheet: the columns people read ([`text::for_people_columns`]: labels, not tokens).
 fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
     let header =
         Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_background_color("#D9E1F2");
-    for (i, column) in report.columns.iter().enumerate() {
+    let shown = text::for_people_columns(&report.columns);
+    for (i, column) in shown.iter().map(|c| &report.columns[*c]).enumerate() {
         sheet.write_string_with_format(0, col(i), column.chinese, &header)?;
         let width = match column.kind {
             ColumnKind::Text => 22,
@@ -104,11 +106,11 @@ fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
     }
     sheet.set_row_height(0, 30)?;
     sheet.set_freeze_panes(1, 0)?;
-    let formats: Vec<Format> = report.columns.iter().map(|c| number_format(c.kind)).collect();
+    let formats: Vec<Format> = shown.iter().map(|c| number_format(report.columns[*c].kind)).collect();
     let mut row = 1u32;
     for batch in &report.batches {
         for r in 0..batch.num_rows() {
-            for (i, array) in batch.columns().iter().enumerate() {
+            for (i, array) in shown.iter().map(|c| batch.column(*c)).enumerate() {
                 if !array.is_null(r) {
                     write_cell(sheet, (row, col(i)), array.as_ref(), r, &formats[i])?;
                 }
@@ -116,8 +118,8 @@ fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
             row += 1;
         }
     }
-    if !report.columns.is_empty() {
-        sheet.autofilter(0, 0, row.saturating_sub(1), col(report.columns.len() - 1))?;
+    if !shown.is_empty() {
+        sheet.autofilter(0, 0, row.saturating_sub(1), col(shown.len() - 1))?;
     }
     Ok(())
 }
@@ -396,7 +398,7 @@ fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Schem
     }
     row += 1;
     for report in reports {
-        for column in &report.columns {
+        for column in text::for_people_columns(&report.columns).into_iter().map(|c| &report.columns[c]) {
             sheet.write_string(row, 0, report.kind.chinese())?;
             sheet.write_string(row, 1, column.chinese)?;
             sheet.write_string(row, 2, column.key)?;

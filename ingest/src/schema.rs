@@ -192,6 +192,20 @@ impl Column {
         self.aliases.first().copied().unwrap_or(self.name)
     }
 
+    /// The column's enumeration, if it holds one.
+    pub fn enumeration(&self) -> Option<&'static Enumeration> {
+        match self.ty {
+            ColumnType::Enum(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// A stored value as a clerk reads it: an enumeration's token as its Chinese value,
+    /// anything else as it is.
+    pub fn label<'a>(&self, value: &'a str) -> &'a str {
+        self.enumeration().and_then(|e| e.chinese(value)).unwrap_or(value)
+    }
+
     /// Whether a file's header names this column (canonical name or alias, case and
     /// surrounding spaces ignored). Offices' headers also carry marks and notes, ignored
     /// too: a required mark (`*社区代码`, `社区代码＊`), a note in brackets at the end
@@ -242,6 +256,17 @@ impl Enumeration {
         let parts: Vec<String> = self.values.iter().map(|(zh, en)| format!("{zh} {en}")).collect();
         parts.join("、")
     }
+}
+
+/// Every enumeration of the contract's tables, each once, in table and column order.
+pub fn enumerations() -> Vec<&'static Enumeration> {
+    let mut out: Vec<&'static Enumeration> = Vec::new();
+    for e in Table::ALL.iter().flat_map(|t| t.columns()).filter_map(Column::enumeration) {
+        if !out.iter().any(|seen| std::ptr::eq(*seen, e)) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 macro_rules! enumeration {
@@ -443,6 +468,21 @@ mod tests {
         assert_eq!(VERDICT.token(" Satisfied "), Some("satisfied"));
         assert_eq!(VERDICT.token("非常满意"), None);
         assert_eq!(STATUS.chinese("explained"), Some("已解释"));
+    }
+
+    #[test]
+    fn every_enumeration_is_listed_once_and_labels_its_tokens() {
+        let all = enumerations();
+        assert_eq!(
+            all.len(),
+            9,
+            "role, kind, form, category, channel, handling_mode, status, publicity_channel, verdict"
+        );
+        assert!(all.iter().any(|e| std::ptr::eq(*e, &CHANNEL)));
+        let channel = Table::Topics.column("channel").expect("column");
+        assert_eq!(channel.label("walk_in"), "群众来访");
+        assert_eq!(channel.label("电话"), "电话");
+        assert_eq!(Table::Topics.column("title").expect("column").label("walk_in"), "walk_in");
     }
 
     #[test]

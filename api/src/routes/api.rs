@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dashboards::charts::{ChartFormat, ChartName};
+use dashboards::charts::{ChartFormat, ChartName, ChartRequest};
 use dashboards::encoding::{csv, json};
 use serde::{Deserialize, Serialize};
 use warehouse::IngestOutcome;
@@ -286,18 +286,19 @@ pub async fn report(
         Some(quarter) => format!("{year}年第{quarter}季度"),
         None => format!("{year}年"),
     };
+    let place = state.place_name(&scope).await?;
     let mut response = match format {
         "csv" => download(
             csv::report(&report).map_err(internal)?,
             download::CSV,
             &format!("{}-{period}.csv", kind.name()),
-            &format!("{chinese_period}_{}.csv", kind.chinese()),
+            &format!("{place}_{chinese_period}_{}.csv", kind.chinese()),
         ),
         "xlsx" => download(
             dashboards::xlsx::report_workbook(&report).map_err(internal)?,
             download::XLSX,
             &format!("{}-{period}.xlsx", kind.name()),
-            &format!("{chinese_period}_{}.xlsx", kind.chinese()),
+            &format!("{place}_{chinese_period}_{}.xlsx", kind.chinese()),
         ),
         _ => {
             let body = serde_json::to_vec(&json::report_json(&report)).map_err(internal)?;
@@ -385,7 +386,9 @@ pub async fn chart(
     };
     if q.format.as_deref() == Some("download") {
         state.catalog.audit(Some(&account), "export", &format!("chart {file}?{}", describe(&q.filters)), "", 200).await;
-        return Ok(download(bytes, content_type, &file, &format!("{}_{year}.{ext}", chart.chinese())));
+        let period = ChartRequest { year, quarter: q.filters.quarter }.period_text();
+        let place = state.place_name(&scope).await?;
+        return Ok(download(bytes, content_type, &file, &format!("{place}_{period}_{}.{ext}", chart.chinese())));
     }
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=60")], bytes).into_response())
 }

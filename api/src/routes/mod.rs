@@ -4,6 +4,7 @@
 //! answers to responses; the work itself lives in those modules.
 
 pub mod api;
+pub mod assets;
 pub mod download;
 pub mod pages;
 pub mod params;
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadres", get(pages::cadres))
         .route("/counties", get(pages::counties))
         .route("/community", get(pages::community))
-        .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit));
+        .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
+        .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

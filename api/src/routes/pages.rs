@@ -192,6 +192,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         nav,
         user: account.display_name.clone(),
         scope: account.scope.to_string(),
+        place: state.place_name(&scope).await?,
         filters: pages::Filters { year, quarter: filters.quarter, county, community },
         options,
     };
@@ -225,7 +226,8 @@ pub async fn overview(
             let f = &page.filters;
             let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
-            Ok(pages::overview(&page, &quarterly, &communities))
+            let previous = previous_quarterly(&state, &scope, f).await;
+            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities))
         }
         .await,
     )
@@ -305,10 +307,33 @@ pub async fn community(
             let name = name.unwrap_or_else(|| code.clone());
             let sessions = ledger::community_sessions(&state, &scope, f.year, f.quarter).await?;
             let topics = ledger::community_topics(&state, &scope, f.year, f.quarter).await?;
-            Ok(pages::community(&page, Some((&name, &quarterly, &sessions, &topics))))
+            let previous = previous_quarterly(&state, &scope, f).await;
+            Ok(pages::community(&page, Some((&name, &quarterly, previous.as_deref(), &sessions, &topics))))
         }
         .await,
     )
+}
+
+/// The quarterly report of the period before the page's (the quarter before, or the year
+/// before a whole year), for the headline cards' changes; `None`, logged, when it cannot
+/// be computed (the cards then show no change rather than the page failing).
+async fn previous_quarterly(
+    state: &AppState,
+    scope: &Scope,
+    f: &pages::Filters,
+) -> Option<std::sync::Arc<warehouse::analyses::Report>> {
+    let (year, quarter) = match f.quarter {
+        Some(1) => (f.year - 1, Some(4)),
+        Some(q) => (f.year, Some(q - 1)),
+        None => (f.year - 1, None),
+    };
+    match reports::report(state, ReportKind::Quarterly, scope, year, quarter).await {
+        Ok(report) => Some(report),
+        Err(e) => {
+            tracing::warn!(error = %e, year, ?quarter, "the previous period's report for the headline failed");
+            None
+        }
+    }
 }
 
 const TABLES: [(&str, &str); 6] = [

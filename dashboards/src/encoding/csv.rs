@@ -25,11 +25,25 @@ pub fn batches<H: AsRef<str>>(headers: &[H], batches: &[RecordBatch]) -> Result<
     Ok(out)
 }
 
-/// A report under its Chinese headers (as `yishi report --format csv` and the API's
-/// `?format=csv` write it).
+/// A report as people read it, under its Chinese headers (as `yishi report --format csv`
+/// and the API's `?format=csv` write it): labels instead of tokens
+/// ([`text::for_people_columns`]), yes/no as 是/否, numbers at full precision.
 pub fn report(report: &Report) -> Result<Vec<u8>, EncodingError> {
-    let headers: Vec<&str> = report.columns.iter().map(|c| c.chinese).collect();
-    batches(&headers, &report.batches)
+    let shown = text::for_people_columns(&report.columns);
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    {
+        let mut w = ::csv::Writer::from_writer(&mut out);
+        w.write_record(shown.iter().map(|i| safe(report.columns[*i].chinese.to_string())))?;
+        for batch in &report.batches {
+            for row in 0..batch.num_rows() {
+                w.write_record(
+                    shown.iter().map(|i| safe(text::spreadsheet(batch.column(*i), row, report.columns[*i].kind))),
+                )?;
+            }
+        }
+        w.flush()?;
+    }
+    Ok(out)
 }
 
 /// The text, or the text with a leading `'` when a spreadsheet would run it as a formula.

@@ -1,7 +1,9 @@
 //! A cell as text: as stored ([`plain`]), as a person reads a query result
-//! ([`for_people`]), or as a clerk reads a report's figure ([`figure`]).
+//! ([`for_people`]), as a clerk reads a report's figure ([`figure`]) or a spreadsheet's
+//! cell ([`spreadsheet`]); and which of a report's columns people read
+//! ([`for_people_columns`]: labels, not tokens).
 
-use warehouse::analyses::{ColumnKind, Measure};
+use warehouse::analyses::{ColumnKind, Measure, ReportColumn};
 use warehouse::arrow::array::{Array, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
@@ -55,8 +57,26 @@ pub fn figure(array: &dyn Array, row: usize, kind: ColumnKind) -> String {
     }
 }
 
+/// The columns of a report a person reads (CSV, XLSX, the CLI's table), by index: every
+/// column but a token column whose label column is in the report too — people read
+/// 议题类别 (`category_label`), programs read `category` in JSON.
+pub fn for_people_columns(columns: &[ReportColumn]) -> Vec<usize> {
+    let has = |label: warehouse::analyses::Figure| columns.iter().any(|c| c.figure == label);
+    (0..columns.len()).filter(|i| !columns[*i].figure.label().is_some_and(has)).collect()
+}
+
+/// A report's cell for a spreadsheet: as stored ([`plain`]: full precision, empty for
+/// null), but yes/no as 是/否.
+pub fn spreadsheet(array: &dyn Array, row: usize, kind: ColumnKind) -> String {
+    match kind {
+        ColumnKind::Flag if array.is_valid(row) => figure(array, row, kind),
+        _ => plain(array, row),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use warehouse::analyses::ReportKind;
     use warehouse::arrow::array::{BooleanArray, Float64Array, Int64Array};
 
     use super::*;
@@ -76,5 +96,23 @@ mod tests {
         assert_eq!(figure(&ints, 0, ColumnKind::Change(Measure::Count)), "+3");
         assert_eq!(figure(&ints, 1, ColumnKind::Count), "-2");
         assert_eq!(figure(&BooleanArray::from(vec![true, false]), 1, ColumnKind::Flag), "否");
+        let flags = BooleanArray::from(vec![Some(true), None]);
+        assert_eq!(spreadsheet(&flags, 0, ColumnKind::Flag), "是");
+        assert_eq!(spreadsheet(&flags, 1, ColumnKind::Flag), "");
+    }
+
+    #[test]
+    fn people_read_labels_not_tokens() {
+        let keys = |kind: ReportKind| -> Vec<&str> {
+            let columns = kind.columns();
+            for_people_columns(columns).into_iter().map(|i| columns[i].key).collect()
+        };
+        let by_channel = keys(ReportKind::QuarterlyByChannel);
+        assert!(by_channel.contains(&"channel_label") && !by_channel.contains(&"channel"));
+        let cadres = keys(ReportKind::Cadres);
+        assert!(cadres.contains(&"grade_chinese") && !cadres.contains(&"grade"));
+        let quarterly = keys(ReportKind::Quarterly);
+        assert!(quarterly.contains(&"quality_flags_label") && !quarterly.contains(&"quality_flags"));
+        assert_eq!(keys(ReportKind::Counties).len(), ReportKind::Counties.columns().len());
     }
 }

@@ -1,6 +1,6 @@
 //! Reading a report's columns by figure, and the figures the pages show.
 
-use warehouse::analyses::{Figure, Report};
+use warehouse::analyses::{Figure, Measure, Report};
 use warehouse::arrow::array::{Array, ArrayRef, AsArray};
 use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 
@@ -118,4 +118,39 @@ impl Headline {
 /// A rate as a percent with one decimal, or "—".
 pub fn percent(v: Option<f64>) -> String {
     v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+/// A headline figure's change from the period before (环比) as a card shows it: "↑ 3",
+/// "↓ 2.5个百分点", "持平" when it is zero at the shown precision (never "-0.0"), "—"
+/// when either value is missing. Counts in whole units, rates in percentage points and
+/// other figures with one decimal, as the cards show the values.
+pub fn change(now: Option<f64>, before: Option<f64>, measure: Measure) -> String {
+    let (Some(now), Some(before)) = (now, before) else { return "—".into() };
+    let (scale, decimals, unit) = match measure {
+        Measure::Count => (1.0, 0, ""),
+        Measure::Rate => (100.0, 1, "个百分点"),
+        _ => (1.0, 1, ""),
+    };
+    let delta = (now - before) * scale;
+    let shown = format!("{:.*}", decimals, delta.abs());
+    if shown.parse::<f64>().is_ok_and(|v| v == 0.0) {
+        return "持平".into();
+    }
+    format!("{} {shown}{unit}", if delta > 0.0 { "↑" } else { "↓" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_with_direction_and_never_as_minus_zero() {
+        assert_eq!(change(Some(12.0), Some(9.0), Measure::Count), "↑ 3");
+        assert_eq!(change(Some(0.80), Some(0.825), Measure::Rate), "↓ 2.5个百分点");
+        assert_eq!(change(Some(0.8), Some(0.80004), Measure::Rate), "持平");
+        assert_eq!(change(Some(71.26), Some(71.3), Measure::Score), "持平");
+        assert_eq!(change(Some(71.0), Some(70.0), Measure::Score), "↑ 1.0");
+        assert_eq!(change(Some(5.0), Some(5.0), Measure::Count), "持平");
+        assert_eq!(change(None, Some(1.0), Measure::Count), "—");
+    }
 }

@@ -29,7 +29,7 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 html { font-size: clamp(16px, 1.1vw + 8px, 24px); }
 body { margin: 0; color: var(--ink); background: var(--bg);
-  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif;
+  font-family: var(--cjk);
   line-height: 1.5; }
 header.top { background: var(--red); color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; }
 header.top h1 { font-size: 1.3rem; margin: 0; }
@@ -45,10 +45,15 @@ form.filters label { display: flex; flex-direction: column; font-size: .85rem; c
 select, input, button { font-size: 1rem; padding: .3rem .5rem; }
 button, a.button { background: var(--red); color: #fff; border: 0; border-radius: .3rem; cursor: pointer; text-decoration: none; padding: .3rem .7rem; display: inline-block; }
 a.button.light { background: #fff; color: var(--red); border: 1px solid var(--red); font-size: .85rem; padding: .15rem .5rem; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: .8rem; margin: 1rem 0; }
+.cards { display: grid; grid-template-columns: repeat(2, 1fr); gap: .8rem; margin: 1rem 0; }
+@media (min-width: 40rem) { .cards.n6 { grid-template-columns: repeat(3, 1fr); } .cards.n4 { grid-template-columns: repeat(4, 1fr); } }
+@media (min-width: 90rem) { .cards.n6 { grid-template-columns: repeat(6, 1fr); } }
 .card { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .9rem; }
 .card .n { font-size: 2rem; font-weight: bold; color: var(--red); }
 .card .l { color: var(--muted); }
+.card .d { font-size: .85rem; color: var(--muted); }
+.card .d.up { color: #2c8a3c; }
+.card .d.down { color: var(--red); }
 section.box { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .8rem; margin: 1rem 0; break-inside: avoid; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem; }
 figure { margin: 0; }
@@ -75,6 +80,7 @@ details summary { cursor: pointer; }
   main { padding: 0; max-width: none; }
   section.box { border: 0; padding: 0; margin: 0 0 6mm; }
   .grid2 { grid-template-columns: 1fr 1fr; }
+  .cards.n6 { grid-template-columns: repeat(3, 1fr); }
   .scroll { max-height: none; overflow: visible; }
   th { position: static; }
   .print-title { display: block !important; }
@@ -87,8 +93,9 @@ pub(super) fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · 议事</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        escape(title)
+         <title>{} · 议事</title><style>{}{STYLE}</style></head><body>{body}</body></html>",
+        escape(title),
+        crate::fonts::PAGE_FONT_CSS
     )
 }
 
@@ -104,16 +111,15 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
         "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
          <div class=\"who\">{} （{}）<form method=\"post\" action=\"/logout\" style=\"display:inline\">\
          <button type=\"submit\">退出</button></form></div></header>\
-         <main><div class=\"print-title\">{} · {} · {}</div><h2>{}</h2>{}{content}</main>",
+         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{content}</main>",
         escape(&page.user),
         escape(&page.scope),
-        page.nav.title(),
-        escape(&page.filters.period()),
-        escape(&page.scope),
+        escape(&page.coverage()),
         page.nav.title(),
         if page.nav == Nav::Upload { String::new() } else { filters(page) },
     );
-    document(page.nav.title(), &body)
+    let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
+    document(&title, &body)
 }
 
 /// The filter form: year, quarter, county, community.
@@ -235,11 +241,17 @@ pub(super) fn text_table(table: &super::TextTable) -> String {
     out
 }
 
-/// A headline card.
-pub(super) fn card(label: &str, value: &str) -> String {
+/// A headline card: the value, its label and its change from the period before.
+pub(super) fn card(label: &str, value: &str, change: &str) -> String {
+    let class = match change.chars().next() {
+        Some('↑') => "up",
+        Some('↓') => "down",
+        _ => "flat",
+    };
     format!(
-        "<div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">{}</div></div>",
+        "<div class=\"card\"><div class=\"n\">{}</div><div class=\"l\">{}</div><div class=\"d {class}\">{}</div></div>",
         escape(value),
-        escape(label)
+        escape(label),
+        escape(change)
     )
 }

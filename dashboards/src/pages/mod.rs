@@ -112,8 +112,19 @@ pub struct Page {
     pub user: String,
     /// The account's scope, as shown ("县区账号 141026").
     pub scope: String,
+    /// The place the page's figures cover ("东岭社区（安泽县）", "安泽县", "全部县区"):
+    /// printed in the title with the period.
+    pub place: String,
     pub filters: Filters,
     pub options: Options,
+}
+
+impl Page {
+    /// What the page covers, as its title and print title state it:
+    /// "安泽县 · 季度满意度分析 · 2025年第3季度".
+    pub fn coverage(&self) -> String {
+        format!("{} · {} · {}", self.place, self.nav.title(), self.filters.period())
+    }
 }
 
 /// A plain table (headers and cells as text) for rows that are not a report.

@@ -18,10 +18,11 @@ pub fn api_reference(doc: &Value) -> String {
         escape(doc["info"]["description"].as_str().unwrap_or_default()),
         escape(doc["openapi"].as_str().unwrap_or_default()),
     ));
-    body.push_str("<nav><ul>");
-    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
-    for (path, ops) in &paths {
-        for (method, op) in ops.as_object().into_iter().flatten() {
+    let groups = by_tag(doc);
+    body.push_str("<nav>");
+    for (tag, ops) in &groups {
+        body.push_str(&format!("<h3>{}</h3><ul>", escape(tag)));
+        for (method, path, op) in ops {
             body.push_str(&format!(
                 "<li><a href=\"#{}\"><code>{} {}</code></a> {}</li>",
                 anchor(method, path),
@@ -30,22 +31,76 @@ pub fn api_reference(doc: &Value) -> String {
                 escape(op["summary"].as_str().unwrap_or_default())
             ));
         }
+        body.push_str("</ul>");
     }
-    body.push_str("</ul></nav>");
-    for (path, ops) in &paths {
-        for (method, op) in ops.as_object().into_iter().flatten() {
+    body.push_str("</nav>");
+    for (tag, ops) in &groups {
+        body.push_str(&format!("<h2 class=\"tag\">{}</h2>", escape(tag)));
+        for (method, path, op) in ops {
             body.push_str(&operation(doc, method, path, op));
         }
     }
     format!(
-        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} 接口说明</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        escape(title)
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} 接口说明</title><style>{}{STYLE}</style></head><body>{body}</body></html>",
+        escape(title),
+        crate::fonts::PAGE_FONT_CSS
     )
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei','Microsoft YaHei',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.6}\
+const STYLE: &str = "body{font-family:var(--cjk);max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.6}\
 code{background:#f3f3f3;padding:0 .3em}table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
-section{border-top:2px solid #b22;margin-top:2em}h2 code{font-size:1em}";
+section{border-top:2px solid #b22;margin-top:2em}h3 code{font-size:1em}h2.tag{margin-top:2.5em;color:#b22}";
+
+/// An operation: method, path and its object in the document.
+type Operation<'a> = (&'a str, &'a str, &'a Value);
+
+/// The operations grouped by their first tag, each group named by the tag's Chinese
+/// description, in the document's tag order (untagged ones last, as 其他).
+fn by_tag(doc: &Value) -> Vec<(String, Vec<Operation<'_>>)> {
+    let tags: Vec<(&str, &str)> = doc["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t["name"].as_str()?, t["description"].as_str().or(t["name"].as_str())?)))
+        .collect();
+    let mut groups: Vec<(String, Vec<Operation<'_>>)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in ops.as_object().into_iter().flatten() {
+            let tag = op["tags"][0].as_str().unwrap_or_default();
+            let name = tags.iter().find(|(t, _)| *t == tag).map_or("其他", |(_, chinese)| *chinese);
+            match groups.iter_mut().find(|(n, _)| n == name) {
+                Some((_, list)) => list.push((method, path, op)),
+                None => groups.push((name.to_string(), vec![(method.as_str(), path.as_str(), op)])),
+            }
+        }
+    }
+    let place = |name: &str| tags.iter().position(|(_, chinese)| *chinese == name).unwrap_or(usize::MAX);
+    groups.sort_by_key(|(name, _)| place(name));
+    groups
+}
+
+/// A JSON Schema type as a clerk reads it.
+fn type_name(t: &str) -> &str {
+    match t {
+        "integer" => "整数",
+        "number" => "数值",
+        "string" => "文本",
+        "boolean" => "是/否",
+        "array" => "列表",
+        "object" => "对象",
+        "null" => "空",
+        other => other,
+    }
+}
+
+/// An enumeration's value: a boolean as 是/否, a string as it is.
+fn value_name(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => (if *b { "是" } else { "否" }).to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
 
 fn anchor(method: &str, path: &str) -> String {
     let mut out = method.to_string();
@@ -57,7 +112,7 @@ fn anchor(method: &str, path: &str) -> String {
 
 fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> String {
     let mut out = format!(
-        "<section id=\"{}\"><h2><code>{} {}</code> {}</h2>",
+        "<section id=\"{}\"><h3><code>{} {}</code> {}</h3>",
         anchor(method, path),
         method.to_uppercase(),
         escape(path),
@@ -69,7 +124,7 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> String {
     let public = op["security"].as_array().is_some_and(Vec::is_empty);
     out.push_str(if public { "<p>无需登录。</p>" } else { "<p>需要令牌或登录会话。</p>" });
     if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
-        out.push_str("<h3>参数</h3><table><tr><th>名称</th><th>位置</th><th>必填</th><th>取值</th><th>说明</th></tr>");
+        out.push_str("<h4>参数</h4><table><tr><th>名称</th><th>位置</th><th>必填</th><th>取值</th><th>说明</th></tr>");
         for p in params {
             out.push_str(&format!(
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -88,7 +143,7 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> String {
         out.push_str("</table>");
     }
     if let Some(content) = op["requestBody"]["content"].as_object() {
-        out.push_str("<h3>请求体</h3><table><tr><th>类型</th><th>内容</th></tr>");
+        out.push_str("<h4>请求体</h4><table><tr><th>类型</th><th>内容</th></tr>");
         for (media, body) in content {
             out.push_str(&format!(
                 "<tr><td><code>{}</code></td><td>{}</td></tr>",
@@ -99,7 +154,7 @@ fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> String {
         out.push_str("</table>");
     }
     if let Some(responses) = op["responses"].as_object() {
-        out.push_str("<h3>应答</h3><table><tr><th>状态</th><th>说明</th><th>类型</th></tr>");
+        out.push_str("<h4>应答</h4><table><tr><th>状态</th><th>说明</th><th>类型</th></tr>");
         for (status, response) in responses {
             let media: Vec<String> =
                 response["content"].as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default();
@@ -126,15 +181,14 @@ fn constraints(doc: &Value, schema: &Value) -> String {
     }
     let mut parts = Vec::new();
     match &schema["type"] {
-        Value::String(t) => parts.push(t.clone()),
-        Value::Array(ts) => parts.push(ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" 或 ")),
+        Value::String(t) => parts.push(type_name(t).to_string()),
+        Value::Array(ts) => {
+            parts.push(ts.iter().filter_map(Value::as_str).map(type_name).collect::<Vec<_>>().join(" 或 "))
+        }
         _ => {}
     }
     if let Some(values) = schema["enum"].as_array() {
-        parts.push(format!(
-            "可选：{}",
-            values.iter().map(|v| v.as_str().map_or(v.to_string(), str::to_string)).collect::<Vec<_>>().join("、")
-        ));
+        parts.push(format!("可选：{}", values.iter().map(value_name).collect::<Vec<_>>().join("、")));
     }
     if let (Some(min), Some(max)) = (schema["minimum"].as_i64(), schema["maximum"].as_i64()) {
         parts.push(format!("{min}–{max}"));
@@ -146,7 +200,7 @@ fn constraints(doc: &Value, schema: &Value) -> String {
         parts.push(format!("最长 {max}"));
     }
     if schema["items"].is_object() {
-        parts.push(format!("数组，元素为 {}", constraints(doc, &schema["items"])));
+        parts.push(format!("元素为 {}", constraints(doc, &schema["items"])));
     }
     if let Some(any) = schema["anyOf"].as_array().or(schema["oneOf"].as_array()) {
         parts.push(any.iter().map(|s| constraints(doc, s)).collect::<Vec<_>>().join(" | "));
@@ -163,15 +217,34 @@ mod tests {
         let doc = serde_json::json!({
             "openapi": "3.1.0",
             "info": {"title": "议事 yishi API", "description": "说明<>"},
+            "tags": [{"name": "reports", "description": "报表与图表"}],
             "paths": {"/api/v1/reports/{kind}": {"get": {
                 "summary": "报表",
-                "parameters": [{"name": "quarter", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 4}}],
+                "tags": ["reports"],
+                "parameters": [
+                    {"name": "quarter", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 4}},
+                    {"name": "partial", "in": "query", "schema": {"type": ["boolean", "null"], "enum": [true, false]}},
+                    {"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+                ],
                 "responses": {"200": {"description": "行", "content": {"application/json": {}, "text/csv": {}}}}
             }}}
         });
         let page = api_reference(&doc);
-        for text in ["GET /api/v1/reports/{kind}", "quarter", "1–4", "查询串", "text/csv", "说明&lt;&gt;"] {
+        for text in [
+            "GET /api/v1/reports/{kind}",
+            "quarter",
+            "整数，1–4",
+            "是/否 或 空，可选：是、否",
+            "列表，元素为 文本",
+            "<h2 class=\"tag\">报表与图表</h2>",
+            "查询串",
+            "text/csv",
+            "说明&lt;&gt;",
+        ] {
             assert!(page.contains(text), "{text} missing");
+        }
+        for token in ["integer", "string", "array", "boolean", "true"] {
+            assert!(!page.contains(token), "{token} shown");
         }
         assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"));
     }

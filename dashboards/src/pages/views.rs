@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use ingest::schema::STATUS;
 use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
@@ -35,24 +36,46 @@ pub fn error(page: Option<&Page>, message: &str) -> String {
     }
 }
 
-/// The headline figures and the ranking of the caller's scope.
-pub fn overview(page: &Page, quarterly: &Report, communities: &Report) -> String {
+/// A headline card's figure: its label, its value in a headline and how its change reads.
+type CardFigure = (&'static str, fn(&Headline) -> Option<f64>, warehouse::analyses::Measure);
+
+/// The headline cards of `now`, each with its change from `before` (环比: the quarter
+/// or year before; "—" without one); with `communities`, the number of communities first.
+fn headline_cards(now: &Headline, before: Option<&Headline>, communities: bool, filters: &super::Filters) -> String {
+    use warehouse::analyses::Measure;
+    let word = if filters.quarter.is_some() { "较上季" } else { "较上年" };
+    let figures: [CardFigure; 6] = [
+        ("社区", |h| Some(h.communities as f64), Measure::Count),
+        ("议事会议（次）", |h| Some(h.sessions), Measure::Count),
+        ("议题（件）", |h| Some(h.topics), Measure::Count),
+        (Figure::CompletionRate.chinese(), |h| h.completion_rate, Measure::Rate),
+        (Figure::SatisfactionRate.chinese(), |h| h.satisfaction_rate, Measure::Rate),
+        (Figure::SatisfactionIndex.chinese(), |h| h.satisfaction_index, Measure::Score),
+    ];
+    let shown = if communities { &figures[..] } else { &figures[1..5] };
+    let mut out = format!("<div class=\"cards n{}\" id=\"headline\">", shown.len());
+    for (label, value, measure) in shown {
+        let v = value(now);
+        let text = match measure {
+            Measure::Rate => percent(v),
+            Measure::Count => v.map_or_else(|| "—".into(), |v| format!("{v:.0}")),
+            _ => v.map_or_else(|| "—".into(), |v| format!("{v:.1}")),
+        };
+        let before = before.filter(|b| b.communities > 0).and_then(value);
+        out.push_str(&card(label, &text, &format!("{word} {}", data::change(v, before, *measure))));
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// The headline figures (each with its change from the period before, from `previous`,
+/// the quarterly report of the quarter or year before) and the ranking of the caller's
+/// scope.
+pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, communities: &Report) -> String {
     let f = &page.filters;
     let h = Headline::of(quarterly);
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<div class=\"cards\" id=\"headline\">{}{}{}{}{}{}</div>",
-        card("社区", &h.communities.to_string()),
-        card("议事会议（次）", &format!("{:.0}", h.sessions)),
-        card("议题（件）", &format!("{:.0}", h.topics)),
-        card(Figure::CompletionRate.chinese(), &percent(h.completion_rate)),
-        card(Figure::SatisfactionRate.chinese(), &percent(h.satisfaction_rate)),
-        card(
-            Figure::SatisfactionIndex.chinese(),
-            &h.satisfaction_index.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
-        ),
-    );
+    let before = previous.map(Headline::of);
+    let mut out = headline_cards(&h, before.as_ref(), true, f);
     let _ = write!(
         out,
         "<p class=\"note\">{}：{} 个社区召开议事会议 {:.0} 次，收集议题 {:.0} 件，办结 {:.0} 件，办结率 {}；收到评价 {:.0} 条，满意率 {}。</p>",
@@ -126,7 +149,11 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
         if flagged.is_empty() {
             "<p class=\"note\">本期没有数据质量提示。</p>".to_string()
         } else {
-            report_table(quarterly, &[Figure::CommunityName, Figure::Quarter, Figure::QualityFlags], Some(&flagged))
+            report_table(
+                quarterly,
+                &[Figure::CommunityName, Figure::Quarter, Figure::QualityFlagsLabel],
+                Some(&flagged),
+            )
         }
     );
     let _ = write!(
@@ -217,7 +244,7 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
                     vec![
                         e.topic_id.clone(),
                         e.title.clone(),
-                        status_chinese(&e.status).to_string(),
+                        STATUS.chinese(&e.status).unwrap_or(&e.status).to_string(),
                         e.evaluations.to_string(),
                         e.satisfied.to_string(),
                         e.mean_rating.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into()),
@@ -287,25 +314,19 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
     frame(page, &out)
 }
 
-/// One community's name, quarterly rows, sessions and topics.
-pub type CommunityView<'a> = (&'a str, &'a Report, &'a TextTable, &'a TextTable);
+/// One community: its name, quarterly rows and those of the period before (for the
+/// cards' changes), sessions and topics.
+pub type CommunityView<'a> = (&'a str, &'a Report, Option<&'a Report>, &'a TextTable, &'a TextTable);
 
 /// One community: its quarters, sessions and topics; `None` asks to choose one.
 pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
-    let Some((name, quarterly, sessions, topics)) = view else {
+    let Some((name, quarterly, previous, sessions, topics)) = view else {
         return frame(page, "<p class=\"alert\">请在上方选择一个社区，然后点“查看”。</p>");
     };
     let f = &page.filters;
-    let h = Headline::of(quarterly);
+    let before = previous.map(Headline::of);
     let mut out = format!("<h3>{}</h3>", escape(name));
-    let _ = write!(
-        out,
-        "<div class=\"cards\">{}{}{}{}</div>",
-        card("议事会议（次）", &format!("{:.0}", h.sessions)),
-        card("议题（件）", &format!("{:.0}", h.topics)),
-        card(Figure::CompletionRate.chinese(), &percent(h.completion_rate)),
-        card(Figure::SatisfactionRate.chinese(), &percent(h.satisfaction_rate)),
-    );
+    out.push_str(&headline_cards(&Headline::of(quarterly), before.as_ref(), false, f));
     let year_f = super::Filters { quarter: None, ..f.clone() };
     let _ = write!(
         out,
@@ -327,7 +348,7 @@ pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
                 Figure::CompletionRate,
                 Figure::SatisfactionRate,
                 Figure::SatisfactionIndex,
-                Figure::QualityFlags
+                Figure::QualityFlagsLabel
             ],
             None
         )
@@ -405,14 +426,4 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
          <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
     );
     frame(page, &out)
-}
-
-fn status_chinese(token: &str) -> &str {
-    match token {
-        "pending" => "待议",
-        "in_progress" => "办理中",
-        "resolved" => "已办结",
-        "explained" => "已解释",
-        other => other,
-    }
 }

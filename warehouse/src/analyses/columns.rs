@@ -67,11 +67,13 @@ pub(super) const QUARTERLY: &[ReportColumn] = &columns([
     DaysToCloseMedianChange,
     DaysToCloseP90Change,
     QualityFlags,
+    QualityFlagsLabel,
 ]);
 
-/// The figures of a breakdown row (no session figures, no changes) after its group.
+/// The figures of a breakdown row (no session figures, no changes) after its group and
+/// the group's label.
 macro_rules! breakdown {
-    ($group:expr) => {
+    ($group:expr, $label:expr) => {
         &columns([
             CountyCode,
             CountyName,
@@ -80,6 +82,7 @@ macro_rules! breakdown {
             Year,
             Quarter,
             $group,
+            $label,
             TopicsRaised,
             TopicsClosed,
             CompletionRate,
@@ -99,8 +102,8 @@ macro_rules! breakdown {
     };
 }
 
-pub(super) const BY_CATEGORY: &[ReportColumn] = breakdown!(Category);
-pub(super) const BY_CHANNEL: &[ReportColumn] = breakdown!(Channel);
+pub(super) const BY_CATEGORY: &[ReportColumn] = breakdown!(Category, CategoryLabel);
+pub(super) const BY_CHANNEL: &[ReportColumn] = breakdown!(Channel, ChannelLabel);
 
 /// Per cadre per year.
 pub(super) const CADRES: &[ReportColumn] = &columns([

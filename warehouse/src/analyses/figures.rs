@@ -239,10 +239,14 @@ figures! {
         "年度：议题按提出日期、评价按评价日期、整改按开始日期、会议按会议日期归属";
     Quarter = "quarter", "季度", Period, None,
         "季度（1–4），归属规则同年度";
-    Category = "category", "议题类别", Key, None,
-        "议题类别（议题表），按议题归属";
-    Channel = "channel", "来源渠道", Key, None,
-        "来源渠道（议题表），按议题归属";
+    Category = "category", "议题类别代码", Key, None,
+        "议题类别的代码（议题表，数据规范的英文代码），按议题归属";
+    CategoryLabel = "category_label", "议题类别", Text, None,
+        "议题类别（议题表，数据规范的中文名称），按议题归属";
+    Channel = "channel", "来源渠道代码", Key, None,
+        "来源渠道的代码（议题表，数据规范的英文代码），按议题归属";
+    ChannelLabel = "channel_label", "来源渠道", Text, None,
+        "来源渠道（议题表，数据规范的中文名称），按议题归属";
     CadreId = "cadre_id", "干部编号", Key, None,
         "干部编号（社区内唯一）";
     CadreName = "cadre_name", "姓名", Text, None,
@@ -290,9 +294,12 @@ figures! {
         "期内提出的已办结议题从提出到办结的天数中位数（线性插值）";
     DaysToCloseP90 / DaysToCloseP90Change = "days_to_close_p90", "办结天数90分位", Days, Days,
         "期内提出的已办结议题从提出到办结的天数 90 分位（线性插值）";
-    QualityFlags = "quality_flags", "数据质量提示", Text, None,
-        "数据质量提示：small_sample 比率只基于 1–4 个样本；low_rating_coverage 不足一半的已办结议题有评价；\
-         closed_before_raised 办结早于提出；closed_after_evaluated 办结晚于首次评价";
+    QualityFlags = "quality_flags", "数据质量提示代码", Text, None,
+        "数据质量提示的代码，以 ; 分隔：small_sample、low_rating_coverage、closed_before_raised、\
+         closed_after_evaluated（含义见数据质量提示）";
+    QualityFlagsLabel = "quality_flags_label", "数据质量提示", Text, None,
+        "数据质量提示：样本过少——比率只基于 1–4 个样本；评价覆盖不足——不足一半的已办结议题有评价；\
+         办结早于提出——有议题的办结日期早于提出日期；办结晚于评价——有议题的办结日期晚于其首次评价";
     // The cadre assessment.
     Topics = "topics", "议题数", Count, Items,
         "期内提出的议题数（按提出日期）；干部为其牵头负责的议题";
@@ -340,6 +347,28 @@ figures! {
 }
 
 impl Figure {
+    /// The column that holds this token column's Chinese labels (see `labels`).
+    pub const fn label(self) -> Option<Figure> {
+        match self {
+            Figure::Category => Some(Figure::CategoryLabel),
+            Figure::Channel => Some(Figure::ChannelLabel),
+            Figure::QualityFlags => Some(Figure::QualityFlagsLabel),
+            Figure::Grade => Some(Figure::GradeChinese),
+            _ => None,
+        }
+    }
+
+    /// The token column a label column labels.
+    pub const fn label_of(self) -> Option<Figure> {
+        match self {
+            Figure::CategoryLabel => Some(Figure::Category),
+            Figure::ChannelLabel => Some(Figure::Channel),
+            Figure::QualityFlagsLabel => Some(Figure::QualityFlags),
+            Figure::GradeChinese => Some(Figure::Grade),
+            _ => None,
+        }
+    }
+
     /// The figure as a column of a report.
     pub const fn column(self) -> ReportColumn {
         ReportColumn { key: self.key(), chinese: self.chinese(), kind: self.kind(), figure: self }

@@ -14,6 +14,7 @@ mod columns;
 mod communities;
 mod facts;
 pub mod figures;
+pub mod labels;
 mod quarterly;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use crate::{Snapshot, Warehouse};
 pub use cadres::cadres;
 pub use communities::{communities, counties};
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
+pub use labels::QualityFlag;
 pub use quarterly::{Breakdown, breakdown, quarterly};
 
 /// The reports the platform produces.
@@ -298,10 +300,17 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Res
     let arrays = columns
         .iter()
         .map(|c| {
-            let column = rows.column_by_name(c.key).ok_or_else(|| {
-                datafusion::error::DataFusionError::Internal(format!("report {kind} computed no column {}", c.key))
-            })?;
-            Ok(datafusion::arrow::compute::cast(column, &c.kind.data_type())?)
+            let computed = |key: &str| {
+                rows.column_by_name(key).ok_or_else(|| {
+                    datafusion::error::DataFusionError::Internal(format!("report {kind} computed no column {key}"))
+                })
+            };
+            // A label column the SQL leaves out is derived from its token column.
+            let column = match (rows.column_by_name(c.key), c.figure.label_of()) {
+                (None, Some(tokens)) => labelled(tokens, computed(tokens.key())?)?,
+                _ => computed(c.key)?.clone(),
+            };
+            Ok(datafusion::arrow::compute::cast(&column, &c.kind.data_type())?)
         })
         .collect::<Result<Vec<_>>>()?;
     let batch = RecordBatch::try_new(std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), arrays)?;
@@ -320,6 +329,16 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Res
     }
     let order = lexsort_to_indices(&keys, None)?;
     Ok(vec![take_record_batch(&batch, &order)?])
+}
+
+/// The labels of a token column (see [`labels::label`]); null where the token is null.
+fn labelled(tokens: Figure, column: &datafusion::arrow::array::ArrayRef) -> Result<datafusion::arrow::array::ArrayRef> {
+    use datafusion::arrow::array::{Array, AsArray, StringArray};
+    let text = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Utf8)?;
+    let text = text.as_string::<i32>();
+    let labels: StringArray =
+        (0..text.len()).map(|i| text.is_valid(i).then(|| labels::label(tokens, text.value(i))).flatten()).collect();
+    Ok(std::sync::Arc::new(labels))
 }
 
 /// A value a report's rows are kept by.

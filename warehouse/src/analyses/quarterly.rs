@@ -5,6 +5,7 @@ use datafusion::dataframe::DataFrame;
 
 use super::ReportKind;
 use super::facts::{self, Counted, Span, counts, group_counts};
+use super::labels::QualityFlag;
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -68,7 +69,7 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         changes = changes(),
-        flags = QUALITY_FLAGS,
+        flags = quality_flags(),
     );
     facts::query(session, scheme, span, &text).await
 }
@@ -102,18 +103,27 @@ fn changes() -> String {
         .join(",\n")
 }
 
-/// `;`-joined tokens: `small_sample` when a rate of the row rests on 1–4 cases (topics
-/// raised, topics closed, evaluations or rectifications opened; session_rate's
-/// denominator is a target, not a sample), `low_rating_coverage` when fewer than half of
-/// the closed topics were rated (compared at 9 decimals, fine print 8), and the two
-/// date-order anomalies of the row's topics. `concat_ws` skips the nulls; no flag gives "".
-const QUALITY_FLAGS: &str = "concat_ws(';',
+/// `;`-joined tokens ([`QualityFlag`]): small sample when a rate of the row rests on 1–4
+/// cases (topics raised, topics closed, evaluations or rectifications opened;
+/// session_rate's denominator is a target, not a sample), low rating coverage when fewer
+/// than half of the closed topics were rated (compared at 9 decimals, fine print 8), and
+/// the two date-order anomalies of the row's topics. `concat_ws` skips the nulls; no flag
+/// gives "". The report derives `quality_flags_label` from these tokens.
+fn quality_flags() -> String {
+    format!(
+        "concat_ws(';',
     CASE WHEN topics_raised BETWEEN 1 AND 4 OR topics_closed BETWEEN 1 AND 4
               OR evaluations BETWEEN 1 AND 4 OR rectifications BETWEEN 1 AND 4
-         THEN 'small_sample' END,
-    CASE WHEN round(rating_coverage, 9) < 0.5 THEN 'low_rating_coverage' END,
-    CASE WHEN any_closed_before_raised THEN 'closed_before_raised' END,
-    CASE WHEN any_closed_after_evaluated THEN 'closed_after_evaluated' END)";
+         THEN '{}' END,
+    CASE WHEN round(rating_coverage, 9) < 0.5 THEN '{}' END,
+    CASE WHEN any_closed_before_raised THEN '{}' END,
+    CASE WHEN any_closed_after_evaluated THEN '{}' END)",
+        QualityFlag::SmallSample.token(),
+        QualityFlag::LowRatingCoverage.token(),
+        QualityFlag::ClosedBeforeRaised.token(),
+        QualityFlag::ClosedAfterEvaluated.token(),
+    )
+}
 
 /// Median and 90th percentile of the days to close, by linear interpolation between the
 /// closest ranks like PostgreSQL's `percentile_cont` (the median averages the two middle

@@ -1,0 +1,103 @@
+//! The Chinese labels of the reports' token columns, from one place each: the contract's
+//! enumerations (`ingest::schema`, the same definitions the readers accept values by), the
+//! grades ([`Grade`]) and the quality flags ([`QualityFlag`], defined here only). A report
+//! carries each token column's label beside it (`category` and `category_label`, …):
+//! JSON keeps the tokens for programs, and everything a person reads shows the label.
+
+use ingest::schema::{CATEGORY, CHANNEL};
+
+use super::figures::{Figure, Grade};
+
+/// A data-quality flag of the quarterly analysis (the `quality_flags` column holds their
+/// tokens joined with `;`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QualityFlag {
+    /// A rate of the row rests on 1–4 cases.
+    SmallSample,
+    /// Fewer than half of the closed topics were rated.
+    LowRatingCoverage,
+    /// A topic of the row was closed before it was raised.
+    ClosedBeforeRaised,
+    /// A topic of the row was closed after its first evaluation.
+    ClosedAfterEvaluated,
+}
+
+impl QualityFlag {
+    pub const ALL: [QualityFlag; 4] = [
+        QualityFlag::SmallSample,
+        QualityFlag::LowRatingCoverage,
+        QualityFlag::ClosedBeforeRaised,
+        QualityFlag::ClosedAfterEvaluated,
+    ];
+
+    /// The token in the `quality_flags` column.
+    pub const fn token(self) -> &'static str {
+        match self {
+            QualityFlag::SmallSample => "small_sample",
+            QualityFlag::LowRatingCoverage => "low_rating_coverage",
+            QualityFlag::ClosedBeforeRaised => "closed_before_raised",
+            QualityFlag::ClosedAfterEvaluated => "closed_after_evaluated",
+        }
+    }
+
+    /// The flag as a clerk reads it.
+    pub const fn chinese(self) -> &'static str {
+        match self {
+            QualityFlag::SmallSample => "样本过少",
+            QualityFlag::LowRatingCoverage => "评价覆盖不足",
+            QualityFlag::ClosedBeforeRaised => "办结早于提出",
+            QualityFlag::ClosedAfterEvaluated => "办结晚于评价",
+        }
+    }
+
+    pub fn parse(token: &str) -> Option<QualityFlag> {
+        QualityFlag::ALL.into_iter().find(|f| f.token() == token)
+    }
+}
+
+/// The label of a token of `figure`'s column: the enumeration's Chinese value, the grade's
+/// name, or the flags' labels joined with "、". `None` when `figure` holds no tokens. A
+/// token no definition knows is kept as it is (it is still better shown than hidden).
+pub fn label(figure: Figure, token: &str) -> Option<String> {
+    let label = match figure {
+        Figure::Category => CATEGORY.chinese(token).unwrap_or(token).to_string(),
+        Figure::Channel => CHANNEL.chinese(token).unwrap_or(token).to_string(),
+        Figure::Grade => Grade::parse(token).map_or(token, |g| g.chinese()).to_string(),
+        Figure::QualityFlags => token
+            .split(';')
+            .filter(|t| !t.is_empty())
+            .map(|t| QualityFlag::parse(t).map_or(t, |f| f.chinese()))
+            .collect::<Vec<_>>()
+            .join("、"),
+        _ => return None,
+    };
+    Some(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_read_in_chinese() {
+        assert_eq!(label(Figure::Category, "care").as_deref(), Some("养老托育"));
+        assert_eq!(label(Figure::Channel, "home_visit").as_deref(), Some("入户走访"));
+        assert_eq!(label(Figure::Grade, "basically_competent").as_deref(), Some("基本称职"));
+        assert_eq!(
+            label(Figure::QualityFlags, "small_sample;closed_after_evaluated").as_deref(),
+            Some("样本过少、办结晚于评价")
+        );
+        assert_eq!(label(Figure::QualityFlags, "").as_deref(), Some(""));
+        assert_eq!(label(Figure::CommunityName, "care"), None);
+    }
+
+    #[test]
+    fn every_label_column_is_of_a_token_column() {
+        for f in Figure::ALL {
+            if let Some(l) = f.label() {
+                assert_eq!(l.label_of(), Some(*f));
+                assert!(label(*f, "x").is_some(), "{f} has a label column but no labels");
+            }
+        }
+    }
+}
