@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::args::{ScopeArgs, parse_size};
+use crate::args::{ScopeArgs, parse_header_row, parse_size};
 
 /// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
 ///
@@ -108,8 +108,8 @@ pub(crate) struct IngestArgs {
     pub(crate) sheet: Option<String>,
 
     /// CSV/XLSX：表头所在的行号（表格左侧显示的行号，如 3）。默认在前 30 个非空行中自动找表头，跳过标题、填报单位和空行。
-    #[arg(long, value_name = "行号", value_parser = clap::value_parser!(u32).range(1..=ingest::headers::MAX_HEADER_ROW as i64))]
-    pub(crate) header_row: Option<u32>,
+    #[arg(long, value_name = "行号", value_parser = parse_header_row)]
+    pub(crate) header_row: Option<usize>,
 
     /// 不合格的行写到哪个文件（默认：当前文件夹下的 <文件名>.rejects.csv）。
     #[arg(long, value_name = "文件")]

@@ -81,7 +81,7 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
             user,
             partial: args.partial,
             sheet: args.sheet.as_deref(),
-            header_row: args.header_row.map(|n| n as usize),
+            header_row: args.header_row,
             max_file_bytes: args.max_file_size,
             progress: Some(&tick),
         };

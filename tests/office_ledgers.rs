@@ -244,6 +244,7 @@ fn header_row_overrides_detection() {
     assert!(stderr(&out).contains("第 40 行是指定的表头行"), "{}", stderr(&out));
     let out = ingest(&wh, &file, &["--header-row", "0"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("应为 1 到 1000 之间的行号"), "{}", stderr(&out));
     // The right one.
     let out = ingest(&wh, &file, &["--header-row", "41"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
