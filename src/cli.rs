@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::args::{ScopeArgs, parse_size};
+use crate::args::{ScopeArgs, parse_header_row, parse_size};
 
 /// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
 ///
@@ -41,7 +41,7 @@ pub(crate) enum Command {
     ///
     /// 退出码：0 全部导入；1 有不合格的行（加 --partial 时合格的行照样导入，不合格的行写入待修改文件）；2 用法或文件读写错误。
     #[command(
-        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
+        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n  yishi ingest 议题 议题台账.xlsx --header-row 4（表头不在前 30 行时指明）\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
     )]
     Ingest(IngestArgs),
 
@@ -122,6 +122,10 @@ pub(crate) struct IngestArgs {
     /// XLSX：要读的工作表（默认：第一张）。
     #[arg(long, value_name = "工作表")]
     pub(crate) sheet: Option<String>,
+
+    /// CSV/XLSX：表头所在的行号（表格左侧显示的行号，如 3）。默认在前 30 个非空行中自动找表头，跳过标题、填报单位和空行。
+    #[arg(long, value_name = "行号", value_parser = parse_header_row)]
+    pub(crate) header_row: Option<usize>,
 
     /// 不合格的行写到哪个文件（默认：当前文件夹下的 <文件名>.rejects.csv）。
     #[arg(long, value_name = "文件")]

@@ -81,6 +81,7 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
             user,
             partial: args.partial,
             sheet: args.sheet.as_deref(),
+            header_row: args.header_row,
             max_file_bytes: args.max_file_size,
             progress: Some(&tick),
         };
@@ -152,6 +153,12 @@ fn print_report(path: &Path, report: &IngestReport, args: &IngestArgs, rejects: 
         if !file.ignored_headers.is_empty() {
             eprintln!("{name}: 忽略了无法识别的列：{}", file.ignored_headers.join("、"));
         }
+        if let Some(row) = file.header_row.filter(|row| *row > 1) {
+            eprintln!("{name}: 表头在第 {row} 行，其上的标题、填报单位等行未导入");
+        }
+        for skipped in &file.skipped {
+            eprintln!("{name}: 跳过第 {} 行（说明或合计行）：“{}”", skipped.row, skipped.text);
+        }
     }
     match report.outcome {
         IngestOutcome::Unchanged => println!("{name}: 该文件已导入过（SHA-256 相同），未做任何更改。"),
@@ -181,6 +188,8 @@ fn report_json(path: &Path, report: &IngestReport) -> serde_json::Value {
         "file": path.display().to_string(),
         "outcome": report.outcome,
         "batch": report.record,
+        "header_row": report.file.as_ref().and_then(|f| f.header_row),
+        "skipped": report.file.as_ref().map(|f| f.skipped.as_slice()).unwrap_or_default(),
         "errors": errors,
     })
 }
@@ -252,6 +261,7 @@ async fn demo_run(root: &str, user: &str) -> Result<ExitCode> {
             user,
             partial: false,
             sheet: None,
+            header_row: None,
             max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
             progress: None,
         };

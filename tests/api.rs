@@ -46,6 +46,7 @@ pub(crate) fn warehouse_dir() -> &'static Path {
                     user: "api-test",
                     partial: false,
                     sheet: None,
+                    header_row: None,
                     max_file_bytes: 10 << 20,
                     progress: None,
                 };
@@ -561,6 +562,43 @@ async fn uploads(app: &Router, t: &Tokens, tag: &str) {
     assert_eq!(partial.status, StatusCode::OK, "{}", partial.text());
     assert_eq!(partial.json()["rows_accepted"], 1);
     assert_eq!(partial.json()["rows_rejected"], 1);
+
+    // A title row above the header: found, the bad row numbered as the sheet shows it, a
+    // near-miss value with a suggestion. `header_row` (form field or query) overrides.
+    let titled = format!("干部名册（2025年）\n\n社区代码,干部编号,姓名,职务,是否党员\n{A1},KH{tag},甲,支部书记,是\n");
+    let found = upload(app, &t.a1, "cadres", "", "titled.csv", titled.as_bytes()).await;
+    assert_eq!(found.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", found.text());
+    let v = found.json();
+    assert_eq!((v["errors"][0]["row"].as_u64(), v["errors"][0]["column"].as_str()), (Some(4), Some("role")));
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().ends_with("；是否为：书记？"), "{v}");
+    let boundary = "yishiTestBoundary7MA4YWxkTrZu0gW";
+    let form = |row: &str| multipart(boundary, "titled.csv", titled.as_bytes(), &[("header_row", row)]);
+    let multipart_type = format!("multipart/form-data; boundary={boundary}");
+    let given =
+        call(app, Method::POST, "/api/v1/ingest/cadres", Some(&t.a1), Body::from(form("1")), Some(&multipart_type))
+            .await;
+    assert_eq!((given.status, given.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "missing_column"));
+    assert!(given.json()["message"].as_str().unwrap_or_default().contains("（第 1 行）"), "{}", given.text());
+    let bad = call(
+        app,
+        Method::POST,
+        "/api/v1/ingest/cadres",
+        Some(&t.a1),
+        Body::from(form("第三行")),
+        Some(&multipart_type),
+    )
+    .await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "bad_header_row"));
+    let query = upload(app, &t.a1, "cadres", "?header_row=3", "titled.csv", titled.as_bytes()).await;
+    assert_eq!(query.json()["errors"][0]["row"], 4, "{}", query.text());
+    assert_eq!(query.json()["header_row"], 3, "{}", query.text());
+    // A 合计 row below the data is skipped and listed.
+    let totals = format!("{titled}合计,,共 1 人,,\n");
+    let totals = upload(app, &t.a1, "cadres", "", "totals.csv", totals.as_bytes()).await;
+    assert_eq!(totals.json()["skipped"], json!([{"row": 5, "text": "合计"}]), "{}", totals.text());
+    assert_eq!(totals.json()["errors"].as_array().map(Vec::len), Some(1), "{}", totals.text());
+    let zero = upload(app, &t.a1, "cadres", "?header_row=0", "titled.csv", titled.as_bytes()).await;
+    assert_eq!((zero.status, zero.code().as_str()), (StatusCode::BAD_REQUEST, "bad_query"));
 
     // Oversized: 413 with the JSON error, as raw body and as multipart.
     let big = vec![b'x'; 100 << 10];

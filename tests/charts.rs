@@ -36,6 +36,7 @@ async fn ingest_all(root: &Path, files: &BTreeMap<Table, PathBuf>) -> Warehouse 
             user: "charts-test",
             partial: false,
             sheet: None,
+            header_row: None,
             max_file_bytes: 64 << 20,
             progress: None,
         };

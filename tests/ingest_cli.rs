@@ -8,13 +8,13 @@ use crate::support::{files_under, samples, yishi, yishi_in};
 
 const COMMUNITY: &str = "141021100001";
 
-struct Wh {
-    dir: tempfile::TempDir,
+pub(crate) struct Wh {
+    pub(crate) dir: tempfile::TempDir,
     root: PathBuf,
 }
 
 impl Wh {
-    fn new() -> Wh {
+    pub(crate) fn new() -> Wh {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("wh");
         let out = yishi(&["--warehouse", root.to_str().expect("utf8"), "init"]);
@@ -22,13 +22,13 @@ impl Wh {
         Wh { dir, root }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["--warehouse", self.root.to_str().expect("utf8")];
         all.extend_from_slice(args);
         yishi_in(self.dir.path(), &all)
     }
 
-    fn ingest(&self, scope: &[&str], table: &str, file: &Path, extra: &[&str]) -> Output {
+    pub(crate) fn ingest(&self, scope: &[&str], table: &str, file: &Path, extra: &[&str]) -> Output {
         let mut args: Vec<&str> = scope.to_vec();
         args.extend(["ingest", table, file.to_str().expect("utf8")]);
         args.extend_from_slice(extra);
@@ -42,7 +42,7 @@ impl Wh {
         serde_json::from_slice(&out.stdout).expect("json")
     }
 
-    fn rows(&self, table: &str) -> u64 {
+    pub(crate) fn rows(&self, table: &str) -> u64 {
         let t = self.tables();
         let entry = t.as_array().expect("array").iter().find(|e| e["table"] == table).expect("table");
         entry["rows"].as_u64().expect("rows")
@@ -65,15 +65,15 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     files_under(dir).into_iter().filter(|path| path.extension().is_some_and(|x| x == "parquet")).collect()
 }
 
-fn code(out: &Output) -> i32 {
+pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

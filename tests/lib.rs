@@ -11,6 +11,7 @@ mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod office_ledgers;
 mod pages_text;
 mod print;
 mod report_cli;

@@ -46,6 +46,7 @@ use crate::state::AppState;
         crate::routes::api::Breakdown,
         crate::routes::api::SqlFormat,
         crate::uploads::RowErrorDoc,
+        crate::uploads::SkippedRowDoc,
         crate::accounts::ScopeDoc,
     ))
 )]

@@ -42,6 +42,37 @@ pub struct IngestAnswer {
     pub errors: Vec<ingest::RowError>,
     /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
     pub rejects_csv_url: Option<String>,
+    /// 表头所在的行号（表格左侧显示的行号）；JSON lines 或同一文件已导入过时为空
+    pub header_row: Option<usize>,
+    /// 跳过的说明、合计、制表人等行
+    #[schema(value_type = Vec<SkippedRowDoc>)]
+    pub skipped: Vec<ingest::SkippedRow>,
+}
+
+impl IngestAnswer {
+    /// "表头在第 4 行；跳过第 12、13 行（说明或合计行）" when the file was not a bare table.
+    pub fn layout_note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(row) = self.header_row.filter(|row| *row > 1) {
+            parts.push(format!("表头在第 {row} 行"));
+        }
+        if !self.skipped.is_empty() {
+            let rows: Vec<String> = self.skipped.iter().map(|s| s.row.to_string()).collect();
+            parts.push(format!("跳过第 {} 行（说明或合计行）", rows.join("、")));
+        }
+        (!parts.is_empty()).then(|| parts.join("；"))
+    }
+}
+
+/// A note row left out of the batch, as the answer shows it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = SkippedRow)]
+#[allow(dead_code)]
+pub struct SkippedRowDoc {
+    /// 表格中的行号
+    row: u64,
+    /// 该行第一个非空单元格的内容
+    text: String,
 }
 
 /// One rejected value of a row, as the answer shows it.
@@ -71,7 +102,20 @@ pub struct Upload {
     pub bytes: Bytes,
     pub partial: Option<bool>,
     pub sheet: Option<String>,
+    /// The header's row number (form field `header_row`); absent or empty: found.
+    pub header_row: Option<usize>,
     pub table: Option<String>,
+}
+
+/// How to read and commit an upload: the options its form or query gave.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOptions {
+    /// Commit the valid rows even when some are rejected.
+    pub partial: bool,
+    /// XLSX: the sheet to read.
+    pub sheet: Option<String>,
+    /// CSV/XLSX: the header's row number; `None` finds it.
+    pub header_row: Option<usize>,
 }
 
 /// Reads a multipart form (its first file field) or a raw body, within the upload limit.
@@ -125,6 +169,9 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         match name.as_str() {
             "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
             "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
+            "header_row" => {
+                upload.header_row = header_row(&text).map_err(|m| AppError::bad_request("bad_header_row", m))?;
+            }
             "table" => upload.table = Some(text.trim().to_string()),
             _ => {}
         }
@@ -139,6 +186,23 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         return Err(AppError::bad_request("empty_file", "上传的文件是空的"));
     }
     Ok(upload)
+}
+
+/// The form's `header_row`: empty for "find it", else a row number within the limit; the
+/// message for the clerk when it is neither.
+fn header_row(text: &str) -> Result<Option<usize>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let max = ingest::headers::MAX_HEADER_ROW;
+    match text.parse::<usize>() {
+        Ok(row) if (1..=max).contains(&row) => Ok(Some(row)),
+        _ => Err(format!(
+            "表头行号“{}”无效：应为 1 到 {max} 之间的行号（表格左侧显示的行号），不填则自动识别",
+            text.chars().take(20).collect::<String>()
+        )),
+    }
 }
 
 /// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
@@ -174,14 +238,15 @@ pub async fn ingest(
     table: Table,
     file_name: &str,
     bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
+    options: &UploadOptions,
 ) -> AppResult<IngestAnswer> {
+    let partial = options.partial;
     let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
     let result = {
         let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+        let (name, sheet, limit) = (file_name.clone(), options.sheet.clone(), state.config.max_upload_bytes);
+        let header_row = options.header_row;
         state
             .on_query_threads(async move {
                 let options = IngestOptions {
@@ -189,6 +254,7 @@ pub async fn ingest(
                     user: &user,
                     partial,
                     sheet: sheet.as_deref(),
+                    header_row,
                     max_file_bytes: limit,
                     progress: None,
                 };
@@ -268,5 +334,7 @@ pub async fn ingest(
         version: r.version,
         errors,
         rejects_csv_url: rejects.map(|_| format!("/api/v1/batches/{batch_id}/rejects.csv")),
+        header_row: report.file.as_ref().and_then(|f| f.header_row),
+        skipped: report.file.map(|f| f.skipped).unwrap_or_default(),
     })
 }

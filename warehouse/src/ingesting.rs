@@ -21,6 +21,8 @@ pub struct IngestOptions<'a> {
     /// Write the valid rows even when some are rejected.
     pub partial: bool,
     pub sheet: Option<&'a str>,
+    /// The header's row number as the sheet shows it; `None` finds it.
+    pub header_row: Option<usize>,
     pub max_file_bytes: u64,
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
 }
@@ -122,9 +124,10 @@ impl Warehouse {
         // read; neither needs the other, nor the keys still loading.
         let mut text = None;
         let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
+        let layout = ingest::Layout { sheet, header_row: options.header_row };
         let (sha256, opened) = std::thread::scope(|threads| {
             let hashing = threads.spawn(hash);
-            let opened = ingest::open_ledger(table, name, bytes, scope, sheet, limit, &mut text);
+            let opened = ingest::open_ledger(table, name, bytes, scope, layout, limit, &mut text);
             (hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), opened)
         });
         let sha256 = sha256?;
@@ -157,6 +160,7 @@ impl Warehouse {
             references: &references,
             respondent_secret: self.secret(),
             sheet,
+            header_row: options.header_row,
             max_file_bytes: limit,
             progress: options.progress,
             sink: appender.as_ref().map(|a| a as &dyn ingest::BatchSink),

@@ -95,6 +95,9 @@ pub struct IngestQuery {
     /// XLSX 的工作表名（默认第一张）
     #[param(max_length = 255)]
     pub sheet: Option<String>,
+    /// CSV/XLSX 表头所在的行号（表格左侧显示的行号）；不填则在前 30 行中自动识别
+    #[param(minimum = 1, maximum = 1000)]
+    pub header_row: Option<u32>,
     /// 原始请求体的文件名（扩展名决定格式：.csv、.xlsx、.jsonl）
     #[param(max_length = 255)]
     pub filename: Option<String>,
@@ -121,6 +124,9 @@ pub struct IngestForm {
     partial: Option<bool>,
     /// XLSX 的工作表名
     sheet: Option<String>,
+    /// CSV/XLSX 表头所在的行号；不填则自动识别
+    #[schema(minimum = 1, maximum = 1000)]
+    header_row: Option<u32>,
 }
 
 /// `POST /api/v1/ingest/{table}`: a multipart form with a file field, or the file as the
@@ -159,11 +165,21 @@ pub async fn ingest(
             return Err(AppError::bad_request("bad_query", format!("参数 {name} 最长 255 个字符")));
         }
     }
+    let max = ingest::headers::MAX_HEADER_ROW;
+    if let Some(row) = query.header_row.filter(|r| !(1..=max).contains(&(*r as usize))) {
+        return Err(AppError::bad_request(
+            "bad_query",
+            format!("参数 header_row（表头行号）应为 1 到 {max}，收到 {row}"),
+        ));
+    }
     let upload = uploads::read_upload(&state, request).await?;
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
-    let partial = upload.partial.unwrap_or(query.partial);
-    let sheet = upload.sheet.or(query.sheet);
-    let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
+    let options = uploads::UploadOptions {
+        partial: upload.partial.unwrap_or(query.partial),
+        sheet: upload.sheet.or(query.sheet),
+        header_row: upload.header_row.or(query.header_row.map(|n| n as usize)),
+    };
+    let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, &options).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())

@@ -378,10 +378,12 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
             return page_with(&page, failed(&file_name, &table_name, &e), e.status());
         }
     };
-    let partial = upload.partial.unwrap_or(false);
-    let answer =
-        uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), partial, upload.sheet.as_deref())
-            .await;
+    let options = uploads::UploadOptions {
+        partial: upload.partial.unwrap_or(false),
+        sheet: upload.sheet.clone(),
+        header_row: upload.header_row,
+    };
+    let answer = uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), &options).await;
     match answer {
         Ok(a) => {
             let message = match a.outcome {
@@ -393,6 +395,10 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
                 }
                 warehouse::IngestOutcome::Unchanged => "这个文件已经导入过，数据没有变化".to_string(),
                 warehouse::IngestOutcome::Refused => a.message.clone().unwrap_or_default(),
+            };
+            let message = match a.layout_note() {
+                Some(note) => format!("{message}。{note}"),
+                None => message,
             };
             let result = pages::UploadResult {
                 file_name: a.file_name.clone(),

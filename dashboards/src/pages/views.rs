@@ -419,6 +419,8 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
         "<section class=\"box\"><form method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\" id=\"upload-form\">\
          <p><label>台账表 <select name=\"table\">{options}</select></label></p>\
          <p><label>文件（CSV、XLSX 或 JSON lines）<input type=\"file\" name=\"file\" required></label></p>\
+         <p><label>表头行号 <input type=\"number\" name=\"header_row\" min=\"1\" max=\"1000\" placeholder=\"自动识别\"></label> \
+         <span class=\"note\">不填时自动跳过标题、填报单位和空行；识别不对时填表头所在的行号</span></p>\
          <p><label><input type=\"checkbox\" name=\"partial\" value=\"true\"> 只导入合格的行（其余行可下载修改后重新上传）</label></p>\
          <p><button type=\"submit\">上传</button></p></form>\
          <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
