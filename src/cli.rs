@@ -43,6 +43,12 @@ pub(crate) enum Command {
     /// --partial the valid rows are committed all the same), 2 for usage or I/O errors.
     Ingest(IngestArgs),
 
+    /// 导入模板：一张表的空白 Excel 模板（中文表头、下拉选项、填写说明）或 CSV 表头。
+    ///
+    /// 示例：yishi template 议题 → 当前文件夹下的 议题_导入模板.xlsx；
+    /// yishi template topics --format csv --out topics.csv
+    Template(TemplateArgs),
+
     /// Row counts and versions per table.
     Tables(ListArgs),
 
@@ -108,6 +114,24 @@ pub(crate) struct IngestArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TemplateArgs {
+    /// 表：communities、cadres、sessions、topics、evaluations、rectifications（或 社区、干部、会议、议题、评价、整改）
+    pub(crate) table: String,
+    /// 模板格式：xlsx（带下拉选项和填写说明）或 csv（只有表头）
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Xlsx)]
+    pub(crate) format: TemplateFormat,
+    /// 写到这个文件（默认：当前文件夹下的 <表名>_导入模板.xlsx）
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TemplateFormat {
+    Xlsx,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
 use crate::args::ScopeArgs;
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs};
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs, TemplateArgs};
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -18,6 +18,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init => init(&cli.warehouse).await,
         Command::Ingest(args) => ingest_files(&cli.warehouse, &scope, &user, &args).await,
+        Command::Template(args) => template(&args),
         Command::Tables(args) => tables(&cli.warehouse, &args).await,
         Command::Batches(args) => batches(&cli.warehouse, &args).await,
         Command::Sql(args) => sql(&cli.warehouse, &scope, &args).await,
@@ -59,13 +60,36 @@ async fn init(root: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
-    let Some(table) = Table::parse(&args.table) else {
-        bail!(
-            "未知的表“{}”；可用：communities(社区)、cadres(干部)、sessions(会议)、topics(议题)、evaluations(评价)、rectifications(整改)",
-            args.table
-        );
+/// The table named on the command line, in English or Chinese.
+fn table_of(name: &str) -> Result<Table> {
+    Table::parse(name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "未知的表“{name}”；可用：communities(社区)、cadres(干部)、sessions(会议)、topics(议题)、evaluations(评价)、rectifications(整改)"
+        )
+    })
+}
+
+/// Writes a table's blank template (`yishi template`).
+fn template(args: &TemplateArgs) -> Result<ExitCode> {
+    use dashboards::templates::{self, TemplateFormat};
+    let table = table_of(&args.table)?;
+    let format = match args.format {
+        crate::cli::TemplateFormat::Xlsx => TemplateFormat::Xlsx,
+        crate::cli::TemplateFormat::Csv => TemplateFormat::Csv,
     };
+    let bytes = templates::template(table, format)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format.file_name(table)));
+    std::fs::write(&out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!("已生成{}表的导入模板：{}", table.chinese(), out.display());
+    if format == TemplateFormat::Xlsx {
+        println!("在第一张工作表的表头下逐行填写（红色表头为必填），填写说明见“{}”工作表。", templates::GUIDE_SHEET);
+    }
+    println!("导入顺序：{}", ingest::guide::table_order());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
+    let table = table_of(&args.table)?;
     let wh = Warehouse::open(root).await?;
     let mut worst = 0u8;
     let mut reports = Vec::new();

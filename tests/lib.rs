@@ -13,3 +13,4 @@ mod kill;
 mod report_cli;
 mod sql_scope;
 mod support;
+mod templates;

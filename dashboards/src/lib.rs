@@ -7,4 +7,5 @@ pub mod encoding;
 pub mod fonts;
 pub mod pack;
 pub mod pages;
+pub mod templates;
 pub mod xlsx;

@@ -169,6 +169,33 @@ pub async fn ingest(
     Ok((status, Json(answer)).into_response())
 }
 
+/// `GET /api/v1/templates/{table}.{xlsx|csv}`: a table's blank template.
+#[utoipa::path(get, path = "/api/v1/templates/{file}", tag = "ledger", summary = "台账导入模板（XLSX 或 CSV）",
+    description = "XLSX：第一张工作表为中文表头（红色为必填），枚举列有下拉选项，日期列为日期格式；“示例”工作表有一行示例，“填写说明”工作表说明每一列。CSV：只有中文表头（UTF-8，带 BOM）。",
+    params(("file" = String, Path, description = "模板文件名：表名.xlsx 或 表名.csv")),
+    responses(
+        (status = 200, description = "模板文件", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 404, description = "没有这张表或这种格式", body = ErrorBody),
+    ))]
+pub async fn template(Caller(_account): Caller, UrlPath(file): UrlPath<String>) -> AppResult<Response> {
+    use dashboards::templates::{self, TemplateFormat};
+    let (name, ext) = file.rsplit_once('.').ok_or_else(|| AppError::not_found("模板地址应为 表名.xlsx 或 表名.csv"))?;
+    let format = TemplateFormat::parse(ext)
+        .ok_or_else(|| AppError::not_found(format!("模板格式“{ext}”不支持；可用 xlsx、csv")))?;
+    let table = table_of(name)?;
+    let bytes = templates::template(table, format).map_err(internal)?;
+    let content_type = match format {
+        TemplateFormat::Xlsx => download::XLSX,
+        TemplateFormat::Csv => download::CSV,
+    };
+    let ascii = format!("{}-template.{}", table.name(), format.extension());
+    Ok(download(bytes, content_type, &ascii, &format.file_name(table)))
+}
+
 // ---- reports and charts ------------------------------------------------------------------
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

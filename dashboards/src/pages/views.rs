@@ -402,7 +402,26 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
          <p><button type=\"submit\">上传</button></p></form>\
          <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
     );
+    out.push_str(&templates(tables));
     frame(page, &out)
+}
+
+/// A template download per table, in the order the tables are filled in.
+fn templates(tables: &[(&str, &str)]) -> String {
+    let mut links = String::new();
+    for (name, chinese) in tables {
+        let _ = write!(
+            links,
+            "<li>{} <a class=\"button\" download href=\"/api/v1/templates/{name}.xlsx\" id=\"template-{name}\">Excel 模板</a> \
+             <a download href=\"/api/v1/templates/{name}.csv\">CSV 表头</a></li>",
+            escape(chinese)
+        );
+    }
+    format!(
+        "<section class=\"box\" id=\"templates\"><h3>导入模板</h3>\
+         <p class=\"note\">按下面的顺序填写和上传（后面的表引用前面表中的编号）。Excel 模板带中文表头、下拉选项和填写说明，红色表头为必填列。</p>\
+         <ol>{links}</ol></section>"
+    )
 }
 
 fn status_chinese(token: &str) -> &str {
