@@ -114,6 +114,10 @@ pub(crate) struct IngestArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// 预览：只显示导入后会新增、更新（列出变化的字段）、不变和不合格各多少行，不写入任何数据、不记批次、不写拒绝文件。
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]

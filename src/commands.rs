@@ -91,6 +91,9 @@ fn template(args: &TemplateArgs) -> Result<ExitCode> {
 async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
     let table = table_of(&args.table)?;
     let wh = Warehouse::open(root).await?;
+    if args.dry_run {
+        return preview_files(&wh, table, scope, user, args).await;
+    }
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for path in &args.files {
@@ -136,6 +139,61 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(ExitCode::from(worst))
+}
+
+/// `--dry-run`: what each file would do, nothing written. Exit status as for a real
+/// ingest: 1 when rows would be rejected, 2 when a file cannot be read.
+async fn preview_files(wh: &Warehouse, table: Table, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
+    let mut worst = 0u8;
+    let mut previews = Vec::new();
+    for path in &args.files {
+        let options = IngestOptions {
+            scope,
+            user,
+            partial: args.partial,
+            sheet: args.sheet.as_deref(),
+            max_file_bytes: args.max_file_size,
+            progress: None,
+        };
+        match wh.preview_file(table, path, &options).await {
+            Ok(preview) => {
+                if preview.rows_rejected > 0 {
+                    worst = worst.max(1);
+                }
+                if !args.json {
+                    print_preview(path, &preview);
+                }
+                let errors: Vec<&ingest::RowError> = preview.file.iter().flat_map(|f| f.errors()).collect();
+                previews.push(serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}));
+            }
+            Err(e) => {
+                eprintln!("错误：{}：{e}", path.display());
+                previews.push(serde_json::json!({"file": path.display().to_string(), "error": e.to_string()}));
+                worst = 2;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&previews)?);
+    }
+    Ok(ExitCode::from(worst))
+}
+
+fn print_preview(path: &Path, preview: &warehouse::Preview) {
+    let name = path.display();
+    if let Some(file) = &preview.file {
+        for error in file.errors() {
+            eprintln!("{name}: {error}");
+        }
+    }
+    println!("{name}: 预览（未写入）：{}", preview.summary());
+    if !preview.changes.is_empty() {
+        let more = if preview.rows_updated > preview.changes.len() { "（仅列出前几条）" } else { "" };
+        println!("{name}: 将更新的行{more}：");
+        for change in &preview.changes {
+            println!("  {}", change.describe());
+        }
+    }
 }
 
 fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
@@ -184,11 +242,12 @@ fn print_report(path: &Path, report: &IngestReport, args: &IngestArgs, rejects: 
             r.rows_rejected, r.rows_accepted
         ),
         IngestOutcome::Committed => println!(
-            "{name}: 已写入 {} 表 {} 行（新增 {}，更新 {}），表版本 {}{}",
+            "{name}: 已写入 {} 表 {} 行（新增 {}，更新 {}，不变 {}），表版本 {}{}",
             r.table,
             r.rows_accepted,
             r.rows_inserted,
             r.rows_updated,
+            r.rows_unchanged,
             r.version.unwrap_or_default(),
             if r.rows_rejected > 0 { format!("；拒绝 {} 行", r.rows_rejected) } else { String::new() }
         ),

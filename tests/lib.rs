@@ -10,6 +10,7 @@ mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod preview;
 mod report_cli;
 mod sql_scope;
 mod support;

@@ -12,6 +12,7 @@ mod bounds;
 mod errors;
 mod ingesting;
 mod location;
+mod preview;
 pub mod scheme;
 mod secret;
 mod session;
@@ -26,6 +27,7 @@ pub use bounds::{MAX_GROWN_BYTES, MAX_GROWN_VALUE_BYTES, MAX_SERIES_ROWS, SqlLim
 pub use errors::{Result, WarehouseError};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;
+pub use preview::{FieldChange, LISTED_CHANGES, Preview, RowChange};
 pub use secret::SECRET_ENV;
 pub use session::{ScopedSession, Snapshot};
 pub use sql::{QueryResult, check_read_only};
