@@ -74,14 +74,14 @@ pub(crate) async fn state(catalog_url: &str) -> AppState {
 }
 
 /// A response: status, headers, body.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
     }
@@ -90,12 +90,19 @@ impl Answer {
         self.json()["code"].as_str().unwrap_or_default().to_string()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-async fn call(app: &Router, method: Method, uri: &str, token: Option<&str>, body: Body, ctype: Option<&str>) -> Answer {
+pub(crate) async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Body,
+    ctype: Option<&str>,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -118,7 +125,7 @@ async fn sql(app: &Router, token: &str, body: Value) -> Answer {
     call(app, Method::POST, "/api/v1/sql", Some(token), Body::from(body.to_string()), Some("application/json")).await
 }
 
-fn multipart(boundary: &str, file_name: &str, content: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn multipart(boundary: &str, file_name: &str, content: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
     let mut body = Vec::new();
     for (k, v) in extra {
         body.extend_from_slice(

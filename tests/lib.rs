@@ -15,3 +15,4 @@ mod report_cli;
 mod sql_scope;
 mod support;
 mod templates;
+mod upload_preview;

@@ -166,6 +166,116 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl
     }
 }
 
+/// The last part of an uploaded file's name (a browser may send a path).
+fn base_name(file_name: &str) -> String {
+    let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.is_empty() { "upload.csv".to_string() } else { name }
+}
+
+/// What an upload would do, nothing written (`?dry_run=true`, the upload page's preview).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewAnswer {
+    /// Always true: nothing was written.
+    pub dry_run: bool,
+    pub table: &'static str,
+    pub file_name: String,
+    /// 该文件已导入过：不会有任何更改
+    pub already_ingested: bool,
+    /// 确认后是否会写入（严格模式下有不合格的行、或没有合格的行时不会）
+    pub would_commit: bool,
+    pub rows_new: usize,
+    pub rows_updated: usize,
+    pub rows_unchanged: usize,
+    pub rows_rejected: usize,
+    /// 新增 N、更新 M、不变 K、不合格 R
+    pub summary: String,
+    /// The first rows that would change, with each changed field old → new.
+    #[schema(value_type = Vec<RowChangeDoc>)]
+    pub changes: Vec<warehouse::RowChange>,
+    /// Every rejected value, as in an ingest's answer.
+    #[schema(value_type = Vec<RowErrorDoc>)]
+    pub errors: Vec<ingest::RowError>,
+}
+
+/// One row an upload would change.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = RowChange)]
+#[allow(dead_code)]
+pub struct RowChangeDoc {
+    /// 社区代码
+    community_code: String,
+    /// 该行的编号（社区内唯一）
+    key: String,
+    fields: Vec<FieldChangeDoc>,
+}
+
+/// One changed value: 列 旧值 → 新值.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = FieldChange)]
+#[allow(dead_code)]
+pub struct FieldChangeDoc {
+    /// 合同中的列名
+    column: String,
+    /// 中文表头
+    header: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+/// What an uploaded file would do in the caller's scope, writing nothing; audited.
+pub async fn preview(
+    state: &AppState,
+    account: &Account,
+    table: Table,
+    file_name: &str,
+    bytes: Bytes,
+    partial: bool,
+    sheet: Option<&str>,
+) -> AppResult<PreviewAnswer> {
+    let file_name = base_name(file_name);
+    let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
+    let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+    let result = state
+        .on_query_threads(async move {
+            let options = IngestOptions {
+                scope: &scope,
+                user: &user,
+                partial,
+                sheet: sheet.as_deref(),
+                max_file_bytes: limit,
+                progress: None,
+            };
+            Ok(warehouse.preview_bytes(table, Path::new(&name), &bytes, &options).await)
+        })
+        .await?;
+    let preview = match result {
+        Ok(p) => p,
+        Err(e) => {
+            let e = AppError::from(e);
+            let (status, code, message) = e.parts();
+            let detail = format!("{file_name}: {code}: {message}");
+            state.catalog.audit(Some(account), "ingest_preview", table.name(), &detail, status.as_u16()).await;
+            return Err(e);
+        }
+    };
+    let summary = preview.summary();
+    state.catalog.audit(Some(account), "ingest_preview", table.name(), &format!("{file_name}: {summary}"), 200).await;
+    Ok(PreviewAnswer {
+        dry_run: true,
+        table: table.name(),
+        file_name,
+        already_ingested: preview.already_ingested,
+        would_commit: preview.would_commit,
+        rows_new: preview.rows_new,
+        rows_updated: preview.rows_updated,
+        rows_unchanged: preview.rows_unchanged,
+        rows_rejected: preview.rows_rejected,
+        summary,
+        errors: preview.file.iter().flat_map(|f| f.errors()).cloned().collect(),
+        changes: preview.changes,
+    })
+}
+
 /// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
 /// the audit log, and answers with every row error.
 pub async fn ingest(
@@ -177,8 +287,7 @@ pub async fn ingest(
     partial: bool,
     sheet: Option<&str>,
 ) -> AppResult<IngestAnswer> {
-    let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
+    let file_name = base_name(file_name);
     let result = {
         let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
         let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
@@ -251,7 +360,7 @@ pub async fn ingest(
                 "文件中没有数据行，未写入".to_string()
             } else {
                 format!(
-                    "有 {} 行不合格，整批未写入；请按错误修改后重新上传，或选择“只导入合格的行”（?partial=true）",
+                    "有 {} 行不合格，整批未写入。请按下面列出的错误改好后重新上传；或者勾选“只导入合格的行”，先写入合格的行，不合格的行下载后改好再传（接口调用时加参数 partial=true）",
                     r.rows_rejected
                 )
             }

@@ -18,7 +18,7 @@ use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
-use crate::uploads::IngestAnswer;
+use crate::uploads::{IngestAnswer, PreviewAnswer};
 use crate::{charts, reports, uploads};
 use axum::extract::RawQuery;
 use utoipa::{IntoParams, ToSchema};
@@ -98,6 +98,19 @@ pub struct IngestQuery {
     /// 原始请求体的文件名（扩展名决定格式：.csv、.xlsx、.jsonl）
     #[param(max_length = 255)]
     pub filename: Option<String>,
+    /// true：只预览（新增、更新及变化的字段、不变、不合格各多少行），不写入任何数据
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// An upload's answer: written (or the same file again), or with `dry_run=true` what it
+/// would do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestResult {
+    Ingested(IngestAnswer),
+    Preview(PreviewAnswer),
 }
 
 /// A refused upload: its rows were rejected (every error listed), or the file could not be
@@ -126,7 +139,7 @@ pub struct IngestForm {
 /// `POST /api/v1/ingest/{table}`: a multipart form with a file field, or the file as the
 /// raw body (`?filename=` names it).
 #[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
-    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
+    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。dry_run=true 只预览：新增、更新（列出前若干条变化的字段）、不变、不合格各多少行，不写入、不记批次。",
     params(("table" = String, Path, description = "台账表"), IngestQuery),
     request_body(content(
         (IngestForm = "multipart/form-data"),
@@ -136,7 +149,7 @@ pub struct IngestForm {
         (String = "application/x-ndjson"),
     )),
     responses(
-        (status = 200, description = "已写入，或同一文件已导入过", body = IngestAnswer),
+        (status = 200, description = "已写入，或同一文件已导入过（IngestAnswer）；dry_run=true 时为预览，未写入（PreviewAnswer）", body = IngestResult),
         (status = 400, description = "表单或请求体无效", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 403, description = "无权写入这张表", body = ErrorBody),
@@ -163,6 +176,10 @@ pub async fn ingest(
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
     let partial = upload.partial.unwrap_or(query.partial);
     let sheet = upload.sheet.or(query.sheet);
+    if query.dry_run {
+        let preview = uploads::preview(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
+        return Ok(Json(preview).into_response());
+    }
     let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

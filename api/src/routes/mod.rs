@@ -28,6 +28,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadres", get(pages::cadres))
         .route("/counties", get(pages::counties))
         .route("/community", get(pages::community))
-        .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit));
+        .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
+        .route("/upload/confirm", post(pages::upload_confirm));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

@@ -18,6 +18,7 @@ use super::params::{Filters, Q};
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
 use crate::error::{AppError, AppResult};
+use crate::holds::Held;
 use crate::login::{self, ClientAddr};
 use crate::state::AppState;
 use crate::{ledger, reports, uploads};
@@ -334,7 +335,8 @@ pub async fn upload_form(
     )
 }
 
-/// The upload form's post: ingests in the user's scope and shows the row errors.
+/// The upload form's post: previews the file in the user's scope (nothing written),
+/// holds it and offers to confirm (see [`crate::holds`] for why it is held).
 pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCaller, request: Request) -> Response {
     let page = match page_of(&state, &account, Nav::Upload, &Filters::default()).await {
         Ok((page, _)) => page,
@@ -354,18 +356,70 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         }
     };
     let partial = upload.partial.unwrap_or(false);
+    let sheet = upload.sheet.clone();
+    let preview =
+        uploads::preview(&state, &account, table, &file_name, upload.bytes.clone(), partial, sheet.as_deref()).await;
+    let p = match preview {
+        Ok(p) => p,
+        Err(e) => return page_with(&page, failed(&file_name, table.name(), &e), e.status()),
+    };
+    let hold = (p.would_commit && !p.already_ingested)
+        .then(|| state.holds.put(Held::new(owner(&account), table, file_name.clone(), upload)));
+    let shown = pages::UploadPreview {
+        file_name: p.file_name.clone(),
+        table: table.name().to_string(),
+        summary: p.summary.clone(),
+        more_changes: p.rows_updated > p.changes.len(),
+        changes: p.changes.iter().map(warehouse::RowChange::describe).collect(),
+        errors: upload_errors(&p.errors),
+        hold,
+    };
+    let status = if p.rows_rejected > 0 && !p.would_commit { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, Html(pages::upload_preview(&page, &shown))).into_response()
+}
+
+/// Who may confirm a held file: the same account in the same scope.
+fn owner(account: &Account) -> String {
+    format!("{}@{}", account.name, account.scope)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    hold: String,
+}
+
+/// "确认写入": ingests the held file in the user's scope and shows the result.
+pub async fn upload_confirm(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let page = match page_of(&state, &account, Nav::Upload, &Filters::default()).await {
+        Ok((page, _)) => page,
+        Err(e) => return error_page(e),
+    };
+    let Some(held) = state.holds.take(form.hold.trim(), &owner(&account)) else {
+        let e = AppError::bad_request("hold_expired", "预览的文件已过期或已写入（保留 15 分钟），请重新上传");
+        return page_with(&page, failed("", "", &e), e.status());
+    };
+    let (table, file_name) = (held.table, held.file_name.clone());
     let answer =
-        uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), partial, upload.sheet.as_deref())
+        uploads::ingest(&state, &account, table, &file_name, held.bytes.clone(), held.partial, held.sheet.as_deref())
             .await;
+    drop(held);
     match answer {
         Ok(a) => {
             let message = match a.outcome {
                 warehouse::IngestOutcome::Committed if a.rows_rejected > 0 => {
                     format!("已写入 {} 行；{} 行不合格未写入", a.rows_accepted, a.rows_rejected)
                 }
-                warehouse::IngestOutcome::Committed => {
-                    format!("已写入 {} 行（新增 {}，更新 {}）", a.rows_accepted, a.rows_inserted, a.rows_updated)
-                }
+                warehouse::IngestOutcome::Committed => format!(
+                    "已写入 {} 行（新增 {}，更新 {}，不变 {}）",
+                    a.rows_accepted,
+                    a.rows_inserted,
+                    a.rows_updated,
+                    a.rows_accepted.saturating_sub(a.rows_inserted + a.rows_updated)
+                ),
                 warehouse::IngestOutcome::Unchanged => "这个文件已经导入过，数据没有变化".to_string(),
                 warehouse::IngestOutcome::Refused => a.message.clone().unwrap_or_default(),
             };
@@ -381,17 +435,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
                 message,
                 rows_accepted: a.rows_accepted,
                 rows_rejected: a.rows_rejected,
-                errors: a
-                    .errors
-                    .iter()
-                    .map(|e| pages::UploadError {
-                        row: e.row,
-                        header: e.header.clone(),
-                        column: e.column.to_string(),
-                        value: e.value.clone(),
-                        message: e.message.clone(),
-                    })
-                    .collect(),
+                errors: upload_errors(&a.errors),
                 rejects_url: a.rejects_csv_url.clone(),
             };
             let status = if a.outcome == warehouse::IngestOutcome::Refused {
@@ -403,6 +447,19 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         }
         Err(e) => page_with(&page, failed(&file_name, table.name(), &e), e.status()),
     }
+}
+
+fn upload_errors(errors: &[ingest::RowError]) -> Vec<pages::UploadError> {
+    errors
+        .iter()
+        .map(|e| pages::UploadError {
+            row: e.row,
+            header: e.header.clone(),
+            column: e.column.to_string(),
+            value: e.value.clone(),
+            message: e.message.clone(),
+        })
+        .collect()
 }
 
 fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {

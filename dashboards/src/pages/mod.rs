@@ -11,7 +11,7 @@ mod views;
 
 pub use html::escape;
 pub use reference::api_reference;
-pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload};
+pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload, upload_preview};
 
 /// Which page is shown (highlighted in the navigation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,4 +159,20 @@ pub struct UploadResult {
     pub rows_rejected: usize,
     pub errors: Vec<UploadError>,
     pub rejects_url: Option<String>,
+}
+
+/// What an upload would do, shown on the upload page before the clerk confirms it.
+#[derive(Debug, Clone, Default)]
+pub struct UploadPreview {
+    pub file_name: String,
+    pub table: String,
+    /// 新增 N、更新 M、不变 K、不合格 R (and why nothing would be written).
+    pub summary: String,
+    /// The first changed rows, each "社区 / 编号：列 旧 → 新；…".
+    pub changes: Vec<String>,
+    /// More rows would change than are listed.
+    pub more_changes: bool,
+    pub errors: Vec<UploadError>,
+    /// The held file's id when it can be confirmed.
+    pub hold: Option<String>,
 }

@@ -7,7 +7,7 @@ use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
 use super::html::{card, chart, document, escape, frame, report_table, table_downloads, text_table};
-use super::{Evidence, Page, TextTable, UploadResult};
+use super::{Evidence, Page, TextTable, UploadError, UploadPreview, UploadResult};
 
 /// The login form; `error` is shown above it, `next` is where to go after.
 pub fn login(error: Option<&str>, next: &str, username: &str) -> String {
@@ -366,27 +366,7 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
             );
         }
         out.push_str("</div>");
-        if !r.errors.is_empty() {
-            let _ = write!(
-                out,
-                "<section class=\"box\"><h3>不合格的行（{} 处）</h3><p class=\"note\">行号与 Excel 中看到的一致（表头为第 1 行）。</p>\
-                 <div class=\"scroll\"><table id=\"row-errors\"><thead><tr><th>行号</th><th>列</th><th>填写的值</th><th>问题及改法</th></tr></thead><tbody>",
-                r.errors.len()
-            );
-            for e in &r.errors {
-                let column =
-                    if e.header.is_empty() { e.column.clone() } else { format!("{}（{}）", e.header, e.column) };
-                let _ = write!(
-                    out,
-                    "<tr class=\"bad\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    e.row,
-                    escape(&column),
-                    escape(&e.value),
-                    escape(&e.message)
-                );
-            }
-            out.push_str("</tbody></table></div></section>");
-        }
+        out.push_str(&row_errors(&r.errors));
     }
     let mut options = String::new();
     for (name, chinese) in tables {
@@ -399,10 +379,70 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
          <p><label>台账表 <select name=\"table\">{options}</select></label></p>\
          <p><label>文件（CSV、XLSX 或 JSON lines）<input type=\"file\" name=\"file\" required></label></p>\
          <p><label><input type=\"checkbox\" name=\"partial\" value=\"true\"> 只导入合格的行（其余行可下载修改后重新上传）</label></p>\
-         <p><button type=\"submit\">上传</button></p></form>\
-         <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
+         <p><button type=\"submit\">上传并预览</button></p></form>\
+         <p class=\"note\">上传后先显示预览：新增、更新（列出变化的字段）、不变、不合格各多少行；点“确认写入”后才写入。\
+         默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
     );
     out.push_str(&templates(tables));
+    frame(page, &out)
+}
+
+/// The table of an upload's rejected values, with the row numbers Excel shows.
+fn row_errors(errors: &[UploadError]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<section class=\"box\"><h3>不合格的行（{} 处）</h3><p class=\"note\">行号与 Excel 中看到的一致（表头为第 1 行）。</p>\
+         <div class=\"scroll\"><table id=\"row-errors\"><thead><tr><th>行号</th><th>列</th><th>填写的值</th><th>问题及改法</th></tr></thead><tbody>",
+        errors.len()
+    );
+    for e in errors {
+        let column = if e.header.is_empty() { e.column.clone() } else { format!("{}（{}）", e.header, e.column) };
+        let _ = write!(
+            out,
+            "<tr class=\"bad\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.row,
+            escape(&column),
+            escape(&e.value),
+            escape(&e.message)
+        );
+    }
+    out.push_str("</tbody></table></div></section>");
+    out
+}
+
+/// The upload page after a file was chosen: what it would do, and a button to write it.
+pub fn upload_preview(page: &Page, preview: &UploadPreview) -> String {
+    let mut out = format!(
+        "<div class=\"ok\" id=\"upload-preview\"><p><b>{}</b>（{}）预览，尚未写入：</p><p id=\"preview-summary\">{}</p>",
+        escape(&preview.file_name),
+        escape(&preview.table),
+        escape(&preview.summary)
+    );
+    if !preview.changes.is_empty() {
+        let more = if preview.more_changes { "（仅列出前几条）" } else { "" };
+        let _ = write!(out, "<p>将更新的行{more}：</p><ul id=\"preview-changes\">");
+        for change in &preview.changes {
+            let _ = write!(out, "<li>{}</li>", escape(change));
+        }
+        out.push_str("</ul>");
+    }
+    match &preview.hold {
+        Some(id) => {
+            let _ = write!(
+                out,
+                "<form method=\"post\" action=\"/upload/confirm\" id=\"confirm-form\">\
+                 <input type=\"hidden\" name=\"hold\" value=\"{}\">\
+                 <button type=\"submit\" id=\"confirm\">确认写入</button> <a href=\"/upload\">取消，重新选择文件</a></form>\
+                 <p class=\"note\">文件在服务器上保留 15 分钟，过期请重新上传。</p>",
+                escape(id)
+            );
+        }
+        None => out.push_str("<p><a href=\"/upload\">重新选择文件</a></p>"),
+    }
+    out.push_str("</div>");
+    out.push_str(&row_errors(&preview.errors));
     frame(page, &out)
 }
 
