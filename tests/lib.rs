@@ -5,6 +5,7 @@ mod analyses;
 mod api;
 mod charts;
 mod contract;
+mod empty_answers;
 mod hardening;
 mod hardening_auth;
 mod hardening_files;

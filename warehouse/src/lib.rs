@@ -9,6 +9,7 @@ pub mod analyses;
 mod appends;
 pub mod batches;
 mod bounds;
+mod coverage;
 mod errors;
 mod ingesting;
 mod location;
@@ -24,6 +25,7 @@ pub use datafusion::arrow;
 
 pub use batches::BatchRecord;
 pub use bounds::{MAX_GROWN_BYTES, MAX_GROWN_VALUE_BYTES, MAX_SERIES_ROWS, SqlLimits, Truncation};
+pub use coverage::Coverage;
 pub use errors::{Result, WarehouseError};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;

@@ -271,7 +271,7 @@ pub enum Breakdown {
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 400, description = "参数无效，或县区、社区代码不存在（unknown_code）", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
         (status = 404, description = "没有这个报表", body = ErrorBody),
@@ -301,6 +301,8 @@ pub async fn report(
             return Err(e);
         }
     };
+    let named = q.filters.county.is_some() || q.filters.community.is_some();
+    reports::check_named(&state, &scope, named).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
     let report = reports::report(&state, kind, &scope, year, q.filters.quarter).await?;
     let action = if format == "json" { "report" } else { "export" };
@@ -404,6 +406,7 @@ pub async fn chart(
     })?;
     q.filters.check()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
+    reports::check_named(&state, &scope, q.filters.county.is_some() || q.filters.community.is_some()).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
     let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();

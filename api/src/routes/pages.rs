@@ -166,6 +166,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         community = None;
     }
     let scope = narrow(&account.scope, county.as_deref(), community.as_deref())?;
+    reports::check_named(state, &scope, county.is_some() || community.is_some()).await?;
     match &account.scope {
         Scope::County(c) => county = Some(c.clone()),
         Scope::Community(c) => {
@@ -189,12 +190,17 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         county_fixed: !matches!(account.scope, Scope::Platform),
         community_fixed: matches!(account.scope, Scope::Community(_)),
     };
+    let notice = match nav {
+        Nav::Upload => None,
+        _ => reports::empty_notice(state, &scope, year, filters.quarter).await?,
+    };
     let page = Page {
         nav,
         user: account.display_name.clone(),
         scope: account.scope.to_string(),
         filters: pages::Filters { year, quarter: filters.quarter, county, community },
         options,
+        notice,
     };
     Ok((page, scope))
 }

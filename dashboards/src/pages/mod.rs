@@ -114,6 +114,8 @@ pub struct Page {
     pub scope: String,
     pub filters: Filters,
     pub options: Options,
+    /// Shown above the content, e.g. that the period has no topics.
+    pub notice: Option<String>,
 }
 
 /// A plain table (headers and cells as text) for rows that are not a report.
