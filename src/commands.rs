@@ -129,14 +129,24 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
                 reports.push(report_json(path, &report));
             }
             Err(e) => {
-                eprintln!("错误：{}：{e}", path.display());
-                reports.push(serde_json::json!({"file": path.display().to_string(), "error": e.to_string()}));
+                reports.push(unreadable(path, &e));
                 worst = 2;
             }
         }
     }
+    finish(args, &reports, worst)
+}
+
+/// A file that could not be ingested or previewed: said on stderr, and its JSON line.
+fn unreadable(path: &Path, e: &warehouse::WarehouseError) -> serde_json::Value {
+    eprintln!("错误：{}：{e}", path.display());
+    serde_json::json!({"file": path.display().to_string(), "error": e.to_string()})
+}
+
+/// Prints the files' JSON with `--json`; the exit status is the worst file's.
+fn finish(args: &IngestArgs, results: &[serde_json::Value], worst: u8) -> Result<ExitCode> {
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        println!("{}", serde_json::to_string_pretty(results)?);
     }
     Ok(ExitCode::from(worst))
 }
@@ -167,16 +177,12 @@ async fn preview_files(wh: &Warehouse, table: Table, scope: &Scope, user: &str, 
                 previews.push(serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}));
             }
             Err(e) => {
-                eprintln!("错误：{}：{e}", path.display());
-                previews.push(serde_json::json!({"file": path.display().to_string(), "error": e.to_string()}));
+                previews.push(unreadable(path, &e));
                 worst = 2;
             }
         }
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&previews)?);
-    }
-    Ok(ExitCode::from(worst))
+    finish(args, &previews, worst)
 }
 
 fn print_preview(path: &Path, preview: &warehouse::Preview) {

@@ -864,68 +864,89 @@ impl Drop for Driver {
     }
 }
 
+/// What runs in the browser: the WebDriver client and the server's base URL.
+pub(crate) type Browse = for<'a> fn(&'a fantoccini::Client, &'a str) -> futures::future::BoxFuture<'a, Result<(), String>>;
+
+/// Serves `state` on a free port, starts chromedriver with headless Chromium and runs
+/// `browse` against the server; `None` (the test is skipped) when chromedriver is not
+/// installed.
+pub(crate) async fn in_browser(state: AppState, profile: &Path, browse: Browse) -> Option<Result<(), String>> {
+    let driver_bin = find_program(&["chromedriver"])?;
+    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let port = free_port();
+    let child = std::process::Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let _driver = Driver(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut options = json!({
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1400,1000",
+            format!("--user-data-dir={}", profile.display()),
+        ]
+    });
+    if let Some(bin) = &chromium {
+        options["binary"] = json!(bin.display().to_string());
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
+    let result = browse(&client, &format!("http://{addr}")).await;
+    let _ = client.close().await;
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    Some(result)
+}
+
+/// Signs in on the login page the browser was sent to.
+pub(crate) async fn sign_in(client: &fantoccini::Client, user: &str, password: &str) -> Result<(), String> {
+    use fantoccini::Locator;
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    client.find(Locator::Id("username")).await.map_err(e("username"))?.send_keys(user).await.map_err(e("type"))?;
+    client.find(Locator::Id("password")).await.map_err(e("password"))?.send_keys(password).await.map_err(e("type"))?;
+    client.find(Locator::Id("login")).await.map_err(e("button"))?.click().await.map_err(e("click"))
+}
+
 /// In headless Chromium: log in, open the overview and quarterly pages, every chart image
 /// loads (naturalWidth > 0), and a download button returns a file.
 #[test]
 fn browser_login_charts_and_download() {
-    let Some(driver_bin) = find_program(&["chromedriver"]) else {
+    if find_program(&["chromedriver"]).is_none() {
         skipped(
             "SKIPPED browser_login_charts_and_download: chromedriver is not installed (apt-get install chromium chromium-driver)",
         );
         return;
-    };
+    }
     warehouse_dir();
-    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = dir.path().join("profile");
     let url = format!("sqlite://{}", dir.path().join("yishi.db").display());
     runtime().block_on(async {
         let state = state(&url).await;
         state.catalog.add_user("browser", "浏览器测试", "browser-pass-1", &Scope::Platform).await.expect("user");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(api::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-
-        let port = free_port();
-        let child = std::process::Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let _driver = Driver(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut options = json!({
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        });
-        if let Some(bin) = &chromium {
-            options["binary"] = json!(bin.display().to_string());
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
-        let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session");
-        let result = browse(&client, &format!("http://{addr}")).await;
-        let _ = client.close().await;
-        let _ = stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        result.expect("browser checks");
+        let result = in_browser(state, &profile, |client, base| Box::pin(browse(client, base))).await;
+        result.expect("chromedriver").expect("browser checks");
     });
 }
 
@@ -941,15 +962,7 @@ async fn browse(client: &fantoccini::Client, base: &str) -> Result<(), String> {
     if !url.path().starts_with("/login") {
         return Err(format!("not sent to login: {url}"));
     }
-    client.find(Locator::Id("username")).await.map_err(e("username"))?.send_keys("browser").await.map_err(e("type"))?;
-    client
-        .find(Locator::Id("password"))
-        .await
-        .map_err(e("password"))?
-        .send_keys("browser-pass-1")
-        .await
-        .map_err(e("type"))?;
-    client.find(Locator::Id("login")).await.map_err(e("button"))?.click().await.map_err(e("click"))?;
+    sign_in(client, "browser", "browser-pass-1").await?;
     client
         .wait()
         .for_url(&url::Url::parse(&format!("{base}/overview?year=2025")).map_err(|x| x.to_string())?)

@@ -163,3 +163,78 @@ fn templates_dry_runs_and_the_confirmed_page_upload() {
         state.catalog.close().await;
     });
 }
+
+/// In headless Chromium: the upload page shows the table order with row counts, a file
+/// chosen there is previewed (nothing written), 确认写入 writes it, and the upload is in
+/// the history with its counts.
+#[test]
+fn browser_upload_preview_confirm_and_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("profile");
+    runtime().block_on(async {
+        let (_, state) = server(dir.path()).await;
+        let county = Scope::county("141026").expect("code");
+        state.catalog.add_user("web-clerk", "网页办事员", "web-clerk-pass-1", &county).await.expect("user");
+        let checking = state.clone();
+        let browse: crate::api::Browse = |client, base| Box::pin(upload_in_browser(client, base));
+        match crate::api::in_browser(state, &profile, browse).await {
+            None => eprintln!("SKIPPED browser_upload_preview_confirm_and_history: chromedriver is not installed"),
+            Some(result) => result.expect("browser checks"),
+        }
+        // The fixture cadres plus the one added on the page.
+        let cadres = checking.warehouse.tables().await.expect("tables");
+        let cadres = cadres.iter().find(|i| i.table == "cadres").map(|i| i.rows);
+        assert_eq!(cadres, Some(BEFORE_CADRES + 1));
+        checking.catalog.close().await;
+    });
+}
+
+/// All cadres of the fixtures (tests/fixtures/analyses/cadres.csv), both counties.
+const BEFORE_CADRES: u64 = 8;
+
+async fn upload_in_browser(client: &fantoccini::Client, base: &str) -> Result<(), String> {
+    use fantoccini::Locator;
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    client.goto(&format!("{base}/upload")).await.map_err(e("open upload"))?;
+    crate::api::sign_in(client, "web-clerk", "web-clerk-pass-1").await?;
+    let order = client.wait().for_element(Locator::Id("templates")).await.map_err(e("table order"))?;
+    let order = order.text().await.map_err(e("order text"))?;
+    // County 141026 holds three communities and six cadres in the fixtures.
+    if !order.contains("社区：现有 3 行") || !order.contains("社区干部：现有 6 行") {
+        return Err(format!("table order: {order}"));
+    }
+    let file = std::env::temp_dir().join(format!("yishi-preview-{}.csv", std::process::id()));
+    let csv = "社区代码,干部编号,姓名,职务\n141026100001,K1,张一,主任\n141026100002,KW1,网页,社工\n";
+    std::fs::write(&file, csv).map_err(|x| x.to_string())?;
+    let select = client.find(Locator::Css("select[name=table]")).await.map_err(e("table select"))?;
+    select.select_by_value("cadres").await.map_err(e("choose cadres"))?;
+    let input = client.find(Locator::Css("input[type=file]")).await.map_err(e("file input"))?;
+    input.send_keys(&file.display().to_string()).await.map_err(e("choose file"))?;
+    client.find(Locator::Css("#upload-form button")).await.map_err(e("button"))?.click().await.map_err(e("upload"))?;
+    let summary = client.wait().for_element(Locator::Id("preview-summary")).await.map_err(e("preview"))?;
+    let summary = summary.text().await.map_err(e("summary text"))?;
+    let _ = std::fs::remove_file(&file);
+    if summary != "新增 1、更新 1、不变 0、不合格 0" {
+        return Err(format!("preview: {summary}"));
+    }
+    let changes = client.find(Locator::Id("preview-changes")).await.map_err(e("changes"))?;
+    let changes = changes.text().await.map_err(e("changes text"))?;
+    if !changes.contains("141026100001 / K1：职务 书记 → 主任") {
+        return Err(format!("changes: {changes}"));
+    }
+    client.find(Locator::Id("confirm")).await.map_err(e("confirm"))?.click().await.map_err(e("click confirm"))?;
+    let result = client.wait().for_element(Locator::Id("upload-result")).await.map_err(e("result"))?;
+    let result = result.text().await.map_err(e("result text"))?;
+    if !result.contains("已写入 2 行（新增 1，更新 1，不变 0）") {
+        return Err(format!("result: {result}"));
+    }
+    client.find(Locator::Id("history-link")).await.map_err(e("history link"))?.click().await.map_err(e("click"))?;
+    let history = client.wait().for_element(Locator::Id("history")).await.map_err(e("history"))?;
+    let history = history.text().await.map_err(e("history text"))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let line = history.lines().find(|l| l.contains(&name)).ok_or_else(|| format!("{name} not in history: {history}"))?;
+    if !(line.contains("网页办事员") || line.contains("web-clerk")) || !line.contains("社区干部") || !line.contains("已写入") {
+        return Err(format!("history line: {line}"));
+    }
+    Ok(())
+}

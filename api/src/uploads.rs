@@ -172,6 +172,58 @@ fn base_name(file_name: &str) -> String {
     if name.is_empty() { "upload.csv".to_string() } else { name }
 }
 
+/// An upload and its options, owned, to be moved onto the query threads.
+struct Job {
+    scope: ingest::Scope,
+    user: String,
+    name: String,
+    bytes: Bytes,
+    partial: bool,
+    sheet: Option<String>,
+    limit: u64,
+}
+
+impl Job {
+    fn new(state: &AppState, account: &Account, name: &str, bytes: Bytes, partial: bool, sheet: Option<&str>) -> Job {
+        Job {
+            scope: account.scope.clone(),
+            user: account.name.clone(),
+            name: name.to_string(),
+            bytes,
+            partial,
+            sheet: sheet.map(str::to_string),
+            limit: state.config.max_upload_bytes,
+        }
+    }
+
+    fn options(&self) -> IngestOptions<'_> {
+        IngestOptions {
+            scope: &self.scope,
+            user: &self.user,
+            partial: self.partial,
+            sheet: self.sheet.as_deref(),
+            max_file_bytes: self.limit,
+            progress: None,
+        }
+    }
+}
+
+/// A file the warehouse could not take, audited under `action`, as the caller's error.
+async fn refused(
+    state: &AppState,
+    account: &Account,
+    action: &str,
+    table: Table,
+    file_name: &str,
+    e: warehouse::WarehouseError,
+) -> AppError {
+    let e = AppError::from(e);
+    let (status, code, message) = e.parts();
+    let detail = format!("{file_name}: {code}: {message}");
+    state.catalog.audit(Some(account), action, table.name(), &detail, status.as_u16()).await;
+    e
+}
+
 /// What an upload would do, nothing written (`?dry_run=true`, the upload page's preview).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PreviewAnswer {
@@ -233,30 +285,16 @@ pub async fn preview(
     sheet: Option<&str>,
 ) -> AppResult<PreviewAnswer> {
     let file_name = base_name(file_name);
-    let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-    let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
+    let job = Job::new(state, account, &file_name, bytes, partial, sheet);
+    let warehouse = state.warehouse.clone();
     let result = state
         .on_query_threads(async move {
-            let options = IngestOptions {
-                scope: &scope,
-                user: &user,
-                partial,
-                sheet: sheet.as_deref(),
-                max_file_bytes: limit,
-                progress: None,
-            };
-            Ok(warehouse.preview_bytes(table, Path::new(&name), &bytes, &options).await)
+            Ok(warehouse.preview_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
         })
         .await?;
     let preview = match result {
         Ok(p) => p,
-        Err(e) => {
-            let e = AppError::from(e);
-            let (status, code, message) = e.parts();
-            let detail = format!("{file_name}: {code}: {message}");
-            state.catalog.audit(Some(account), "ingest_preview", table.name(), &detail, status.as_u16()).await;
-            return Err(e);
-        }
+        Err(e) => return Err(refused(state, account, "ingest_preview", table, &file_name, e).await),
     };
     let summary = preview.summary();
     state.catalog.audit(Some(account), "ingest_preview", table.name(), &format!("{file_name}: {summary}"), 200).await;
@@ -288,32 +326,16 @@ pub async fn ingest(
     sheet: Option<&str>,
 ) -> AppResult<IngestAnswer> {
     let file_name = base_name(file_name);
-    let result = {
-        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
-        state
-            .on_query_threads(async move {
-                let options = IngestOptions {
-                    scope: &scope,
-                    user: &user,
-                    partial,
-                    sheet: sheet.as_deref(),
-                    max_file_bytes: limit,
-                    progress: None,
-                };
-                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
-            })
-            .await?
-    };
+    let job = Job::new(state, account, &file_name, bytes, partial, sheet);
+    let warehouse = state.warehouse.clone();
+    let result = state
+        .on_query_threads(async move {
+            Ok(warehouse.ingest_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
+        })
+        .await?;
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
-            let e = AppError::from(e);
-            let (status, code, message) = e.parts();
-            let detail = format!("{file_name}: {code}: {message}");
-            state.catalog.audit(Some(account), "ingest", table.name(), &detail, status.as_u16()).await;
-            return Err(e);
-        }
+        Err(e) => return Err(refused(state, account, "ingest", table, &file_name, e).await),
     };
     let errors: Vec<ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).cloned().collect();
     let rejects = report.file.as_ref().filter(|f| !f.rejected.is_empty()).map(|f| f.rejects_csv());

@@ -105,7 +105,9 @@ impl Warehouse {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         let file = ingest::read_file(path, options.max_file_bytes)?;
-        self.ingest_loaded(table, path, &file, &|| file.sha256(path), options, references).await
+        let hash = || file.sha256(path);
+        let checked = self.check(table, path, &file, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -118,7 +120,9 @@ impl Warehouse {
     ) -> Result<IngestReport> {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, bytes, &|| Ok(ingest::sha256_hex(bytes)), options, references).await
+        let hash = || Ok(ingest::sha256_hex(bytes));
+        let checked = self.check(table, name, bytes, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -128,17 +132,8 @@ impl Warehouse {
         Loading(tokio::spawn(async move { warehouse.references(table, &scope).await }))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn ingest_loaded(
-        &self,
-        table: Table,
-        name: &Path,
-        bytes: &[u8],
-        hash: &(dyn Fn() -> std::result::Result<String, ingest::IngestError> + Sync),
-        options: &IngestOptions<'_>,
-        references: Loading,
-    ) -> Result<IngestReport> {
-        let checked = self.check(table, name, bytes, hash, options, references, Stream::IntoEmptyTable).await?;
+    /// Writes a checked file's accepted rows in one commit, or records the batch refused.
+    async fn commit(&self, checked: Checked, table: Table, options: &IngestOptions<'_>) -> Result<IngestReport> {
         let Checked { target, mut record, read } = checked;
         let Some((file, appender)) = read else {
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });

@@ -318,15 +318,6 @@ pub async fn community(
     )
 }
 
-const TABLES: [(&str, &str); 6] = [
-    ("communities", "社区名录"),
-    ("cadres", "社区干部"),
-    ("sessions", "议事会议"),
-    ("topics", "议题"),
-    ("evaluations", "评价"),
-    ("rectifications", "整改"),
-];
-
 pub async fn upload_form(
     State(state): State<AppState>,
     PageCaller(account): PageCaller,
@@ -335,7 +326,79 @@ pub async fn upload_form(
     html(
         async {
             let (page, _) = page_of(&state, &account, Nav::Upload, &filters).await?;
-            Ok(pages::upload(&page, &TABLES, None))
+            Ok(pages::upload(&page, &table_statuses(&state, &account).await?, None))
+        }
+        .await,
+    )
+}
+
+/// Each table's rows in the caller's scope and its last upload there, in table order.
+async fn table_statuses(state: &AppState, account: &Account) -> AppResult<Vec<pages::TableStatus>> {
+    use warehouse::arrow::array::{Array, AsArray};
+    // One row: each table's count in the scope, in table order.
+    let counts: Vec<String> = Table::ALL.iter().map(|t| format!("(SELECT count(*) FROM {0}) AS {0}", t.name())).collect();
+    let result = state.query(&account.scope, &format!("SELECT {}", counts.join(", "))).await?;
+    let mut rows = std::collections::HashMap::new();
+    if let Some(batch) = result.batches.iter().find(|b| b.num_rows() > 0) {
+        for (table, column) in Table::ALL.iter().zip(batch.columns()) {
+            let column = column.as_primitive::<warehouse::arrow::datatypes::Int64Type>();
+            if column.is_valid(0) {
+                rows.insert(table.name(), u64::try_from(column.value(0)).unwrap_or(0));
+            }
+        }
+    }
+    let batches = state.catalog.batches(&account.scope, 500).await?;
+    Ok(Table::ALL
+        .iter()
+        .map(|&table| pages::TableStatus {
+            table,
+            rows: rows.get(table.name()).copied().unwrap_or(0),
+            last_upload: batches
+                .iter()
+                .find(|b| b.table_name == table.name() && b.outcome == "committed")
+                .map(|b| format!("{}（{}）", beijing_time(b.at), b.actor)),
+        })
+        .collect())
+}
+
+/// Epoch milliseconds as Beijing time, "2026-12-07 11:14".
+fn beijing_time(ms: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The batch history of the caller's scope, newest first.
+pub async fn upload_history(State(state): State<AppState>, PageCaller(account): PageCaller) -> Response {
+    html(
+        async {
+            let (page, _) = page_of(&state, &account, Nav::Upload, &Filters::default()).await?;
+            let batches = state.catalog.batches(&account.scope, 200).await?;
+            let lines: Vec<pages::BatchLine> = batches
+                .iter()
+                .map(|b| {
+                    let committed = b.outcome == "committed";
+                    pages::BatchLine {
+                        at: beijing_time(b.at),
+                        actor: b.actor.clone(),
+                        table: Table::parse(&b.table_name).map_or(b.table_name.clone(), |t| t.chinese().to_string()),
+                        file_name: b.file_name.clone(),
+                        outcome: match b.outcome.as_str() {
+                            "committed" => "已写入",
+                            "refused" => "未写入",
+                            _ => "已导入过",
+                        }
+                        .to_string(),
+                        inserted: b.rows_inserted,
+                        updated: b.rows_updated,
+                        unchanged: if committed { b.rows_accepted - b.rows_inserted - b.rows_updated } else { 0 },
+                        rejected: b.rows_rejected,
+                        rejects_url: (b.rows_rejected > 0).then(|| format!("/api/v1/batches/{}/rejects.csv", b.id)),
+                    }
+                })
+                .collect();
+            Ok(pages::upload_history(&page, &lines))
         }
         .await,
     )
@@ -350,7 +413,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
     };
     let upload = match uploads::read_upload(&state, request).await {
         Ok(u) => u,
-        Err(e) => return page_with(&page, failed("", "", &e), e.status()),
+        Err(e) => return page_with(&state, &account, &page, failed("", "", &e), e.status()).await,
     };
     let table_name = upload.table.clone().unwrap_or_default();
     let file_name = upload.file_name.clone().unwrap_or_else(|| "upload.csv".into());
@@ -358,7 +421,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         Some(t) => t,
         None => {
             let e = AppError::bad_request("unknown_table", "请选择要上传的台账表");
-            return page_with(&page, failed(&file_name, &table_name, &e), e.status());
+            return page_with(&state, &account, &page, failed(&file_name, &table_name, &e), e.status()).await;
         }
     };
     let partial = upload.partial.unwrap_or(false);
@@ -367,7 +430,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         uploads::preview(&state, &account, table, &file_name, upload.bytes.clone(), partial, sheet.as_deref()).await;
     let p = match preview {
         Ok(p) => p,
-        Err(e) => return page_with(&page, failed(&file_name, table.name(), &e), e.status()),
+        Err(e) => return page_with(&state, &account, &page, failed(&file_name, table.name(), &e), e.status()).await,
     };
     let hold = (p.would_commit && !p.already_ingested)
         .then(|| state.holds.put(Held::new(owner(&account), table, file_name.clone(), upload)));
@@ -406,7 +469,7 @@ pub async fn upload_confirm(
     };
     let Some(held) = state.holds.take(form.hold.trim(), &owner(&account)) else {
         let e = AppError::bad_request("hold_expired", "预览的文件已过期或已写入（保留 15 分钟），请重新上传");
-        return page_with(&page, failed("", "", &e), e.status());
+        return page_with(&state, &account, &page, failed("", "", &e), e.status()).await;
     };
     let (table, file_name) = (held.table, held.file_name.clone());
     let answer =
@@ -449,9 +512,9 @@ pub async fn upload_confirm(
             } else {
                 StatusCode::OK
             };
-            page_with(&page, result, status)
+            page_with(&state, &account, &page, result, status).await
         }
-        Err(e) => page_with(&page, failed(&file_name, table.name(), &e), e.status()),
+        Err(e) => page_with(&state, &account, &page, failed(&file_name, table.name(), &e), e.status()).await,
     }
 }
 
@@ -477,8 +540,17 @@ fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {
     }
 }
 
-fn page_with(page: &Page, result: pages::UploadResult, status: StatusCode) -> Response {
-    (status, Html(pages::upload(page, &TABLES, Some(&result)))).into_response()
+async fn page_with(
+    state: &AppState,
+    account: &Account,
+    page: &Page,
+    result: pages::UploadResult,
+    status: StatusCode,
+) -> Response {
+    match table_statuses(state, account).await {
+        Ok(tables) => (status, Html(pages::upload(page, &tables, Some(&result)))).into_response(),
+        Err(e) => error_page(e),
+    }
 }
 
 #[cfg(test)]

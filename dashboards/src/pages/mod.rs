@@ -11,7 +11,9 @@ mod views;
 
 pub use html::escape;
 pub use reference::api_reference;
-pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload, upload_preview};
+pub use views::{
+    CommunityView, cadres, community, counties, error, login, overview, quarterly, upload, upload_history, upload_preview,
+};
 
 /// Which page is shown (highlighted in the navigation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,4 +179,32 @@ pub struct UploadPreview {
     pub errors: Vec<UploadError>,
     /// The held file's id when it can be confirmed.
     pub hold: Option<String>,
+}
+
+/// One table on the upload page: how many rows the caller's scope holds and when it was
+/// last uploaded (its columns come from the contract, `ingest::Table::columns`).
+#[derive(Debug, Clone)]
+pub struct TableStatus {
+    pub table: ingest::Table,
+    pub rows: u64,
+    /// "2026-12-07 11:14 张三" of the last upload in the scope, if any.
+    pub last_upload: Option<String>,
+}
+
+/// One upload in the batch history.
+#[derive(Debug, Clone, Default)]
+pub struct BatchLine {
+    /// When, Beijing time.
+    pub at: String,
+    pub actor: String,
+    /// The table's Chinese name.
+    pub table: String,
+    pub file_name: String,
+    /// 已写入、未写入、已导入过
+    pub outcome: String,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub rejects_url: Option<String>,
 }
