@@ -103,14 +103,7 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
                 bar.set_message(format!("已读 {rows} 行"));
             }
         };
-        let options = IngestOptions {
-            scope,
-            user,
-            partial: args.partial,
-            sheet: args.sheet.as_deref(),
-            max_file_bytes: args.max_file_size,
-            progress: Some(&tick),
-        };
+        let options = IngestOptions { progress: Some(&tick), ..options_of(args, scope, user) };
         let result = wh.ingest_file(table, path, &options).await;
         if let Some(bar) = progress {
             bar.finish_and_clear();
@@ -137,6 +130,18 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
     finish(args, &reports, worst)
 }
 
+/// The ingest options the command line asks for (no progress report).
+fn options_of<'a>(args: &'a IngestArgs, scope: &'a Scope, user: &'a str) -> IngestOptions<'a> {
+    IngestOptions {
+        scope,
+        user,
+        partial: args.partial,
+        sheet: args.sheet.as_deref(),
+        max_file_bytes: args.max_file_size,
+        progress: None,
+    }
+}
+
 /// A file that could not be ingested or previewed: said on stderr, and its JSON line.
 fn unreadable(path: &Path, e: &warehouse::WarehouseError) -> serde_json::Value {
     eprintln!("错误：{}：{e}", path.display());
@@ -157,14 +162,7 @@ async fn preview_files(wh: &Warehouse, table: Table, scope: &Scope, user: &str, 
     let mut worst = 0u8;
     let mut previews = Vec::new();
     for path in &args.files {
-        let options = IngestOptions {
-            scope,
-            user,
-            partial: args.partial,
-            sheet: args.sheet.as_deref(),
-            max_file_bytes: args.max_file_size,
-            progress: None,
-        };
+        let options = options_of(args, scope, user);
         match wh.preview_file(table, path, &options).await {
             Ok(preview) => {
                 if preview.rows_rejected > 0 {

@@ -172,8 +172,10 @@ fn base_name(file_name: &str) -> String {
     if name.is_empty() { "upload.csv".to_string() } else { name }
 }
 
-/// An upload and its options, owned, to be moved onto the query threads.
-struct Job {
+/// An upload and its options in the uploader's scope, owned, to be moved onto the query
+/// threads.
+#[derive(Debug)]
+pub struct Job {
     scope: ingest::Scope,
     user: String,
     name: String,
@@ -184,11 +186,12 @@ struct Job {
 }
 
 impl Job {
-    fn new(state: &AppState, account: &Account, name: &str, bytes: Bytes, partial: bool, sheet: Option<&str>) -> Job {
+    /// `name` is the uploaded file's name (a browser may send a path: its last part is kept).
+    pub fn new(state: &AppState, account: &Account, name: &str, bytes: Bytes, partial: bool, sheet: Option<&str>) -> Job {
         Job {
             scope: account.scope.clone(),
             user: account.name.clone(),
-            name: name.to_string(),
+            name: base_name(name),
             bytes,
             partial,
             sheet: sheet.map(str::to_string),
@@ -275,17 +278,8 @@ pub struct FieldChangeDoc {
 }
 
 /// What an uploaded file would do in the caller's scope, writing nothing; audited.
-pub async fn preview(
-    state: &AppState,
-    account: &Account,
-    table: Table,
-    file_name: &str,
-    bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
-) -> AppResult<PreviewAnswer> {
-    let file_name = base_name(file_name);
-    let job = Job::new(state, account, &file_name, bytes, partial, sheet);
+pub async fn preview(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<PreviewAnswer> {
+    let file_name = job.name.clone();
     let warehouse = state.warehouse.clone();
     let result = state
         .on_query_threads(async move {
@@ -316,17 +310,8 @@ pub async fn preview(
 
 /// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
 /// the audit log, and answers with every row error.
-pub async fn ingest(
-    state: &AppState,
-    account: &Account,
-    table: Table,
-    file_name: &str,
-    bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
-) -> AppResult<IngestAnswer> {
-    let file_name = base_name(file_name);
-    let job = Job::new(state, account, &file_name, bytes, partial, sheet);
+pub async fn ingest(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<IngestAnswer> {
+    let (file_name, partial) = (job.name.clone(), job.partial);
     let warehouse = state.warehouse.clone();
     let result = state
         .on_query_threads(async move {

@@ -176,11 +176,11 @@ pub async fn ingest(
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
     let partial = upload.partial.unwrap_or(query.partial);
     let sheet = upload.sheet.or(query.sheet);
+    let job = uploads::Job::new(&state, &account, &name, upload.bytes, partial, sheet.as_deref());
     if query.dry_run {
-        let preview = uploads::preview(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
-        return Ok(Json(preview).into_response());
+        return Ok(Json(uploads::preview(&state, &account, table, job).await?).into_response());
     }
-    let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
+    let answer = uploads::ingest(&state, &account, table, job).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())

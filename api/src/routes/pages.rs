@@ -426,8 +426,8 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
     };
     let partial = upload.partial.unwrap_or(false);
     let sheet = upload.sheet.clone();
-    let preview =
-        uploads::preview(&state, &account, table, &file_name, upload.bytes.clone(), partial, sheet.as_deref()).await;
+    let job = uploads::Job::new(&state, &account, &file_name, upload.bytes.clone(), partial, sheet.as_deref());
+    let preview = uploads::preview(&state, &account, table, job).await;
     let p = match preview {
         Ok(p) => p,
         Err(e) => return page_with(&state, &account, &page, failed(&file_name, table.name(), &e), e.status()).await,
@@ -472,9 +472,8 @@ pub async fn upload_confirm(
         return page_with(&state, &account, &page, failed("", "", &e), e.status()).await;
     };
     let (table, file_name) = (held.table, held.file_name.clone());
-    let answer =
-        uploads::ingest(&state, &account, table, &file_name, held.bytes.clone(), held.partial, held.sheet.as_deref())
-            .await;
+    let job = uploads::Job::new(&state, &account, &file_name, held.bytes.clone(), held.partial, held.sheet.as_deref());
+    let answer = uploads::ingest(&state, &account, table, job).await;
     drop(held);
     match answer {
         Ok(a) => {
