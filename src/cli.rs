@@ -45,6 +45,12 @@ pub(crate) enum Command {
     )]
     Ingest(IngestArgs),
 
+    /// 导入模板：一张表的空白 Excel 模板（中文表头、下拉选项、填写说明）或 CSV 表头。
+    #[command(
+        after_help = "示例：\n  yishi template 议题                              写出 议题_导入模板.xlsx\n  yishi template topics --format csv --out topics.csv"
+    )]
+    Template(TemplateArgs),
+
     /// 各表的行数和版本。
     #[command(after_help = "示例：\n  yishi tables\n  yishi tables --county 141026 --json")]
     Tables(ListArgs),
@@ -138,6 +144,29 @@ pub(crate) struct IngestArgs {
     /// 以 JSON 输出结果（供脚本使用）。
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// 预览：只显示导入后会新增、更新（列出变化的字段）、不变和不合格各多少行，不写入任何数据、不记批次、不写拒绝文件。
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TemplateArgs {
+    /// 表：社区、干部、会议、议题、评价、整改（或 communities、cadres、sessions、topics、evaluations、rectifications）。
+    #[arg(value_name = "表")]
+    pub(crate) table: String,
+    /// 模板格式：xlsx（带下拉选项和填写说明）或 csv（只有表头）。
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Xlsx, value_name = "格式")]
+    pub(crate) format: TemplateFormat,
+    /// 写到这个文件（默认：当前文件夹下的 <表名>_导入模板.xlsx）。
+    #[arg(long, value_name = "文件")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TemplateFormat {
+    Xlsx,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,17 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     };
     let snapshot = snapshot_of(args)?;
     let wh = Warehouse::open(root).await?;
+    wh.check_scope(scope).await?;
     let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
+    // A period without topics says so, with the years that have them, instead of an
+    // empty table.
+    let quarter = args.quarter.filter(|_| kind.is_quarterly());
+    if let Some(notice) = wh.coverage(scope).await?.empty_notice(args.year, quarter) {
+        eprintln!("提示：{notice}");
+        if args.format == OutputFormat::Table && report.num_rows() == 0 {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let bytes = match args.format {
         OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, |_| true).into_bytes(),
         OutputFormat::Table => {

@@ -388,7 +388,7 @@ fn upsert_moves_statuses_on_and_the_same_file_twice_changes_nothing() {
     std::fs::write(&path, later).expect("write");
     let out = wh.ingest(&[], "topics", &path, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 1，更新 411"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 1，更新 1，不变 410"), "{}", stdout(&out));
     assert_eq!(wh.rows("topics"), 412, "nothing duplicated");
     assert_eq!(wh.version("topics"), v1 + 1);
 
@@ -417,7 +417,7 @@ fn a_new_county_is_appended_beside_the_others_and_later_exports_still_upsert() {
     // County 141022 has no row yet: its rows are added without a merge, A's stay.
     let out = wh.ingest(&[], "cadres", &b, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 2，更新 0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 2，更新 0，不变 0"), "{}", stdout(&out));
     assert_eq!((wh.rows("cadres"), wh.version("cadres")), (4, 2));
     // A later export of both counties updates the known keys and adds the new one.
     let later = file(
@@ -426,7 +426,7 @@ fn a_new_county_is_appended_beside_the_others_and_later_exports_still_upsert() {
     );
     let out = wh.ingest(&[], "cadres", &later, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 1，更新 2"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 1，更新 1，不变 1"), "{}", stdout(&out));
     assert_eq!(wh.rows("cadres"), 5, "nothing duplicated");
     let out = wh.run(&["sql", "SELECT role FROM cadres WHERE community_code = '141021100001' AND cadre_id = 'C01'"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("director"), "{}", String::from_utf8_lossy(&out.stdout));

@@ -230,47 +230,160 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl
     }
 }
 
-/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
-/// the audit log, and answers with every row error.
-pub async fn ingest(
+/// The last part of an uploaded file's name (a browser may send a path).
+fn base_name(file_name: &str) -> String {
+    let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.is_empty() { "upload.csv".to_string() } else { name }
+}
+
+/// An upload and its options in the uploader's scope, owned, to be moved onto the query
+/// threads.
+#[derive(Debug)]
+pub struct Job {
+    scope: ingest::Scope,
+    user: String,
+    name: String,
+    bytes: Bytes,
+    options: UploadOptions,
+    limit: u64,
+}
+
+impl Job {
+    /// `name` is the uploaded file's name (a browser may send a path: its last part is kept).
+    pub fn new(state: &AppState, account: &Account, name: &str, bytes: Bytes, options: UploadOptions) -> Job {
+        Job {
+            scope: account.scope.clone(),
+            user: account.name.clone(),
+            name: base_name(name),
+            bytes,
+            options,
+            limit: state.config.max_upload_bytes,
+        }
+    }
+
+    fn options(&self) -> IngestOptions<'_> {
+        IngestOptions {
+            scope: &self.scope,
+            user: &self.user,
+            partial: self.options.partial,
+            sheet: self.options.sheet.as_deref(),
+            header_row: self.options.header_row,
+            max_file_bytes: self.limit,
+            progress: None,
+        }
+    }
+}
+
+/// A file the warehouse could not take, audited under `action`, as the caller's error.
+async fn refused(
     state: &AppState,
     account: &Account,
+    action: &str,
     table: Table,
     file_name: &str,
-    bytes: Bytes,
-    options: &UploadOptions,
-) -> AppResult<IngestAnswer> {
-    let partial = options.partial;
-    let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
-    let result = {
-        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), options.sheet.clone(), state.config.max_upload_bytes);
-        let header_row = options.header_row;
-        state
-            .on_query_threads(async move {
-                let options = IngestOptions {
-                    scope: &scope,
-                    user: &user,
-                    partial,
-                    sheet: sheet.as_deref(),
-                    header_row,
-                    max_file_bytes: limit,
-                    progress: None,
-                };
-                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
-            })
-            .await?
+    e: warehouse::WarehouseError,
+) -> AppError {
+    let e = AppError::from(e);
+    let (status, code, message) = e.parts();
+    let detail = format!("{file_name}: {code}: {message}");
+    state.catalog.audit(Some(account), action, table.name(), &detail, status.as_u16()).await;
+    e
+}
+
+/// What an upload would do, nothing written (`?dry_run=true`, the upload page's preview).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewAnswer {
+    /// Always true: nothing was written.
+    pub dry_run: bool,
+    pub table: &'static str,
+    pub file_name: String,
+    /// 该文件已导入过：不会有任何更改
+    pub already_ingested: bool,
+    /// 确认后是否会写入（严格模式下有不合格的行、或没有合格的行时不会）
+    pub would_commit: bool,
+    pub rows_new: usize,
+    pub rows_updated: usize,
+    pub rows_unchanged: usize,
+    pub rows_rejected: usize,
+    /// 新增 N、更新 M、不变 K、不合格 R
+    pub summary: String,
+    /// The first rows that would change, with each changed field old → new.
+    #[schema(value_type = Vec<RowChangeDoc>)]
+    pub changes: Vec<warehouse::RowChange>,
+    /// Every rejected value, as in an ingest's answer.
+    #[schema(value_type = Vec<RowErrorDoc>)]
+    pub errors: Vec<ingest::RowError>,
+}
+
+/// One row an upload would change.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = RowChange)]
+#[allow(dead_code)]
+pub struct RowChangeDoc {
+    /// 社区代码
+    community_code: String,
+    /// 该行的编号（社区内唯一）
+    key: String,
+    fields: Vec<FieldChangeDoc>,
+}
+
+/// One changed value: 列 旧值 → 新值.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = FieldChange)]
+#[allow(dead_code)]
+pub struct FieldChangeDoc {
+    /// 合同中的列名
+    column: String,
+    /// 中文表头
+    header: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+/// What an uploaded file would do in the caller's scope, writing nothing; audited.
+pub async fn preview(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<PreviewAnswer> {
+    let file_name = job.name.clone();
+    let warehouse = state.warehouse.clone();
+    let result = state
+        .on_query_threads(async move {
+            Ok(warehouse.preview_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
+        })
+        .await?;
+    let preview = match result {
+        Ok(p) => p,
+        Err(e) => return Err(refused(state, account, "ingest_preview", table, &file_name, e).await),
     };
+    let summary = preview.summary();
+    state.catalog.audit(Some(account), "ingest_preview", table.name(), &format!("{file_name}: {summary}"), 200).await;
+    Ok(PreviewAnswer {
+        dry_run: true,
+        table: table.name(),
+        file_name,
+        already_ingested: preview.already_ingested,
+        would_commit: preview.would_commit,
+        rows_new: preview.rows_new,
+        rows_updated: preview.rows_updated,
+        rows_unchanged: preview.rows_unchanged,
+        rows_rejected: preview.rows_rejected,
+        summary,
+        errors: preview.file.iter().flat_map(|f| f.errors()).cloned().collect(),
+        changes: preview.changes,
+    })
+}
+
+/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
+/// the audit log, and answers with every row error.
+pub async fn ingest(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<IngestAnswer> {
+    let (file_name, partial) = (job.name.clone(), job.options.partial);
+    let warehouse = state.warehouse.clone();
+    let result = state
+        .on_query_threads(async move {
+            Ok(warehouse.ingest_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
+        })
+        .await?;
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
-            let e = AppError::from(e);
-            let (status, code, message) = e.parts();
-            let detail = format!("{file_name}: {code}: {message}");
-            state.catalog.audit(Some(account), "ingest", table.name(), &detail, status.as_u16()).await;
-            return Err(e);
-        }
+        Err(e) => return Err(refused(state, account, "ingest", table, &file_name, e).await),
     };
     let errors: Vec<ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).cloned().collect();
     let rejects = report.file.as_ref().filter(|f| !f.rejected.is_empty()).map(|f| f.rejects_csv());
@@ -317,7 +430,7 @@ pub async fn ingest(
                 "文件中没有数据行，未写入".to_string()
             } else {
                 format!(
-                    "有 {} 行不合格，整批未写入；请按错误修改后重新上传，或选择“只导入合格的行”（?partial=true）",
+                    "有 {} 行不合格，整批未写入。请按下面列出的错误改好后重新上传；或者勾选“只导入合格的行”，先写入合格的行，不合格的行下载后改好再传（接口调用时加参数 partial=true）",
                     r.rows_rejected
                 )
             }

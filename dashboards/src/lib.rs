@@ -9,4 +9,5 @@ pub mod long_lists;
 pub mod naming;
 pub mod pack;
 pub mod pages;
+pub mod templates;
 pub mod xlsx;

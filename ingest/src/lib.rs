@@ -12,6 +12,7 @@
 pub mod encoding;
 pub mod errors;
 pub mod files;
+pub mod guide;
 pub mod generator;
 pub mod headers;
 mod pipeline;

@@ -10,6 +10,7 @@ use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
 use crate::appends::{self, Appender};
 use crate::batches::{self, BatchRecord};
 use crate::errors::{Result, WarehouseError};
+use crate::preview::{self, Preview};
 use crate::{Warehouse, tables};
 
 /// How to ingest a file.
@@ -59,6 +60,29 @@ pub struct IngestReport {
     pub file: Option<LedgerFile>,
 }
 
+/// Whether accepted rows may be written while the file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// Into a table without rows (a real ingest).
+    IntoEmptyTable,
+    /// Never (a preview).
+    Never,
+}
+
+/// A file read and validated against a table, nothing written yet.
+pub(crate) struct Checked {
+    pub(crate) target: deltalake::DeltaTable,
+    pub(crate) record: BatchRecord,
+    /// The file with its accepted and rejected rows, and the writer that already took the
+    /// accepted rows; `None` when this exact file was already ingested.
+    pub(crate) read: Option<(LedgerFile, Option<Appender>)>,
+}
+
+/// Whether a batch commits nothing: no valid row, or rejected rows in strict mode.
+pub(crate) fn refused(file: &LedgerFile, options: &IngestOptions<'_>) -> bool {
+    file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial)
+}
+
 /// References being loaded; dropping it (the batch ended early) stops the loading.
 struct Loading(tokio::task::JoinHandle<Result<References>>);
 
@@ -83,7 +107,9 @@ impl Warehouse {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         let file = ingest::read_file(path, options.max_file_bytes)?;
-        self.ingest_loaded(table, path, &file, &|| file.sha256(path), options, references).await
+        let hash = || file.sha256(path);
+        let checked = self.check(table, path, &file, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -96,7 +122,9 @@ impl Warehouse {
     ) -> Result<IngestReport> {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, bytes, &|| Ok(ingest::sha256_hex(bytes)), options, references).await
+        let hash = || Ok(ingest::sha256_hex(bytes));
+        let checked = self.check(table, name, bytes, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -106,7 +134,68 @@ impl Warehouse {
         Loading(tokio::spawn(async move { warehouse.references(table, &scope).await }))
     }
 
-    async fn ingest_loaded(
+    /// Writes a checked file's accepted rows in one commit, or records the batch refused.
+    async fn commit(&self, checked: Checked, table: Table, options: &IngestOptions<'_>) -> Result<IngestReport> {
+        let Checked { target, mut record, read } = checked;
+        let Some((file, appender)) = read else {
+            return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
+        };
+        if refused(&file, options) {
+            Appender::abort(appender).await?;
+            record.outcome = "refused".into();
+            if let Some(meta) = self.location.meta_dir() {
+                batches::append_refused(&meta, &record)?;
+            }
+            return Ok(IngestReport { outcome: IngestOutcome::Refused, record, file: Some(file) });
+        }
+        record.outcome = "committed".into();
+        let complete = file.rejected.is_empty();
+        let started = std::time::Instant::now();
+        let upserted = match appender {
+            Some(appender) => {
+                let actions = appender.finish(true).await?;
+                tracing::info!(files = actions.len(), ms = started.elapsed().as_millis() as u64, "files finished");
+                let version = appends::commit(&target, table, actions, &record, complete).await?;
+                tables::Upserted { version, inserted: file.accepted_rows, updated: 0 }
+            }
+            None => upsert(target, table, file.batches.clone(), &record, complete).await?,
+        };
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
+        record.version = Some(upserted.version);
+        record.rows_inserted = upserted.inserted;
+        record.rows_updated = upserted.updated;
+        record.rows_unchanged = file.accepted_rows.saturating_sub(upserted.inserted + upserted.updated);
+        tracing::info!(table = table.name(), version = upserted.version, rows = file.accepted_rows, "batch committed");
+        Ok(IngestReport { outcome: IngestOutcome::Committed, record, file: Some(file) })
+    }
+
+    /// What ingesting the file at `path` would do, writing nothing (`--dry-run`).
+    pub async fn preview_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<Preview> {
+        let references = self.load_references(table, options.scope);
+        let file = ingest::read_file(path, options.max_file_bytes)?;
+        let checked =
+            self.check(table, path, &file, &|| file.sha256(path), options, references, Stream::Never).await?;
+        preview::compare(checked, table, options).await
+    }
+
+    /// What ingesting an upload would do, writing nothing.
+    pub async fn preview_bytes(
+        &self,
+        table: Table,
+        name: &Path,
+        bytes: &[u8],
+        options: &IngestOptions<'_>,
+    ) -> Result<Preview> {
+        let references = self.load_references(table, options.scope);
+        let hash = || Ok(ingest::sha256_hex(bytes));
+        let checked = self.check(table, name, bytes, &hash, options, references, Stream::Never).await?;
+        preview::compare(checked, table, options).await
+    }
+
+    /// Reads and validates a file against the table and the keys it refers to; `None` as
+    /// the read file when this exact file was already ingested completely.
+    #[allow(clippy::too_many_arguments)]
+    async fn check(
         &self,
         table: Table,
         name: &Path,
@@ -114,7 +203,8 @@ impl Warehouse {
         hash: &(dyn Fn() -> std::result::Result<String, ingest::IngestError> + Sync),
         options: &IngestOptions<'_>,
         references: Loading,
-    ) -> Result<IngestReport> {
+        stream: Stream,
+    ) -> Result<Checked> {
         let started_at = chrono::Utc::now().to_rfc3339();
         let target = tables::open(&self.location, table).await?;
         if target.version().is_none() {
@@ -142,19 +232,23 @@ impl Warehouse {
             rows_rejected: 0,
             rows_inserted: 0,
             rows_updated: 0,
+            rows_unchanged: 0,
             version: target.version(),
             outcome: "unchanged".into(),
         };
         if tables::already_ingested(&target, table, &sha256).await? {
             tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
-            return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
+            return Ok(Checked { target, record, read: None });
         }
         let opened = opened?;
         let started = std::time::Instant::now();
         let references = references.finish().await?;
         tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
         // Into a table without rows the accepted rows are written while the file is read.
-        let appender = if tables::is_empty(&target) { Some(Appender::new(&target, table)?) } else { None };
+        let appender = match stream {
+            Stream::IntoEmptyTable if tables::is_empty(&target) => Some(Appender::new(&target, table)?),
+            _ => None,
+        };
         let read = ReadOptions {
             scope,
             references: &references,
@@ -178,33 +272,7 @@ impl Warehouse {
         };
         record.rows_accepted = file.accepted_rows;
         record.rows_rejected = file.rejected.len();
-        let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
-        if refuse {
-            Appender::abort(appender).await?;
-            record.outcome = "refused".into();
-            if let Some(meta) = self.location.meta_dir() {
-                batches::append_refused(&meta, &record)?;
-            }
-            return Ok(IngestReport { outcome: IngestOutcome::Refused, record, file: Some(file) });
-        }
-        record.outcome = "committed".into();
-        let complete = file.rejected.is_empty();
-        let started = std::time::Instant::now();
-        let upserted = match appender {
-            Some(appender) => {
-                let actions = appender.finish(true).await?;
-                tracing::info!(files = actions.len(), ms = started.elapsed().as_millis() as u64, "files finished");
-                let version = appends::commit(&target, table, actions, &record, complete).await?;
-                tables::Upserted { version, inserted: file.accepted_rows, updated: 0 }
-            }
-            None => upsert(target, table, file.batches.clone(), &record, complete).await?,
-        };
-        tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
-        record.version = Some(upserted.version);
-        record.rows_inserted = upserted.inserted;
-        record.rows_updated = upserted.updated;
-        tracing::info!(table = table.name(), version = upserted.version, rows = file.accepted_rows, "batch committed");
-        Ok(IngestReport { outcome: IngestOutcome::Committed, record, file: Some(file) })
+        Ok(Checked { target, record, read: Some((file, appender)) })
     }
 
     /// Keys of the tables `table` refers to, within the scope.
