@@ -32,6 +32,7 @@ use axum::http::request::Parts;
 use tokio::sync::Semaphore;
 
 use crate::error::AppError;
+use crate::queries::QueryRuntime;
 
 /// The throttle's and the gate's limits.
 #[derive(Debug, Clone, Copy)]
@@ -340,10 +341,12 @@ impl Throttle {
     }
 }
 
-/// Bounds password hashing: `running` verifications at once on the blocking pool, and
-/// `waiting` more admitted to wait for them.
+/// Bounds password hashing: `running` verifications at once on threads of their own (at
+/// low priority, like the queries': a flood of logins must not make `/healthz` or a page
+/// wait behind Argon2 on a two-core machine), and `waiting` more admitted to wait for them.
 #[derive(Debug)]
 pub struct HashGate {
+    workers: QueryRuntime,
     slots: Arc<Semaphore>,
     admitted: Arc<AtomicUsize>,
     max_admitted: usize,
@@ -386,6 +389,7 @@ impl HashGate {
     pub fn new(running: usize, waiting: usize) -> HashGate {
         let running = running.max(1);
         HashGate {
+            workers: QueryRuntime::with_threads(running, "yishi-login"),
             slots: Arc::new(Semaphore::new(running)),
             admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: running + waiting,
@@ -408,17 +412,19 @@ impl HashGate {
         }
         let slot = self.slots.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.to_string()))?;
         let stats = self.stats.clone();
-        tokio::task::spawn_blocking(move || {
-            let _held = (slot, admission);
-            let now = stats.running.fetch_add(1, Ordering::SeqCst) + 1;
-            stats.peak.fetch_max(now, Ordering::SeqCst);
-            let out = work();
-            stats.running.fetch_sub(1, Ordering::SeqCst);
-            stats.done.fetch_add(1, Ordering::Relaxed);
-            out
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("密码校验任务失败：{e}")))
+        // The work has no await point: once started, dropping the request's future cannot
+        // stop it, and the slot stays held until the hash is done.
+        self.workers
+            .run(async move {
+                let _held = (slot, admission);
+                let now = stats.running.fetch_add(1, Ordering::SeqCst) + 1;
+                stats.peak.fetch_max(now, Ordering::SeqCst);
+                let out = work();
+                stats.running.fetch_sub(1, Ordering::SeqCst);
+                stats.done.fetch_add(1, Ordering::Relaxed);
+                Ok(out)
+            })
+            .await
     }
 
     pub fn stats(&self) -> GateStats {

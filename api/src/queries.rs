@@ -19,9 +19,15 @@ impl QueryRuntime {
     /// A multi-thread runtime with a thread per core, named `yishi-query`.
     pub fn new() -> QueryRuntime {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 16);
+        QueryRuntime::with_threads(threads, "yishi-query")
+    }
+
+    /// A runtime of `threads` low-priority threads named `name`: for any work heavy enough
+    /// to starve the HTTP threads (queries; password hashing, see `login::HashGate`).
+    pub fn with_threads(threads: usize, name: &str) -> QueryRuntime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name("yishi-query")
+            .worker_threads(threads.max(1))
+            .thread_name(name)
             .on_thread_start(lower_priority)
             .enable_all()
             .build();
