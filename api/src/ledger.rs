@@ -64,32 +64,117 @@ pub async fn community_sessions(
         period("held_on", year, quarter)
     );
     let headers = COLUMNS.map(|c| header(Table::Sessions, c));
-    ledger_table(state, scope, &sql, &headers, &COLUMNS.map(|c| Table::Sessions.column(c))).await
+    Ok(ledger_table(state, scope, &sql, &headers, &COLUMNS.map(|c| Table::Sessions.column(c))).await?.0)
 }
 
-/// The community's topics raised in the year or quarter, by date, each with its lead
-/// cadre's name (the id when the cadre is missing from the cadres table).
-pub async fn community_topics(
-    state: &AppState,
-    scope: &Scope,
-    year: i32,
-    quarter: Option<u32>,
-) -> AppResult<TextTable> {
+/// Which topics a ledger list shows: a community's of a period, a cadre's of a year, or one.
+#[derive(Debug, Clone, Copy)]
+pub enum TopicsOf<'a> {
+    Period { year: i32, quarter: Option<u32> },
+    Cadre { cadre_id: &'a str, year: i32 },
+    One { topic_id: &'a str },
+}
+
+impl TopicsOf<'_> {
+    /// The condition on the topics (as `t`) of the list.
+    fn topics(&self) -> String {
+        match *self {
+            TopicsOf::Period { year, quarter } => period("t.raised_on", year, quarter),
+            TopicsOf::Cadre { cadre_id, year } => {
+                format!("t.lead_cadre_id = {} AND {}", literal(cadre_id), period("t.raised_on", year, None))
+            }
+            TopicsOf::One { topic_id } => format!("t.topic_id = {}", literal(topic_id)),
+        }
+    }
+
+    /// The condition on their evaluations (as `e`): a cadre's page counts those of its year,
+    /// as its assessment does ([`cadre_evidence`]).
+    fn evaluations(&self) -> String {
+        match *self {
+            TopicsOf::Cadre { year, .. } => format!("{} AND {}", self.topics(), period("e.evaluated_on", year, None)),
+            _ => self.topics(),
+        }
+    }
+
+    /// The year whose pages the list's links lead to.
+    fn year(&self, fallback: i32) -> i32 {
+        match *self {
+            TopicsOf::Period { year, .. } | TopicsOf::Cadre { year, .. } => year,
+            TopicsOf::One { .. } => fallback,
+        }
+    }
+}
+
+/// An id from a request as a SQL string literal (quotes doubled); the pages check its
+/// length and characters first ([`crate::routes::params`]).
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// Topics by date, each with its lead cadre's name (the id when the cadre is missing from
+/// the cadres table) and whether it was closed by its deadline; the title leads to the
+/// topic's page, the cadre to the cadre's page, and each row is anchored `topic-<id>`.
+pub async fn topics(state: &AppState, scope: &Scope, which: TopicsOf<'_>, year: i32) -> AppResult<TextTable> {
     const COLUMNS: [&str; 9] =
         ["topic_id", "title", "category", "channel", "raised_on", "lead_cadre_id", "deadline", "status", "closed_on"];
     let select = COLUMNS.map(|c| match c {
         "lead_cadre_id" => "coalesce(c.cadre_name, t.lead_cadre_id)".to_string(),
         other => format!("t.{other}"),
     });
+    let closed = warehouse::analyses::CLOSED;
     let sql = format!(
-        "SELECT {} FROM topics t LEFT JOIN cadres c \
+        "SELECT {}, CASE WHEN NOT (t.{closed}) THEN '未办结' WHEN t.closed_on <= t.deadline THEN '是' ELSE '否' END, \
+         t.lead_cadre_id, t.community_code FROM topics t LEFT JOIN cadres c \
          ON c.community_code = t.community_code AND c.cadre_id = t.lead_cadre_id \
          WHERE {} ORDER BY t.raised_on, t.topic_id",
         select.join(", "),
-        period("t.raised_on", year, quarter)
+        which.topics()
     );
-    let headers = COLUMNS.map(|c| if c == "lead_cadre_id" { "责任人" } else { header(Table::Topics, c) });
-    ledger_table(state, scope, &sql, &headers, &COLUMNS.map(|c| Table::Topics.column(c))).await
+    let mut headers = COLUMNS.map(|c| if c == "lead_cadre_id" { "责任人" } else { header(Table::Topics, c) }).to_vec();
+    headers.push("按时办结");
+    let mut columns = COLUMNS.map(|c| Table::Topics.column(c)).to_vec();
+    columns.push(None);
+    let (mut table, raw) = ledger_table(state, scope, &sql, &headers, &columns).await?;
+    let filters = dashboards::pages::Filters { year: which.year(year), ..Default::default() };
+    for row in &raw {
+        let (topic, cadre, community) = (&row[0], &row[10], &row[11]);
+        let mut links = vec![None; headers.len()];
+        links[1] = Some(filters.topic_href(community, topic));
+        links[5] = Some(filters.cadre_href(community, cadre));
+        table.links.push(links);
+        table.row_ids.push(format!("topic-{topic}"));
+    }
+    Ok(table)
+}
+
+/// The evaluations of the topics, by date: scores and verdict, never the respondent or
+/// the comment (which may name them).
+pub async fn evaluations(state: &AppState, scope: &Scope, which: TopicsOf<'_>) -> AppResult<TextTable> {
+    const COLUMNS: [&str; 8] =
+        ["evaluation_id", "topic_id", "evaluated_on", "attitude", "efficiency", "result", "effect", "verdict"];
+    let sql = format!(
+        "SELECT {} FROM evaluations e JOIN topics t ON t.community_code = e.community_code AND t.topic_id = e.topic_id \
+         WHERE {} ORDER BY e.evaluated_on, e.evaluation_id",
+        COLUMNS.map(|c| format!("e.{c}")).join(", "),
+        which.evaluations()
+    );
+    let headers = COLUMNS.map(|c| header(Table::Evaluations, c));
+    let columns = COLUMNS.map(|c| Table::Evaluations.column(c));
+    Ok(ledger_table(state, scope, &sql, &headers, &columns).await?.0)
+}
+
+/// The rectifications of the topics, by opening date.
+pub async fn rectifications(state: &AppState, scope: &Scope, which: TopicsOf<'_>) -> AppResult<TextTable> {
+    const COLUMNS: [&str; 6] = ["rectification_id", "topic_id", "opened_on", "deadline", "closed_on", "outcome"];
+    let sql = format!(
+        "SELECT {} FROM rectifications r JOIN topics t ON t.community_code = r.community_code AND t.topic_id = r.topic_id \
+         WHERE {} ORDER BY r.opened_on, r.rectification_id",
+        COLUMNS.map(|c| format!("r.{c}")).join(", "),
+        which.topics()
+    );
+    let headers = COLUMNS.map(|c| header(Table::Rectifications, c));
+    let columns = COLUMNS.map(|c| Table::Rectifications.column(c));
+    Ok(ledger_table(state, scope, &sql, &headers, &columns).await?.0)
 }
 
 /// The contract's Chinese header of a column.
@@ -106,24 +191,27 @@ fn period(date: &str, year: i32, quarter: Option<u32>) -> String {
 }
 
 /// A query's rows as text under the given headers, each cell of an enumeration column
-/// as its Chinese value (the contract's labels, [`ingest::schema::Column::label`]).
+/// as its Chinese value (the contract's labels, [`ingest::schema::Column::label`]); and
+/// every column of each row as stored (ids for links, also of columns after the headers').
 async fn ledger_table(
     state: &AppState,
     scope: &Scope,
     sql: &str,
     headers: &[&str],
     columns: &[Option<&Column>],
-) -> AppResult<TextTable> {
+) -> AppResult<(TextTable, Vec<Vec<String>>)> {
     let result = state.query(scope, sql).await?;
-    let mut table = TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() };
+    let mut table = TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), ..TextTable::default() };
+    let mut raw = Vec::new();
     for batch in &result.batches {
         for r in 0..batch.num_rows() {
-            let cells = batch.columns().iter().zip(columns).map(|(a, column)| {
-                let value = text::plain(a, r);
-                column.map_or_else(|| value.clone(), |c| c.label(&value).to_string())
+            let stored: Vec<String> = batch.columns().iter().map(|a| text::plain(a, r)).collect();
+            let cells = stored.iter().zip(columns).map(|(value, column)| {
+                column.map_or_else(|| value.clone(), |c| c.label(value).to_string())
             });
             table.rows.push(cells.collect());
+            raw.push(stored);
         }
     }
-    Ok(table)
+    Ok((table, raw))
 }

@@ -29,6 +29,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadres", get(pages::cadres))
         .route("/counties", get(pages::counties))
         .route("/community", get(pages::community))
+        .route("/cadre", get(pages::cadre))
+        .route("/topic", get(pages::topic))
         .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
         .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font));
     api.merge(pages).fallback(api::not_found).with_state(state)

@@ -11,7 +11,10 @@ mod views;
 
 pub use html::escape;
 pub use reference::api_reference;
-pub use views::{CommunityView, cadres, community, counties, error, login, overview, quarterly, upload};
+pub use views::{
+    CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
+    topic, upload,
+};
 
 /// Which page is shown (highlighted in the navigation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +25,10 @@ pub enum Nav {
     Counties,
     Community,
     Upload,
+    /// One cadre (reached from a row; not in the navigation bar).
+    Cadre,
+    /// One topic (reached from a row; not in the navigation bar).
+    Topic,
 }
 
 impl Nav {
@@ -35,6 +42,8 @@ impl Nav {
             Nav::Counties => "/counties",
             Nav::Community => "/community",
             Nav::Upload => "/upload",
+            Nav::Cadre => "/cadre",
+            Nav::Topic => "/topic",
         }
     }
 
@@ -46,7 +55,15 @@ impl Nav {
             Nav::Counties => "县区对比",
             Nav::Community => "社区详情",
             Nav::Upload => "上传台账",
+            Nav::Cadre => "干部详情",
+            Nav::Topic => "议题详情",
         }
+    }
+
+    /// Whether the page shows the filter form (a detail page is reached from a row and
+    /// keeps its own key, which the form does not carry).
+    pub fn has_filters(self) -> bool {
+        !matches!(self, Nav::Upload | Nav::Cadre | Nav::Topic)
     }
 }
 
@@ -73,6 +90,27 @@ impl Filters {
             parts.push(format!("community={c}"));
         }
         parts.join("&")
+    }
+
+    /// The community page of `code` with these filters' period: the drill-down from a
+    /// ranking or list row.
+    pub fn community_href(&self, code: &str) -> String {
+        let f = Filters { county: code.get(..6).map(str::to_string), community: Some(code.to_string()), ..self.clone() };
+        format!("/community?{}", f.query())
+    }
+
+    /// The cadre page of cadre `cadre` of community `community` in these filters' year.
+    pub fn cadre_href(&self, community: &str, cadre: &str) -> String {
+        let year = self.year.to_string();
+        let q = [("year", year.as_str()), ("community", community), ("cadre", cadre)];
+        format!("/cadre?{}", serde_urlencoded::to_string(q).unwrap_or_default())
+    }
+
+    /// The topic page of topic `topic` of community `community`.
+    pub fn topic_href(&self, community: &str, topic: &str) -> String {
+        let year = self.year.to_string();
+        let q = [("year", year.as_str()), ("community", community), ("topic", topic)];
+        format!("/topic?{}", serde_urlencoded::to_string(q).unwrap_or_default())
     }
 
     /// "2025年第3季度" or "2025年".
@@ -132,6 +170,10 @@ impl Page {
 pub struct TextTable {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Per row, per cell, where the cell leads (the drill-down); empty for none.
+    pub links: Vec<Vec<Option<String>>>,
+    /// Per row, the row's `id` (an anchor to link to); empty for none.
+    pub row_ids: Vec<String>,
 }
 
 /// One topic a cadre led, with its ratings: the evidence behind a cadre's score.
