@@ -87,11 +87,25 @@ impl TopicsOf<'_> {
         }
     }
 
-    /// The condition on their evaluations (as `e`): a cadre's page counts those of its year,
-    /// as its assessment does ([`cadre_evidence`]).
+    /// The condition on their evaluations (as `e`): on a cadre's page, those given in the
+    /// year to any topic the cadre leads (an evaluation of last year's topic counts in the
+    /// year it is given), as the cadre's assessment counts them.
     fn evaluations(&self) -> String {
+        self.of_the_year("e.evaluated_on")
+    }
+
+    /// The condition on their rectifications (as `r`): on a cadre's page, those opened in
+    /// the year, as the assessment counts them.
+    fn rectifications(&self) -> String {
+        self.of_the_year("r.opened_on")
+    }
+
+    /// The topics' condition, or for a cadre: its topics' rows whose `date` lies in the year.
+    fn of_the_year(&self, date: &str) -> String {
         match *self {
-            TopicsOf::Cadre { year, .. } => format!("{} AND {}", self.topics(), period("e.evaluated_on", year, None)),
+            TopicsOf::Cadre { cadre_id, year } => {
+                format!("t.lead_cadre_id = {} AND {}", literal(cadre_id), period(date, year, None))
+            }
             _ => self.topics(),
         }
     }
@@ -170,7 +184,7 @@ pub async fn rectifications(state: &AppState, scope: &Scope, which: TopicsOf<'_>
         "SELECT {} FROM rectifications r JOIN topics t ON t.community_code = r.community_code AND t.topic_id = r.topic_id \
          WHERE {} ORDER BY r.opened_on, r.rectification_id",
         COLUMNS.map(|c| format!("r.{c}")).join(", "),
-        which.topics()
+        which.rectifications()
     );
     let headers = COLUMNS.map(|c| header(Table::Rectifications, c));
     let columns = COLUMNS.map(|c| Table::Rectifications.column(c));
@@ -206,9 +220,10 @@ async fn ledger_table(
     for batch in &result.batches {
         for r in 0..batch.num_rows() {
             let stored: Vec<String> = batch.columns().iter().map(|a| text::plain(a, r)).collect();
-            let cells = stored.iter().zip(columns).map(|(value, column)| {
-                column.map_or_else(|| value.clone(), |c| c.label(value).to_string())
-            });
+            let cells = stored
+                .iter()
+                .zip(columns)
+                .map(|(value, column)| column.map_or_else(|| value.clone(), |c| c.label(value).to_string()));
             table.rows.push(cells.collect());
             raw.push(stored);
         }

@@ -366,7 +366,8 @@ pub async fn topic(State(state): State<AppState>, PageCaller(account): PageCalle
             let (page, scope) = page_of(&state, &account, Nav::Topic, &detail.filters(&community)).await?;
             let which = ledger::TopicsOf::One { topic_id: &id };
             let topic = ledger::topics(&state, &scope, which, page.filters.year).await?;
-            let title = topic.rows.first().and_then(|r| r.get(1)).cloned().ok_or_else(|| AppError::not_found(&missing))?;
+            let title =
+                topic.rows.first().and_then(|r| r.get(1)).cloned().ok_or_else(|| AppError::not_found(&missing))?;
             let evaluations = ledger::evaluations(&state, &scope, which).await?;
             let rectifications = ledger::rectifications(&state, &scope, which).await?;
             Ok(pages::topic(&page, &title, &topic, &evaluations, &rectifications))

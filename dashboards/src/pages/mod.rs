@@ -95,7 +95,8 @@ impl Filters {
     /// The community page of `code` with these filters' period: the drill-down from a
     /// ranking or list row.
     pub fn community_href(&self, code: &str) -> String {
-        let f = Filters { county: code.get(..6).map(str::to_string), community: Some(code.to_string()), ..self.clone() };
+        let f =
+            Filters { county: code.get(..6).map(str::to_string), community: Some(code.to_string()), ..self.clone() };
         format!("/community?{}", f.query())
     }
 

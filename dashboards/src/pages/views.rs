@@ -7,7 +7,9 @@ use ingest::schema::STATUS;
 use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
-use super::html::{Link, card, chart, document, escape, frame, linked_table, report_table, table_downloads, text_table};
+use super::html::{
+    Link, card, chart, document, escape, frame, linked_table, report_table, table_downloads, text_table,
+};
 use super::{Evidence, Page, TextTable, UploadResult};
 
 /// The login form; `error` is shown above it, `next` is where to go after.
@@ -519,8 +521,10 @@ pub fn cadre(page: &Page, v: &CadreView<'_>) -> String {
         escape(&shown(Figure::CommunityName)),
         escape(&shown(Figure::Year))
     );
-    let mut components =
-        TextTable { headers: ["指标", "本人", "全县参评干部平均"].map(String::from).to_vec(), ..TextTable::default() };
+    let mut components = TextTable {
+        headers: ["指标", "本人", "全县参评干部平均"].map(String::from).to_vec(),
+        ..TextTable::default()
+    };
     let rated = data::numbers(v.county, Figure::Rated);
     let rated_rows: Vec<usize> = (0..rated.len()).filter(|r| rated[*r] == Some(1.0)).collect();
     for figure in [
@@ -559,7 +563,13 @@ pub fn cadre(page: &Page, v: &CadreView<'_>) -> String {
 }
 
 /// One topic: its row, its evaluations (never who gave them) and rectifications.
-pub fn topic(page: &Page, title: &str, topic: &TextTable, evaluations: &TextTable, rectifications: &TextTable) -> String {
+pub fn topic(
+    page: &Page,
+    title: &str,
+    topic: &TextTable,
+    evaluations: &TextTable,
+    rectifications: &TextTable,
+) -> String {
     let out = format!(
         "<h3 class=\"entity\">{}</h3><section class=\"box\" id=\"topic\">{}</section>\
          <section class=\"box\" id=\"evaluations\"><h3>群众评价（{} 条）</h3>{}</section>\
