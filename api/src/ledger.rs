@@ -87,17 +87,17 @@ impl TopicsOf<'_> {
         }
     }
 
-    /// The condition on their evaluations (as `e`): on a cadre's page, those given in the
+    /// The condition on their evaluations (as `x`): on a cadre's page, those given in the
     /// year to any topic the cadre leads (an evaluation of last year's topic counts in the
     /// year it is given), as the cadre's assessment counts them.
     fn evaluations(&self) -> String {
-        self.of_the_year("e.evaluated_on")
+        self.of_the_year("x.evaluated_on")
     }
 
-    /// The condition on their rectifications (as `r`): on a cadre's page, those opened in
+    /// The condition on their rectifications (as `x`): on a cadre's page, those opened in
     /// the year, as the assessment counts them.
     fn rectifications(&self) -> String {
-        self.of_the_year("r.opened_on")
+        self.of_the_year("x.opened_on")
     }
 
     /// The topics' condition, or for a cadre: its topics' rows whose `date` lies in the year.
@@ -166,29 +166,35 @@ pub async fn topics(state: &AppState, scope: &Scope, which: TopicsOf<'_>, year: 
 pub async fn evaluations(state: &AppState, scope: &Scope, which: TopicsOf<'_>) -> AppResult<TextTable> {
     const COLUMNS: [&str; 8] =
         ["evaluation_id", "topic_id", "evaluated_on", "attitude", "efficiency", "result", "effect", "verdict"];
-    let sql = format!(
-        "SELECT {} FROM evaluations e JOIN topics t ON t.community_code = e.community_code AND t.topic_id = e.topic_id \
-         WHERE {} ORDER BY e.evaluated_on, e.evaluation_id",
-        COLUMNS.map(|c| format!("e.{c}")).join(", "),
-        which.evaluations()
-    );
-    let headers = COLUMNS.map(|c| header(Table::Evaluations, c));
-    let columns = COLUMNS.map(|c| Table::Evaluations.column(c));
-    Ok(ledger_table(state, scope, &sql, &headers, &columns).await?.0)
+    of_topics(state, scope, Table::Evaluations, &COLUMNS, &which.evaluations()).await
 }
 
 /// The rectifications of the topics, by opening date.
 pub async fn rectifications(state: &AppState, scope: &Scope, which: TopicsOf<'_>) -> AppResult<TextTable> {
     const COLUMNS: [&str; 6] = ["rectification_id", "topic_id", "opened_on", "deadline", "closed_on", "outcome"];
+    of_topics(state, scope, Table::Rectifications, &COLUMNS, &which.rectifications()).await
+}
+
+/// The `columns` of the rows of `table` (as `x`; its first three columns are the id, the
+/// topic and the date it is ordered by) whose topic (as `t`) meets `condition`.
+async fn of_topics(
+    state: &AppState,
+    scope: &Scope,
+    table: Table,
+    columns: &[&str],
+    condition: &str,
+) -> AppResult<TextTable> {
     let sql = format!(
-        "SELECT {} FROM rectifications r JOIN topics t ON t.community_code = r.community_code AND t.topic_id = r.topic_id \
-         WHERE {} ORDER BY r.opened_on, r.rectification_id",
-        COLUMNS.map(|c| format!("r.{c}")).join(", "),
-        which.rectifications()
+        "SELECT {} FROM {} x JOIN topics t ON t.community_code = x.community_code AND t.topic_id = x.topic_id \
+         WHERE {condition} ORDER BY x.{}, x.{}",
+        columns.iter().map(|c| format!("x.{c}")).collect::<Vec<_>>().join(", "),
+        table.name(),
+        columns[2],
+        columns[0]
     );
-    let headers = COLUMNS.map(|c| header(Table::Rectifications, c));
-    let columns = COLUMNS.map(|c| Table::Rectifications.column(c));
-    Ok(ledger_table(state, scope, &sql, &headers, &columns).await?.0)
+    let headers: Vec<&str> = columns.iter().map(|c| header(table, c)).collect();
+    let kinds: Vec<Option<&Column>> = columns.iter().map(|c| table.column(c)).collect();
+    Ok(ledger_table(state, scope, &sql, &headers, &kinds).await?.0)
 }
 
 /// The contract's Chinese header of a column.

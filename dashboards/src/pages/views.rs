@@ -93,7 +93,9 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
     let ranking_f = super::Filters { quarter: None, ..f.clone() };
     let _ = write!(
         out,
-        "<div class=\"grid2\"><section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        "<div class=\"grid2\"><section class=\"box\">{}\
+         <p class=\"note no-print\"><a href=\"#ranking-table\" id=\"to-ranking\">逐个社区查看：见下方排名表，点社区名进入</a></p>\
+         </section><section class=\"box\">{}</section></div>",
         chart("community_ranking", &format!("{}年社区综合得分排名", f.year), "communities", &ranking_f),
         chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &ranking_f),
     );
@@ -200,6 +202,16 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
     frame(page, &out)
 }
 
+/// A cadre's score and what it is made of, as the cadres table and a cadre's page show them.
+const SCORE_COMPONENTS: [Figure; 6] = [
+    Figure::Topics,
+    Figure::CompletionRate,
+    Figure::OnTimeRate,
+    Figure::SatisfactionIndex,
+    Figure::RectificationRate,
+    Figure::CadreScore,
+];
+
 /// Scores, grades, the quota line, each cadre's evidence.
 pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &str) -> String {
     let f = &page.filters;
@@ -222,17 +234,11 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
         linked_table(
             cadres,
             &[
-                Figure::RankInCounty,
-                Figure::CommunityName,
-                Figure::CadreName,
-                Figure::Topics,
-                Figure::CompletionRate,
-                Figure::OnTimeRate,
-                Figure::SatisfactionIndex,
-                Figure::RectificationRate,
-                Figure::CadreScore,
-                Figure::GradeChinese
-            ],
+                &[Figure::RankInCounty, Figure::CommunityName, Figure::CadreName][..],
+                &SCORE_COMPONENTS,
+                &[Figure::GradeChinese],
+            ]
+            .concat(),
             Some(&order),
             &[
                 Link { figure: Figure::CadreName, href: &cadre_links(cadres, f) },
@@ -527,14 +533,7 @@ pub fn cadre(page: &Page, v: &CadreView<'_>) -> String {
     };
     let rated = data::numbers(v.county, Figure::Rated);
     let rated_rows: Vec<usize> = (0..rated.len()).filter(|r| rated[*r] == Some(1.0)).collect();
-    for figure in [
-        Figure::Topics,
-        Figure::CompletionRate,
-        Figure::OnTimeRate,
-        Figure::SatisfactionIndex,
-        Figure::RectificationRate,
-        Figure::CadreScore,
-    ] {
+    for figure in SCORE_COMPONENTS {
         let values = data::numbers(v.county, figure);
         let known: Vec<f64> = rated_rows.iter().filter_map(|r| values[*r]).collect();
         let mean = (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64);
