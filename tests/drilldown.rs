@@ -241,3 +241,59 @@ fn another_tenant_s_cadre_or_topic_is_not_found() {
         state.catalog.close().await;
     });
 }
+
+/// The tables' script (`/assets/tables.js`, same origin under the pages' CSP): a click on
+/// the cadres table's 得分 header sorts by score, up and then down, with "—" last; the
+/// quarterly table of the platform's 2025 (4 communities × 4 quarters, empty quarters
+/// included: 16 rows) gets a search box, and "北岭" leaves 北岭社区's 4 quarters.
+#[test]
+fn tables_sort_on_a_header_click_and_filter_by_search() {
+    let users = [(USER.0, USER.1, Scope::Platform)];
+    let checked = in_browser(&users, |client, base| async move {
+        log_in(&client, &base, USER, "/cadres?year=2025").await?;
+        let header = "//section[@id='cadres-table']//th[text()='得分']";
+        let column = |rows: &[Vec<String>]| -> Vec<Option<f64>> {
+            rows.iter().map(|r| r.get(8).and_then(|s| s.parse::<f64>().ok())).collect()
+        };
+        for ascending in [true, false] {
+            client
+                .find(Locator::XPath(header))
+                .await
+                .map_err(|e| e.to_string())?
+                .click()
+                .await
+                .map_err(|e| e.to_string())?;
+            let scores = column(&rows(&client, "cadres-table").await?);
+            let known: Vec<f64> = scores.iter().flatten().copied().collect();
+            let sorted = known.windows(2).all(|w| if ascending { w[0] <= w[1] } else { w[0] >= w[1] });
+            let blanks_last = scores.iter().skip_while(|s| s.is_some()).all(Option::is_none);
+            if known.len() < 5 || !sorted || !blanks_last {
+                return Err(format!("ascending {ascending}: {scores:?}"));
+            }
+        }
+        client.goto(&format!("{base}/quarterly?year=2025")).await.map_err(|e| e.to_string())?;
+        let search = client
+            .wait()
+            .for_element(Locator::Css("#quarterly-table input[type=search]"))
+            .await
+            .map_err(|e| format!("search box: {e}"))?;
+        search.send_keys("北岭").await.map_err(|e| e.to_string())?;
+        let visible = client
+            .execute(
+                "return Array.from(document.querySelectorAll('#quarterly-table tbody tr')).filter(r => !r.hidden)\
+                 .map(r => r.cells[0].innerText.trim());",
+                vec![],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let visible: Vec<String> = serde_json::from_value(visible).map_err(|e| e.to_string())?;
+        if visible != ["北岭社区"; 4] {
+            return Err(format!("after 北岭: {visible:?}"));
+        }
+        Ok(())
+    });
+    match checked {
+        Some(result) => result.expect("tables"),
+        None => skipped("SKIPPED tables_sort_on_a_header_click_and_filter_by_search: no chromedriver"),
+    }
+}

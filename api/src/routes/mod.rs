@@ -32,6 +32,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadre", get(pages::cadre))
         .route("/topic", get(pages::topic))
         .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
-        .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font));
+        .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font))
+        .route(dashboards::pages::TABLES_JS_PATH, get(assets::tables_js));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

@@ -69,6 +69,10 @@ tr.bad td { background: #fff3f3; }
 .alert { background: #fff3f3; border: 1px solid var(--red); padding: .6rem .8rem; border-radius: .4rem; }
 .ok { background: #f0fff3; border: 1px solid #2c8a3c; padding: .6rem .8rem; border-radius: .4rem; }
 details summary { cursor: pointer; }
+th.sortable { cursor: pointer; }
+th[aria-sort="ascending"]::after { content: " ▲"; }
+th[aria-sort="descending"]::after { content: " ▼"; }
+.table-tools { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin: .3rem 0; }
 .login { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 1.5rem; border: 1px solid var(--line); border-radius: .5rem; }
 .login label { display: block; margin: .6rem 0; }
 .login input { width: 100%; }
@@ -93,9 +97,11 @@ pub(super) fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · 议事</title><style>{}{STYLE}</style></head><body>{body}</body></html>",
+         <title>{} · 议事</title><style>{}{STYLE}</style>\
+         <script src=\"{}\" defer></script></head><body>{body}</body></html>",
         escape(title),
-        crate::fonts::PAGE_FONT_CSS
+        crate::fonts::PAGE_FONT_CSS,
+        super::TABLES_JS_PATH
     )
 }
 

@@ -10,6 +10,13 @@ mod reference;
 mod views;
 
 pub use html::escape;
+
+/// Where the pages' one script is served: sorting, search and paging of their tables.
+pub const TABLES_JS_PATH: &str = "/assets/tables.js";
+
+/// The script at [`TABLES_JS_PATH`] (same origin, as the CSP's `script-src 'self'` allows;
+/// the tables read whole without it).
+pub const TABLES_JS: &str = include_str!("tables.js");
 pub use reference::api_reference;
 pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
