@@ -17,6 +17,15 @@ pub(crate) struct ScopeArgs {
     pub(crate) community: Option<String>,
 }
 
+/// `--header-row`: a row number as the sheet shows it, 1 to [`ingest::headers::MAX_HEADER_ROW`].
+pub(crate) fn parse_header_row(text: &str) -> Result<usize, String> {
+    let max = ingest::headers::MAX_HEADER_ROW;
+    match text.trim().parse::<usize>() {
+        Ok(row) if (1..=max).contains(&row) => Ok(row),
+        _ => Err(format!("应为 1 到 {max} 之间的行号（表格左侧显示的行号）")),
+    }
+}
+
 /// Parses `1048576`, `500MB`, `500MiB`, `2GiB`, `2G`.
 pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();

@@ -145,7 +145,8 @@ pub(crate) async fn chart(root: &str, scope: &Scope, args: &ChartArgs) -> Result
     let data = ChartData::fetch(&wh, &[name], scope, request, &scheme, &Snapshot::Latest).await?;
     let bytes = charts::render(name, &data, format_of(args), &args.size.options())?;
     std::fs::write(&args.out, bytes).with_context(|| format!("无法写入 {}", args.out.display()))?;
-    eprintln!("已生成 {}（{}，{}）", args.out.display(), name.chinese(), request.period_text());
+    let period = charts::period_text(name, &data)?;
+    eprintln!("已生成 {}（{}，{period}，{}）", args.out.display(), name.chinese(), data.scope_text());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::args::{ScopeArgs, parse_size};
+use crate::args::{ScopeArgs, parse_header_row, parse_size};
 
 /// 议事 yishi — 说事议事台账的分析平台（县区季度满意度分析、干部考核、社区排名）。
 ///
@@ -40,8 +40,16 @@ pub(crate) enum Command {
     /// 导入台账文件到一张表（每个文件整批提交，要么全部成功，要么不改动）。
     ///
     /// 退出码：0 全部导入；1 有不合格的行（加 --partial 时合格的行照样导入，不合格的行写入待修改文件）；2 用法或文件读写错误。
-    #[command(after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。")]
+    #[command(
+        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n  yishi ingest 议题 议题台账.xlsx --header-row 4（表头不在前 30 行时指明）\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
+    )]
     Ingest(IngestArgs),
+
+    /// 导入模板：一张表的空白 Excel 模板（中文表头、下拉选项、填写说明）或 CSV 表头。
+    #[command(
+        after_help = "示例：\n  yishi template 议题                              写出 议题_导入模板.xlsx\n  yishi template topics --format csv --out topics.csv"
+    )]
+    Template(TemplateArgs),
 
     /// 各表的行数和版本。
     #[command(after_help = "示例：\n  yishi tables\n  yishi tables --county 141026 --json")]
@@ -52,32 +60,46 @@ pub(crate) enum Command {
     Batches(ListArgs),
 
     /// 报表：quarterly 季度满意度分析、cadres 干部考核、communities 社区考核、counties 县区汇总。
-    #[command(after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31")]
+    #[command(
+        after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31"
+    )]
     Report(ReportArgs),
 
     /// 只读 SQL 查询，只查得到本账号范围内的数据（仅 SELECT）。
-    #[command(after_help = "示例：\n  yishi sql \"SELECT status, count(*) FROM topics GROUP BY status\" --community 141026100001\n  yishi sql \"SELECT * FROM evaluations LIMIT 10\" --format csv --out 评价.csv")]
+    #[command(
+        after_help = "示例：\n  yishi sql \"SELECT status, count(*) FROM topics GROUP BY status\" --community 141026100001\n  yishi sql \"SELECT * FROM evaluations LIMIT 10\" --format csv --out 评价.csv"
+    )]
     Sql(SqlArgs),
 
     /// 演示：生成模拟的县区台账，导入数据仓库，创建演示账号并启动网页。`yishi demo generate` 只生成台账文件。
-    #[command(after_help = "示例：\n  yishi demo\n  yishi demo --no-serve\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2 --chinese")]
+    #[command(
+        after_help = "示例：\n  yishi demo\n  yishi demo --no-serve\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2 --chinese"
+    )]
     Demo(DemoArgs),
 
     /// 启动网页和 HTTP 接口（默认 http://127.0.0.1:8080/）。
-    #[command(after_help = "示例：\n  yishi serve\n  yishi serve --listen 0.0.0.0:8080 --catalog postgres://yishi:密码@127.0.0.1/yishi --secure-cookies")]
+    #[command(
+        after_help = "示例：\n  yishi serve\n  yishi serve --listen 0.0.0.0:8080 --catalog postgres://yishi:密码@127.0.0.1/yishi --secure-cookies"
+    )]
     Serve(crate::server::ServeArgs),
 
     /// 网页登录账号：add 添加、passwd 改密码、disable 停用、list 列出。
-    #[command(after_help = "示例：\n  yishi user add 王芳 --county 141026\n  yishi user add admin --platform --password-stdin < 密码.txt\n  yishi user list")]
+    #[command(
+        after_help = "示例：\n  yishi user add 王芳 --county 141026\n  yishi user add admin --platform --password-stdin < 密码.txt\n  yishi user list"
+    )]
     User(crate::server::UserArgs),
 
     /// 接口令牌：create 创建（只显示一次）、revoke 吊销、list 列出。
-    #[command(after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token revoke yishi_ab12cd\n  yishi token list")]
+    #[command(
+        after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token revoke yishi_ab12cd\n  yishi token list"
+    )]
     Token(crate::server::TokenArgs),
 
     /// 画一张图（PNG 或 SVG）：satisfaction_trend 满意度趋势、dimensions 分项满意度、rates_by_community 各社区三率、cadre_scores 干部得分、community_ranking 社区排名、
     /// topics_by_category 议题分类、topics_by_channel 议题来源、satisfaction_heatmap 满意度热力图。
-    #[command(after_help = "示例：\n  yishi chart satisfaction_trend --year 2025 --county 141026 --out 趋势.png\n  yishi chart community_ranking --year 2025 --quarter 3 --county 141026 --format svg --out 排名.svg")]
+    #[command(
+        after_help = "示例：\n  yishi chart satisfaction_trend --year 2025 --county 141026 --out 趋势.png\n  yishi chart community_ranking --year 2025 --quarter 3 --county 141026 --format svg --out 排名.svg"
+    )]
     Chart(crate::charts::ChartArgs),
 
     /// 导出：`yishi export pack` 写出一个季度的全部图表和工作簿。
@@ -107,6 +129,10 @@ pub(crate) struct IngestArgs {
     #[arg(long, value_name = "工作表")]
     pub(crate) sheet: Option<String>,
 
+    /// CSV/XLSX：表头所在的行号（表格左侧显示的行号，如 3）。默认在前 30 个非空行中自动找表头，跳过标题、填报单位和空行。
+    #[arg(long, value_name = "行号", value_parser = parse_header_row)]
+    pub(crate) header_row: Option<usize>,
+
     /// 不合格的行写到哪个文件（默认：当前文件夹下的 <文件名>.rejects.csv）。
     #[arg(long, value_name = "文件")]
     pub(crate) rejects_out: Option<PathBuf>,
@@ -118,6 +144,29 @@ pub(crate) struct IngestArgs {
     /// 以 JSON 输出结果（供脚本使用）。
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// 预览：只显示导入后会新增、更新（列出变化的字段）、不变和不合格各多少行，不写入任何数据、不记批次、不写拒绝文件。
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TemplateArgs {
+    /// 表：社区、干部、会议、议题、评价、整改（或 communities、cadres、sessions、topics、evaluations、rectifications）。
+    #[arg(value_name = "表")]
+    pub(crate) table: String,
+    /// 模板格式：xlsx（带下拉选项和填写说明）或 csv（只有表头）。
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Xlsx, value_name = "格式")]
+    pub(crate) format: TemplateFormat,
+    /// 写到这个文件（默认：当前文件夹下的 <表名>_导入模板.xlsx）。
+    #[arg(long, value_name = "文件")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TemplateFormat {
+    Xlsx,
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -215,7 +264,9 @@ pub(crate) struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum DemoCommand {
     /// 按数据口径的格式生成一套逼真的模拟台账。
-    #[command(after_help = "示例：\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2\n  yishi demo generate --out 台账 --chinese --format xlsx")]
+    #[command(
+        after_help = "示例：\n  yishi demo generate --out 台账 --counties 2 --communities-per-county 5 --years 2\n  yishi demo generate --out 台账 --chinese --format xlsx"
+    )]
     Generate(GenerateArgs),
 }
 

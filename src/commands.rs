@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
 use crate::args::ScopeArgs;
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs};
+use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs, TemplateArgs};
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -18,6 +18,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init => init(&cli.warehouse).await,
         Command::Ingest(args) => ingest_files(&cli.warehouse, &scope, &user, &args).await,
+        Command::Template(args) => template(&args),
         Command::Tables(args) => tables(&cli.warehouse, &args).await,
         Command::Batches(args) => batches(&cli.warehouse, &args).await,
         Command::Sql(args) => sql(&cli.warehouse, &scope, &args).await,
@@ -59,14 +60,40 @@ async fn init(root: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
-    let Some(table) = Table::parse(&args.table) else {
-        bail!(
-            "未知的表“{}”；可用：communities(社区)、cadres(干部)、sessions(会议)、topics(议题)、evaluations(评价)、rectifications(整改)",
-            args.table
-        );
+/// The table named on the command line, in English or Chinese.
+fn table_of(name: &str) -> Result<Table> {
+    Table::parse(name).ok_or_else(|| {
+        anyhow::anyhow!(
+            "未知的表“{name}”；可用：communities(社区)、cadres(干部)、sessions(会议)、topics(议题)、evaluations(评价)、rectifications(整改)"
+        )
+    })
+}
+
+/// Writes a table's blank template (`yishi template`).
+fn template(args: &TemplateArgs) -> Result<ExitCode> {
+    use dashboards::templates::{self, TemplateFormat};
+    let table = table_of(&args.table)?;
+    let format = match args.format {
+        crate::cli::TemplateFormat::Xlsx => TemplateFormat::Xlsx,
+        crate::cli::TemplateFormat::Csv => TemplateFormat::Csv,
     };
+    let bytes = templates::template(table, format)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format.file_name(table)));
+    std::fs::write(&out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!("已生成{}表的导入模板：{}", table.chinese(), out.display());
+    if format == TemplateFormat::Xlsx {
+        println!("在第一张工作表的表头下逐行填写（红色表头为必填），填写说明见“{}”工作表。", templates::GUIDE_SHEET);
+    }
+    println!("导入顺序：{}", ingest::guide::table_order());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
+    let table = table_of(&args.table)?;
     let wh = Warehouse::open(root).await?;
+    if args.dry_run {
+        return preview_files(&wh, table, scope, user, args).await;
+    }
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for path in &args.files {
@@ -76,14 +103,7 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
                 bar.set_message(format!("已读 {rows} 行"));
             }
         };
-        let options = IngestOptions {
-            scope,
-            user,
-            partial: args.partial,
-            sheet: args.sheet.as_deref(),
-            max_file_bytes: args.max_file_size,
-            progress: Some(&tick),
-        };
+        let options = IngestOptions { progress: Some(&tick), ..options_of(args, scope, user) };
         let result = wh.ingest_file(table, path, &options).await;
         if let Some(bar) = progress {
             bar.finish_and_clear();
@@ -102,16 +122,83 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
                 reports.push(report_json(path, &report));
             }
             Err(e) => {
-                eprintln!("错误：{}：{e}", path.display());
-                reports.push(serde_json::json!({"file": path.display().to_string(), "error": e.to_string()}));
+                reports.push(unreadable(path, &e));
                 worst = 2;
             }
         }
     }
+    finish(args, &reports, worst)
+}
+
+/// The ingest options the command line asks for (no progress report).
+fn options_of<'a>(args: &'a IngestArgs, scope: &'a Scope, user: &'a str) -> IngestOptions<'a> {
+    IngestOptions {
+        scope,
+        user,
+        partial: args.partial,
+        sheet: args.sheet.as_deref(),
+        header_row: args.header_row,
+        max_file_bytes: args.max_file_size,
+        progress: None,
+    }
+}
+
+/// A file that could not be ingested or previewed: said on stderr, and its JSON line.
+fn unreadable(path: &Path, e: &warehouse::WarehouseError) -> serde_json::Value {
+    eprintln!("错误：{}：{e}", path.display());
+    serde_json::json!({"file": path.display().to_string(), "error": e.to_string()})
+}
+
+/// Prints the files' JSON with `--json`; the exit status is the worst file's.
+fn finish(args: &IngestArgs, results: &[serde_json::Value], worst: u8) -> Result<ExitCode> {
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        println!("{}", serde_json::to_string_pretty(results)?);
     }
     Ok(ExitCode::from(worst))
+}
+
+/// `--dry-run`: what each file would do, nothing written. Exit status as for a real
+/// ingest: 1 when rows would be rejected, 2 when a file cannot be read.
+async fn preview_files(wh: &Warehouse, table: Table, scope: &Scope, user: &str, args: &IngestArgs) -> Result<ExitCode> {
+    let mut worst = 0u8;
+    let mut previews = Vec::new();
+    for path in &args.files {
+        let options = options_of(args, scope, user);
+        match wh.preview_file(table, path, &options).await {
+            Ok(preview) => {
+                if preview.rows_rejected > 0 {
+                    worst = worst.max(1);
+                }
+                if !args.json {
+                    print_preview(path, &preview);
+                }
+                let errors: Vec<&ingest::RowError> = preview.file.iter().flat_map(|f| f.errors()).collect();
+                previews.push(serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}));
+            }
+            Err(e) => {
+                previews.push(unreadable(path, &e));
+                worst = 2;
+            }
+        }
+    }
+    finish(args, &previews, worst)
+}
+
+fn print_preview(path: &Path, preview: &warehouse::Preview) {
+    let name = path.display();
+    if let Some(file) = &preview.file {
+        for error in file.errors() {
+            eprintln!("{name}: {error}");
+        }
+    }
+    println!("{name}: 预览（未写入）：{}", preview.summary());
+    if !preview.changes.is_empty() {
+        let more = if preview.rows_updated > preview.changes.len() { "（仅列出前几条）" } else { "" };
+        println!("{name}: 将更新的行{more}：");
+        for change in &preview.changes {
+            println!("  {}", change.describe());
+        }
+    }
 }
 
 fn progress_bar(path: &Path) -> Option<indicatif::ProgressBar> {
@@ -152,6 +239,12 @@ fn print_report(path: &Path, report: &IngestReport, args: &IngestArgs, rejects: 
         if !file.ignored_headers.is_empty() {
             eprintln!("{name}: 忽略了无法识别的列：{}", file.ignored_headers.join("、"));
         }
+        if let Some(row) = file.header_row.filter(|row| *row > 1) {
+            eprintln!("{name}: 表头在第 {row} 行，其上的标题、填报单位等行未导入");
+        }
+        for skipped in &file.skipped {
+            eprintln!("{name}: 跳过第 {} 行（说明或合计行）：“{}”", skipped.row, skipped.text);
+        }
     }
     match report.outcome {
         IngestOutcome::Unchanged => println!("{name}: 该文件已导入过（SHA-256 相同），未做任何更改。"),
@@ -160,11 +253,12 @@ fn print_report(path: &Path, report: &IngestReport, args: &IngestArgs, rejects: 
             r.rows_rejected, r.rows_accepted
         ),
         IngestOutcome::Committed => println!(
-            "{name}: 已写入 {} 表 {} 行（新增 {}，更新 {}），表版本 {}{}",
+            "{name}: 已写入 {} 表 {} 行（新增 {}，更新 {}，不变 {}），表版本 {}{}",
             r.table,
             r.rows_accepted,
             r.rows_inserted,
             r.rows_updated,
+            r.rows_unchanged,
             r.version.unwrap_or_default(),
             if r.rows_rejected > 0 { format!("；拒绝 {} 行", r.rows_rejected) } else { String::new() }
         ),
@@ -181,6 +275,8 @@ fn report_json(path: &Path, report: &IngestReport) -> serde_json::Value {
         "file": path.display().to_string(),
         "outcome": report.outcome,
         "batch": report.record,
+        "header_row": report.file.as_ref().and_then(|f| f.header_row),
+        "skipped": report.file.as_ref().map(|f| f.skipped.as_slice()).unwrap_or_default(),
         "errors": errors,
     })
 }
@@ -252,6 +348,7 @@ async fn demo_run(root: &str, user: &str) -> Result<ExitCode> {
             user,
             partial: false,
             sheet: None,
+            header_row: None,
             max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
             progress: None,
         };

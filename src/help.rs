@@ -58,7 +58,12 @@ fn localise(cmd: Command, root: bool) -> Command {
         .arg(Arg::new("help").short('h').long("help").action(ArgAction::Help).help("显示帮助").help_heading("选项"));
     if root {
         cmd = cmd.disable_version_flag(true).arg(
-            Arg::new("version").short('V').long("version").action(ArgAction::Version).help("显示版本").help_heading("选项"),
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("显示版本")
+                .help_heading("选项"),
         );
     }
     cmd.mut_subcommands(|sub| localise(sub, false))

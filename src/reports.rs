@@ -24,7 +24,17 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     };
     let snapshot = snapshot_of(args)?;
     let wh = Warehouse::open(root).await?;
+    wh.check_scope(scope).await?;
     let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
+    // A period without topics says so, with the years that have them, instead of an
+    // empty table.
+    let quarter = args.quarter.filter(|_| kind.is_quarterly());
+    if let Some(notice) = wh.coverage(scope).await?.empty_notice(args.year, quarter) {
+        eprintln!("提示：{notice}");
+        if args.format == OutputFormat::Table && report.num_rows() == 0 {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let bytes = match args.format {
         OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, |_| true).into_bytes(),
         OutputFormat::Table => {
@@ -32,7 +42,9 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             let people = text::for_people_columns(&report.columns);
             let narrow = people.iter().filter(|&&i| shown(report.columns[i].figure)).count();
             let all = people.len();
-            eprintln!("终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx");
+            eprintln!(
+                "终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx"
+            );
             table(&report, shown).into_bytes()
         }
         OutputFormat::Json => serde_json::to_vec_pretty(&json::report_json(&report))?,
@@ -41,7 +53,7 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             if args.out.is_none() {
                 bail!("xlsx 输出需要 --out 文件名，例如 --out 2025年第3季度_满意度分析.xlsx");
             }
-            dashboards::xlsx::report_workbook(&report)?
+            dashboards::xlsx::report_workbook(&report, scope)?
         }
     };
     output::emit(&bytes, args.out.as_deref())?;

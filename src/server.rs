@@ -65,7 +65,9 @@ pub(crate) struct UserArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum UserCommand {
     /// 添加账号：`yishi user add 用户名 --platform | --county 代码 | --community 代码`。密码取自 --password-stdin 或环境变量 YISHI_PASSWORD，否则随机生成并显示。
-    #[command(after_help = "示例：\n  yishi user add 王芳 --county 141026 --display-name 王芳\n  yishi user add 平台管理员 --platform --password-stdin < 密码.txt")]
+    #[command(
+        after_help = "示例：\n  yishi user add 王芳 --county 141026 --display-name 王芳\n  yishi user add 平台管理员 --platform --password-stdin < 密码.txt"
+    )]
     Add(UserAddArgs),
     /// 设置新密码（密码来源同 add）。
     #[command(after_help = "示例：\n  yishi user passwd 王芳\n  yishi user passwd 王芳 --password-stdin < 新密码.txt")]
@@ -115,7 +117,9 @@ pub(crate) struct TokenArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokenCommand {
     /// 创建接口令牌：`yishi token create --platform | --county 代码 | --community 代码`。令牌只显示一次（单独在最后一行）；只保存它的哈希值。
-    #[command(after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token create --community 141026100001 --for-user 王芳")]
+    #[command(
+        after_help = "示例：\n  yishi token create --county 141026 --label 县大数据中心\n  yishi token create --community 141026100001 --for-user 王芳"
+    )]
     Create(TokenCreateArgs),
     /// 吊销令牌：按编号、显示的前缀（如 yishi_ab12cd）或令牌本身。
     #[command(after_help = "示例：\n  yishi token revoke yishi_ab12cd")]

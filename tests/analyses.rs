@@ -43,6 +43,7 @@ async fn ingest(wh: &Warehouse, table: Table, file: &str) {
         user: "analyses-test",
         partial: false,
         sheet: None,
+        header_row: None,
         max_file_bytes: 10 << 20,
         progress: None,
     };

@@ -46,6 +46,7 @@ pub(crate) fn warehouse_dir() -> &'static Path {
                     user: "api-test",
                     partial: false,
                     sheet: None,
+                    header_row: None,
                     max_file_bytes: 10 << 20,
                     progress: None,
                 };
@@ -74,14 +75,14 @@ pub(crate) async fn state(catalog_url: &str) -> AppState {
 }
 
 /// A response: status, headers, body.
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
     }
@@ -90,12 +91,19 @@ impl Answer {
         self.json()["code"].as_str().unwrap_or_default().to_string()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-async fn call(app: &Router, method: Method, uri: &str, token: Option<&str>, body: Body, ctype: Option<&str>) -> Answer {
+pub(crate) async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Body,
+    ctype: Option<&str>,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -118,7 +126,7 @@ async fn sql(app: &Router, token: &str, body: Value) -> Answer {
     call(app, Method::POST, "/api/v1/sql", Some(token), Body::from(body.to_string()), Some("application/json")).await
 }
 
-fn multipart(boundary: &str, file_name: &str, content: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn multipart(boundary: &str, file_name: &str, content: &[u8], extra: &[(&str, &str)]) -> Vec<u8> {
     let mut body = Vec::new();
     for (k, v) in extra {
         body.extend_from_slice(
@@ -562,6 +570,43 @@ async fn uploads(app: &Router, t: &Tokens, tag: &str) {
     assert_eq!(partial.json()["rows_accepted"], 1);
     assert_eq!(partial.json()["rows_rejected"], 1);
 
+    // A title row above the header: found, the bad row numbered as the sheet shows it, a
+    // near-miss value with a suggestion. `header_row` (form field or query) overrides.
+    let titled = format!("干部名册（2025年）\n\n社区代码,干部编号,姓名,职务,是否党员\n{A1},KH{tag},甲,支部书记,是\n");
+    let found = upload(app, &t.a1, "cadres", "", "titled.csv", titled.as_bytes()).await;
+    assert_eq!(found.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", found.text());
+    let v = found.json();
+    assert_eq!((v["errors"][0]["row"].as_u64(), v["errors"][0]["column"].as_str()), (Some(4), Some("role")));
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().ends_with("；是否为：书记？"), "{v}");
+    let boundary = "yishiTestBoundary7MA4YWxkTrZu0gW";
+    let form = |row: &str| multipart(boundary, "titled.csv", titled.as_bytes(), &[("header_row", row)]);
+    let multipart_type = format!("multipart/form-data; boundary={boundary}");
+    let given =
+        call(app, Method::POST, "/api/v1/ingest/cadres", Some(&t.a1), Body::from(form("1")), Some(&multipart_type))
+            .await;
+    assert_eq!((given.status, given.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "missing_column"));
+    assert!(given.json()["message"].as_str().unwrap_or_default().contains("（第 1 行）"), "{}", given.text());
+    let bad = call(
+        app,
+        Method::POST,
+        "/api/v1/ingest/cadres",
+        Some(&t.a1),
+        Body::from(form("第三行")),
+        Some(&multipart_type),
+    )
+    .await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "bad_header_row"));
+    let query = upload(app, &t.a1, "cadres", "?header_row=3", "titled.csv", titled.as_bytes()).await;
+    assert_eq!(query.json()["errors"][0]["row"], 4, "{}", query.text());
+    assert_eq!(query.json()["header_row"], 3, "{}", query.text());
+    // A 合计 row below the data is skipped and listed.
+    let totals = format!("{titled}合计,,共 1 人,,\n");
+    let totals = upload(app, &t.a1, "cadres", "", "totals.csv", totals.as_bytes()).await;
+    assert_eq!(totals.json()["skipped"], json!([{"row": 5, "text": "合计"}]), "{}", totals.text());
+    assert_eq!(totals.json()["errors"].as_array().map(Vec::len), Some(1), "{}", totals.text());
+    let zero = upload(app, &t.a1, "cadres", "?header_row=0", "titled.csv", titled.as_bytes()).await;
+    assert_eq!((zero.status, zero.code().as_str()), (StatusCode::BAD_REQUEST, "bad_query"));
+
     // Oversized: 413 with the JSON error, as raw body and as multipart.
     let big = vec![b'x'; 100 << 10];
     let raw =
@@ -902,6 +947,63 @@ impl Drop for Driver {
     }
 }
 
+/// What runs in the browser: the WebDriver client and the server's base URL.
+/// Serves `state` on a free port, starts chromedriver with headless Chromium (its profile
+/// in `profile`) and runs `check(client, base_url)` against the server; `None` (the test
+/// is skipped) when chromedriver is not installed.
+pub(crate) async fn with_browser<F, Fut>(state: AppState, profile: &Path, check: F) -> Option<Result<(), String>>
+where
+    F: FnOnce(fantoccini::Client, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let driver_bin = find_program(&["chromedriver"])?;
+    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let port = free_port();
+    let child = std::process::Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let _driver = Driver(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut options = json!({
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1400,1000",
+            format!("--user-data-dir={}", profile.display()),
+        ]
+    });
+    if let Some(bin) = &chromium {
+        options["binary"] = json!(bin.display().to_string());
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session");
+    let result = check(client.clone(), format!("http://{addr}")).await;
+    let _ = client.close().await;
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    Some(result)
+}
+
 /// In headless Chromium: log in, open the overview and quarterly pages, every chart image
 /// loads (naturalWidth > 0), and a download button returns a file.
 #[test]
@@ -925,9 +1027,9 @@ where
     F: FnOnce(fantoccini::Client, String) -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
-    let driver_bin = find_program(&["chromedriver"])?;
+    // No chromedriver: the caller says it skipped (checked before any setup).
+    find_program(&["chromedriver"])?;
     warehouse_dir();
-    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = dir.path().join("profile");
     let url = format!("sqlite://{}", dir.path().join("yishi.db").display());
@@ -936,50 +1038,7 @@ where
         for (name, password, scope) in users {
             state.catalog.add_user(name, "浏览器测试", password, scope).await.expect("user");
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(api::serve(listener, state, async {
-            let _ = stopped.await;
-        }));
-
-        let port = free_port();
-        let child = std::process::Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let _driver = Driver(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut options = json!({
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        });
-        if let Some(bin) = &chromium {
-            options["binary"] = json!(bin.display().to_string());
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert("goog:chromeOptions".into(), options);
-        let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session");
-        let result = check(client.clone(), format!("http://{addr}")).await;
-        let _ = client.close().await;
-        let _ = stop.send(());
-        let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        result
+        with_browser(state, &profile, check).await.unwrap_or_else(|| Err("chromedriver went away".into()))
     }))
 }
 

@@ -19,7 +19,7 @@ use warehouse::analyses::{Report, ReportKind};
 use warehouse::scheme::Scheme;
 use warehouse::{IngestOptions, IngestOutcome, Snapshot, Warehouse};
 
-use crate::support::{runtime, yishi};
+use crate::support::{export_pack_2025_q3, runtime, yishi};
 
 const COUNTY: &str = "141026";
 const COUNTY_NAME: &str = "安泽县";
@@ -36,6 +36,7 @@ async fn ingest_all(root: &Path, files: &BTreeMap<Table, PathBuf>) -> Warehouse 
             user: "charts-test",
             partial: false,
             sheet: None,
+            header_row: None,
             max_file_bytes: 64 << 20,
             progress: None,
         };
@@ -453,23 +454,68 @@ fn forty_character_community_names_are_shortened_without_overlap() {
 }
 
 #[test]
-fn two_hundred_communities_grow_the_page_instead_of_overlapping() {
+fn two_hundred_communities_grow_the_heatmap_and_rankings_show_top_and_bottom_twenty() {
     let dir = tempfile::tempdir().expect("tempdir");
     runtime().block_on(async {
         let names: Vec<String> = (1..=200).map(|i| format!("沁河{i}号社区")).collect();
         let wh = small(dir.path(), &names).await;
         let data = data(&wh, &county(), 2025, Some(2)).await;
-        for chart in ChartName::ALL {
+        // The heatmap is a table of every community: it grows beyond an A4 page.
+        let (picture, texts) = check_chart(ChartName::SatisfactionHeatmap, &data, &ChartOptions::default());
+        assert_eq!(names.iter().filter(|n| texts.iter().any(|t| &t.text == *n)).count(), 200);
+        assert!(picture.height > 1700, "200 rows need more than an A4 page ({}px)", picture.height);
+        // The rankings keep the top and bottom 20 of the report's order, a marker between,
+        // a note saying so, and fit an A4 page (850 logical px at 2×).
+        let mut ranked = report_rows(
+            &wh.report(ReportKind::Communities, &county(), 2025, None, &Scheme::default(), &Snapshot::Latest)
+                .await
+                .expect("report"),
+        );
+        ranked.sort_by_key(|r| (r["rank_in_county"].as_i64(), r["community_code"].as_str().map(String::from)));
+        let ranked: Vec<&str> = ranked.iter().map(|r| r["community_name"].as_str().expect("name")).collect();
+        let ends: Vec<&str> = ranked[..20].iter().chain(&ranked[180..]).copied().collect();
+        for (chart, unit) in [
+            (ChartName::CommunityRanking, "个社区"),
+            (ChartName::RatesByCommunity, "个社区"),
+            (ChartName::CadreScores, "人"),
+        ] {
             let (picture, texts) = check_chart(chart, &data, &ChartOptions::default());
-            let listed = match chart {
-                ChartName::CommunityRanking | ChartName::RatesByCommunity | ChartName::SatisfactionHeatmap => {
-                    names.iter().filter(|n| texts.iter().any(|t| &t.text == *n)).count()
-                }
-                ChartName::CadreScores => texts.iter().filter(|t| t.text.starts_with("干部")).count(),
-                _ => continue,
-            };
-            assert_eq!(listed, 200, "{chart}: every community (cadre) is labelled");
-            assert!(picture.height > 1700, "{chart}: 200 rows need more than an A4 page ({}px)", picture.height);
+            let mut labels: Vec<&SvgText> = texts
+                .iter()
+                .filter(|t| names.contains(&t.text) || t.text.starts_with("干部") || t.text.contains("未列出"))
+                .collect();
+            labels.sort_by(|a, b| a.top.total_cmp(&b.top));
+            let labels: Vec<&str> = labels.iter().map(|t| t.text.as_str()).collect();
+            assert_eq!(labels.len(), 41, "{chart}: 20 + the marker + 20: {labels:?}");
+            assert_eq!(labels[20], format!("……中间160{unit}未列出……"), "{chart}");
+            if chart == ChartName::CommunityRanking {
+                let shown: Vec<&str> = labels[..20].iter().chain(&labels[21..]).copied().collect();
+                assert_eq!(shown, ends, "the ranking's first and last 20 by rank");
+            }
+            let note = format!("前20名与后20名，共200{unit}，完整名单见数据表");
+            assert!(texts.iter().any(|t| t.text.contains(&note)), "{chart}: {note}");
+            assert!(picture.height <= 1700, "{chart}: 41 rows fit an A4 page ({}px)", picture.height);
+        }
+    });
+}
+
+#[test]
+fn annual_charts_say_the_year_and_quarterly_charts_the_quarter() {
+    runtime().block_on(async {
+        let wh = demo().await;
+        let data = data(&wh, &demo_county(), 2025, Some(3)).await;
+        let county_name = data.scope_text();
+        for (chart, period) in [
+            (ChartName::CadreScores, "2025年全年"),
+            (ChartName::CommunityRanking, "2025年全年"),
+            (ChartName::RatesByCommunity, "2025年第3季度"),
+            (ChartName::TopicsByChannel, "2025年第3季度"),
+            (ChartName::TopicsByCategory, "2025年第1—3季度"),
+        ] {
+            let (_, texts) = check_chart(chart, &data, &ChartOptions::default());
+            let subtitle = format!("{period}｜{county_name}");
+            assert!(texts.iter().any(|t| t.text.starts_with(&subtitle)), "{chart}: a subtitle starting {subtitle}");
+            assert_eq!(charts::period_text(chart, &data).expect("period"), period, "{chart}");
         }
     });
 }
@@ -555,7 +601,7 @@ fn xlsx_reads_back_with_the_numbers_of_the_json_report() {
             );
         }
         let refs: Vec<&Report> = reports.iter().collect();
-        let bytes = dashboards::xlsx::workbook(&refs, Some(&scheme)).expect("workbook");
+        let bytes = dashboards::xlsx::workbook(&refs, &demo_county(), Some(&scheme)).expect("workbook");
         assert!(contains(&bytes, b"xl/charts/chart1.xml"), "native Excel charts");
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("pack.xlsx");
@@ -578,7 +624,7 @@ fn xlsx_reads_back_with_the_numbers_of_the_json_report() {
         }
         assert!(book.sheet_names().contains(&dashboards::xlsx::CHART_SHEET.to_string()));
         // The single-report workbook of `yishi report --format xlsx` reads back the same.
-        let single = dashboards::xlsx::report_workbook(&reports[0]).expect("workbook");
+        let single = dashboards::xlsx::report_workbook(&reports[0], &demo_county()).expect("workbook");
         std::fs::write(&path, &single).expect("write");
         let mut book: Xlsx<_> = open_workbook(&path).expect("open");
         compare_sheet(
@@ -678,32 +724,25 @@ fn cli_writes_a_chart_and_the_report_pack_with_office_file_names() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("未知的图表"), "a Chinese error that lists the charts");
 
     let pack = dir.path().join("pack");
-    let out = yishi(&[
-        "--warehouse",
-        root,
-        "--county",
-        &demo_ledger().1,
-        "export",
-        "pack",
-        "--year",
-        "2025",
-        "--quarter",
-        "3",
-        "--out",
-        pack.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut files: Vec<String> = std::fs::read_dir(&pack)
-        .expect("pack dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = export_pack_2025_q3(root, &demo_ledger().1, &pack);
     assert_eq!(files.len(), 17, "{files:?}");
     let county_name = county_name(root);
     assert!(files.contains(&format!("2025年第3季度_满意度分析_{county_name}.xlsx")), "{files:?}");
-    for (i, chart) in ChartName::ALL.iter().enumerate() {
+    // Each chart's file names the period its figures cover: the annual assessments the
+    // year, the trend and heatmap their span of quarters (2024 and 2025 to Q3).
+    let periods = [
+        "2024年第1季度—2025年第3季度",
+        "2025年第3季度",
+        "2025年第3季度",
+        "2025年全年",
+        "2025年全年",
+        "2025年第1—3季度",
+        "2025年第3季度",
+        "2024年第1季度—2025年第3季度",
+    ];
+    for (i, (chart, period)) in ChartName::ALL.iter().zip(periods).enumerate() {
         for ext in ["png", "svg"] {
-            let name = format!("2025年第3季度_图{}_{}_{county_name}.{ext}", i + 1, chart.chinese());
+            let name = format!("{period}_图{}_{}_{county_name}.{ext}", i + 1, chart.chinese());
             assert!(files.contains(&name), "{name} in {files:?}");
             assert!(std::fs::metadata(pack.join(&name)).expect("file").len() > 1000);
         }

@@ -8,13 +8,13 @@ use crate::support::{files_under, samples, yishi, yishi_in};
 
 const COMMUNITY: &str = "141021100001";
 
-struct Wh {
-    dir: tempfile::TempDir,
+pub(crate) struct Wh {
+    pub(crate) dir: tempfile::TempDir,
     root: PathBuf,
 }
 
 impl Wh {
-    fn new() -> Wh {
+    pub(crate) fn new() -> Wh {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("wh");
         let out = yishi(&["--warehouse", root.to_str().expect("utf8"), "init"]);
@@ -22,13 +22,13 @@ impl Wh {
         Wh { dir, root }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut all = vec!["--warehouse", self.root.to_str().expect("utf8")];
         all.extend_from_slice(args);
         yishi_in(self.dir.path(), &all)
     }
 
-    fn ingest(&self, scope: &[&str], table: &str, file: &Path, extra: &[&str]) -> Output {
+    pub(crate) fn ingest(&self, scope: &[&str], table: &str, file: &Path, extra: &[&str]) -> Output {
         let mut args: Vec<&str> = scope.to_vec();
         args.extend(["ingest", table, file.to_str().expect("utf8")]);
         args.extend_from_slice(extra);
@@ -42,7 +42,7 @@ impl Wh {
         serde_json::from_slice(&out.stdout).expect("json")
     }
 
-    fn rows(&self, table: &str) -> u64 {
+    pub(crate) fn rows(&self, table: &str) -> u64 {
         let t = self.tables();
         let entry = t.as_array().expect("array").iter().find(|e| e["table"] == table).expect("table");
         entry["rows"].as_u64().expect("rows")
@@ -65,15 +65,15 @@ fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     files_under(dir).into_iter().filter(|path| path.extension().is_some_and(|x| x == "parquet")).collect()
 }
 
-fn code(out: &Output) -> i32 {
+pub(crate) fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
-fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -388,7 +388,7 @@ fn upsert_moves_statuses_on_and_the_same_file_twice_changes_nothing() {
     std::fs::write(&path, later).expect("write");
     let out = wh.ingest(&[], "topics", &path, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 1，更新 411"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 1，更新 1，不变 410"), "{}", stdout(&out));
     assert_eq!(wh.rows("topics"), 412, "nothing duplicated");
     assert_eq!(wh.version("topics"), v1 + 1);
 
@@ -417,7 +417,7 @@ fn a_new_county_is_appended_beside_the_others_and_later_exports_still_upsert() {
     // County 141022 has no row yet: its rows are added without a merge, A's stay.
     let out = wh.ingest(&[], "cadres", &b, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 2，更新 0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 2，更新 0，不变 0"), "{}", stdout(&out));
     assert_eq!((wh.rows("cadres"), wh.version("cadres")), (4, 2));
     // A later export of both counties updates the known keys and adds the new one.
     let later = file(
@@ -426,7 +426,7 @@ fn a_new_county_is_appended_beside_the_others_and_later_exports_still_upsert() {
     );
     let out = wh.ingest(&[], "cadres", &later, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("新增 1，更新 2"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("新增 1，更新 1，不变 1"), "{}", stdout(&out));
     assert_eq!(wh.rows("cadres"), 5, "nothing duplicated");
     let out = wh.run(&["sql", "SELECT role FROM cadres WHERE community_code = '141021100001' AND cadre_id = 'C01'"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("director"), "{}", String::from_utf8_lossy(&out.stdout));

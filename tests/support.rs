@@ -36,6 +36,21 @@ pub(crate) fn yishi_in(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("run yishi")
 }
 
+/// `yishi export pack --year 2025 --quarter 3` of `county` into `out`; the file names
+/// written, sorted.
+pub(crate) fn export_pack_2025_q3(root: &str, county: &str, out: &Path) -> Vec<String> {
+    let out_text = out.to_str().expect("utf-8 path");
+    let args = ["--warehouse", root, "--county", county, "export", "pack", "--year", "2025", "--quarter", "3"];
+    let run = yishi(&[&args[..], &["--out", out_text]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(out)
+        .expect("pack dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}
+
 /// Every file under `dir` (none if it does not exist), in path order.
 pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

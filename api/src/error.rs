@@ -91,7 +91,7 @@ fn warehouse_parts(e: &warehouse::WarehouseError) -> (StatusCode, String, String
     let text = e.to_string();
     let code = token_of(&text).unwrap_or("warehouse_error").to_string();
     let status = match e {
-        W::SqlRefused(_) | W::Bounded(_) => StatusCode::BAD_REQUEST,
+        W::SqlRefused(_) | W::Bounded(_) | W::UnknownCode { .. } => StatusCode::BAD_REQUEST,
         W::Query(inner) => {
             let detail = inner.to_string();
             if detail.contains("Resources exhausted") {

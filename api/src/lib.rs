@@ -29,6 +29,7 @@ pub mod cache;
 pub mod catalog;
 pub mod charts;
 pub mod error;
+pub mod holds;
 pub mod ledger;
 pub mod login;
 pub mod openapi;

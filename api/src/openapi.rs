@@ -46,6 +46,7 @@ use crate::state::AppState;
         crate::routes::api::Breakdown,
         crate::routes::api::SqlFormat,
         crate::uploads::RowErrorDoc,
+        crate::uploads::SkippedRowDoc,
         crate::accounts::ScopeDoc,
     ))
 )]
@@ -59,6 +60,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(api::reference))
         .routes(routes!(api::me))
         .routes(routes!(api::ingest).layer(upload_limit))
+        .routes(routes!(api::template))
         .routes(routes!(api::report))
         .routes(routes!(api::chart))
         .routes(routes!(api::sql))
@@ -141,7 +143,7 @@ impl Modify for ReportRows {
 }
 
 /// The names a path takes, from the lists the server parses them with: tables
-/// (`Table::ALL`), reports (`ReportKind::ALL`) and chart files (`ChartName::ALL`, as PNG
+/// (`Table::ALL`, also as template files), reports (`ReportKind::ALL`) and chart files (`ChartName::ALL`, as PNG
 /// and as SVG).
 struct PathNames;
 
@@ -149,6 +151,10 @@ impl Modify for PathNames {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let tables: Vec<String> = ingest::Table::ALL.iter().map(|t| t.name().to_string()).collect();
         let kinds: Vec<String> = ReportKind::ALL.iter().map(|k| k.name().to_string()).collect();
+        let templates: Vec<String> = ingest::Table::ALL
+            .iter()
+            .flat_map(|t| [format!("{}.xlsx", t.name()), format!("{}.csv", t.name())])
+            .collect();
         let charts: Vec<String> = dashboards::charts::ChartName::ALL
             .iter()
             .flat_map(|c| [format!("{}.png", c.name()), format!("{}.svg", c.name())])
@@ -157,6 +163,7 @@ impl Modify for PathNames {
             ("/api/v1/ingest/{table}", "table", tables),
             ("/api/v1/reports/{kind}", "kind", kinds),
             ("/api/v1/charts/{file}", "file", charts),
+            ("/api/v1/templates/{file}", "file", templates),
         ] {
             let schema = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).build();
             let item = openapi.paths.paths.get_mut(path);

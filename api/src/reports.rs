@@ -73,6 +73,23 @@ pub async fn years(state: &AppState, scope: &Scope) -> AppResult<Vec<i32>> {
     Ok(years)
 }
 
+/// Refuses (400 `unknown_code`) a county or community the warehouse does not know, when
+/// the request named one (an account's own scope is not looked up again).
+pub async fn check_named(state: &AppState, scope: &Scope, named: bool) -> AppResult<()> {
+    if !named || matches!(scope, Scope::Platform) {
+        return Ok(());
+    }
+    let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
+    state.on_query_threads(async move { Ok(warehouse.check_scope(&scope).await?) }).await
+}
+
+/// "2019年该范围内没有议题；有议题的年份：…" when the period has no topics in the scope.
+pub async fn empty_notice(state: &AppState, scope: &Scope, year: i32, quarter: Option<u32>) -> AppResult<Option<String>> {
+    let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
+    let coverage = state.on_query_threads(async move { Ok(warehouse.coverage(&scope).await?) }).await?;
+    Ok(coverage.empty_notice(year, quarter))
+}
+
 /// The year asked for, or the latest year with data.
 pub async fn year_or_latest(state: &AppState, scope: &Scope, year: Option<i32>) -> AppResult<i32> {
     match year {

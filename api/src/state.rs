@@ -82,6 +82,8 @@ pub struct Inner {
     pub hashing: HashGate,
     /// The years with data in each scope asked about.
     pub years: YearsCache,
+    /// Files previewed on the upload page, waiting for confirmation.
+    pub holds: crate::holds::Holds,
 }
 
 impl Deref for AppState {
@@ -104,6 +106,7 @@ impl AppState {
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             )),
             years: YearsCache::default(),
+            holds: crate::holds::Holds::default(),
             logins: Throttle::new(&config.login),
             hashing: HashGate::new(config.login.max_hashing, config.login.max_waiting),
             warehouse,

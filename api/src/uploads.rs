@@ -42,6 +42,37 @@ pub struct IngestAnswer {
     pub errors: Vec<ingest::RowError>,
     /// Where the rejected rows can be downloaded as a CSV to fix and upload again.
     pub rejects_csv_url: Option<String>,
+    /// 表头所在的行号（表格左侧显示的行号）；JSON lines 或同一文件已导入过时为空
+    pub header_row: Option<usize>,
+    /// 跳过的说明、合计、制表人等行
+    #[schema(value_type = Vec<SkippedRowDoc>)]
+    pub skipped: Vec<ingest::SkippedRow>,
+}
+
+impl IngestAnswer {
+    /// "表头在第 4 行；跳过第 12、13 行（说明或合计行）" when the file was not a bare table.
+    pub fn layout_note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(row) = self.header_row.filter(|row| *row > 1) {
+            parts.push(format!("表头在第 {row} 行"));
+        }
+        if !self.skipped.is_empty() {
+            let rows: Vec<String> = self.skipped.iter().map(|s| s.row.to_string()).collect();
+            parts.push(format!("跳过第 {} 行（说明或合计行）", rows.join("、")));
+        }
+        (!parts.is_empty()).then(|| parts.join("；"))
+    }
+}
+
+/// A note row left out of the batch, as the answer shows it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = SkippedRow)]
+#[allow(dead_code)]
+pub struct SkippedRowDoc {
+    /// 表格中的行号
+    row: u64,
+    /// 该行第一个非空单元格的内容
+    text: String,
 }
 
 /// One rejected value of a row, as the answer shows it.
@@ -71,7 +102,20 @@ pub struct Upload {
     pub bytes: Bytes,
     pub partial: Option<bool>,
     pub sheet: Option<String>,
+    /// The header's row number (form field `header_row`); absent or empty: found.
+    pub header_row: Option<usize>,
     pub table: Option<String>,
+}
+
+/// How to read and commit an upload: the options its form or query gave.
+#[derive(Debug, Clone, Default)]
+pub struct UploadOptions {
+    /// Commit the valid rows even when some are rejected.
+    pub partial: bool,
+    /// XLSX: the sheet to read.
+    pub sheet: Option<String>,
+    /// CSV/XLSX: the header's row number; `None` finds it.
+    pub header_row: Option<usize>,
 }
 
 /// Reads a multipart form (its first file field) or a raw body, within the upload limit.
@@ -125,6 +169,9 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         match name.as_str() {
             "partial" => upload.partial = Some(matches!(text.trim(), "true" | "1" | "on" | "yes")),
             "sheet" => upload.sheet = Some(text.trim().to_string()).filter(|s| !s.is_empty()),
+            "header_row" => {
+                upload.header_row = header_row(&text).map_err(|m| AppError::bad_request("bad_header_row", m))?;
+            }
             "table" => upload.table = Some(text.trim().to_string()),
             _ => {}
         }
@@ -139,6 +186,23 @@ pub async fn read_upload(state: &AppState, request: Request) -> AppResult<Upload
         return Err(AppError::bad_request("empty_file", "上传的文件是空的"));
     }
     Ok(upload)
+}
+
+/// The form's `header_row`: empty for "find it", else a row number within the limit; the
+/// message for the clerk when it is neither.
+fn header_row(text: &str) -> Result<Option<usize>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let max = ingest::headers::MAX_HEADER_ROW;
+    match text.parse::<usize>() {
+        Ok(row) if (1..=max).contains(&row) => Ok(Some(row)),
+        _ => Err(format!(
+            "表头行号“{}”无效：应为 1 到 {max} 之间的行号（表格左侧显示的行号），不填则自动识别",
+            text.chars().take(20).collect::<String>()
+        )),
+    }
 }
 
 /// Takes `bytes` of the servers' upload memory, or answers 503 with `Retry-After` when
@@ -166,45 +230,160 @@ fn multipart_error(e: &axum::extract::multipart::MultipartError, too_large: impl
     }
 }
 
-/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
-/// the audit log, and answers with every row error.
-pub async fn ingest(
+/// The last part of an uploaded file's name (a browser may send a path).
+fn base_name(file_name: &str) -> String {
+    let name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.is_empty() { "upload.csv".to_string() } else { name }
+}
+
+/// An upload and its options in the uploader's scope, owned, to be moved onto the query
+/// threads.
+#[derive(Debug)]
+pub struct Job {
+    scope: ingest::Scope,
+    user: String,
+    name: String,
+    bytes: Bytes,
+    options: UploadOptions,
+    limit: u64,
+}
+
+impl Job {
+    /// `name` is the uploaded file's name (a browser may send a path: its last part is kept).
+    pub fn new(state: &AppState, account: &Account, name: &str, bytes: Bytes, options: UploadOptions) -> Job {
+        Job {
+            scope: account.scope.clone(),
+            user: account.name.clone(),
+            name: base_name(name),
+            bytes,
+            options,
+            limit: state.config.max_upload_bytes,
+        }
+    }
+
+    fn options(&self) -> IngestOptions<'_> {
+        IngestOptions {
+            scope: &self.scope,
+            user: &self.user,
+            partial: self.options.partial,
+            sheet: self.options.sheet.as_deref(),
+            header_row: self.options.header_row,
+            max_file_bytes: self.limit,
+            progress: None,
+        }
+    }
+}
+
+/// A file the warehouse could not take, audited under `action`, as the caller's error.
+async fn refused(
     state: &AppState,
     account: &Account,
+    action: &str,
     table: Table,
     file_name: &str,
-    bytes: Bytes,
-    partial: bool,
-    sheet: Option<&str>,
-) -> AppResult<IngestAnswer> {
-    let file_name = Path::new(file_name).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file_name = if file_name.is_empty() { "upload.csv".to_string() } else { file_name };
-    let result = {
-        let (warehouse, scope, user) = (state.warehouse.clone(), account.scope.clone(), account.name.clone());
-        let (name, sheet, limit) = (file_name.clone(), sheet.map(str::to_string), state.config.max_upload_bytes);
-        state
-            .on_query_threads(async move {
-                let options = IngestOptions {
-                    scope: &scope,
-                    user: &user,
-                    partial,
-                    sheet: sheet.as_deref(),
-                    max_file_bytes: limit,
-                    progress: None,
-                };
-                Ok(warehouse.ingest_bytes(table, Path::new(&name), &bytes, &options).await)
-            })
-            .await?
+    e: warehouse::WarehouseError,
+) -> AppError {
+    let e = AppError::from(e);
+    let (status, code, message) = e.parts();
+    let detail = format!("{file_name}: {code}: {message}");
+    state.catalog.audit(Some(account), action, table.name(), &detail, status.as_u16()).await;
+    e
+}
+
+/// What an upload would do, nothing written (`?dry_run=true`, the upload page's preview).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PreviewAnswer {
+    /// Always true: nothing was written.
+    pub dry_run: bool,
+    pub table: &'static str,
+    pub file_name: String,
+    /// 该文件已导入过：不会有任何更改
+    pub already_ingested: bool,
+    /// 确认后是否会写入（严格模式下有不合格的行、或没有合格的行时不会）
+    pub would_commit: bool,
+    pub rows_new: usize,
+    pub rows_updated: usize,
+    pub rows_unchanged: usize,
+    pub rows_rejected: usize,
+    /// 新增 N、更新 M、不变 K、不合格 R
+    pub summary: String,
+    /// The first rows that would change, with each changed field old → new.
+    #[schema(value_type = Vec<RowChangeDoc>)]
+    pub changes: Vec<warehouse::RowChange>,
+    /// Every rejected value, as in an ingest's answer.
+    #[schema(value_type = Vec<RowErrorDoc>)]
+    pub errors: Vec<ingest::RowError>,
+}
+
+/// One row an upload would change.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = RowChange)]
+#[allow(dead_code)]
+pub struct RowChangeDoc {
+    /// 社区代码
+    community_code: String,
+    /// 该行的编号（社区内唯一）
+    key: String,
+    fields: Vec<FieldChangeDoc>,
+}
+
+/// One changed value: 列 旧值 → 新值.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = FieldChange)]
+#[allow(dead_code)]
+pub struct FieldChangeDoc {
+    /// 合同中的列名
+    column: String,
+    /// 中文表头
+    header: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+/// What an uploaded file would do in the caller's scope, writing nothing; audited.
+pub async fn preview(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<PreviewAnswer> {
+    let file_name = job.name.clone();
+    let warehouse = state.warehouse.clone();
+    let result = state
+        .on_query_threads(async move {
+            Ok(warehouse.preview_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
+        })
+        .await?;
+    let preview = match result {
+        Ok(p) => p,
+        Err(e) => return Err(refused(state, account, "ingest_preview", table, &file_name, e).await),
     };
+    let summary = preview.summary();
+    state.catalog.audit(Some(account), "ingest_preview", table.name(), &format!("{file_name}: {summary}"), 200).await;
+    Ok(PreviewAnswer {
+        dry_run: true,
+        table: table.name(),
+        file_name,
+        already_ingested: preview.already_ingested,
+        would_commit: preview.would_commit,
+        rows_new: preview.rows_new,
+        rows_updated: preview.rows_updated,
+        rows_unchanged: preview.rows_unchanged,
+        rows_rejected: preview.rows_rejected,
+        summary,
+        errors: preview.file.iter().flat_map(|f| f.errors()).cloned().collect(),
+        changes: preview.changes,
+    })
+}
+
+/// Ingests an uploaded file in the caller's scope, records the batch in the catalog and
+/// the audit log, and answers with every row error.
+pub async fn ingest(state: &AppState, account: &Account, table: Table, job: Job) -> AppResult<IngestAnswer> {
+    let (file_name, partial) = (job.name.clone(), job.options.partial);
+    let warehouse = state.warehouse.clone();
+    let result = state
+        .on_query_threads(async move {
+            Ok(warehouse.ingest_bytes(table, Path::new(&job.name), &job.bytes, &job.options()).await)
+        })
+        .await?;
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
-            let e = AppError::from(e);
-            let (status, code, message) = e.parts();
-            let detail = format!("{file_name}: {code}: {message}");
-            state.catalog.audit(Some(account), "ingest", table.name(), &detail, status.as_u16()).await;
-            return Err(e);
-        }
+        Err(e) => return Err(refused(state, account, "ingest", table, &file_name, e).await),
     };
     let errors: Vec<ingest::RowError> = report.file.iter().flat_map(|f| f.errors()).cloned().collect();
     let rejects = report.file.as_ref().filter(|f| !f.rejected.is_empty()).map(|f| f.rejects_csv());
@@ -251,7 +430,7 @@ pub async fn ingest(
                 "文件中没有数据行，未写入".to_string()
             } else {
                 format!(
-                    "有 {} 行不合格，整批未写入；请按错误修改后重新上传，或选择“只导入合格的行”（?partial=true）",
+                    "有 {} 行不合格，整批未写入。请按下面列出的错误改好后重新上传；或者勾选“只导入合格的行”，先写入合格的行，不合格的行下载后改好再传（接口调用时加参数 partial=true）",
                     r.rows_rejected
                 )
             }
@@ -268,5 +447,7 @@ pub async fn ingest(
         version: r.version,
         errors,
         rejects_csv_url: rejects.map(|_| format!("/api/v1/batches/{batch_id}/rejects.csv")),
+        header_row: report.file.as_ref().and_then(|f| f.header_row),
+        skipped: report.file.map(|f| f.skipped).unwrap_or_default(),
     })
 }

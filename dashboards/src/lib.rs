@@ -5,6 +5,9 @@
 pub mod charts;
 pub mod encoding;
 pub mod fonts;
+pub mod long_lists;
+pub mod naming;
 pub mod pack;
 pub mod pages;
+pub mod templates;
 pub mod xlsx;

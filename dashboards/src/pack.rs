@@ -1,6 +1,8 @@
 //! The report pack of a quarter: every chart as PNG and SVG and one workbook with every
 //! report, named the way a county office files them, e.g.
-//! `2025年第3季度_满意度分析_安泽县.xlsx` and `2025年第3季度_图1_满意度趋势_安泽县.png`.
+//! `2025年第3季度_满意度分析_安泽县.xlsx` and `2025年第3季度_图2_四维度评价_安泽县.png`.
+//! Each chart's file name states the period its figures cover, so the annual assessments
+//! are `2025年全年_图4_干部得分_安泽县.png` in the pack of any quarter.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +12,7 @@ use warehouse::scheme::Scheme;
 use warehouse::{Snapshot, Warehouse};
 
 use crate::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use crate::naming;
 use crate::xlsx::{self, ExportError};
 
 /// Why a pack could not be made or written.
@@ -79,12 +82,13 @@ pub async fn pack(
 ) -> Result<Pack, PackError> {
     let data = ChartData::fetch(wh, &ChartName::ALL, scope, request, scheme, snapshot).await?;
     let prefix = request.period_text();
-    let place = file_safe(&data.scope_file_name());
+    let place = data.scope_file_name();
     let mut files = Vec::new();
     for (i, name) in ChartName::ALL.into_iter().enumerate() {
+        let period = naming::file_safe(&charts::period_text(name, &data)?);
         for format in [ChartFormat::Png, ChartFormat::Svg] {
             let bytes = charts::render(name, &data, format, options)?;
-            let file = format!("{prefix}_图{}_{}_{place}.{}", i + 1, name.chinese(), format.extension());
+            let file = format!("{period}_图{}_{}_{place}.{}", i + 1, name.chinese(), format.extension());
             files.push(PackFile { name: file, bytes });
         }
     }
@@ -94,12 +98,7 @@ pub async fn pack(
         reports.push(wh.report(kind, scope, request.year, quarter, scheme, snapshot).await?);
     }
     let refs: Vec<&warehouse::analyses::Report> = reports.iter().collect();
-    let bytes = xlsx::workbook(&refs, Some(scheme))?;
+    let bytes = xlsx::workbook(&refs, scope, Some(scheme))?;
     files.push(PackFile { name: format!("{prefix}_满意度分析_{place}.xlsx"), bytes });
     Ok(Pack { files })
-}
-
-/// A name without the characters Windows forbids in file names.
-fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if "\\/:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
 }

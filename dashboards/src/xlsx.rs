@@ -1,12 +1,18 @@
 //! Reports as Excel workbooks: one sheet per report with Chinese headers, a frozen header
 //! row, a filter and number formats (rates as percents, scores with two decimals); a 图表
-//! sheet with native Excel charts of the main figures, drawn from small summary tables on
-//! that sheet so staff can restyle them in Excel or WPS; and a 口径 sheet with the
-//! definition of every column and the scheme used.
+//! sheet with native Excel charts of the main figures, one per printed page, drawn from
+//! small summary tables on the 图表数据 sheet so staff can restyle them in Excel or WPS;
+//! and a 口径 sheet with the definition of every column and the scheme used.
+//!
+//! Every sheet prints on A4 landscape, one page wide, with its header row repeated, a
+//! print header naming the scope (by name) and the period, and 第 N 页 / 共 N 页 footers
+//! (see [`page_setup`]). Charts of more than 40 communities or cadres show the first and
+//! last 20 ([`crate::long_lists`]); the full list stays in the report's sheet.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rust_xlsxwriter::{Chart, ChartType, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use ingest::Scope;
+use rust_xlsxwriter::{Chart, ChartFont, ChartType, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use warehouse::analyses::{ColumnKind, Figure, Measure, Report, ReportKind};
 use warehouse::arrow::array::{Array, AsArray};
@@ -14,6 +20,7 @@ use warehouse::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use warehouse::scheme::Scheme;
 
 use crate::encoding::{json, text};
+use crate::{long_lists, naming};
 
 /// Why a workbook could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -22,36 +29,106 @@ pub struct ExportError(#[from] XlsxError);
 
 /// The name of the sheet with the native charts.
 pub const CHART_SHEET: &str = "图表";
+/// The name of the sheet with the charts' summary tables.
+pub const CHART_DATA_SHEET: &str = "图表数据";
 /// The name of the sheet with the definitions.
 pub const ABOUT_SHEET: &str = "口径";
 
-/// The workbook of one report, as bytes.
-pub fn report_workbook(report: &Report) -> Result<Vec<u8>, ExportError> {
-    workbook(&[report], None)
+/// The workbook of one report (computed for `scope`), as bytes.
+pub fn report_workbook(report: &Report, scope: &Scope) -> Result<Vec<u8>, ExportError> {
+    workbook(&[report], scope, None)
 }
 
-/// A workbook of several reports (one sheet each), the 图表 sheet and the 口径 sheet.
-/// With `scheme`, the 口径 sheet lists its weights and thresholds too.
-pub fn workbook(reports: &[&Report], scheme: Option<&Scheme>) -> Result<Vec<u8>, ExportError> {
+/// A workbook of several reports computed for `scope` (one sheet each), the 图表 and
+/// 图表数据 sheets and the 口径 sheet. With `scheme`, the 口径 sheet lists its weights and
+/// thresholds too.
+pub fn workbook(reports: &[&Report], scope: &Scope, scheme: Option<&Scheme>) -> Result<Vec<u8>, ExportError> {
+    let place = naming::scope_text(scope, reports.iter().copied());
     let mut workbook = Workbook::new();
     let mut names = Vec::new();
     for report in reports {
         let name = unique(sheet_name(report.kind), &names);
-        let sheet = workbook.add_worksheet();
+        let mut sheet = Worksheet::new();
         sheet.set_name(&name)?;
-        write_rows(sheet, report)?;
+        write_rows(&mut sheet, report)?;
+        page_setup(&mut sheet, &place, report.kind.chinese(), &naming::report_period(&report.meta));
+        sheet.set_repeat_rows(0, 0)?;
+        workbook.push_worksheet(sheet);
         names.push(name);
     }
-    let charts = workbook.add_worksheet();
+    let tables: Vec<Table> = reports.iter().flat_map(|r| report_tables(r, &place)).collect();
+    let period = workbook_period(reports);
+    let mut charts = Worksheet::new();
     charts.set_name(CHART_SHEET)?;
-    let mut row = 0;
-    for report in reports {
-        row = write_charts(charts, report, row)?;
-    }
-    let about = workbook.add_worksheet();
+    let mut data = Worksheet::new();
+    data.set_name(CHART_DATA_SHEET)?;
+    write_charts(&mut charts, &mut data, &tables)?;
+    page_setup(&mut charts, &place, CHART_SHEET, &period);
+    // One chart a page: the manual breaks place them, and Excel ignores manual breaks under
+    // fit-to-page scaling, so this sheet prints at 100% (each chart is one page wide).
+    charts.set_print_scale(100);
+    page_setup(&mut data, &place, CHART_DATA_SHEET, &period);
+    workbook.push_worksheet(charts);
+    workbook.push_worksheet(data);
+    let mut about = Worksheet::new();
     about.set_name(ABOUT_SHEET)?;
-    write_about(about, reports, scheme)?;
+    write_about(&mut about, reports, scheme)?;
+    page_setup(&mut about, &place, ABOUT_SHEET, &period);
+    workbook.push_worksheet(about);
     Ok(workbook.save_to_buffer()?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing
+
+/// Page margins in inches (left, right, top, bottom, header, footer): Excel's defaults
+/// with narrower sides, so a chart of [`CHART_WIDTH`] fits between them.
+const MARGINS: (f64, f64, f64, f64, f64, f64) = (0.4, 0.4, 0.75, 0.75, 0.3, 0.3);
+/// Room for a chart on A4 landscape (297 × 210 mm = 11.69 × 8.27 in) inside [`MARGINS`],
+/// at 96 pixels an inch: 10.89 × 6.77 in = 1045 × 650 px.
+const CHART_WIDTH: u32 = 1000;
+const CHART_HEIGHT: u32 = 580;
+/// Rows of the default height (20 px) a chart's page block takes: 620 px, under the
+/// 650 px of a page, so no automatic break falls inside a block.
+const CHART_BLOCK_ROWS: u32 = 31;
+/// Blank rows above each chart in its block (40 px). LibreOffice draws every object that
+/// meets a page's printable area and clips it to the page's rows: with the next chart
+/// starting right at the break (620 px), its title was drawn clipped into the 30 px left
+/// below it, invisible but in the PDF's text. Starting at 620 + 40 = 660 px it is off the page.
+const CHART_TOP_ROWS: u32 = 2;
+/// Excel's paper code for A4.
+const A4: u8 = 9;
+
+/// A4 landscape, one page wide and as many tall as needed, a print header with the scope,
+/// what the sheet is and the period, and page numbers in the footer.
+fn page_setup(sheet: &mut Worksheet, place: &str, what: &str, period: &str) {
+    let (left, right, top, bottom, header, footer) = MARGINS;
+    sheet
+        .set_paper_size(A4)
+        .set_landscape()
+        .set_margins(left, right, top, bottom, header, footer)
+        .set_print_fit_to_pages(1, 0)
+        .set_header(format!("&L{}&C{}&R{}", header_text(place), header_text(what), header_text(period)))
+        .set_footer("&C第 &P 页 / 共 &N 页");
+}
+
+/// Text for a print header: `&` doubled (Excel reads it as a code) and at most 60
+/// characters, so the header stays under Excel's 255.
+fn header_text(text: &str) -> String {
+    text.chars().take(60).collect::<String>().replace('&', "&&")
+}
+
+/// The period of the workbook's 图表 and 口径 sheets: the quarter, and the year of the
+/// annual assessments when the workbook holds both.
+fn workbook_period(reports: &[&Report]) -> String {
+    let mut periods: Vec<String> = Vec::new();
+    for report in reports {
+        let period = naming::report_period(&report.meta);
+        if !periods.contains(&period) {
+            periods.push(period);
+        }
+    }
+    periods.join("；")
 }
 
 /// The sheet name of a report: its Chinese title without the characters Excel forbids.
@@ -165,24 +242,84 @@ fn s(row: &Row, figure: Figure) -> &str {
 /// A summary table: a title, the category labels and named series of values.
 struct Table {
     title: String,
+    /// Scope, period and, for a shortened list, what was left out.
+    subtitle: String,
     categories: Vec<String>,
     series: Vec<(String, Vec<Option<f64>>)>,
     number_format: &'static str,
     chart: ChartType,
     axis: String,
+    /// The top of the value axis when the figure has one (100 points, 100%); bars are then
+    /// compared against the whole scale, not an axis that ends at 120.
+    full_scale: Option<f64>,
 }
 
-/// Writes the charts of `report` from row `start` of the 图表 sheet; returns the next free row.
-fn write_charts(sheet: &mut Worksheet, report: &Report, start: u32) -> Result<u32, XlsxError> {
-    let rows = json::report_rows(report);
-    let mut row = start;
-    for table in tables(report.kind, &rows) {
-        if table.categories.is_empty() {
-            continue;
+impl Table {
+    /// A table of more than 40 categories keeps the first and last 20 with a marker row (no
+    /// values) between, and says so in its subtitle. The ends are of a ranking: by the last
+    /// series, highest first (the score tables already are), empty values last.
+    fn shortened(mut self, unit: &str) -> Table {
+        let mut indices: Vec<Option<usize>> = (0..self.categories.len()).map(Some).collect();
+        if indices.len() > long_lists::MAX_ITEMS
+            && let Some((_, values)) = self.series.last()
+        {
+            let key = |i: &Option<usize>| i.and_then(|i| values[i]).map(|v| (v * 1e9).round() as i64);
+            indices.sort_by_key(|i| std::cmp::Reverse(key(i)));
         }
-        row = write_table(sheet, &table, row)? + 2;
+        let (kept, gap) = long_lists::ends(indices, |_| None);
+        let Some(gap) = gap else { return self };
+        let categories =
+            kept.iter().map(|i| i.map_or_else(|| gap.marker(unit), |i| self.categories[i].clone())).collect();
+        self.categories = categories;
+        for (_, values) in &mut self.series {
+            *values = kept.iter().map(|i| i.and_then(|i| values[i])).collect();
+        }
+        self.subtitle = format!("{}｜{}", self.subtitle, gap.note(unit));
+        self
     }
-    Ok(row)
+}
+
+/// The summary tables of `report`'s charts (those with something to show), their subtitles
+/// naming `place` and the report's period.
+fn report_tables(report: &Report, place: &str) -> Vec<Table> {
+    let rows = json::report_rows(report);
+    let subtitle = format!("{place}｜{}", naming::report_period(&report.meta));
+    tables(report.kind, &rows)
+        .into_iter()
+        .filter(|t| !t.categories.is_empty())
+        .map(|t| {
+            let unit = match report.kind {
+                ReportKind::Cadres => "人",
+                ReportKind::Counties => "个县区",
+                _ => "个社区",
+            };
+            Table { subtitle: subtitle.clone(), ..t }.shortened(unit)
+        })
+        .collect()
+}
+
+/// One chart a printed page on the 图表 sheet (a manual page break before each), drawn
+/// from its table on the 图表数据 sheet.
+fn write_charts(charts: &mut Worksheet, data: &mut Worksheet, tables: &[Table]) -> Result<(), XlsxError> {
+    // Each chart lies inside column A, so its width is the anchor's offset in that one
+    // column, not a sum of column widths that LibreOffice converts with its own font
+    // metrics (with several columns the charts came out a quarter wider and were cut).
+    charts.set_column_width_pixels(0, CHART_WIDTH + 10)?;
+    let mut row = 0;
+    let mut breaks = Vec::new();
+    for (i, table) in tables.iter().enumerate() {
+        let (head, last) = write_table(data, table, row)?;
+        row = last + 3;
+        let top = row_index(i) * CHART_BLOCK_ROWS;
+        if i > 0 {
+            breaks.push(top);
+        }
+        charts.insert_chart(top + CHART_TOP_ROWS, 0, &chart_of(table, head, last))?;
+    }
+    if !breaks.is_empty() {
+        charts.set_page_breaks(&breaks)?;
+    }
+    Ok(())
 }
 
 fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
@@ -200,11 +337,13 @@ fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
         }
         ReportKind::Counties => vec![Table {
             title: "县区社区平均得分".into(),
+            subtitle: String::new(),
             categories: rows.iter().map(|r| s(r, Figure::CountyName).to_string()).collect(),
             series: vec![(Figure::AvgScore.chinese().into(), rows.iter().map(|r| f(r, Figure::AvgScore)).collect())],
             number_format: "0.00",
             chart: ChartType::Column,
             axis: Figure::CommunityScore.with_unit(),
+            full_scale: Some(100.0),
         }],
     }
 }
@@ -251,11 +390,13 @@ fn index_table(rows: &[Row]) -> Table {
         .collect();
     Table {
         title: "各社区满意度指数".into(),
+        subtitle: String::new(),
         categories: communities.into_iter().map(|(_, name)| name).collect(),
         series,
         number_format: "0.00",
         chart: ChartType::Column,
         axis: Figure::SatisfactionIndex.with_unit(),
+        full_scale: Some(100.0),
     }
 }
 
@@ -266,11 +407,13 @@ fn rates_table(rows: &[Row]) -> Table {
     let period = last.map(|(y, q)| format!("（{y}年第{q}季度）")).unwrap_or_default();
     Table {
         title: format!("各社区办结率、按时办结率与公示率{period}"),
+        subtitle: String::new(),
         categories: latest.iter().map(|r| s(r, Figure::CommunityName).to_string()).collect(),
         series: vec![rate(Figure::CompletionRate), rate(Figure::OnTimeRate), rate(Figure::PublicityRate)],
         number_format: "0.0%",
         chart: ChartType::Bar,
         axis: "比率".into(),
+        full_scale: Some(1.0),
     }
 }
 
@@ -297,11 +440,13 @@ fn group_table(rows: &[Row], group: Figure, groups: &ingest::schema::Enumeration
         .collect();
     Table {
         title: title.to_string(),
+        subtitle: String::new(),
         categories: periods.iter().map(|(y, q)| format!("{y}年第{q}季度")).collect(),
         series,
         number_format: "0",
         chart: ChartType::ColumnStacked,
         axis: Figure::TopicsRaised.with_unit(),
+        full_scale: None,
     }
 }
 
@@ -310,17 +455,19 @@ fn score_table(rows: &[Row], name: Figure, score: Figure, title: &str) -> Table 
     scored.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
     Table {
         title: title.to_string(),
+        subtitle: String::new(),
         categories: scored.iter().map(|(n, _)| (*n).to_string()).collect(),
         series: vec![(score.chinese().into(), scored.iter().map(|(_, v)| *v).collect())],
         number_format: "0.00",
         chart: ChartType::Bar,
         axis: score.with_unit(),
+        full_scale: Some(100.0),
     }
 }
 
-/// Writes `table` at `start` (title, header, rows) and a chart of it to its right;
-/// returns the last row used by either.
-fn write_table(sheet: &mut Worksheet, table: &Table, start: u32) -> Result<u32, XlsxError> {
+/// Writes `table` at `start` of the 图表数据 sheet (title, header, rows); returns its header
+/// row and its last row.
+fn write_table(sheet: &mut Worksheet, table: &Table, start: u32) -> Result<(u32, u32), XlsxError> {
     let bold = Format::new().set_bold();
     let header = Format::new().set_bold().set_background_color("#D9E1F2");
     let values = Format::new().set_num_format(table.number_format);
@@ -341,12 +488,7 @@ fn write_table(sheet: &mut Worksheet, table: &Table, start: u32) -> Result<u32, 
     for (i, name) in table.categories.iter().enumerate() {
         sheet.write_string(head + 1 + row_index(i), 0, name)?;
     }
-    let last = head + row_index(table.categories.len());
-    let chart = chart_of(table, head, last);
-    let chart_col = col(table.series.len() + 2);
-    sheet.insert_chart(start, chart_col, &chart)?;
-    // A chart is about 20 rows tall; the next table starts below whichever is longer.
-    Ok(last.max(start + 20))
+    Ok((head, head + row_index(table.categories.len())))
 }
 
 fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
@@ -355,13 +497,16 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
         let c = col(j + 1);
         chart
             .add_series()
-            .set_name((CHART_SHEET, head, c))
-            .set_categories((CHART_SHEET, head + 1, 0, last, 0))
-            .set_values((CHART_SHEET, head + 1, c, last, c));
+            .set_name((CHART_DATA_SHEET, head, c))
+            .set_categories((CHART_DATA_SHEET, head + 1, 0, last, 0))
+            .set_values((CHART_DATA_SHEET, head + 1, c, last, c));
     }
-    chart.title().set_name(&table.title);
+    chart.title().set_name(&format!("{}\n{}", table.title, table.subtitle)).set_font(ChartFont::new().set_size(13));
     let value_axis = if matches!(table.chart, ChartType::Bar) { chart.x_axis() } else { chart.y_axis() };
     value_axis.set_name(&table.axis).set_num_format(table.number_format);
+    if let Some(max) = table.full_scale {
+        value_axis.set_min(0.0).set_max(max);
+    }
     if matches!(table.chart, ChartType::Bar) {
         // Excel draws bar charts bottom-up; reversing puts the first (best) row on top.
         chart.y_axis().set_reverse();
@@ -369,9 +514,11 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
     if table.series.len() == 1 {
         chart.legend().set_hidden();
     }
-    let rows = u32::try_from(table.categories.len()).unwrap_or(u32::MAX);
-    let tall = matches!(table.chart, ChartType::Bar) && rows > 12;
-    chart.set_width(640).set_height(if tall { (rows * 22 + 120).min(1600) } else { 380 });
+    // Up to 41 category labels (20 + the marker + 20) on one page, every one: at 7 pt
+    // LibreOffice left out every other label to avoid overlaps, at 6 pt it prints them all.
+    let category_axis = if matches!(table.chart, ChartType::Bar) { chart.y_axis() } else { chart.x_axis() };
+    category_axis.set_font(ChartFont::new().set_size(6)).set_label_interval(1);
+    chart.set_width(CHART_WIDTH).set_height(CHART_HEIGHT);
     chart
 }
 

@@ -17,6 +17,7 @@ fn main() {
             references: &references,
             respondent_secret: b"bench",
             sheet: None,
+            header_row: None,
             max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
             progress: None,
             sink: None,

@@ -31,8 +31,18 @@ pub enum IngestError {
     #[error("文件 {path} 没有表头行 (missing_header)")]
     NoHeader { path: PathBuf },
 
-    #[error("文件 {path} 缺少{table}表的必需列：{missing} (missing_column)")]
-    MissingColumns { path: PathBuf, table: &'static str, missing: String },
+    /// The header row (given, or the row that looked closest to a header) lacks required
+    /// columns; `row` is its spreadsheet row number (`None` for JSON lines' keys).
+    #[error("文件 {path} 缺少{table}表的必需列：{missing}{} (missing_column)；{hint}", row_note(*row))]
+    MissingColumns { path: PathBuf, table: &'static str, missing: String, row: Option<usize>, hint: String },
+
+    #[error(
+        "文件 {path} 的第 {row} 行是空行，不能作为表头 (blank_header_row)；请检查 --header-row（表头行号）是否为表头所在的行"
+    )]
+    HeaderRowBlank { path: PathBuf, row: usize },
+
+    #[error("表头行号 {row} 无效 (bad_header_row)；应为 1 到 {max} 之间的行号（表格左侧显示的行号）")]
+    BadHeaderRow { row: usize, max: usize },
 
     #[error("文件 {path} 的表头中列“{column}”出现了两次（第 {first} 列和第 {second} 列）(duplicate_column)")]
     DuplicateColumn { path: PathBuf, column: String, first: usize, second: usize },
@@ -82,6 +92,11 @@ impl IngestError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         IngestError::Io { path: path.into(), source }
     }
+}
+
+/// "（第 3 行）" after the missing columns of a header row.
+fn row_note(row: Option<usize>) -> String {
+    row.map(|row| format!("（第 {row} 行）")).unwrap_or_default()
 }
 
 /// A size as people read it: `1.0 GB`, `64.0 MB`, `12.5 KB` or `300 字节`.

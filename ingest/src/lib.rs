@@ -12,7 +12,9 @@
 pub mod encoding;
 pub mod errors;
 pub mod files;
+pub mod guide;
 pub mod generator;
+pub mod headers;
 mod pipeline;
 mod pseudonyms;
 mod readers;
@@ -20,6 +22,7 @@ pub mod references;
 pub mod rejects;
 pub mod schema;
 pub mod scope;
+mod suggestions;
 mod validate;
 pub mod values;
 
@@ -37,7 +40,7 @@ pub use references::References;
 pub use rejects::spreadsheet_safe;
 pub use schema::Table;
 pub use scope::Scope;
-pub use validate::{MAX_FIELD_CHARS, RejectedRow};
+pub use validate::{MAX_FIELD_CHARS, RejectedRow, SkippedRow};
 
 /// Default upper bound on a ledger file's size: a county's whole year of evaluations as
 /// CSV is a few hundred megabytes; anything far beyond is a wrong file.
@@ -54,6 +57,9 @@ pub struct ReadOptions<'a> {
     pub respondent_secret: &'a [u8],
     /// XLSX: the sheet to read (default: the first).
     pub sheet: Option<&'a str>,
+    /// CSV and XLSX: the header's row number as the sheet shows it (1-based); `None`
+    /// finds it among the first rows ([`headers`]).
+    pub header_row: Option<usize>,
     pub max_file_bytes: u64,
     /// Called now and then with the number of rows read so far.
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
@@ -89,6 +95,10 @@ pub struct LedgerFile {
     pub bytes: u64,
     /// The headers as written in the file.
     pub headers: Vec<String>,
+    /// The header's row number as the sheet shows it (`None` for JSON lines).
+    pub header_row: Option<usize>,
+    /// Note rows (合计, 备注, 制表人, …) that were skipped, in file order.
+    pub skipped: Vec<SkippedRow>,
     /// Headers that name no column of the table; their cells are ignored.
     pub ignored_headers: Vec<String>,
     /// The accepted rows, one batch per partition (county, year) and chunk of the file;
@@ -143,7 +153,8 @@ pub fn read_ledger_hashed(
     options: &ReadOptions<'_>,
 ) -> Result<LedgerFile, IngestError> {
     let mut text = None;
-    let opened = open_ledger(table, name, bytes, options.scope, options.sheet, options.max_file_bytes, &mut text)?;
+    let layout = Layout { sheet: options.sheet, header_row: options.header_row };
+    let opened = open_ledger(table, name, bytes, options.scope, layout, options.max_file_bytes, &mut text)?;
     opened.validate(sha256, options)
 }
 
@@ -174,15 +185,25 @@ impl std::fmt::Debug for OpenedLedger<'_> {
 /// Where an opened ledger keeps its decoded text (its rows borrow from it).
 pub type DecodedText<'a> = Option<std::borrow::Cow<'a, str>>;
 
+/// Where the ledger is in its file: the sheet of a workbook, the header's row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout<'a> {
+    /// XLSX: the sheet to read (default: the first).
+    pub sheet: Option<&'a str>,
+    /// CSV and XLSX: the header's row number (1-based, as the sheet shows it); `None`
+    /// finds it among the first rows. JSON lines have no header row and ignore it.
+    pub header_row: Option<usize>,
+}
+
 /// Opens a ledger file of `table` in memory: checks its size and that `scope` may write
-/// the table, detects its shape and encoding, reads and matches its header (of `sheet` in
-/// a workbook).
+/// the table, detects its shape and encoding, finds its header (of `layout.sheet` in a
+/// workbook, in `layout.header_row` if given) and matches it to the table's columns.
 pub fn open_ledger<'a>(
     table: Table,
     name: &Path,
     bytes: &'a [u8],
     scope: &Scope,
-    sheet: Option<&str>,
+    layout: Layout<'_>,
     max_file_bytes: u64,
     text: &'a mut DecodedText<'a>,
 ) -> Result<OpenedLedger<'a>, IngestError> {
@@ -190,9 +211,18 @@ pub fn open_ledger<'a>(
     if table == Table::Communities && !scope.may_write_communities() {
         return Err(IngestError::TableNotAllowed { scope: scope.to_string(), table: table.chinese() });
     }
-    let opened = readers::open(bytes, name, sheet, max_file_bytes, text)?;
+    if let Some(row) = layout.header_row.filter(|r| !(1..=headers::MAX_HEADER_ROW).contains(r)) {
+        return Err(IngestError::BadHeaderRow { row, max: headers::MAX_HEADER_ROW });
+    }
+    let search = headers::HeaderSearch { given: layout.header_row };
+    let choose = |candidates: &[headers::Candidate]| headers::choose(table, name, search, candidates);
+    let find = readers::FindHeader { search, choose: &choose };
+    let opened = readers::open(bytes, name, layout.sheet, max_file_bytes, find, text)?;
     let headers = opened.rows.headers().to_vec();
-    let (mapping, ignored_headers) = map_headers(table, &headers, name)?;
+    if let Some(row) = opened.header_row {
+        tracing::debug!(file = %name.display(), row, "header row");
+    }
+    let (mapping, ignored_headers) = map_headers(table, &headers, name, opened.header_row)?;
     Ok(OpenedLedger {
         table,
         name: name.to_path_buf(),
@@ -228,6 +258,8 @@ impl OpenedLedger<'_> {
             sha256,
             bytes: size,
             headers,
+            header_row: opened.header_row,
+            skipped: outcome.skipped,
             ignored_headers,
             batches: outcome.batches,
             accepted_rows: outcome.accepted,
@@ -267,12 +299,14 @@ fn check_size(path: &Path, size: u64, limit: u64) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// Matches the file's headers to the table's columns. Returns, per contract column, the
-/// index of its cell, and the headers that match nothing.
+/// Matches the file's headers (in row `header_row`; JSON lines have none) to the table's
+/// columns. Returns, per contract column, the index of its cell, and the headers that
+/// match nothing.
 fn map_headers(
     table: Table,
     headers: &[String],
     path: &Path,
+    header_row: Option<usize>,
 ) -> Result<(Vec<Option<usize>>, Vec<String>), IngestError> {
     let columns = table.columns();
     let mut mapping: Vec<Option<usize>> = vec![None; columns.len()];
@@ -294,17 +328,18 @@ fn map_headers(
             None => ignored.push(header.clone()),
         }
     }
-    let missing: Vec<String> = columns
-        .iter()
-        .zip(&mapping)
-        .filter(|(c, m)| c.required && m.is_none())
-        .map(|(c, _)| format!("{}({})", c.chinese(), c.name))
-        .collect();
+    let missing = headers::missing_required(table, headers);
     if !missing.is_empty() {
+        let hint = match header_row {
+            Some(row) => format!("第 {row} 行是指定的表头行；请检查这一行的列名，或改用其他表头行号"),
+            None => "JSON lines 每行的键应为列名或中文别名".to_string(),
+        };
         return Err(IngestError::MissingColumns {
             path: path.to_path_buf(),
             table: table.chinese(),
             missing: missing.join("、"),
+            row: header_row,
+            hint,
         });
     }
     Ok((mapping, ignored))

@@ -17,7 +17,7 @@ use arrow_array::{BooleanArray, RecordBatch};
 use crate::errors::IngestError;
 use crate::readers::csv::CsvText;
 use crate::readers::{RowSource, Rows};
-use crate::validate::{Capacity, Fingerprint, RejectedRow, Validated, Validator};
+use crate::validate::{Capacity, Fingerprint, RejectedRow, SkippedRow, Validated, Validator};
 
 /// Rows per chunk of a row-by-row source.
 const CHUNK_ROWS: usize = 16 * 1024;
@@ -82,6 +82,8 @@ pub(crate) struct Outcome {
     pub(crate) batches: Vec<RecordBatch>,
     pub(crate) accepted: usize,
     pub(crate) rejected: Vec<RejectedRow>,
+    /// Note rows left out, in file order.
+    pub(crate) skipped: Vec<SkippedRow>,
 }
 
 /// What a worker made of a chunk.
@@ -247,9 +249,10 @@ fn merge(
     let mut merger = Merger {
         first_seen: HashMap::default(),
         typical: 0,
-        outcome: Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new() },
-        // The header is record 1: the first data record of a CSV is row 2.
-        offset: 1,
+        outcome: Outcome { batches: Vec::new(), accepted: 0, rejected: Vec::new(), skipped: Vec::new() },
+        // The first record after the header is the row below it (row 2 when the header
+        // is the first row).
+        offset: csv.map_or(1, |csv| csv.header_row),
         delivering: delivery.sink.is_some(),
         validator: make.make(),
         csv,
@@ -348,6 +351,10 @@ impl Merger<'_, '_, '_> {
             rejected.row += offset;
             rejected.errors.iter_mut().for_each(|e| e.row += offset);
         }
+        for skipped in &mut validated.skipped {
+            skipped.row += offset;
+        }
+        self.outcome.skipped.append(&mut validated.skipped);
         let mut keep: Vec<Vec<bool>> = validated.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
         let mut position = vec![0usize; keep.len()];
         let mut duplicates = Vec::new();

@@ -207,11 +207,28 @@ impl Column {
     }
 
     /// Whether a file's header names this column (canonical name or alias, case and
-    /// surrounding spaces ignored).
+    /// surrounding spaces ignored). Offices' headers also carry marks and notes, ignored
+    /// too: a required mark (`*社区代码`, `社区代码＊`), a note in brackets at the end
+    /// (`办结日期（已办结必填）`, `提出日期(yyyy-mm-dd)`) and spaces or line breaks inside
+    /// (`议题\n名称`).
     pub fn matches_header(&self, header: &str) -> bool {
         let h = header.trim().trim_matches('\u{feff}').trim();
-        h.eq_ignore_ascii_case(self.name) || self.aliases.iter().any(|a| *a == h)
+        if h.eq_ignore_ascii_case(self.name) || self.aliases.contains(&h) {
+            return true;
+        }
+        let bare = bare_header(h);
+        bare.eq_ignore_ascii_case(self.name) || self.aliases.contains(&bare.as_str())
     }
+}
+
+/// A header without required marks, a trailing bracketed note and inner white space.
+fn bare_header(header: &str) -> String {
+    let marks: &[char] = &['*', '＊', '※'];
+    let mut h = header.trim().trim_matches(marks).trim();
+    if let Some(open) = h.rfind(['(', '（']).filter(|_| h.ends_with([')', '）'])) {
+        h = h[..open].trim().trim_matches(marks);
+    }
+    h.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// An enumeration: Chinese values and their English tokens.
@@ -435,6 +452,14 @@ mod tests {
         assert!(c.matches_header("区划代码 "));
         assert!(c.matches_header("\u{feff}社区代码"));
         assert!(!c.matches_header("社区"));
+        for marked in
+            ["*社区代码", "社区代码＊", "社区代码（12位）", "社区\n代码", " ※ 区划 代码 (必填) ", "community_code*"]
+        {
+            assert!(c.matches_header(marked), "{marked}");
+        }
+        for other in ["社区代码说明", "（社区代码）", "社区代码号", "*"] {
+            assert!(!c.matches_header(other), "{other}");
+        }
     }
 
     #[test]

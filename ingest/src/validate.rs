@@ -9,10 +9,12 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 
 use crate::errors::{RowError, RowErrorKind as K};
+use crate::headers;
 use crate::pseudonyms::PseudonymKey;
 use crate::references::{CommunityKeys, References};
 use crate::schema::{Column, ColumnType, Table};
 use crate::scope::Scope;
+use crate::suggestions;
 use crate::values::{self, IntValue, trim};
 
 /// Fields longer than this (in characters) are refused: nothing in a ledger is an essay,
@@ -26,6 +28,14 @@ pub struct RejectedRow {
     pub row: usize,
     pub cells: Vec<String>,
     pub errors: Vec<RowError>,
+}
+
+/// A note row (合计, 备注, 制表人, …) left out of the batch: its row number and its first
+/// non-empty cell, so the clerk sees what was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedRow {
+    pub row: usize,
+    pub text: String,
 }
 
 /// A parsed, typed cell.
@@ -72,6 +82,7 @@ pub(crate) struct Validator<'a> {
     /// The allocation of a row's trimmed cells, kept between rows.
     spare: Vec<&'static str>,
     rejected: Vec<RejectedRow>,
+    skipped: Vec<SkippedRow>,
     /// How large new partitions' builders start.
     capacity: Capacity,
 }
@@ -100,6 +111,7 @@ pub(crate) struct Validated {
     pub(crate) batches: Vec<RecordBatch>,
     pub(crate) keys: Vec<AcceptedKey>,
     pub(crate) rejected: Vec<RejectedRow>,
+    pub(crate) skipped: Vec<SkippedRow>,
 }
 
 /// Partitions of a chunk whose builders start at the [`Capacity`] of the chunk before.
@@ -233,6 +245,7 @@ impl<'a> Validator<'a> {
             ruled: Ruled::ALL.map(|r| index_of(table, r.name())),
             spare: Vec::with_capacity(table.columns().len()),
             rejected: Vec::new(),
+            skipped: Vec::new(),
             capacity: Capacity::default(),
         }
     }
@@ -247,7 +260,11 @@ impl<'a> Validator<'a> {
         // Each cell trimmed once, in the table's column order: every rule reads them.
         let mut texts: Vec<&str> = std::mem::take(&mut self.spare).into_iter().map(|_| "").collect();
         texts.extend(self.mapping.iter().map(|&at| trimmed(at, cells)));
-        self.check_and_append(row, cells, &texts);
+        // A row with nothing in the table's columns (a pre-numbered 序号 with no data, a
+        // remark in a column of its own) is as blank as an empty row.
+        if texts.iter().any(|t| !t.is_empty()) {
+            self.check_and_append(row, cells, &texts);
+        }
         texts.clear();
         self.spare = texts.into_iter().map(|_| "").collect();
     }
@@ -269,6 +286,13 @@ impl<'a> Validator<'a> {
             self.check_rows_rules(row, texts, community, keys, &mut errors);
         }
         if !errors.is_empty() {
+            // Only a row that failed can be a note: a valid row is never skipped.
+            if headers::is_note_row(self.table, cells) {
+                let text = cells.iter().map(|c| c.trim()).find(|c| !c.is_empty()).unwrap_or_default();
+                tracing::debug!(row, text, "note row skipped");
+                self.skipped.push(SkippedRow { row, text: crate::errors::shorten(text) });
+                return;
+            }
             self.rejected.push(RejectedRow { row, cells: cells.iter().map(|c| c.to_string()).collect(), errors });
             return;
         }
@@ -330,7 +354,7 @@ impl<'a> Validator<'a> {
         let table = self.table;
         let key = &self.respondent_key;
         let batches = self.buckets.iter_mut().map(|b| b.finish(table, key)).collect::<Result<_, _>>()?;
-        Ok(Validated { batches, keys: self.keys, rejected: self.rejected })
+        Ok(Validated { batches, keys: self.keys, rejected: self.rejected, skipped: self.skipped })
     }
 
     /// The error of a row whose key an earlier row of the file already had.
@@ -435,11 +459,17 @@ impl<'a> Validator<'a> {
             },
             ColumnType::Bool => match values::parse_bool(text) {
                 Some(b) => Typed::Bool(b),
-                None => fail(K::BadBool, "不是是/否值（可用 是/否、true/false、1/0）".into()),
+                None => {
+                    let guess = suggestions::suggest_bool(text).map(|v| format!("；是否为：{v}？")).unwrap_or_default();
+                    fail(K::BadBool, format!("不是是/否值（可用 是/否、true/false、1/0）{guess}"))
+                }
             },
             ColumnType::Enum(e) => match e.token(text) {
                 Some(token) => Typed::Token(token),
-                None => fail(K::UnknownEnum, format!("不是可选值之一：{}", e.describe())),
+                None => {
+                    let guess = suggestions::suggest(e, text).map(|v| format!("；是否为：{v}？")).unwrap_or_default();
+                    fail(K::UnknownEnum, format!("不是可选值之一：{}{guess}", e.describe()))
+                }
             },
         }
     }

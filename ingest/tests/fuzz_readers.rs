@@ -41,13 +41,22 @@ fn read(table: Table, name: &str, bytes: &[u8]) -> Result<LedgerFile, IngestErro
         references: &references,
         respondent_secret: b"fuzz",
         sheet: None,
+        header_row: None,
         max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
         progress: None,
         sink: None,
         strict: false,
     };
     let mut text = None;
-    let opened = ingest::open_ledger(table, Path::new(name), bytes, &scope, None, options.max_file_bytes, &mut text)?;
+    let opened = ingest::open_ledger(
+        table,
+        Path::new(name),
+        bytes,
+        &scope,
+        ingest::Layout::default(),
+        options.max_file_bytes,
+        &mut text,
+    )?;
     opened.validate(ingest::sha256_hex(bytes), &options)
 }
 

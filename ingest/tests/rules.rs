@@ -24,6 +24,7 @@ fn errors(table: Table, csv: &str, scope: &Scope) -> Vec<String> {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
+        header_row: None,
         max_file_bytes: 16 << 20,
         progress: None,
         sink: None,
@@ -80,6 +81,10 @@ fn value_rules() {
         one(Table::Cadres, &format!("{h}\n{C},C9,张三,书记,也许\n")),
         "第2行 列“是否党员”(party_member) 值“也许”：不是是/否值（可用 是/否、true/false、1/0） (bad_bool)"
     );
+    assert_eq!(
+        one(Table::Cadres, &format!("{h}\n{C},C9,张三,书记,群众\n")),
+        "第2行 列“是否党员”(party_member) 值“群众”：不是是/否值（可用 是/否、true/false、1/0）；是否为：否？ (bad_bool)"
+    );
     let s = "community_code,session_id,held_on,kind,form,attendees";
     assert_eq!(
         one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-30,regular,hall,10\n")),
@@ -99,7 +104,12 @@ fn value_rules() {
     );
     assert_eq!(
         one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-28,例会,hall,3\n")),
-        "第2行 列“kind”(kind) 值“例会”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special (unknown_enum)"
+        "第2行 列“kind”(kind) 值“例会”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special；是否为：定期？ (unknown_enum)"
+    );
+    // Nothing close: the valid values only, no guess.
+    assert_eq!(
+        one(Table::Sessions, &format!("{s}\n{C},S2,2025-02-28,座谈,hall,3\n")),
+        "第2行 列“kind”(kind) 值“座谈”：不是可选值之一：定期 regular、不定期 irregular、急事急说 urgent、特事特说 special (unknown_enum)"
     );
 }
 
@@ -214,6 +224,7 @@ fn utf8_bom_file_reads_like_plain_utf8() {
         references: &references,
         respondent_secret: b"k",
         sheet: None,
+        header_row: None,
         max_file_bytes: 16 << 20,
         progress: None,
         sink: None,

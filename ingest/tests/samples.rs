@@ -18,6 +18,7 @@ fn read(table: Table, path: &Path, scope: &Scope, refs: &References) -> LedgerFi
         references: refs,
         respondent_secret: SECRET,
         sheet: None,
+        header_row: None,
         max_file_bytes: ingest::DEFAULT_MAX_FILE_BYTES,
         progress: None,
         sink: None,

@@ -34,6 +34,10 @@ pub struct BatchRecord {
     /// Rows new to the table and rows that replaced an older version of their key.
     pub rows_inserted: usize,
     pub rows_updated: usize,
+    /// Rows whose key was in the table with every value the same (nothing rewritten).
+    /// Absent from records written before it was counted.
+    #[serde(default)]
+    pub rows_unchanged: usize,
     /// The table version this batch produced; `None` when nothing was written.
     pub version: Option<u64>,
     /// "committed", "refused" (strict mode, bad rows) or "unchanged" (same file again).

@@ -10,6 +10,7 @@ use ingest::{LedgerFile, ReadOptions, References, Scope, Table};
 use crate::appends::{self, Appender};
 use crate::batches::{self, BatchRecord};
 use crate::errors::{Result, WarehouseError};
+use crate::preview::{self, Preview};
 use crate::{Warehouse, tables};
 
 /// How to ingest a file.
@@ -21,6 +22,8 @@ pub struct IngestOptions<'a> {
     /// Write the valid rows even when some are rejected.
     pub partial: bool,
     pub sheet: Option<&'a str>,
+    /// The header's row number as the sheet shows it; `None` finds it.
+    pub header_row: Option<usize>,
     pub max_file_bytes: u64,
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
 }
@@ -57,6 +60,29 @@ pub struct IngestReport {
     pub file: Option<LedgerFile>,
 }
 
+/// Whether accepted rows may be written while the file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// Into a table without rows (a real ingest).
+    IntoEmptyTable,
+    /// Never (a preview).
+    Never,
+}
+
+/// A file read and validated against a table, nothing written yet.
+pub(crate) struct Checked {
+    pub(crate) target: deltalake::DeltaTable,
+    pub(crate) record: BatchRecord,
+    /// The file with its accepted and rejected rows, and the writer that already took the
+    /// accepted rows; `None` when this exact file was already ingested.
+    pub(crate) read: Option<(LedgerFile, Option<Appender>)>,
+}
+
+/// Whether a batch commits nothing: no valid row, or rejected rows in strict mode.
+pub(crate) fn refused(file: &LedgerFile, options: &IngestOptions<'_>) -> bool {
+    file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial)
+}
+
 /// References being loaded; dropping it (the batch ended early) stops the loading.
 struct Loading(tokio::task::JoinHandle<Result<References>>);
 
@@ -81,7 +107,9 @@ impl Warehouse {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         let file = ingest::read_file(path, options.max_file_bytes)?;
-        self.ingest_loaded(table, path, &file, &|| file.sha256(path), options, references).await
+        let hash = || file.sha256(path);
+        let checked = self.check(table, path, &file, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Ingests a file already in memory (an upload); `name` is its file name.
@@ -94,7 +122,9 @@ impl Warehouse {
     ) -> Result<IngestReport> {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
-        self.ingest_loaded(table, name, bytes, &|| Ok(ingest::sha256_hex(bytes)), options, references).await
+        let hash = || Ok(ingest::sha256_hex(bytes));
+        let checked = self.check(table, name, bytes, &hash, options, references, Stream::IntoEmptyTable).await?;
+        self.commit(checked, table, options).await
     }
 
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
@@ -104,78 +134,13 @@ impl Warehouse {
         Loading(tokio::spawn(async move { warehouse.references(table, &scope).await }))
     }
 
-    async fn ingest_loaded(
-        &self,
-        table: Table,
-        name: &Path,
-        bytes: &[u8],
-        hash: &(dyn Fn() -> std::result::Result<String, ingest::IngestError> + Sync),
-        options: &IngestOptions<'_>,
-        references: Loading,
-    ) -> Result<IngestReport> {
-        let started_at = chrono::Utc::now().to_rfc3339();
-        let target = tables::open(&self.location, table).await?;
-        if target.version().is_none() {
-            return Err(WarehouseError::NotInitialised(self.location.to_string()));
-        }
-        // The file is hashed on another thread while its text is checked and its header
-        // read; neither needs the other, nor the keys still loading.
-        let mut text = None;
-        let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
-        let (sha256, opened) = std::thread::scope(|threads| {
-            let hashing = threads.spawn(hash);
-            let opened = ingest::open_ledger(table, name, bytes, scope, sheet, limit, &mut text);
-            (hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), opened)
-        });
-        let sha256 = sha256?;
-        let mut record = BatchRecord {
-            table: table.name().to_string(),
-            user: options.user.to_string(),
-            scope: options.scope.to_string(),
-            file_name: name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            file_sha256: sha256.clone(),
-            started_at,
-            rows_accepted: 0,
-            rows_rejected: 0,
-            rows_inserted: 0,
-            rows_updated: 0,
-            version: target.version(),
-            outcome: "unchanged".into(),
-        };
-        if tables::already_ingested(&target, table, &sha256).await? {
-            tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
+    /// Writes a checked file's accepted rows in one commit, or records the batch refused.
+    async fn commit(&self, checked: Checked, table: Table, options: &IngestOptions<'_>) -> Result<IngestReport> {
+        let Checked { target, mut record, read } = checked;
+        let Some((file, appender)) = read else {
             return Ok(IngestReport { outcome: IngestOutcome::Unchanged, record, file: None });
-        }
-        let opened = opened?;
-        let started = std::time::Instant::now();
-        let references = references.finish().await?;
-        tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
-        // Into a table without rows the accepted rows are written while the file is read.
-        let appender = if tables::is_empty(&target) { Some(Appender::new(&target, table)?) } else { None };
-        let read = ReadOptions {
-            scope,
-            references: &references,
-            respondent_secret: self.secret(),
-            sheet,
-            max_file_bytes: limit,
-            progress: options.progress,
-            sink: appender.as_ref().map(|a| a as &dyn ingest::BatchSink),
-            strict: !options.partial,
         };
-        let started = std::time::Instant::now();
-        let file = opened.validate(sha256.clone(), &read);
-        tracing::info!(ms = started.elapsed().as_millis() as u64, "file read and validated");
-        let file = match file {
-            Ok(file) => file,
-            Err(e) => {
-                Appender::abort(appender).await?;
-                return Err(e.into());
-            }
-        };
-        record.rows_accepted = file.accepted_rows;
-        record.rows_rejected = file.rejected.len();
-        let refuse = file.accepted_rows == 0 || (!file.rejected.is_empty() && !options.partial);
-        if refuse {
+        if refused(&file, options) {
             Appender::abort(appender).await?;
             record.outcome = "refused".into();
             if let Some(meta) = self.location.meta_dir() {
@@ -199,8 +164,115 @@ impl Warehouse {
         record.version = Some(upserted.version);
         record.rows_inserted = upserted.inserted;
         record.rows_updated = upserted.updated;
+        record.rows_unchanged = file.accepted_rows.saturating_sub(upserted.inserted + upserted.updated);
         tracing::info!(table = table.name(), version = upserted.version, rows = file.accepted_rows, "batch committed");
         Ok(IngestReport { outcome: IngestOutcome::Committed, record, file: Some(file) })
+    }
+
+    /// What ingesting the file at `path` would do, writing nothing (`--dry-run`).
+    pub async fn preview_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<Preview> {
+        let references = self.load_references(table, options.scope);
+        let file = ingest::read_file(path, options.max_file_bytes)?;
+        let checked =
+            self.check(table, path, &file, &|| file.sha256(path), options, references, Stream::Never).await?;
+        preview::compare(checked, table, options).await
+    }
+
+    /// What ingesting an upload would do, writing nothing.
+    pub async fn preview_bytes(
+        &self,
+        table: Table,
+        name: &Path,
+        bytes: &[u8],
+        options: &IngestOptions<'_>,
+    ) -> Result<Preview> {
+        let references = self.load_references(table, options.scope);
+        let hash = || Ok(ingest::sha256_hex(bytes));
+        let checked = self.check(table, name, bytes, &hash, options, references, Stream::Never).await?;
+        preview::compare(checked, table, options).await
+    }
+
+    /// Reads and validates a file against the table and the keys it refers to; `None` as
+    /// the read file when this exact file was already ingested completely.
+    #[allow(clippy::too_many_arguments)]
+    async fn check(
+        &self,
+        table: Table,
+        name: &Path,
+        bytes: &[u8],
+        hash: &(dyn Fn() -> std::result::Result<String, ingest::IngestError> + Sync),
+        options: &IngestOptions<'_>,
+        references: Loading,
+        stream: Stream,
+    ) -> Result<Checked> {
+        let started_at = chrono::Utc::now().to_rfc3339();
+        let target = tables::open(&self.location, table).await?;
+        if target.version().is_none() {
+            return Err(WarehouseError::NotInitialised(self.location.to_string()));
+        }
+        // The file is hashed on another thread while its text is checked and its header
+        // read; neither needs the other, nor the keys still loading.
+        let mut text = None;
+        let (scope, sheet, limit) = (options.scope, options.sheet, options.max_file_bytes);
+        let layout = ingest::Layout { sheet, header_row: options.header_row };
+        let (sha256, opened) = std::thread::scope(|threads| {
+            let hashing = threads.spawn(hash);
+            let opened = ingest::open_ledger(table, name, bytes, scope, layout, limit, &mut text);
+            (hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), opened)
+        });
+        let sha256 = sha256?;
+        let mut record = BatchRecord {
+            table: table.name().to_string(),
+            user: options.user.to_string(),
+            scope: options.scope.to_string(),
+            file_name: name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file_sha256: sha256.clone(),
+            started_at,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rows_inserted: 0,
+            rows_updated: 0,
+            rows_unchanged: 0,
+            version: target.version(),
+            outcome: "unchanged".into(),
+        };
+        if tables::already_ingested(&target, table, &sha256).await? {
+            tracing::info!(table = table.name(), file = %name.display(), "same file already ingested");
+            return Ok(Checked { target, record, read: None });
+        }
+        let opened = opened?;
+        let started = std::time::Instant::now();
+        let references = references.finish().await?;
+        tracing::info!(keys = references.len(), waited_ms = started.elapsed().as_millis() as u64, "references loaded");
+        // Into a table without rows the accepted rows are written while the file is read.
+        let appender = match stream {
+            Stream::IntoEmptyTable if tables::is_empty(&target) => Some(Appender::new(&target, table)?),
+            _ => None,
+        };
+        let read = ReadOptions {
+            scope,
+            references: &references,
+            respondent_secret: self.secret(),
+            sheet,
+            header_row: options.header_row,
+            max_file_bytes: limit,
+            progress: options.progress,
+            sink: appender.as_ref().map(|a| a as &dyn ingest::BatchSink),
+            strict: !options.partial,
+        };
+        let started = std::time::Instant::now();
+        let file = opened.validate(sha256.clone(), &read);
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "file read and validated");
+        let file = match file {
+            Ok(file) => file,
+            Err(e) => {
+                Appender::abort(appender).await?;
+                return Err(e.into());
+            }
+        };
+        record.rows_accepted = file.accepted_rows;
+        record.rows_rejected = file.rejected.len();
+        Ok(Checked { target, record, read: Some((file, appender)) })
     }
 
     /// Keys of the tables `table` refers to, within the scope.

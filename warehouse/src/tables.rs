@@ -209,7 +209,11 @@ pub(crate) async fn merge(
         .with_target_alias("target")
         .with_writer_properties(writer_properties(table))
         .with_commit_properties(commit)
-        .when_matched_update(|u| names.iter().fold(u, |u, n| u.update(n.as_str(), col(format!("source.{n}")))))
+        // Only rows with a value changed are rewritten, so `updated` counts real changes
+        // and a re-exported ledger's untouched rows count as unchanged (as the preview says).
+        .when_matched_update(|u| {
+            names.iter().fold(u.predicate(changed(table)), |u, n| u.update(n.as_str(), col(format!("source.{n}"))))
+        })
         .map_err(WarehouseError::delta(table))?
         .when_not_matched_insert(|i| names.iter().fold(i, |i, n| i.set(n.as_str(), col(format!("source.{n}")))))
         .map_err(WarehouseError::delta(table))?
@@ -217,6 +221,19 @@ pub(crate) async fn merge(
         .map_err(WarehouseError::delta(table))?;
     let version = t.version().unwrap_or_default();
     Ok(Upserted { version, inserted: metrics.num_target_rows_inserted, updated: metrics.num_target_rows_updated })
+}
+
+/// Whether a source row differs from its target row in any of the contract's columns
+/// (nulls compare equal to nulls).
+fn changed(table: Table) -> datafusion::prelude::Expr {
+    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+    let differs = |name: &str| {
+        let (source, target) = (col(format!("source.{name}")), col(format!("target.{name}")));
+        Expr::BinaryExpr(BinaryExpr::new(Box::new(source), Operator::IsDistinctFrom, Box::new(target)))
+    };
+    let mut columns = table.columns().iter().map(|c| differs(c.name));
+    let first = columns.next().unwrap_or_else(|| lit(true));
+    columns.fold(first, |any, next| any.or(next))
 }
 
 /// Whether the table holds no file of any of these counties.

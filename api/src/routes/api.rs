@@ -18,7 +18,7 @@ use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
-use crate::uploads::IngestAnswer;
+use crate::uploads::{IngestAnswer, PreviewAnswer};
 use crate::{charts, reports, uploads};
 use axum::extract::RawQuery;
 use utoipa::{IntoParams, ToSchema};
@@ -95,9 +95,25 @@ pub struct IngestQuery {
     /// XLSX 的工作表名（默认第一张）
     #[param(max_length = 255)]
     pub sheet: Option<String>,
+    /// CSV/XLSX 表头所在的行号（表格左侧显示的行号）；不填则在前 30 行中自动识别
+    #[param(minimum = 1, maximum = 1000)]
+    pub header_row: Option<u32>,
     /// 原始请求体的文件名（扩展名决定格式：.csv、.xlsx、.jsonl）
     #[param(max_length = 255)]
     pub filename: Option<String>,
+    /// true：只预览（新增、更新及变化的字段、不变、不合格各多少行），不写入任何数据
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// An upload's answer: written (or the same file again), or with `dry_run=true` what it
+/// would do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestResult {
+    Ingested(IngestAnswer),
+    Preview(PreviewAnswer),
 }
 
 /// A refused upload: its rows were rejected (every error listed), or the file could not be
@@ -121,12 +137,15 @@ pub struct IngestForm {
     partial: Option<bool>,
     /// XLSX 的工作表名
     sheet: Option<String>,
+    /// CSV/XLSX 表头所在的行号；不填则自动识别
+    #[schema(minimum = 1, maximum = 1000)]
+    header_row: Option<u32>,
 }
 
 /// `POST /api/v1/ingest/{table}`: a multipart form with a file field, or the file as the
 /// raw body (`?filename=` names it).
 #[utoipa::path(post, path = "/api/v1/ingest/{table}", tag = "ledger", summary = "上传台账文件",
-    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。",
+    description = "multipart 表单的 file 字段，或整个请求体就是文件（用 filename 指明格式）。严格模式下有一行不合格则整批不写入（422，列出每个错误）。dry_run=true 只预览：新增、更新（列出前若干条变化的字段）、不变、不合格各多少行，不写入、不记批次。",
     params(("table" = String, Path, description = "台账表"), IngestQuery),
     request_body(content(
         (IngestForm = "multipart/form-data"),
@@ -136,7 +155,7 @@ pub struct IngestForm {
         (String = "application/x-ndjson"),
     )),
     responses(
-        (status = 200, description = "已写入，或同一文件已导入过", body = IngestAnswer),
+        (status = 200, description = "已写入，或同一文件已导入过（IngestAnswer）；dry_run=true 时为预览，未写入（PreviewAnswer）", body = IngestResult),
         (status = 400, description = "表单或请求体无效", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 403, description = "无权写入这张表", body = ErrorBody),
@@ -159,14 +178,55 @@ pub async fn ingest(
             return Err(AppError::bad_request("bad_query", format!("参数 {name} 最长 255 个字符")));
         }
     }
+    let max = ingest::headers::MAX_HEADER_ROW;
+    if let Some(row) = query.header_row.filter(|r| !(1..=max).contains(&(*r as usize))) {
+        return Err(AppError::bad_request(
+            "bad_query",
+            format!("参数 header_row（表头行号）应为 1 到 {max}，收到 {row}"),
+        ));
+    }
     let upload = uploads::read_upload(&state, request).await?;
     let name = upload.file_name.or(query.filename).unwrap_or_else(|| "upload.csv".into());
-    let partial = upload.partial.unwrap_or(query.partial);
-    let sheet = upload.sheet.or(query.sheet);
-    let answer = uploads::ingest(&state, &account, table, &name, upload.bytes, partial, sheet.as_deref()).await?;
+    let options = uploads::UploadOptions {
+        partial: upload.partial.unwrap_or(query.partial),
+        sheet: upload.sheet.or(query.sheet),
+        header_row: upload.header_row.or(query.header_row.map(|n| n as usize)),
+    };
+    let job = uploads::Job::new(&state, &account, &name, upload.bytes, options);
+    if query.dry_run {
+        return Ok(Json(uploads::preview(&state, &account, table, job).await?).into_response());
+    }
+    let answer = uploads::ingest(&state, &account, table, job).await?;
     let status =
         if answer.outcome == IngestOutcome::Refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())
+}
+
+/// `GET /api/v1/templates/{table}.{xlsx|csv}`: a table's blank template.
+#[utoipa::path(get, path = "/api/v1/templates/{file}", tag = "ledger", summary = "台账导入模板（XLSX 或 CSV）",
+    description = "XLSX：第一张工作表为中文表头（红色为必填），枚举列有下拉选项，日期列为日期格式；“示例”工作表有一行示例，“填写说明”工作表说明每一列。CSV：只有中文表头（UTF-8，带 BOM）。",
+    params(("file" = String, Path, description = "模板文件名：表名.xlsx 或 表名.csv")),
+    responses(
+        (status = 200, description = "模板文件", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv"),
+        )),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 404, description = "没有这张表或这种格式", body = ErrorBody),
+    ))]
+pub async fn template(Caller(_account): Caller, UrlPath(file): UrlPath<String>) -> AppResult<Response> {
+    use dashboards::templates::{self, TemplateFormat};
+    let (name, ext) = file.rsplit_once('.').ok_or_else(|| AppError::not_found("模板地址应为 表名.xlsx 或 表名.csv"))?;
+    let format = TemplateFormat::parse(ext)
+        .ok_or_else(|| AppError::not_found(format!("模板格式“{ext}”不支持；可用 xlsx、csv")))?;
+    let table = table_of(name)?;
+    let bytes = templates::template(table, format).map_err(internal)?;
+    let content_type = match format {
+        TemplateFormat::Xlsx => download::XLSX,
+        TemplateFormat::Csv => download::CSV,
+    };
+    let ascii = format!("{}-template.{}", table.name(), format.extension());
+    Ok(download(bytes, content_type, &ascii, &format.file_name(table)))
 }
 
 // ---- reports and charts ------------------------------------------------------------------
@@ -227,7 +287,7 @@ pub enum Breakdown {
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "参数无效", body = ErrorBody),
+        (status = 400, description = "参数无效，或县区、社区代码不存在（unknown_code）", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
         (status = 404, description = "没有这个报表", body = ErrorBody),
@@ -257,6 +317,8 @@ pub async fn report(
             return Err(e);
         }
     };
+    let named = q.filters.county.is_some() || q.filters.community.is_some();
+    reports::check_named(&state, &scope, named).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
     let report = reports::report(&state, kind, &scope, year, q.filters.quarter).await?;
     let action = if format == "json" { "report" } else { "export" };
@@ -279,7 +341,7 @@ pub async fn report(
             &format!("{place}_{chinese_period}_{}.csv", kind.chinese()),
         ),
         "xlsx" => download(
-            dashboards::xlsx::report_workbook(&report).map_err(internal)?,
+            dashboards::xlsx::report_workbook(&report, &scope).map_err(internal)?,
             download::XLSX,
             &format!("{}-{period}.xlsx", kind.name()),
             &format!("{place}_{chinese_period}_{}.xlsx", kind.chinese()),
@@ -361,6 +423,7 @@ pub async fn chart(
     })?;
     q.filters.check()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
+    reports::check_named(&state, &scope, q.filters.county.is_some() || q.filters.community.is_some()).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
     let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
     let bytes = bytes.as_ref().clone();

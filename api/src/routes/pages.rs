@@ -18,6 +18,7 @@ use super::params::{Detail, Filters, Q};
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
 use crate::error::{AppError, AppResult};
+use crate::holds::Held;
 use crate::login::{self, ClientAddr};
 use crate::state::AppState;
 use crate::{ledger, reports, uploads};
@@ -165,6 +166,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         community = None;
     }
     let scope = narrow(&account.scope, county.as_deref(), community.as_deref())?;
+    reports::check_named(state, &scope, county.is_some() || community.is_some()).await?;
     match &account.scope {
         Scope::County(c) => county = Some(c.clone()),
         Scope::Community(c) => {
@@ -188,6 +190,10 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         county_fixed: !matches!(account.scope, Scope::Platform),
         community_fixed: matches!(account.scope, Scope::Community(_)),
     };
+    let notice = match nav {
+        Nav::Upload => None,
+        _ => reports::empty_notice(state, &scope, year, filters.quarter).await?,
+    };
     let page = Page {
         nav,
         user: account.display_name.clone(),
@@ -195,6 +201,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         place: state.place_name(&scope).await?,
         filters: pages::Filters { year, quarter: filters.quarter, county, community },
         options,
+        notice,
     };
     Ok((page, scope))
 }
@@ -398,15 +405,6 @@ async fn previous_quarterly(
     }
 }
 
-const TABLES: [(&str, &str); 6] = [
-    ("communities", "社区名录"),
-    ("cadres", "社区干部"),
-    ("sessions", "议事会议"),
-    ("topics", "议题"),
-    ("evaluations", "评价"),
-    ("rectifications", "整改"),
-];
-
 pub async fn upload_form(
     State(state): State<AppState>,
     PageCaller(account): PageCaller,
@@ -415,13 +413,86 @@ pub async fn upload_form(
     html(
         async {
             let (page, _) = page_of(&state, &account, Nav::Upload, &filters).await?;
-            Ok(pages::upload(&page, &TABLES, None))
+            Ok(pages::upload(&page, &table_statuses(&state, &account).await?, None))
         }
         .await,
     )
 }
 
-/// The upload form's post: ingests in the user's scope and shows the row errors.
+/// Each table's rows in the caller's scope and its last upload there, in table order.
+async fn table_statuses(state: &AppState, account: &Account) -> AppResult<Vec<pages::TableStatus>> {
+    use warehouse::arrow::array::{Array, AsArray};
+    // One row: each table's count in the scope, in table order.
+    let counts: Vec<String> = Table::ALL.iter().map(|t| format!("(SELECT count(*) FROM {0}) AS {0}", t.name())).collect();
+    let result = state.query(&account.scope, &format!("SELECT {}", counts.join(", "))).await?;
+    let mut rows = std::collections::HashMap::new();
+    if let Some(batch) = result.batches.iter().find(|b| b.num_rows() > 0) {
+        for (table, column) in Table::ALL.iter().zip(batch.columns()) {
+            let column = column.as_primitive::<warehouse::arrow::datatypes::Int64Type>();
+            if column.is_valid(0) {
+                rows.insert(table.name(), u64::try_from(column.value(0)).unwrap_or(0));
+            }
+        }
+    }
+    let batches = state.catalog.batches(&account.scope, 500).await?;
+    Ok(Table::ALL
+        .iter()
+        .map(|&table| pages::TableStatus {
+            table,
+            rows: rows.get(table.name()).copied().unwrap_or(0),
+            last_upload: batches
+                .iter()
+                .find(|b| b.table_name == table.name() && b.outcome == "committed")
+                .map(|b| format!("{}（{}）", beijing_time(b.at), b.actor)),
+        })
+        .collect())
+}
+
+/// Epoch milliseconds as Beijing time, "2026-12-07 11:14".
+fn beijing_time(ms: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The batch history of the caller's scope, newest first.
+pub async fn upload_history(State(state): State<AppState>, PageCaller(account): PageCaller) -> Response {
+    html(
+        async {
+            let (page, _) = page_of(&state, &account, Nav::Upload, &Filters::default()).await?;
+            let batches = state.catalog.batches(&account.scope, 200).await?;
+            let lines: Vec<pages::BatchLine> = batches
+                .iter()
+                .map(|b| {
+                    let committed = b.outcome == "committed";
+                    pages::BatchLine {
+                        at: beijing_time(b.at),
+                        actor: b.actor.clone(),
+                        table: Table::parse(&b.table_name).map_or(b.table_name.clone(), |t| t.chinese().to_string()),
+                        file_name: b.file_name.clone(),
+                        outcome: match b.outcome.as_str() {
+                            "committed" => "已写入",
+                            "refused" => "未写入",
+                            _ => "已导入过",
+                        }
+                        .to_string(),
+                        inserted: b.rows_inserted,
+                        updated: b.rows_updated,
+                        unchanged: if committed { b.rows_accepted - b.rows_inserted - b.rows_updated } else { 0 },
+                        rejected: b.rows_rejected,
+                        rejects_url: (b.rows_rejected > 0).then(|| format!("/api/v1/batches/{}/rejects.csv", b.id)),
+                    }
+                })
+                .collect();
+            Ok(pages::upload_history(&page, &lines))
+        }
+        .await,
+    )
+}
+
+/// The upload form's post: previews the file in the user's scope (nothing written),
+/// holds it and offers to confirm (see [`crate::holds`] for why it is held).
 pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCaller, request: Request) -> Response {
     let page = match page_of(&state, &account, Nav::Upload, &Filters::default()).await {
         Ok((page, _)) => page,
@@ -429,7 +500,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
     };
     let upload = match uploads::read_upload(&state, request).await {
         Ok(u) => u,
-        Err(e) => return page_with(&page, failed("", "", &e), e.status()),
+        Err(e) => return page_with(&state, &account, &page, failed("", "", &e), e.status()).await,
     };
     let table_name = upload.table.clone().unwrap_or_default();
     let file_name = upload.file_name.clone().unwrap_or_else(|| "upload.csv".into());
@@ -437,24 +508,82 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
         Some(t) => t,
         None => {
             let e = AppError::bad_request("unknown_table", "请选择要上传的台账表");
-            return page_with(&page, failed(&file_name, &table_name, &e), e.status());
+            return page_with(&state, &account, &page, failed(&file_name, &table_name, &e), e.status()).await;
         }
     };
-    let partial = upload.partial.unwrap_or(false);
-    let answer =
-        uploads::ingest(&state, &account, table, &file_name, upload.bytes.clone(), partial, upload.sheet.as_deref())
-            .await;
+    let options = uploads::UploadOptions {
+        partial: upload.partial.unwrap_or(false),
+        sheet: upload.sheet.clone(),
+        header_row: upload.header_row,
+    };
+    let job = uploads::Job::new(&state, &account, &file_name, upload.bytes.clone(), options);
+    let preview = uploads::preview(&state, &account, table, job).await;
+    let p = match preview {
+        Ok(p) => p,
+        Err(e) => return page_with(&state, &account, &page, failed(&file_name, table.name(), &e), e.status()).await,
+    };
+    let hold = (p.would_commit && !p.already_ingested)
+        .then(|| state.holds.put(Held::new(owner(&account), table, file_name.clone(), upload)));
+    let shown = pages::UploadPreview {
+        file_name: p.file_name.clone(),
+        table: table.name().to_string(),
+        summary: p.summary.clone(),
+        more_changes: p.rows_updated > p.changes.len(),
+        changes: p.changes.iter().map(warehouse::RowChange::describe).collect(),
+        errors: upload_errors(&p.errors),
+        hold,
+    };
+    let status = if p.rows_rejected > 0 && !p.would_commit { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, Html(pages::upload_preview(&page, &shown))).into_response()
+}
+
+/// Who may confirm a held file: the same account in the same scope.
+fn owner(account: &Account) -> String {
+    format!("{}@{}", account.name, account.scope)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    hold: String,
+}
+
+/// "确认写入": ingests the held file in the user's scope and shows the result.
+pub async fn upload_confirm(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let page = match page_of(&state, &account, Nav::Upload, &Filters::default()).await {
+        Ok((page, _)) => page,
+        Err(e) => return error_page(e),
+    };
+    let Some(held) = state.holds.take(form.hold.trim(), &owner(&account)) else {
+        let e = AppError::bad_request("hold_expired", "预览的文件已过期或已写入（保留 15 分钟），请重新上传");
+        return page_with(&state, &account, &page, failed("", "", &e), e.status()).await;
+    };
+    let (table, file_name) = (held.table, held.file_name.clone());
+    let job = uploads::Job::new(&state, &account, &file_name, held.bytes.clone(), held.options.clone());
+    let answer = uploads::ingest(&state, &account, table, job).await;
+    drop(held);
     match answer {
         Ok(a) => {
             let message = match a.outcome {
                 warehouse::IngestOutcome::Committed if a.rows_rejected > 0 => {
                     format!("已写入 {} 行；{} 行不合格未写入", a.rows_accepted, a.rows_rejected)
                 }
-                warehouse::IngestOutcome::Committed => {
-                    format!("已写入 {} 行（新增 {}，更新 {}）", a.rows_accepted, a.rows_inserted, a.rows_updated)
-                }
+                warehouse::IngestOutcome::Committed => format!(
+                    "已写入 {} 行（新增 {}，更新 {}，不变 {}）",
+                    a.rows_accepted,
+                    a.rows_inserted,
+                    a.rows_updated,
+                    a.rows_accepted.saturating_sub(a.rows_inserted + a.rows_updated)
+                ),
                 warehouse::IngestOutcome::Unchanged => "这个文件已经导入过，数据没有变化".to_string(),
                 warehouse::IngestOutcome::Refused => a.message.clone().unwrap_or_default(),
+            };
+            let message = match a.layout_note() {
+                Some(note) => format!("{message}。{note}"),
+                None => message,
             };
             let result = pages::UploadResult {
                 file_name: a.file_name.clone(),
@@ -468,17 +597,7 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
                 message,
                 rows_accepted: a.rows_accepted,
                 rows_rejected: a.rows_rejected,
-                errors: a
-                    .errors
-                    .iter()
-                    .map(|e| pages::UploadError {
-                        row: e.row,
-                        header: e.header.clone(),
-                        column: e.column.to_string(),
-                        value: e.value.clone(),
-                        message: e.message.clone(),
-                    })
-                    .collect(),
+                errors: upload_errors(&a.errors),
                 rejects_url: a.rejects_csv_url.clone(),
             };
             let status = if a.outcome == warehouse::IngestOutcome::Refused {
@@ -486,10 +605,23 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
             } else {
                 StatusCode::OK
             };
-            page_with(&page, result, status)
+            page_with(&state, &account, &page, result, status).await
         }
-        Err(e) => page_with(&page, failed(&file_name, table.name(), &e), e.status()),
+        Err(e) => page_with(&state, &account, &page, failed(&file_name, table.name(), &e), e.status()).await,
     }
+}
+
+fn upload_errors(errors: &[ingest::RowError]) -> Vec<pages::UploadError> {
+    errors
+        .iter()
+        .map(|e| pages::UploadError {
+            row: e.row,
+            header: e.header.clone(),
+            column: e.column.to_string(),
+            value: e.value.clone(),
+            message: e.message.clone(),
+        })
+        .collect()
 }
 
 fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {
@@ -501,8 +633,17 @@ fn failed(file_name: &str, table: &str, e: &AppError) -> pages::UploadResult {
     }
 }
 
-fn page_with(page: &Page, result: pages::UploadResult, status: StatusCode) -> Response {
-    (status, Html(pages::upload(page, &TABLES, Some(&result)))).into_response()
+async fn page_with(
+    state: &AppState,
+    account: &Account,
+    page: &Page,
+    result: pages::UploadResult,
+    status: StatusCode,
+) -> Response {
+    match table_statuses(state, account).await {
+        Ok(tables) => (status, Html(pages::upload(page, &tables, Some(&result)))).into_response(),
+        Err(e) => error_page(e),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use super::data::{ChartData, Row, num, text};
 use super::page::{
     Axis, Header, LegendItem, Plot, Rect, Swatch, TICK_EM, draw_empty, draw_x_axis, fit_labels, label_width, number,
 };
-use super::palette::{self, AVERAGE, INK};
+use super::palette::{self, AVERAGE, INK, MUTED};
+use crate::{long_lists, naming};
 
 const EXCELLENT_LINE: plotters::style::RGBColor = plotters::style::RGBColor(30, 107, 58);
 
@@ -40,16 +41,22 @@ impl CadreScores {
             let rated = |x: &Bar| x.grade != Some(Grade::NotRated);
             rated(b).cmp(&rated(a)).then_with(|| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal))
         });
+        let (bars, gap) =
+            long_lists::ends(bars, |gap| Bar { label: (gap.marker("人"), String::new()), score: None, grade: None });
         let grades = &data.scheme.grades;
         let quota =
             data.county_rows(ReportKind::Cadres, year).and_then(|county| quota_line(&county, grades.excellent_quota));
+        // Annual figures: the period is the year, whatever quarter the pack is for.
+        let period = naming::year_text(year);
+        let order = match gap {
+            // The note replaces the order text: a 590 px subtitle holds about 50 characters.
+            Some(gap) => gap.note("人"),
+            None => "参评干部按得分排列，未评定者在后".to_string(),
+        };
         let header = Header {
             title: format!("{year}年度干部考核得分"),
-            subtitle: format!(
-                "{}｜{}｜参评干部按得分排列，未评定者在后",
-                data.request.period_text(),
-                data.scope_text()
-            ),
+            subtitle: format!("{period}｜{}｜{order}", data.scope_text()),
+            period,
             legend: legend(&bars, grades.excellent_score, quota.is_some()),
             definition: format!(
                 "{}；{}；名额线 = 县内参评干部第 N 名的得分，N = max(1, {}% × 参评人数向下取整)",
@@ -152,7 +159,9 @@ impl Plot for CadreScores {
         self.draw_lines(canvas, &axis, (x0, x1), (top, bottom))?;
         for (i, (b, label)) in self.bars.iter().zip(&shown).enumerate() {
             let (_, centre) = row(i);
-            canvas.text(label, (x0 - 6.0, centre), em, INK, Align::Right, false)?;
+            // The marker row of a shortened list (no cadre key) is set in grey.
+            let ink = if b.label.1.is_empty() { MUTED } else { INK };
+            canvas.text(label, (x0 - 6.0, centre), em, ink, Align::Right, false)?;
             if let Some(score) = b.score {
                 let tag = format!("{score:.1} {}", b.grade.map_or("", Grade::chinese));
                 canvas.label(

@@ -17,6 +17,7 @@ use warehouse::{Snapshot, Warehouse};
 
 use super::{ChartError, ChartName};
 use crate::encoding::json::report_rows;
+use crate::naming;
 
 /// A report row keyed by the contract's column names.
 pub(crate) type Row = crate::encoding::json::Row;
@@ -32,7 +33,7 @@ impl ChartRequest {
     /// "2025年第3季度" or "2025年".
     pub fn period_text(&self) -> String {
         match self.quarter {
-            Some(q) => format!("{}年第{q}季度", self.year),
+            Some(q) => naming::quarter_text(self.year, q),
             None => format!("{}年", self.year),
         }
     }
@@ -164,22 +165,12 @@ impl ChartData {
 
     /// Who the chart is about, as a clerk names it: "东岭社区（安泽县）", "安泽县", "全部县区".
     pub fn scope_text(&self) -> String {
-        let name = |figure: Figure| self.reports.iter().find_map(|r| first_text(r, figure));
-        match &self.scope {
-            Scope::Platform => "全部县区".to_string(),
-            Scope::County(code) => name(Figure::CountyName).unwrap_or_else(|| format!("县区 {code}")),
-            Scope::Community(code) => match (name(Figure::CommunityName), name(Figure::CountyName)) {
-                (Some(c), Some(k)) => format!("{c}（{k}）"),
-                (Some(c), None) => c,
-                _ => format!("社区 {code}"),
-            },
-        }
+        naming::scope_text(&self.scope, &self.reports)
     }
 
     /// The name used in file names: the county's or community's name, else its code.
     pub fn scope_file_name(&self) -> String {
-        let text = self.scope_text();
-        text.split('（').next().unwrap_or(&text).to_string()
+        naming::scope_file_name(&self.scope_text())
     }
 
     /// "评分方案：默认方案（1a2b3c4d5e6f）｜数据版本：cadres=1,…｜生成于 …" of the first
@@ -219,15 +210,6 @@ impl ChartData {
         span.drain(..keep_from);
         span
     }
-}
-
-/// The text of column `figure` in the first row of `report`, if it has the column and a row.
-fn first_text(report: &Report, figure: Figure) -> Option<String> {
-    use warehouse::arrow::array::{Array, AsArray};
-    let batch = report.batches.iter().find(|b| b.num_rows() > 0)?;
-    let column = batch.column_by_name(figure.key())?;
-    let strings = column.as_string_opt::<i32>()?;
-    (!strings.is_null(0)).then(|| strings.value(0).to_string())
 }
 
 fn find(reports: &[Report], kind: ReportKind, year: i32) -> Option<&Report> {

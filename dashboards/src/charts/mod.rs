@@ -215,6 +215,12 @@ pub fn render(
     }
 }
 
+/// The period the figures of chart `name` cover, as its subtitle states it: the year of an
+/// annual assessment, the quarter (or span of quarters) of the quarterly analyses.
+pub fn period_text(name: ChartName, data: &ChartData) -> Result<String, ChartError> {
+    Ok(Model::of(name, data)?.period().to_string())
+}
+
 /// A font specimen: `text` drawn at `em` logical pixels per em on white, as PNG, through
 /// the same text path as every chart — for checking that a machine draws 汉字 from the
 /// embedded font (the tests compare it with the font's own outlines).
@@ -273,6 +279,10 @@ impl Model {
             ChartName::TopicsByCategory => Model::Categories(topics::ByCategory::new(data)?),
             ChartName::TopicsByChannel => Model::Channels(topics::ByChannel::new(data)?),
         })
+    }
+
+    fn period(&self) -> &str {
+        each!(self, p => &page::Plot::header(p).period)
     }
 
     /// The page height that fits the plot's rows (see [`page::auto_height`]).

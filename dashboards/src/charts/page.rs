@@ -59,6 +59,8 @@ pub(crate) struct LegendItem {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Header {
     pub(crate) title: String,
+    /// The period the figures cover, as the subtitle and the pack's file name state it.
+    pub(crate) period: String,
     /// Period and scope.
     pub(crate) subtitle: String,
     pub(crate) legend: Vec<LegendItem>,

@@ -13,6 +13,7 @@ use super::page::{
     number,
 };
 use super::palette::{AVERAGE, INK, MUTED, NAVY, PALE};
+use crate::{long_lists, naming};
 
 /// Communities on each list, at most (and at most a third of the communities, so a small
 /// county is not all red and black).
@@ -24,6 +25,8 @@ struct Bar {
     label: (String, String),
     rank: Option<i64>,
     score: Option<f64>,
+    /// The marker row where a long list leaves communities out.
+    gap: bool,
 }
 
 pub(crate) struct Ranking {
@@ -46,6 +49,7 @@ impl Ranking {
                 label: (text(r, Figure::CommunityName).to_string(), text(r, Figure::CommunityCode).to_string()),
                 rank: int(r, rank),
                 score: num(r, Figure::CommunityScore),
+                gap: false,
             })
             .collect();
         bars.sort_by(|a, b| {
@@ -58,9 +62,23 @@ impl Ranking {
             (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64, "全部社区平均"))
         };
         let listed = LIST_SIZE.min(bars.len() / 3);
+        let (bars, gap) = long_lists::ends(bars, |gap| Bar {
+            label: (gap.marker("个社区"), String::new()),
+            rank: None,
+            score: None,
+            gap: true,
+        });
+        // Annual figures: the period is the year, whatever quarter the pack is for.
+        let period = naming::year_text(year);
+        let order = match gap {
+            // The note replaces the order text: a 590 px subtitle holds about 50 characters.
+            Some(gap) => gap.note("个社区"),
+            None => format!("按{}排列", rank.chinese()),
+        };
         let header = Header {
             title: format!("{year}年度社区考核得分排名"),
-            subtitle: format!("{}｜{}｜按{}排列", data.request.period_text(), data.scope_text(), rank.chinese()),
+            subtitle: format!("{period}｜{}｜{order}", data.scope_text()),
+            period,
             legend: legend(listed, average.map(|a| a.1)),
             definition: format!(
                 "{}；红榜、黑榜为得分前、后 {listed} 名（最多 5 名，且不超过社区数的三分之一）；{}",
@@ -147,6 +165,10 @@ impl Plot for Ranking {
         }
         for (i, (b, label)) in self.bars.iter().zip(&shown).enumerate() {
             let (_, centre) = row(i);
+            if b.gap {
+                canvas.text(label, (x0 - 6.0, centre), em, MUTED, Align::Right, false)?;
+                continue;
+            }
             let rank = b.rank.map_or("—".to_string(), |r| r.to_string());
             canvas.text(&rank, (plot.x0 + rank_w, centre), em, MUTED, Align::Right, false)?;
             canvas.text(label, (x0 - 6.0, centre), em, INK, Align::Right, false)?;

@@ -1,5 +1,6 @@
 //! Completion, on-time and publicity rates by community: grouped horizontal bars (names
-//! on the left read without turning the page), sorted by completion rate.
+//! on the left read without turning the page), sorted by completion rate; of more than 40
+//! communities the first and last 20.
 
 use plotters::prelude::DrawingBackend;
 use warehouse::analyses::{Figure, ReportKind};
@@ -11,6 +12,7 @@ use super::page::{
     Axis, Header, LegendItem, Plot, Rect, Swatch, TICK_EM, draw_empty, draw_x_axis, fit_labels, label_width, percent,
 };
 use super::palette::{INK, MUTED, THREE};
+use crate::{long_lists, naming};
 
 const RATES: [Figure; 3] = [Figure::CompletionRate, Figure::OnTimeRate, Figure::PublicityRate];
 
@@ -43,15 +45,26 @@ impl Rates {
             let key = |r: &[Option<f64>; 3]| r[0].map(|v| (v * 1e9).round() as i64);
             key(&b.1).cmp(&key(&a.1)).then_with(|| (a.0).1.cmp(&(b.0).1))
         });
+        // The marker row has no code and no rates; it is drawn in grey without dashes.
+        let (rows, gap) = long_lists::ends(rows, |gap| ((gap.marker("个社区"), String::new()), [None; 3]));
         let legend = RATES
             .iter()
             .zip(THREE)
             .map(|(rate, fill)| LegendItem { label: rate.chinese().to_string(), swatch: Swatch::Fill(fill) })
             .collect();
         let definitions: Vec<&str> = RATES.iter().map(|rate| rate.definition()).collect();
+        let period = match quarter {
+            Some(q) => naming::quarter_text(year, q),
+            None => naming::year_text(year),
+        };
         let header = Header {
             title: "各社区议题办结率、按时办结率与公示率".into(),
-            subtitle: format!("{}｜{}｜按办结率从高到低排列", data.request.period_text(), data.scope_text()),
+            subtitle: match gap {
+                // The note replaces the order text: a 590 px subtitle holds about 50 characters.
+                Some(gap) => format!("{period}｜{}｜{}", data.scope_text(), gap.note("个社区")),
+                None => format!("{period}｜{}｜按办结率从高到低排列", data.scope_text()),
+            },
+            period,
             legend,
             definition: format!("{}；“—”表示分母为 0", definitions.join("；")),
             provenance: data.provenance(kind),
@@ -88,8 +101,12 @@ impl Plot for Rates {
         let axis = Axis::fixed(0.0, 1.0, 0.2);
         draw_x_axis(canvas, &axis, (x0, x1), (top, bottom), percent, "比率（%）")?;
         let bar_h = pitch * 0.8 / 3.0;
-        for (i, ((_, rates), label)) in self.rows.iter().zip(&shown).enumerate() {
+        for (i, (((_, code), rates), label)) in self.rows.iter().zip(&shown).enumerate() {
             let y = top + pitch * i as f64 + pitch * 0.1;
+            if code.is_empty() {
+                canvas.text(label, (x0 - 6.0, y + pitch * 0.4), em, MUTED, Align::Right, false)?;
+                continue;
+            }
             canvas.text(label, (x0 - 6.0, y + pitch * 0.4), em, INK, Align::Right, false)?;
             for (k, (rate, fill)) in rates.iter().zip(THREE).enumerate() {
                 let by = y + bar_h * k as f64;

@@ -109,6 +109,7 @@ impl Trend {
         let header = Header {
             title: titled(if lines.len() == 1 { lines[0].label.as_str() } else { "各社区" }, "季度满意度指数趋势"),
             subtitle: format!("{}｜{}", span_text(&span), data.scope_text()),
+            period: span_text(&span),
             legend: trend_legend(&lines, average.is_some()),
             definition: format!("{}；{AVERAGE_NOTE}；线段中断表示该季度无评价", SatisfactionIndex.definition()),
             provenance: data.provenance(ReportKind::Quarterly),
@@ -299,6 +300,7 @@ impl Heatmap {
         let header = Header {
             title: "各社区季度满意度指数热力图".into(),
             subtitle: format!("{}｜{}｜按最近一季度从高到低排列", span_text(&span), data.scope_text()),
+            period: span_text(&span),
             legend: heat_legend(range),
             definition: format!(
                 "{}；颜色越深指数越高，格内为指数值；“—”表示该季度无评价",
@@ -449,6 +451,7 @@ impl Dimensions {
         let header = Header {
             title: titled(&data.scope_file_name(), "评价四维度均分"),
             subtitle: format!("{}｜{}", data.request.period_text(), data.scope_text()),
+            period: data.request.period_text(),
             legend: dimension_legend(&subject_label, average.is_some(), range.is_some()),
             definition: format!(
                 "态度、效率、结果、效果均分 = 期内评价该维度分（1–5 分）的平均，无评价时为空；{}",

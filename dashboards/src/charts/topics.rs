@@ -65,6 +65,7 @@ impl ByCategory {
         let header = Header {
             title: "各季度议题数（按议题类别）".into(),
             subtitle: format!("{period}｜{}", data.scope_text()),
+            period,
             legend,
             definition: format!("{TOPICS_DEFINITION}；柱内数字为该类别议题数，柱顶为合计"),
             provenance: data.provenance(ReportKind::QuarterlyByCategory),
@@ -149,9 +150,11 @@ impl ByChannel {
         let counts = totals(&rows, Figure::Channel, &CHANNEL);
         let mut bars: Vec<(&'static str, u64)> = CHANNEL.values.iter().map(|(name, _)| *name).zip(counts).collect();
         bars.sort_by_key(|b| std::cmp::Reverse(b.1));
+        let period = data.request.period_text();
         let header = Header {
             title: "议题来源渠道分布".into(),
-            subtitle: format!("{}｜{}｜按议题数从多到少排列", data.request.period_text(), data.scope_text()),
+            subtitle: format!("{period}｜{}｜按议题数从多到少排列", data.scope_text()),
+            period,
             legend: vec![LegendItem {
                 label: "议题数（括号内为占比）".into(),
                 swatch: Swatch::Fill(Fill::solid(NAVY)),

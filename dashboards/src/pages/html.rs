@@ -117,12 +117,13 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
         "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
          <div class=\"who\">{} （{}）<form method=\"post\" action=\"/logout\" style=\"display:inline\">\
          <button type=\"submit\">退出</button></form></div></header>\
-         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{content}</main>",
+         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{}{content}</main>",
         escape(&page.user),
         escape(&page.scope),
         escape(&page.coverage()),
         page.nav.title(),
         if page.nav.has_filters() { filters(page) } else { String::new() },
+        page.notice.as_deref().map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n))).unwrap_or_default(),
     );
     let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
     document(&title, &body)

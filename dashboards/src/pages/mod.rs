@@ -20,7 +20,7 @@ pub const TABLES_JS: &str = include_str!("tables.js");
 pub use reference::api_reference;
 pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
-    topic, upload,
+    topic, upload, upload_history, upload_preview,
 };
 
 /// Which page is shown (highlighted in the navigation).
@@ -163,6 +163,8 @@ pub struct Page {
     pub place: String,
     pub filters: Filters,
     pub options: Options,
+    /// Shown above the content, e.g. that the period has no topics.
+    pub notice: Option<String>,
 }
 
 impl Page {
@@ -219,5 +221,49 @@ pub struct UploadResult {
     pub rows_accepted: usize,
     pub rows_rejected: usize,
     pub errors: Vec<UploadError>,
+    pub rejects_url: Option<String>,
+}
+
+/// What an upload would do, shown on the upload page before the clerk confirms it.
+#[derive(Debug, Clone, Default)]
+pub struct UploadPreview {
+    pub file_name: String,
+    pub table: String,
+    /// 新增 N、更新 M、不变 K、不合格 R (and why nothing would be written).
+    pub summary: String,
+    /// The first changed rows, each "社区 / 编号：列 旧 → 新；…".
+    pub changes: Vec<String>,
+    /// More rows would change than are listed.
+    pub more_changes: bool,
+    pub errors: Vec<UploadError>,
+    /// The held file's id when it can be confirmed.
+    pub hold: Option<String>,
+}
+
+/// One table on the upload page: how many rows the caller's scope holds and when it was
+/// last uploaded (its columns come from the contract, `ingest::Table::columns`).
+#[derive(Debug, Clone)]
+pub struct TableStatus {
+    pub table: ingest::Table,
+    pub rows: u64,
+    /// "2026-12-07 11:14 张三" of the last upload in the scope, if any.
+    pub last_upload: Option<String>,
+}
+
+/// One upload in the batch history.
+#[derive(Debug, Clone, Default)]
+pub struct BatchLine {
+    /// When, Beijing time.
+    pub at: String,
+    pub actor: String,
+    /// The table's Chinese name.
+    pub table: String,
+    pub file_name: String,
+    /// 已写入、未写入、已导入过
+    pub outcome: String,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
     pub rejects_url: Option<String>,
 }

@@ -10,7 +10,7 @@ use super::data::{self, Headline, percent};
 use super::html::{
     Link, card, chart, document, escape, frame, linked_table, report_table, table_downloads, text_table,
 };
-use super::{Evidence, Page, TextTable, UploadResult};
+use super::{BatchLine, Evidence, Page, TableStatus, TextTable, UploadError, UploadPreview, UploadResult};
 
 /// The login form; `error` is shown above it, `next` is where to go after.
 pub fn login(error: Option<&str>, next: &str, username: &str) -> String {
@@ -392,7 +392,7 @@ pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): Com
 }
 
 /// The upload form and, after an upload, its result with the row errors.
-pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult>) -> String {
+pub fn upload(page: &Page, tables: &[TableStatus], result: Option<&UploadResult>) -> String {
     let mut out = String::new();
     if let Some(r) = result {
         let class = if r.outcome == "committed" || r.outcome == "unchanged" { "ok" } else { "alert" };
@@ -413,41 +413,156 @@ pub fn upload(page: &Page, tables: &[(&str, &str)], result: Option<&UploadResult
             );
         }
         out.push_str("</div>");
-        if !r.errors.is_empty() {
-            let _ = write!(
-                out,
-                "<section class=\"box\"><h3>不合格的行（{} 处）</h3><p class=\"note\">行号与 Excel 中看到的一致（表头为第 1 行）。</p>\
-                 <div class=\"scroll\"><table id=\"row-errors\"><thead><tr><th>行号</th><th>列</th><th>填写的值</th><th>问题及改法</th></tr></thead><tbody>",
-                r.errors.len()
-            );
-            for e in &r.errors {
-                let column =
-                    if e.header.is_empty() { e.column.clone() } else { format!("{}（{}）", e.header, e.column) };
-                let _ = write!(
-                    out,
-                    "<tr class=\"bad\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    e.row,
-                    escape(&column),
-                    escape(&e.value),
-                    escape(&e.message)
-                );
-            }
-            out.push_str("</tbody></table></div></section>");
-        }
+        out.push_str(&row_errors(&r.errors));
     }
     let mut options = String::new();
-    for (name, chinese) in tables {
-        let sel = if result.is_some_and(|r| r.table == *name) { " selected" } else { "" };
-        let _ = write!(options, "<option value=\"{name}\"{sel}>{} {name}</option>", escape(chinese));
+    for t in tables {
+        let name = t.table.name();
+        let sel = if result.is_some_and(|r| r.table == name) { " selected" } else { "" };
+        let _ = write!(options, "<option value=\"{name}\"{sel}>{} {name}</option>", escape(t.table.chinese()));
     }
     let _ = write!(
         out,
         "<section class=\"box\"><form method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\" id=\"upload-form\">\
          <p><label>台账表 <select name=\"table\">{options}</select></label></p>\
          <p><label>文件（CSV、XLSX 或 JSON lines）<input type=\"file\" name=\"file\" required></label></p>\
-         <p><label><input type=\"checkbox\" name=\"partial\" value=\"true\"> 只导入合格的行（其余行可下载修改后重新上传）</label></p>\
-         <p><button type=\"submit\">上传</button></p></form>\
-         <p class=\"note\">默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。</p></section>"
+         <p><label>表头行号 <input type=\"number\" name=\"header_row\" min=\"1\" max=\"1000\" placeholder=\"自动识别\"></label> \
+         <span class=\"note\">不填时自动跳过标题、填报单位和空行；识别不对时填表头所在的行号</span></p>\
+         <p><label><input type=\"checkbox\" name=\"partial\" value=\"true\"> 只导入合格的行：合格的行先写入，不合格的行可下载，改好后再上传（不勾选时，只要有一行不合格，整个文件都不写入）</label></p>\
+         <p><button type=\"submit\">上传并预览</button></p></form>\
+         <p class=\"note\">上传后先显示预览：新增、更新（列出变化的字段）、不变、不合格各多少行；点“确认写入”后才写入。\
+         默认整批检查：有任何不合格的行就整批不写入，并列出每一处问题。同一个文件重复上传不会重复写入。\
+         <a href=\"/upload/history\" id=\"history-link\">查看上传记录</a></p></section>"
+    );
+    out.push_str(&templates(tables));
+    frame(page, &out)
+}
+
+/// The table of an upload's rejected values, with the row numbers Excel shows.
+fn row_errors(errors: &[UploadError]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<section class=\"box\"><h3>不合格的行（{} 处）</h3><p class=\"note\">行号与 Excel 中看到的一致（表头为第 1 行）。</p>\
+         <div class=\"scroll\"><table id=\"row-errors\"><thead><tr><th>行号</th><th>列</th><th>填写的值</th><th>问题及改法</th></tr></thead><tbody>",
+        errors.len()
+    );
+    for e in errors {
+        let column = if e.header.is_empty() { e.column.clone() } else { format!("{}（{}）", e.header, e.column) };
+        let _ = write!(
+            out,
+            "<tr class=\"bad\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.row,
+            escape(&column),
+            escape(&e.value),
+            escape(&e.message)
+        );
+    }
+    out.push_str("</tbody></table></div></section>");
+    out
+}
+
+/// The upload page after a file was chosen: what it would do, and a button to write it.
+pub fn upload_preview(page: &Page, preview: &UploadPreview) -> String {
+    let mut out = format!(
+        "<div class=\"ok\" id=\"upload-preview\"><p><b>{}</b>（{}）预览，尚未写入：</p><p id=\"preview-summary\">{}</p>",
+        escape(&preview.file_name),
+        escape(&preview.table),
+        escape(&preview.summary)
+    );
+    if !preview.changes.is_empty() {
+        let more = if preview.more_changes { "（仅列出前几条）" } else { "" };
+        let _ = write!(out, "<p>将更新的行{more}：</p><ul id=\"preview-changes\">");
+        for change in &preview.changes {
+            let _ = write!(out, "<li>{}</li>", escape(change));
+        }
+        out.push_str("</ul>");
+    }
+    match &preview.hold {
+        Some(id) => {
+            let _ = write!(
+                out,
+                "<form method=\"post\" action=\"/upload/confirm\" id=\"confirm-form\">\
+                 <input type=\"hidden\" name=\"hold\" value=\"{}\">\
+                 <button type=\"submit\" id=\"confirm\">确认写入</button> <a href=\"/upload\">取消，重新选择文件</a></form>\
+                 <p class=\"note\">文件在服务器上保留 15 分钟，过期请重新上传。</p>",
+                escape(id)
+            );
+        }
+        None => out.push_str("<p><a href=\"/upload\">重新选择文件</a></p>"),
+    }
+    out.push_str("</div>");
+    out.push_str(&row_errors(&preview.errors));
+    frame(page, &out)
+}
+
+/// The tables in the order they are filled in: rows held now, the last upload, the
+/// required and optional columns, and the template downloads.
+fn templates(tables: &[TableStatus]) -> String {
+    let mut items = String::new();
+    for t in tables {
+        let name = t.table.name();
+        let columns = |required: bool| {
+            let names: Vec<&str> =
+                t.table.columns().iter().filter(|c| c.required == required).map(|c| c.chinese()).collect();
+            if names.is_empty() { "无".to_string() } else { names.join("、") }
+        };
+        let last = t.last_upload.as_deref().map(|l| format!("最近上传：{l}")).unwrap_or_else(|| "尚未上传".into());
+        let _ = write!(
+            items,
+            "<li id=\"status-{name}\"><b>{}</b>：现有 {} 行，{}。\
+             <a class=\"button\" download href=\"/api/v1/templates/{name}.xlsx\" id=\"template-{name}\">Excel 模板</a> \
+             <a download href=\"/api/v1/templates/{name}.csv\">CSV 表头</a>\
+             <details><summary>列说明</summary><p>必填列：{}</p><p>选填列：{}</p></details></li>",
+            escape(t.table.chinese()),
+            t.rows,
+            escape(&last),
+            escape(&columns(true)),
+            escape(&columns(false)),
+        );
+    }
+    format!(
+        "<section class=\"box\" id=\"templates\"><h3>导入顺序与模板</h3>\
+         <p class=\"note\">按下面的顺序填写和上传（后面的表引用前面表中的编号）。Excel 模板带中文表头、下拉选项和填写说明，红色表头为必填列。</p>\
+         <ol>{items}</ol></section>"
+    )
+}
+
+/// The uploads of the caller's scope, newest first.
+pub fn upload_history(page: &Page, batches: &[BatchLine]) -> String {
+    let mut rows = String::new();
+    for b in batches {
+        let rejects = match &b.rejects_url {
+            Some(url) => format!("<a download href=\"{}\">下载</a>", escape(url)),
+            None => "—".into(),
+        };
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{rejects}</td></tr>",
+            escape(&b.at),
+            escape(&b.actor),
+            escape(&b.table),
+            escape(&b.file_name),
+            escape(&b.outcome),
+            b.inserted,
+            b.updated,
+            b.unchanged,
+            b.rejected,
+        );
+    }
+    let body = if batches.is_empty() {
+        "<p class=\"note\">本范围内还没有通过网页或接口上传的文件。</p>".to_string()
+    } else {
+        format!(
+            "<div class=\"scroll\"><table id=\"history\"><thead><tr><th>时间（北京时间）</th><th>上传人</th><th>表</th><th>文件</th>\
+             <th>结果</th><th>新增</th><th>更新</th><th>不变</th><th>不合格</th><th>不合格的行</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        )
+    };
+    let out = format!(
+        "<section class=\"box\"><h3>上传记录（最近 {} 次）</h3>{body}<p><a href=\"/upload\">返回上传台账</a></p></section>",
+        batches.len()
     );
     frame(page, &out)
 }

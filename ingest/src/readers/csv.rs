@@ -7,7 +7,9 @@
 use std::ops::Range;
 use std::path::Path;
 
+use super::FindHeader;
 use crate::errors::IngestError;
+use crate::headers::{Candidate, HeaderSearch};
 
 /// Bytes per range of the body: about 12,000 rows of a typical ledger, enough that
 /// handing a range over costs nothing, small enough that both cores stay busy.
@@ -16,6 +18,9 @@ const RANGE_BYTES: usize = 1 << 20;
 /// A CSV file's header and the text after it.
 pub(crate) struct CsvText<'a> {
     pub(crate) headers: Vec<String>,
+    /// The header's row number as a spreadsheet shows the file (title, blank and
+    /// 填报单位 rows above it counted).
+    pub(crate) header_row: usize,
     text: &'a str,
     delimiter: u8,
     /// Where the first record after the header starts.
@@ -26,22 +31,22 @@ pub(crate) struct CsvText<'a> {
 }
 
 impl<'a> CsvText<'a> {
-    pub(crate) fn open(text: &'a str, path: &Path) -> Result<Self, IngestError> {
-        let first_line = text.lines().next().unwrap_or_default();
-        let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
-        let mut reader = builder(delimiter).from_reader(text.as_bytes());
-        let mut record = csv::StringRecord::new();
-        let malformed =
-            |e: csv::Error| IngestError::Malformed { path: path.to_path_buf(), format: "CSV", message: e.to_string() };
-        if !reader.read_record(&mut record).map_err(malformed)? || record.iter().all(|h| h.trim().is_empty()) {
+    /// Reads the file's first rows, lets `find` pick the header among them, and starts
+    /// the body after it.
+    pub(crate) fn open(text: &'a str, path: &Path, find: FindHeader<'_>) -> Result<Self, IngestError> {
+        let delimiter = sniff_delimiter(text);
+        let (candidates, ends) = first_rows(text, path, delimiter, find.search)?;
+        if candidates.is_empty() {
             return Err(IngestError::NoHeader { path: path.to_path_buf() });
         }
-        let headers = record.iter().map(str::to_string).collect();
-        let body = usize::try_from(reader.position().byte()).unwrap_or(text.len()).min(text.len());
+        let chosen = (find.choose)(&candidates)?;
+        let Candidate { row: header_row, cells: headers } =
+            candidates.into_iter().nth(chosen).ok_or_else(|| IngestError::NoHeader { path: path.to_path_buf() })?;
+        let body = ends[chosen];
         let rest = &text.as_bytes()[body..];
         let lone_return = || memchr::memchr_iter(b'\r', rest).any(|i| rest.get(i + 1) != Some(&b'\n'));
         let plain = memchr::memchr(b'"', rest).is_none() && !lone_return();
-        Ok(CsvText { headers, text, delimiter, body, plain })
+        Ok(CsvText { headers, header_row, text, delimiter, body, plain })
     }
 
     /// The body cut into ranges of about [`RANGE_BYTES`] that each end after a record.
@@ -172,6 +177,63 @@ fn field(bytes: &[u8]) -> &str {
     unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
+/// Tab for Excel's "Unicode text", else comma: decided by the first line that holds
+/// either (a title line above the header may hold neither).
+fn sniff_delimiter(text: &str) -> u8 {
+    let line = text.lines().take(crate::headers::SEARCH_ROWS).find(|l| l.contains(['\t', ',']));
+    match line {
+        Some(line) if line.contains('\t') && !line.contains(',') => b'\t',
+        _ => b',',
+    }
+}
+
+/// The non-blank rows `search` wants from the top of the file, each with its row number
+/// as a spreadsheet shows it (blank lines, which csv-core skips, counted), and where each
+/// ends in the text.
+fn first_rows(
+    text: &str,
+    path: &Path,
+    delimiter: u8,
+    search: HeaderSearch,
+) -> Result<(Vec<Candidate>, Vec<usize>), IngestError> {
+    let malformed =
+        |e: csv::Error| IngestError::Malformed { path: path.to_path_buf(), format: "CSV", message: e.to_string() };
+    let mut reader = builder(delimiter).from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let (mut candidates, mut ends) = (Vec::new(), Vec::new());
+    let (mut row, mut end) = (0, 0);
+    while reader.read_record(&mut record).map_err(malformed)? {
+        row += 1 + empty_lines(&text.as_bytes()[end..]);
+        end = usize::try_from(reader.position().byte()).unwrap_or(text.len()).min(text.len());
+        // After `\r\n` the reader stops between the two: the line feed ends this line.
+        if end > 0 && text.as_bytes()[end - 1] == b'\r' && text.as_bytes().get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if !search.wants(row, candidates.len()) {
+            break;
+        }
+        candidates.push(Candidate { row, cells: record.iter().map(str::to_string).collect() });
+        ends.push(end);
+    }
+    Ok((candidates, ends))
+}
+
+/// How many empty lines (no character but the line end) `bytes` starts with.
+fn empty_lines(bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    let mut lines = 0;
+    loop {
+        rest = match rest {
+            [b'\r', b'\n', tail @ ..] | [b'\n', tail @ ..] | [b'\r', tail @ ..] => tail,
+            _ => return lines,
+        };
+        lines += 1;
+    }
+}
+
 fn builder(delimiter: u8) -> csv::ReaderBuilder {
     let mut builder = csv::ReaderBuilder::new();
     builder.delimiter(delimiter).has_headers(false).flexible(true);
@@ -225,8 +287,37 @@ fn record_ends(bytes: &[u8], start: usize, delimiter: u8) -> Vec<usize> {
 mod tests {
     use super::*;
 
+    /// The first non-blank row as the header, as before header detection.
+    const FIRST_ROW: FindHeader<'static> = FindHeader { search: HeaderSearch { given: None }, choose: &|_| Ok(0) };
+
+    #[test]
+    fn rows_above_the_header_count_as_a_spreadsheet_shows_them() {
+        let pick_named = |wanted: &'static str| {
+            move |text: &str| {
+                let choose = move |rows: &[Candidate]| Ok(rows.iter().position(|r| r.cells[0] == wanted).expect("row"));
+                let find = FindHeader { search: HeaderSearch { given: None }, choose: &choose };
+                let file = CsvText::open(text, Path::new("t.csv"), find).expect("header");
+                (file.header_row, file.headers.clone(), file.body)
+            }
+        };
+        let header = pick_named("社区代码");
+        for end in ["\n", "\r\n"] {
+            // Title, 填报单位 line, an empty line and a line of commas, then the header.
+            let text =
+                ["台账（2025年）", "填报单位：霞寨社区,,日期：2025-03-31", "", ",,", "社区代码,名称,日期", "1,a,b", ""]
+                    .join(end);
+            let (row, headers, body) = header(&text);
+            assert_eq!(row, 5, "{end:?}");
+            assert_eq!(headers, ["社区代码", "名称", "日期"]);
+            assert_eq!(&text[body..], format!("1,a,b{end}"));
+        }
+        // A quoted header cell with a line break is one row.
+        let (row, _, _) = pick_named("社区代码")("标题\n\"说明\n第二行\",x\n社区代码,名称\n1,2\n");
+        assert_eq!(row, 3);
+    }
+
     fn records(csv: &str) -> Vec<(usize, Vec<String>)> {
-        let file = CsvText::open(csv, Path::new("t.csv")).expect("header");
+        let file = CsvText::open(csv, Path::new("t.csv"), FIRST_ROW).expect("header");
         let mut rows = Vec::new();
         let mut offset = 1;
         for range in file.ranges() {
@@ -249,7 +340,7 @@ mod tests {
             quoted.push_str(&format!("{i},\"line\nbreak, \"\"{i}\"\"\"\r\n"));
         }
         for text in [&plain, &quoted] {
-            let file = CsvText::open(text, Path::new("t.csv")).expect("header");
+            let file = CsvText::open(text, Path::new("t.csv"), FIRST_ROW).expect("header");
             assert!(file.ranges().len() > 1, "the body is cut into several ranges");
             let rows = records(text);
             assert_eq!(rows.len(), 200_000);
@@ -263,7 +354,7 @@ mod tests {
 
     /// Every record (number and cells) of `text`'s body, by the line cutter or csv-core.
     fn both_ways(text: &str, width: usize) -> (bool, Vec<(usize, Vec<String>)>, Vec<(usize, Vec<String>)>) {
-        let file = CsvText::open(text, Path::new("t.csv")).expect("header");
+        let file = CsvText::open(text, Path::new("t.csv"), FIRST_ROW).expect("header");
         let range = file.body..text.len();
         let (mut lines, mut records) = (Vec::new(), Vec::new());
         let n =
@@ -310,7 +401,7 @@ mod tests {
         }
         // Quotes or a carriage return on its own: csv-core reads these files.
         for text in ["a,b\n1,\"x\"\n", "a,b\n1,x\r2,y\n"] {
-            assert!(!CsvText::open(text, Path::new("t.csv")).expect("header").plain, "{text:?}");
+            assert!(!CsvText::open(text, Path::new("t.csv"), FIRST_ROW).expect("header").plain, "{text:?}");
         }
     }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::encoding::{self, TextEncoding};
 use crate::errors::IngestError;
+use crate::headers::{Candidate, HeaderSearch};
 
 /// The shape of a ledger file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,11 +55,22 @@ impl Rows<'_> {
     }
 }
 
-/// A file opened for reading: its format, its encoding (text formats) and its rows.
+/// A file opened for reading: its format, its encoding (text formats), its header's row
+/// number (`None` for JSON lines, which have none) and its rows.
 pub(crate) struct Opened<'a> {
     pub(crate) format: FileFormat,
     pub(crate) encoding: Option<TextEncoding>,
+    pub(crate) header_row: Option<usize>,
     pub(crate) rows: Rows<'a>,
+}
+
+/// How a reader finds the header: which of the first rows to collect, and a function
+/// that picks the header among them (the index of the chosen one). The choice needs the
+/// table's columns, which readers know nothing of.
+#[derive(Clone, Copy)]
+pub(crate) struct FindHeader<'c> {
+    pub(crate) search: HeaderSearch,
+    pub(crate) choose: &'c dyn Fn(&[Candidate]) -> Result<usize, IngestError>,
 }
 
 /// Opens `bytes` by content first (an XLSX is a zip, JSON lines start with `{`), then by
@@ -69,12 +81,14 @@ pub(crate) fn open<'a>(
     path: &Path,
     sheet: Option<&str>,
     max_file_bytes: u64,
+    find: FindHeader<'_>,
     text: &'a mut Option<std::borrow::Cow<'a, str>>,
 ) -> Result<Opened<'a>, IngestError> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     if bytes.starts_with(b"PK\x03\x04") {
-        let rows = xlsx::XlsxRows::open(bytes, path, sheet, max_file_bytes)?;
-        return Ok(Opened { format: FileFormat::Xlsx, encoding: None, rows: Rows::Source(Box::new(rows)) });
+        let rows = xlsx::XlsxRows::open(bytes, path, sheet, max_file_bytes, find)?;
+        let header_row = Some(rows.header_row());
+        return Ok(Opened { format: FileFormat::Xlsx, encoding: None, header_row, rows: Rows::Source(Box::new(rows)) });
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "et") {
         return Err(IngestError::Malformed {
@@ -88,10 +102,16 @@ pub(crate) fn open<'a>(
     let looks_json = text.trim_start().starts_with('{');
     if looks_json || matches!(ext.as_str(), "jsonl" | "json" | "ndjson") {
         let rows = jsonl::JsonLines::open(text, path)?;
-        return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), rows: Rows::Source(Box::new(rows)) });
+        let rows = Rows::Source(Box::new(rows));
+        return Ok(Opened { format: FileFormat::JsonLines, encoding: Some(enc), header_row: None, rows });
     }
-    let rows = csv::CsvText::open(text, path)?;
-    Ok(Opened { format: FileFormat::Csv, encoding: Some(enc), rows: Rows::Csv(rows) })
+    let rows = csv::CsvText::open(text, path, find)?;
+    Ok(Opened {
+        format: FileFormat::Csv,
+        encoding: Some(enc),
+        header_row: Some(rows.header_row),
+        rows: Rows::Csv(rows),
+    })
 }
 
 /// Whether every cell of a row is blank (spreadsheets export trailing empty rows).

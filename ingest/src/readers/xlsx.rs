@@ -20,11 +20,12 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
+use calamine::{Data, DataRef, Dimensions, Reader, Xlsx, XlsxError};
 use chrono::NaiveDate;
 
-use super::{RowSource, is_blank, reset};
+use super::{FindHeader, RowSource, is_blank, reset};
 use crate::errors::IngestError;
+use crate::headers::{Candidate, HeaderSearch};
 
 /// Columns a ledger sheet may use, A to IV. The widest table of the contract has 15
 /// columns; a clerk's notes beside them fit easily. (Excel allows 16,384, to XFD.)
@@ -69,6 +70,10 @@ impl Limits {
 
 pub(crate) struct XlsxRows {
     headers: Vec<String>,
+    /// The header's row number as the sheet shows it (1-based).
+    header_row: usize,
+    /// Columns from the leftmost non-empty cell of the sheet to the rightmost.
+    width: usize,
     /// The non-empty cells of the sheet, in (row, column) order.
     cells: Vec<SheetCell>,
     /// The next of `cells` to read (after opening: the first below the header row).
@@ -109,48 +114,166 @@ impl XlsxRows {
         path: &Path,
         sheet: Option<&str>,
         max_file_bytes: u64,
+        find: FindHeader<'_>,
     ) -> Result<Self, IngestError> {
-        Self::open_within(bytes, path, sheet, Limits::new(max_file_bytes))
+        Self::open_within(bytes, path, sheet, Limits::new(max_file_bytes), find)
     }
 
-    fn open_within(bytes: &[u8], path: &Path, sheet: Option<&str>, limits: Limits) -> Result<Self, IngestError> {
+    fn open_within(
+        bytes: &[u8],
+        path: &Path,
+        sheet: Option<&str>,
+        limits: Limits,
+        find: FindHeader<'_>,
+    ) -> Result<Self, IngestError> {
         let malformed = |message: String| IngestError::Malformed { path: path.to_path_buf(), format: "XLSX", message };
         check_unpacked_size(bytes, path, limits.unpacked)?;
         let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
         let names = workbook.sheet_names();
-        let name = match sheet {
-            Some(wanted) => {
-                names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| IngestError::UnknownSheet {
-                    path: path.to_path_buf(),
-                    sheet: wanted.to_string(),
-                    available: names.join("、"),
-                })?
+        let Some(sheet) = sheet else {
+            return Self::first_ledger_sheet(&mut workbook, &names, path, limits, find);
+        };
+        let name = names.iter().find(|n| n.as_str() == sheet).ok_or_else(|| IngestError::UnknownSheet {
+            path: path.to_path_buf(),
+            sheet: sheet.to_string(),
+            available: names.join("、"),
+        })?;
+        Self::open_sheet(&mut workbook, name, path, limits, find)
+    }
+
+    /// The first sheet with a header, when none is named: an office's workbook often
+    /// opens with a 填表说明 sheet before the ledger. When no sheet has one, the first
+    /// sheet's error.
+    fn first_ledger_sheet(
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        names: &[String],
+        path: &Path,
+        limits: Limits,
+        find: FindHeader<'_>,
+    ) -> Result<Self, IngestError> {
+        let mut first_error = None;
+        for name in names {
+            match Self::open_sheet(workbook, name, path, limits, find) {
+                Ok(rows) => return Ok(rows),
+                Err(e @ (IngestError::NoHeader { .. } | IngestError::MissingColumns { .. })) => {
+                    tracing::debug!(sheet = %name, error = %e, "no ledger header in this sheet");
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => return Err(e),
             }
-            None => names.first().cloned().ok_or_else(|| malformed("工作簿中没有工作表".into()))?,
-        };
-        let mut rows = read_sheet(&mut workbook, &name, path, limits)?;
-        // The header row is the first row with a non-empty cell; the columns run from the
-        // leftmost non-empty cell of the sheet to the rightmost.
-        let Some(first) = rows.cells.first().copied() else {
-            return Err(IngestError::NoHeader { path: path.to_path_buf() });
-        };
-        let first_column = rows.cells.iter().map(|c| c.column).min().unwrap_or(0);
+        }
+        Err(first_error.unwrap_or_else(|| IngestError::Malformed {
+            path: path.to_path_buf(),
+            format: "XLSX",
+            message: "工作簿中没有工作表".into(),
+        }))
+    }
+
+    /// Sheet `name`'s cells, header and the position of its first data row.
+    fn open_sheet(
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        name: &str,
+        path: &Path,
+        limits: Limits,
+        find: FindHeader<'_>,
+    ) -> Result<Self, IngestError> {
+        let mut rows = read_sheet(workbook, name, path, limits)?;
+        // The columns run from the leftmost non-empty cell of the sheet to the rightmost.
+        if rows.cells.is_empty() {
+            return Err(no_header(path)());
+        }
+        rows.first_column = rows.cells.iter().map(|c| c.column).min().unwrap_or(0);
         let last_column = rows.cells.iter().map(|c| c.column).max().unwrap_or(0);
-        let width = (last_column - first_column) as usize + 1;
-        let mut headers = vec![String::new(); width];
-        rows.first_column = first_column;
-        while let Some(cell) = rows.cells.get(rows.next).filter(|c| c.row == first.row) {
-            let header = &mut headers[(cell.column - first_column) as usize];
-            header.clear();
-            push_text(cell.value, &rows.shared, &rows.others, header);
-            rows.next += 1;
-        }
-        if headers.iter().all(|h| h.trim().is_empty()) {
-            return Err(IngestError::NoHeader { path: path.to_path_buf() });
-        }
-        rows.headers = headers;
+        rows.width = (last_column - rows.first_column) as usize + 1;
+        let Candidate { row, cells } = rows.find_header(workbook, name, path, find)?;
+        rows.header_row = row;
+        rows.headers = cells;
+        // The data starts below the header.
+        rows.next = rows.cells.partition_point(|c| (c.row as usize) < row);
         Ok(rows)
     }
+
+    /// The header row `find` picks among the sheet's first rows. Merged cells are looked up
+    /// (a second pass over the sheet's XML) only when no header is found without them or
+    /// the one found has a gap that a range merged down from above may cover: a clean
+    /// ledger never pays for it.
+    fn find_header(
+        &self,
+        workbook: &mut Xlsx<Cursor<&[u8]>>,
+        name: &str,
+        path: &Path,
+        find: FindHeader<'_>,
+    ) -> Result<Candidate, IngestError> {
+        let candidates = self.first_rows(find.search, &[]);
+        if candidates.is_empty() {
+            return Err(no_header(path)());
+        }
+        let chosen = (find.choose)(&candidates);
+        let gap = |chosen: &usize| candidates[*chosen].cells.iter().any(|c| c.trim().is_empty());
+        let (candidates, chosen) = if chosen.as_ref().is_ok_and(|c| !gap(c)) {
+            (candidates, chosen)
+        } else {
+            let merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_else(|e| {
+                tracing::warn!(file = %path.display(), error = %e, "merged cells unreadable; header read without them");
+                Vec::new()
+            });
+            let candidates = self.first_rows(find.search, &merges);
+            let chosen = (find.choose)(&candidates);
+            (candidates, chosen)
+        };
+        candidates.into_iter().nth(chosen?).ok_or_else(no_header(path))
+    }
+
+    /// The header's row number, as the sheet shows it.
+    pub(crate) fn header_row(&self) -> usize {
+        self.header_row
+    }
+
+    /// The non-blank rows `search` wants from the top of the sheet, `width` cells each.
+    /// A cell covered by a merged range of `merges` that starts in a row above takes the
+    /// range's value: a two-row header whose first columns are merged down to the row of
+    /// the sub-headers reads as one row. Cells to the right of a range's first column stay
+    /// empty, so a header cell merged across two columns is one column, not two.
+    fn first_rows(&self, search: HeaderSearch, merges: &[Dimensions]) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        let mut at = 0;
+        while let Some(row) = self.cells.get(at).map(|c| c.row) {
+            let mut cells = vec![String::new(); self.width];
+            while let Some(cell) = self.cells.get(at).filter(|c| c.row == row) {
+                let text = &mut cells[(cell.column - self.first_column) as usize];
+                text.clear();
+                push_text(cell.value, &self.shared, &self.others, text);
+                at += 1;
+            }
+            let number = row as usize + 1;
+            if is_blank(&cells) {
+                continue;
+            }
+            if !search.wants(number, candidates.len()) {
+                break;
+            }
+            for merge in merges.iter().filter(|m| m.start.0 < row && row <= m.end.0) {
+                let (top, column) = merge.start;
+                let slot = column.checked_sub(self.first_column).and_then(|c| cells.get_mut(c as usize));
+                if let (Some(slot), Some(value)) = (slot, self.value_at(top, column)) {
+                    slot.clear();
+                    push_text(value, &self.shared, &self.others, slot);
+                }
+            }
+            candidates.push(Candidate { row: number, cells });
+        }
+        candidates
+    }
+
+    /// The value of the cell at (`row`, `column`), if it holds one.
+    fn value_at(&self, row: u32, column: u32) -> Option<Value> {
+        let at = self.cells.binary_search_by_key(&(row, column), |c| (c.row, c.column)).ok()?;
+        Some(self.cells[at].value)
+    }
+}
+
+fn no_header(path: &Path) -> impl Fn() -> IngestError + '_ {
+    || IngestError::NoHeader { path: path.to_path_buf() }
 }
 
 /// Refuses a workbook whose parts declare more than `limit` bytes in all, before any is
@@ -181,6 +304,8 @@ fn read_sheet(
     let malformed = |message: String| IngestError::Malformed { path: path.to_path_buf(), format: "XLSX", message };
     let mut rows = XlsxRows {
         headers: Vec::new(),
+        header_row: 0,
+        width: 0,
         cells: Vec::new(),
         next: 0,
         first_column: 0,
@@ -354,6 +479,9 @@ mod tests {
 
     const NAME: &str = "台账.xlsx";
 
+    /// The first non-blank row as the header, as before header detection.
+    const FIRST_ROW: FindHeader<'static> = FindHeader { search: HeaderSearch { given: None }, choose: &|_| Ok(0) };
+
     /// A workbook of one sheet, "Sheet1", whose `<sheetData>` holds `sheet_data`, written
     /// part by part (the way a crafted file is made); `shared` are its shared strings.
     fn workbook(dimension: &str, sheet_data: &str, shared: &[&str]) -> Vec<u8> {
@@ -416,7 +544,7 @@ mod tests {
     const OUT_OF_RANGE: &str = "工作簿 台账.xlsx 中工作表“Sheet1”的单元格 XFD1048576 超出了台账允许的范围（最多 256 列，即 A 到 IV 列；最多 1048576 行）(sheet_out_of_range)；请删除该单元格（在 Excel/WPS 中按 Ctrl+End 可跳到最后一个单元格）后重新保存";
 
     fn open(bytes: &[u8]) -> Result<XlsxRows, IngestError> {
-        XlsxRows::open(bytes, Path::new(NAME), None, crate::DEFAULT_MAX_FILE_BYTES)
+        XlsxRows::open(bytes, Path::new(NAME), None, crate::DEFAULT_MAX_FILE_BYTES, FIRST_ROW)
     }
 
     /// Headers and every row (number, cells) a reader gives.
@@ -516,7 +644,7 @@ mod tests {
         let padding = " ".repeat(4 << 20);
         let bytes = workbook("A1", &format!(r#"<row r="1">{}</row>{padding}"#, text_cell("A1", "h")), &[]);
         assert!(bytes.len() < 16 << 10, "{} bytes", bytes.len());
-        let error = XlsxRows::open(&bytes, Path::new(NAME), None, 16 << 10).err().expect("refused");
+        let error = XlsxRows::open(&bytes, Path::new(NAME), None, 16 << 10, FIRST_ROW).err().expect("refused");
         assert!(matches!(error, IngestError::UnpackedTooLarge { .. }), "{error:?}");
         assert!(
             error.to_string().starts_with("工作簿 台账.xlsx 解压后共 4.0 MB，超过上限 1.0 MB (xlsx_too_large)；"),
@@ -571,7 +699,7 @@ mod tests {
             (1..=2_000).map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>"#)).collect();
         let bytes = workbook("A1:A2000", &cells, &[&long]);
         assert!(bytes.len() < 64 << 10, "{} bytes", bytes.len());
-        let error = XlsxRows::open(&bytes, Path::new(NAME), None, 64 << 10).err().expect("refused");
+        let error = XlsxRows::open(&bytes, Path::new(NAME), None, 64 << 10, FIRST_ROW).err().expect("refused");
         assert!(matches!(error, IngestError::SheetTextTooLarge { .. }), "{error:?}");
         assert!(error.to_string().contains("的单元格文字展开后超过 4.0 MB (sheet_text_too_large)"), "{error}");
         // Within the default limit it reads, the string kept once.
@@ -585,13 +713,13 @@ mod tests {
         let cells: String = (1..=11).map(|r| format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>"#)).collect();
         let bytes = workbook("A1:A11", &cells, &[]);
         let limits = Limits { unpacked: MAX_UNPACKED_BYTES, cells: 10 };
-        let error = XlsxRows::open_within(&bytes, Path::new(NAME), None, limits).err().expect("refused");
+        let error = XlsxRows::open_within(&bytes, Path::new(NAME), None, limits, FIRST_ROW).err().expect("refused");
         assert_eq!(
             error.to_string(),
             "工作簿 台账.xlsx 中工作表“Sheet1”的非空单元格超过 10 个 (too_many_cells)；请把台账拆分成几个文件分别上传"
         );
         let limits = Limits { unpacked: MAX_UNPACKED_BYTES, cells: 11 };
-        assert!(XlsxRows::open_within(&bytes, Path::new(NAME), None, limits).is_ok());
+        assert!(XlsxRows::open_within(&bytes, Path::new(NAME), None, limits, FIRST_ROW).is_ok());
     }
 
     #[test]
@@ -608,6 +736,34 @@ mod tests {
         let expected = (vec!["编号".to_string(), "名称".into()], vec![(4, vec!["a4".to_string(), "b4".into()])]);
         assert_eq!(read_all(rows), expected);
         assert_eq!(dense(&workbook("A1", &data, &[])).expect("dense"), expected);
+    }
+
+    #[test]
+    fn a_title_and_a_header_cell_merged_across_columns_read_as_one_header() {
+        // Title merged over A1:E1, the header on row 3 with 社区名称 merged over B3:C3 (its
+        // values in B), a gap in row 2. The header is found by the contract's columns.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        let plain = rust_xlsxwriter::Format::new();
+        sheet.merge_range(0, 0, 0, 4, "社区名录（2025年）", &plain).expect("title");
+        sheet.write_string(2, 0, "社区代码").expect("A3");
+        sheet.merge_range(2, 1, 2, 2, "社区名称", &plain).expect("B3:C3");
+        sheet.write_string(2, 3, "县区代码").expect("D3");
+        sheet.write_string(2, 4, "县区名称").expect("E3");
+        for (column, text) in ["141021100001", "霞寨社区", "", "141021", "曲沃县"].iter().enumerate() {
+            sheet.write_string(3, column as u16, *text).expect("row 4");
+        }
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let path = Path::new(NAME);
+        let search = HeaderSearch { given: None };
+        let choose = |rows: &[Candidate]| crate::headers::choose(crate::Table::Communities, path, search, rows);
+        let rows =
+            XlsxRows::open(&bytes, path, None, crate::DEFAULT_MAX_FILE_BYTES, FindHeader { search, choose: &choose })
+                .expect("readable");
+        assert_eq!(rows.header_row(), 3);
+        let (headers, data) = read_all(rows);
+        assert_eq!(headers, ["社区代码", "社区名称", "", "县区代码", "县区名称"]);
+        assert_eq!(data, vec![(4, ["141021100001", "霞寨社区", "", "141021", "曲沃县"].map(String::from).to_vec())]);
     }
 
     #[test]
@@ -632,18 +788,19 @@ mod tests {
         let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
         let name = workbook.sheet_names().first().cloned().ok_or("no sheet")?;
         let range = workbook.worksheet_range(&name).map_err(|e| e.to_string())?;
-        let Some((header_row, _)) = range.start() else { return Err("no header".into()) };
-        let headers: Vec<String> =
-            range.rows().next().map(|row| row.iter().map(cell_text).collect()).unwrap_or_default();
-        if headers.iter().all(|h| h.trim().is_empty()) {
+        let Some((first_row, _)) = range.start() else { return Err("no header".into()) };
+        // The header is the first non-blank row.
+        let Some(skip) = range.rows().position(|row| !is_blank(&row.iter().map(cell_text).collect::<Vec<_>>())) else {
             return Err("no header".into());
-        }
+        };
+        let headers: Vec<String> =
+            range.rows().nth(skip).map(|row| row.iter().map(cell_text).collect()).unwrap_or_default();
         let mut rows = Vec::new();
-        for index in 1..range.height() {
+        for index in skip + 1..range.height() {
             let cells: Vec<String> =
                 (0..headers.len()).map(|col| range.get((index, col)).map(cell_text).unwrap_or_default()).collect();
             if !is_blank(&cells) {
-                rows.push((header_row as usize + index + 1, cells));
+                rows.push((first_row as usize + index + 1, cells));
             }
         }
         Ok((headers, rows))

@@ -1,0 +1,285 @@
+//! The quarterly pack's workbook printed by a real client no one here wrote: LibreOffice
+//! headless converts it to PDF (`soffice --convert-to pdf`), and poppler's `pdfinfo` and
+//! `pdftotext` read the pages back. Without LibreOffice the test says SKIPPED, or fails
+//! when `YISHI_REQUIRE_LIBREOFFICE=1` (CI sets it once it has installed LibreOffice).
+//!
+//! The bounds are reasoned from the page, not taken from a run:
+//! - A4 landscape is 842 × 595 pt. With the workbook's margins (top and bottom 0.75 in)
+//!   the printable height is 8.27 − 1.5 = 6.77 in = 487 pt. The header row (30 px =
+//!   22.5 pt) repeats on every page and a data row is 15 pt, so 30 rows fit at 100%.
+//!   Fitting the sheet to one page wide only ever shrinks it, so at least 30 rows
+//!   print a page. The test allows 25 for LibreOffice's header area and rounding:
+//!   a data sheet of n rows takes at most ⌈n / 25⌉ pages.
+//! - The 图表 sheet prints one chart a page. A 1000 × 580 px chart sits inside the
+//!   printable 10.89 × 6.77 in (1045 × 650 px). There are 7 charts (`xlsx::tables`):
+//!   - the quarterly report's satisfaction index and its rates,
+//!   - one each for the two breakdowns,
+//!   - cadres, communities and counties.
+//!
+//!   So the sheet is exactly 7 pages, each with one chart title.
+//! - The demo county has 8 communities of 7 cadres each, so 56 cadres. That is more
+//!   than 40, so the cadre chart shows the top and bottom 20 with a marker row saying
+//!   16 were left out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{export_pack_2025_q3, yishi};
+
+const COMMUNITIES: usize = 8;
+const CHART_TITLES: [&str; 7] = [
+    "各社区满意度指数",
+    "各社区办结率、按时办结率与公示率",
+    "各季度议题数（按议题类别）",
+    "各季度议题数（按来源渠道）",
+    "干部考核得分",
+    "社区考核得分",
+    "县区社区平均得分",
+];
+/// Data rows a printed page holds at least (see the module comment).
+const ROWS_PER_PAGE: usize = 25;
+const CONVERT_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn tools_present() -> bool {
+    let runs = |tool: &str, arg: &str| {
+        Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    };
+    runs("soffice", "--version") && runs("pdfinfo", "-v") && runs("pdftotext", "-v")
+}
+
+/// A one-county demo warehouse with `COMMUNITIES` communities; its root and county code.
+fn demo_warehouse(dir: &Path) -> (String, String) {
+    let ledger = dir.join("ledger");
+    let root = dir.join("wh");
+    let (ledger_s, root_s) = (ledger.to_str().expect("utf-8"), root.to_str().expect("utf-8").to_string());
+    let per_county = COMMUNITIES.to_string();
+    let out =
+        yishi(&["demo", "generate", "--out", ledger_s, "--counties", "1", "--communities-per-county", &per_county]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = yishi(&["init", "--warehouse", &root_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for table in ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"] {
+        let file = ledger.join(format!("{table}.csv"));
+        let out = yishi(&["--warehouse", &root_s, "ingest", table, file.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let communities = std::fs::read_to_string(ledger.join("communities.csv")).expect("communities.csv");
+    let county = communities.lines().nth(1).and_then(|l| l.split(',').nth(2)).expect("a county code").to_string();
+    (root_s, county)
+}
+
+/// The JSON rows of `yishi report KIND` in the county.
+fn report_rows(root: &str, county: &str, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["--warehouse", root, "--county", county, "report"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = yishi(&all);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("report json");
+    json.as_array().cloned().unwrap_or_else(|| panic!("an array of rows: {json}"))
+}
+
+/// `soffice --convert-to pdf` with a profile of its own (parallel runs would share the
+/// default one and fail), killed after `CONVERT_TIMEOUT`.
+fn convert_to_pdf(xlsx: &Path, dir: &Path) -> PathBuf {
+    let profile = dir.join("lo-profile");
+    let outdir = dir.join("pdf");
+    let mut child = Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+        .arg(&outdir)
+        .arg(xlsx)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start soffice");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for soffice") {
+            assert!(status.success(), "soffice failed: {status}");
+            break;
+        }
+        if started.elapsed() > CONVERT_TIMEOUT {
+            let _ = child.kill();
+            panic!("soffice did not finish converting {} in {CONVERT_TIMEOUT:?}", xlsx.display());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pdf = outdir.join(xlsx.with_extension("pdf").file_name().expect("file name"));
+    assert!(pdf.is_file(), "no PDF at {}", pdf.display());
+    pdf
+}
+
+fn run_text(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Each page's size in points, from `pdfinfo -f 1 -l N`.
+fn page_sizes(pdf: &str, pages: usize) -> Vec<(f64, f64)> {
+    let info = run_text("pdfinfo", &["-f", "1", "-l", &pages.to_string(), pdf]);
+    info.lines()
+        .filter(|l| l.starts_with("Page") && l.contains(" size:"))
+        .map(|l| {
+            let size = l.split("size:").nth(1).expect("size");
+            let numbers: Vec<f64> = size.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+            (numbers[0], numbers[1])
+        })
+        .collect()
+}
+
+/// A page's text without spaces (LibreOffice spaces digits apart from Hanzi).
+fn page_text(pdf: &str, page: usize) -> String {
+    let n = page.to_string();
+    run_text("pdftotext", &["-f", &n, "-l", &n, "-layout", pdf, "-"]).split_whitespace().collect()
+}
+
+/// The print header's centre (what the sheet is) of a page: the header line is
+/// "安泽县   干部年度考核   2025年全年".
+fn sheet_of(pdf: &str, page: usize) -> String {
+    let n = page.to_string();
+    let text = run_text("pdftotext", &["-f", &n, "-l", &n, "-layout", pdf, "-"]);
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    header.split_whitespace().nth(1).unwrap_or("").to_string()
+}
+
+#[test]
+fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
+    if !tools_present() {
+        assert!(
+            std::env::var_os("YISHI_REQUIRE_LIBREOFFICE").is_none_or(|v| v != "1"),
+            "YISHI_REQUIRE_LIBREOFFICE=1 but soffice, pdfinfo or pdftotext is not installed"
+        );
+        eprintln!(
+            "\nSKIPPED pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page: LibreOffice or poppler is not installed (apt-get install libreoffice-calc-nogui poppler-utils)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, county) = demo_warehouse(dir.path());
+    let pack = dir.path().join("pack");
+    let files = export_pack_2025_q3(&root, &county, &pack);
+    let xlsx = pack.join(files.iter().find(|f| f.ends_with(".xlsx")).expect("the pack's workbook"));
+
+    // What the sheets hold, from the reports themselves.
+    let quarterly = report_rows(&root, &county, &["quarterly", "--year", "2025", "--quarter", "3"]);
+    let by_category =
+        report_rows(&root, &county, &["quarterly", "--year", "2025", "--quarter", "3", "--by", "category"]);
+    let by_channel = report_rows(&root, &county, &["quarterly", "--year", "2025", "--quarter", "3", "--by", "channel"]);
+    let cadres = report_rows(&root, &county, &["cadres", "--year", "2025"]);
+    let communities = report_rows(&root, &county, &["communities", "--year", "2025"]);
+    let counties = report_rows(&root, &county, &["counties", "--year", "2025"]);
+    assert_eq!(communities.len(), COMMUNITIES);
+    assert!(cadres.len() > 40, "the demo must exceed 40 cadres, has {}", cadres.len());
+    let county_name = counties[0]["county_name"].as_str().expect("county name").to_string();
+
+    let Printed { pages, texts, sheets } = print(&xlsx, dir.path(), &county_name);
+
+    // Each data sheet one page wide: no more pages than its rows need at 25 a page.
+    let bound = |rows: usize| rows.div_ceil(ROWS_PER_PAGE).max(1);
+    let expected = [
+        ("季度满意度分析", quarterly.len()),
+        ("季度分析（按议题类别）", by_category.len()),
+        ("季度分析（按来源渠道）", by_channel.len()),
+        ("干部年度考核", cadres.len()),
+        ("社区年度考核", communities.len()),
+        ("县区汇总", counties.len()),
+    ];
+    let count = |name: &str| sheets.iter().filter(|s| *s == name).count();
+    for (sheet, rows) in expected {
+        let printed = count(sheet);
+        assert!(
+            printed >= 1 && printed <= bound(rows),
+            "{sheet}: {rows} rows printed on {printed} pages, at most {}",
+            bound(rows)
+        );
+    }
+
+    // The 图表 sheet: one page per chart, one chart title per page, all seven charts.
+    let chart_pages: Vec<&String> = texts.iter().zip(&sheets).filter(|(_, s)| *s == "图表").map(|(t, _)| t).collect();
+    assert_eq!(chart_pages.len(), CHART_TITLES.len(), "the 图表 sheet prints one page per chart");
+    for (page, title) in chart_pages.iter().zip(CHART_TITLES) {
+        let on_page: Vec<&str> = CHART_TITLES.iter().copied().filter(|t| page.contains(t)).collect();
+        assert_eq!(on_page, vec![title], "one chart on the page, in order: {page:.300}");
+    }
+
+    // The cadre chart: the top and bottom 20 of the ranking and the marker, on one page.
+    let cadre_page = chart_pages[4];
+    assert!(
+        cadre_page.contains(&format!("前20名与后20名，共{}人，完整名单见数据表", cadres.len())),
+        "{cadre_page:.400}"
+    );
+    assert!(cadre_page.contains(&format!("中间{}人未列出", cadres.len() - 40)), "{cadre_page:.400}");
+    assert!(cadre_page.contains("2025年全年"), "annual figures say the year: {cadre_page:.300}");
+    // Every one of the 40 is labelled readably: LibreOffice leaves out category labels
+    // that would overlap, so a name missing from the page is a label too small to print.
+    let mut ranked: Vec<(&str, Option<f64>)> =
+        cadres.iter().map(|r| (r["cadre_name"].as_str().expect("name"), r["score"].as_f64())).collect();
+    ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    let n = ranked.len();
+    for (name, _) in ranked[..20].iter().chain(&ranked[n - 20..]) {
+        assert!(cadre_page.contains(name), "{name} of the top or bottom 20 is labelled: {cadre_page:.600}");
+    }
+
+    // In all: the sheets above, at most three pages of chart tables and at most four of
+    // 口径 (about a hundred definitions, wrapped), and nothing else.
+    let data_pages: usize = expected.iter().map(|(_, rows)| bound(*rows)).sum();
+    assert!(count("图表数据") <= 3 && count("口径") <= 4, "{sheets:?}");
+    assert!(pages <= data_pages + CHART_TITLES.len() + 3 + 4, "{pages} pages: {sheets:?}");
+
+    // `yishi report --format xlsx` prints the same way, its sheet stating the year.
+    let single = dir.path().join("cadres.xlsx");
+    let out = yishi(&[
+        "--warehouse",
+        &root,
+        "--county",
+        &county,
+        "report",
+        "cadres",
+        "--year",
+        "2025",
+        "--format",
+        "xlsx",
+        "--out",
+        single.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = print(&single, dir.path(), &county_name);
+    let cadre_pages = printed.sheets.iter().filter(|s| *s == "干部年度考核").count();
+    assert!((1..=bound(cadres.len())).contains(&cadre_pages), "{:?}", printed.sheets);
+    assert!(printed.texts[0].contains("2025年全年"), "{:.200}", printed.texts[0]);
+}
+
+/// A workbook printed to PDF: its page count, each page's text (without spaces) and the
+/// sheet each page prints (its print header's centre).
+struct Printed {
+    pages: usize,
+    texts: Vec<String>,
+    sheets: Vec<String>,
+}
+
+/// Converts `xlsx` and checks what every page must show: A4 landscape, the county's name
+/// in the print header and 第 N 页/共 M 页 in the footer.
+fn print(xlsx: &Path, dir: &Path, county_name: &str) -> Printed {
+    let pdf_path = convert_to_pdf(xlsx, dir);
+    let pdf = pdf_path.to_str().expect("utf-8");
+    let info = run_text("pdfinfo", &[pdf]);
+    let pages: usize =
+        info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
+    let sizes = page_sizes(pdf, pages);
+    assert_eq!(sizes.len(), pages);
+    for (i, (w, h)) in sizes.iter().enumerate() {
+        assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "page {} is {w} × {h} pt, not A4 landscape", i + 1);
+    }
+    let texts: Vec<String> = (1..=pages).map(|p| page_text(pdf, p)).collect();
+    let sheets: Vec<String> = (1..=pages).map(|p| sheet_of(pdf, p)).collect();
+    for (i, text) in texts.iter().enumerate() {
+        assert!(text.contains(county_name), "page {} does not name {county_name}: {text:.200}", i + 1);
+        assert!(text.contains(&format!("第{}页/共{pages}页", i + 1)), "page {} footer: {text:.200}", i + 1);
+    }
+    Printed { pages, texts, sheets }
+}
