@@ -6,6 +6,7 @@ mod api;
 mod charts;
 mod cli_help;
 mod contract;
+mod drilldown;
 mod empty_answers;
 mod hardening;
 mod hardening_auth;

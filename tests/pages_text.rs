@@ -40,8 +40,8 @@ fn token_finder_finds_whole_words_only() {
     assert!(tokens_in("群众来访 CSV XLSX hallway 2025年", &tokens).is_empty());
 }
 
-/// The pages a user of each scope opens (the community page of 141026100001, which all
-/// three may see).
+/// The pages a user of each scope opens (the community page of 141026100001, its cadre K1
+/// and topic T03, which all three may see; the community list).
 fn pages() -> Vec<String> {
     [
         "/overview?year=2025",
@@ -54,7 +54,13 @@ fn pages() -> Vec<String> {
     ]
     .into_iter()
     .map(String::from)
-    .chain([format!("/community?year=2025&community={A1}"), format!("/community?year=2025&quarter=1&community={A1}")])
+    .chain([
+        format!("/community?year=2025&community={A1}"),
+        format!("/community?year=2025&quarter=1&community={A1}"),
+        "/community?year=2025".to_string(),
+        format!("/cadre?year=2025&community={A1}&cadre=K1"),
+        format!("/topic?year=2025&community={A1}&topic=T03"),
+    ])
     .collect()
 }
 

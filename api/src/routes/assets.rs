@@ -1,4 +1,5 @@
-//! The pages' one asset: the embedded CJK font (`dashboards::fonts::CJK_FONT`), so a
+//! The pages' assets: the tables' script (`dashboards::pages::TABLES_JS`, public, revalidated
+//! each time: it is small and changes with yishi), and the embedded CJK font (`dashboards::fonts::CJK_FONT`), so a
 //! machine without Chinese fonts shows 汉字 rather than boxes. Same origin (the pages'
 //! `default-src 'self'` allows it), public (the login page needs it too), cached for a
 //! week and revalidated by its ETag, the SHA-256 of the font.
@@ -38,4 +39,17 @@ fn etag() -> &'static HeaderValue {
         let tag = format!("\"{}\"", hex::encode(&digest[..16]));
         HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("\"cjk\""))
     })
+}
+
+/// `GET /assets/tables.js` ([`dashboards::pages::TABLES_JS_PATH`]): sorting, search and
+/// paging of the pages' tables.
+pub async fn tables_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, no-cache")),
+        ],
+        dashboards::pages::TABLES_JS,
+    )
+        .into_response()
 }

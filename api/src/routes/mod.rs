@@ -29,8 +29,11 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadres", get(pages::cadres))
         .route("/counties", get(pages::counties))
         .route("/community", get(pages::community))
+        .route("/cadre", get(pages::cadre))
+        .route("/topic", get(pages::topic))
         .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
         .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font))
+        .route(dashboards::pages::TABLES_JS_PATH, get(assets::tables_js))
         .route("/upload/confirm", post(pages::upload_confirm))
         .route("/upload/history", get(pages::upload_history));
     api.merge(pages).fallback(api::not_found).with_state(state)

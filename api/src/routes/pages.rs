@@ -11,10 +11,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use dashboards::pages::{self, Nav, Page};
 use ingest::{Scope, Table};
 use serde::Deserialize;
-use warehouse::analyses::ReportKind;
+use warehouse::analyses::{Figure, ReportKind};
 use warehouse::scheme::Scheme;
 
-use super::params::{Filters, Q};
+use super::params::{Detail, Filters, Q};
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
 use crate::error::{AppError, AppResult};
@@ -306,16 +306,78 @@ pub async fn community(
         async {
             let (page, scope) = page_of(&state, &account, Nav::Community, &filters).await?;
             let Scope::Community(code) = &scope else {
-                return Ok(pages::community(&page, None));
+                let f = &page.filters;
+                let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+                let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
+                return Ok(pages::community_list(&page, &quarterly, &communities));
             };
             let f = &page.filters;
             let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             let name = page.options.communities.iter().find(|c| &c.code == code).map(|c| c.name.clone());
             let name = name.unwrap_or_else(|| code.clone());
             let sessions = ledger::community_sessions(&state, &scope, f.year, f.quarter).await?;
-            let topics = ledger::community_topics(&state, &scope, f.year, f.quarter).await?;
+            let which = ledger::TopicsOf::Period { year: f.year, quarter: f.quarter };
+            let topics = ledger::topics(&state, &scope, which, f.year).await?;
             let previous = previous_quarterly(&state, &scope, f).await;
-            Ok(pages::community(&page, Some((&name, &quarterly, previous.as_deref(), &sessions, &topics))))
+            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics)))
+        }
+        .await,
+    )
+}
+
+/// A detail page's community, checked against the caller's scope before anything is read:
+/// outside it the page is a 404 with `missing`, as for an id that does not exist, so
+/// another tenant's ids are not confirmed.
+fn admitted(account: &Account, community: &str, missing: &str) -> AppResult<()> {
+    if account.scope.admits(community) { Ok(()) } else { Err(AppError::not_found(missing)) }
+}
+
+/// One cadre (`/cadre?year=&community=&cadre=`): its score components beside the county's
+/// average of rated cadres, its topics, evaluations and rectifications of the year.
+pub async fn cadre(State(state): State<AppState>, PageCaller(account): PageCaller, Q(detail): Q<Detail>) -> Response {
+    html(
+        async {
+            let (community, id) = detail.key(detail.cadre.as_deref(), "干部")?;
+            let missing = format!("没有找到社区 {community} 的干部“{id}”，或不在本账号的范围内");
+            admitted(&account, &community, &missing)?;
+            let (page, scope) = page_of(&state, &account, Nav::Cadre, &detail.filters(&community)).await?;
+            let year = page.filters.year;
+            let cadres = reports::report(&state, ReportKind::Cadres, &scope, year, None).await?;
+            let ids = pages::data::texts(&cadres, Figure::CadreId);
+            let row = ids.iter().position(|i| *i == id).ok_or_else(|| AppError::not_found(&missing))?;
+            // The county's cadres only for their averages; the page shows no other cadre.
+            let county = Scope::County(community.get(..6).unwrap_or_default().to_string());
+            let county = reports::report(&state, ReportKind::Cadres, &county, year, None).await?;
+            let which = ledger::TopicsOf::Cadre { cadre_id: &id, year };
+            let view = pages::CadreView {
+                cadres: &cadres,
+                row,
+                county: &county,
+                topics: &ledger::topics(&state, &scope, which, year).await?,
+                evaluations: &ledger::evaluations(&state, &scope, which).await?,
+                rectifications: &ledger::rectifications(&state, &scope, which).await?,
+            };
+            Ok(pages::cadre(&page, &view))
+        }
+        .await,
+    )
+}
+
+/// One topic (`/topic?community=&topic=`): its row, evaluations and rectifications.
+pub async fn topic(State(state): State<AppState>, PageCaller(account): PageCaller, Q(detail): Q<Detail>) -> Response {
+    html(
+        async {
+            let (community, id) = detail.key(detail.topic.as_deref(), "议题")?;
+            let missing = format!("没有找到社区 {community} 的议题“{id}”，或不在本账号的范围内");
+            admitted(&account, &community, &missing)?;
+            let (page, scope) = page_of(&state, &account, Nav::Topic, &detail.filters(&community)).await?;
+            let which = ledger::TopicsOf::One { topic_id: &id };
+            let topic = ledger::topics(&state, &scope, which, page.filters.year).await?;
+            let title =
+                topic.rows.first().and_then(|r| r.get(1)).cloned().ok_or_else(|| AppError::not_found(&missing))?;
+            let evaluations = ledger::evaluations(&state, &scope, which).await?;
+            let rectifications = ledger::rectifications(&state, &scope, which).await?;
+            Ok(pages::topic(&page, &title, &topic, &evaluations, &rectifications))
         }
         .await,
     )

@@ -72,6 +72,42 @@ impl Filters {
     }
 }
 
+/// The key of a detail page (`/cadre`, `/topic`): the year, the community and the cadre's
+/// or topic's id, as the rows' links carry them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Detail {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub community: String,
+    pub cadre: Option<String>,
+    pub topic: Option<String>,
+}
+
+/// The longest id a detail page takes (the contract's ids are short codes).
+const MAX_ID_CHARS: usize = 64;
+
+impl Detail {
+    /// The community and the id (`cadre` or `topic`, as `which` names it), checked: a
+    /// 12-digit community code and an id of 1–64 printable characters, else a 400.
+    pub fn key(&self, id: Option<&str>, which: &str) -> AppResult<(String, String)> {
+        let community = self.community.trim();
+        if community.len() != 12 || !community.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::bad_request("bad_scope_code", format!("社区代码应为 12 位数字，收到“{community}”")));
+        }
+        let id = id.map(str::trim).unwrap_or_default();
+        if id.is_empty() || id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
+            return Err(AppError::bad_request("bad_id", format!("{which}编号应为 1–{MAX_ID_CHARS} 个字符")));
+        }
+        Ok((community.to_string(), id.to_string()))
+    }
+
+    /// The page filters of the detail: its year and community.
+    pub fn filters(&self, community: &str) -> Filters {
+        Filters { year: self.year, community: Some(community.to_string()), ..Filters::default() }
+    }
+}
+
 /// A table named in a path (`communities`, `社区`, …).
 pub fn table_of(name: &str) -> AppResult<Table> {
     Table::parse(name).ok_or_else(|| {

@@ -52,6 +52,12 @@ pub fn shown(report: &Report, figure: Figure, row: usize) -> String {
     text::figure(a, row, c.kind)
 }
 
+/// A value computed on a page (such as an average) as [`shown`] shows a cell of `kind`.
+pub fn shown_value(value: Option<f64>, kind: warehouse::analyses::ColumnKind) -> String {
+    let array = warehouse::arrow::array::Float64Array::from(vec![value]);
+    text::figure(&array, 0, kind)
+}
+
 /// The Chinese header of a column.
 pub fn header(report: &Report, figure: Figure) -> String {
     report
@@ -62,17 +68,19 @@ pub fn header(report: &Report, figure: Figure) -> String {
         .unwrap_or_else(|| figure.key().to_string())
 }
 
-/// Sum of a column over rows (nulls skipped).
-pub fn sum(report: &Report, figure: Figure) -> f64 {
-    numbers(report, figure).into_iter().flatten().sum()
+/// Sum of a column over the rows `rows` (nulls skipped).
+pub fn sum(report: &Report, figure: Figure, rows: &[usize]) -> f64 {
+    let values = numbers(report, figure);
+    rows.iter().filter_map(|r| values.get(*r).copied().flatten()).sum()
 }
 
-/// Mean of `figure` weighted by `weight` over rows where both are set; `None` when the weights
-/// add to zero.
-pub fn weighted_mean(report: &Report, figure: Figure, weight: Figure) -> Option<f64> {
+/// Mean of `figure` weighted by `weight` over the rows `rows` where both are set; `None`
+/// when the weights add to zero.
+pub fn weighted_mean(report: &Report, figure: Figure, weight: Figure, rows: &[usize]) -> Option<f64> {
+    let (values, weights) = (numbers(report, figure), numbers(report, weight));
     let (mut num, mut den) = (0.0, 0.0);
-    for (v, w) in numbers(report, figure).into_iter().zip(numbers(report, weight)) {
-        if let (Some(v), Some(w)) = (v, w) {
+    for r in rows {
+        if let (Some(Some(v)), Some(Some(w))) = (values.get(*r), weights.get(*r)) {
             num += v * w;
             den += w;
         }
@@ -90,6 +98,8 @@ pub struct Headline {
     pub evaluations: f64,
     /// closed ÷ topics; `None` with no topics.
     pub completion_rate: Option<f64>,
+    /// Closed by the deadline ÷ closed; `None` with none closed.
+    pub on_time_rate: Option<f64>,
     /// Satisfied or basically satisfied ÷ evaluations; `None` with no evaluations.
     pub satisfaction_rate: Option<f64>,
     pub satisfaction_index: Option<f64>,
@@ -97,20 +107,30 @@ pub struct Headline {
 
 impl Headline {
     pub fn of(quarterly: &Report) -> Headline {
-        let mut codes = texts(quarterly, Figure::CommunityCode);
+        let all: Vec<usize> = (0..rows(quarterly)).collect();
+        Headline::of_rows(quarterly, &all)
+    }
+
+    /// The headline of the rows `rows` of a quarterly report (one community's quarters in
+    /// the community list).
+    pub fn of_rows(quarterly: &Report, rows: &[usize]) -> Headline {
+        let all_codes = texts(quarterly, Figure::CommunityCode);
+        let mut codes: Vec<&String> = rows.iter().filter_map(|r| all_codes.get(*r)).collect();
         codes.sort();
         codes.dedup();
-        let topics = sum(quarterly, Figure::TopicsRaised);
-        let closed = sum(quarterly, Figure::TopicsClosed);
+        let topics = sum(quarterly, Figure::TopicsRaised, rows);
+        let closed = sum(quarterly, Figure::TopicsClosed, rows);
         Headline {
             communities: codes.iter().filter(|c| !c.is_empty()).count(),
-            sessions: sum(quarterly, Figure::SessionsHeld),
+            sessions: sum(quarterly, Figure::SessionsHeld, rows),
             topics,
             closed,
-            evaluations: sum(quarterly, Figure::Evaluations),
+            evaluations: sum(quarterly, Figure::Evaluations, rows),
             completion_rate: (topics > 0.0).then(|| closed / topics),
-            satisfaction_rate: weighted_mean(quarterly, Figure::SatisfactionRate, Figure::Evaluations),
-            satisfaction_index: weighted_mean(quarterly, Figure::SatisfactionIndex, Figure::Evaluations),
+            // 按时办结率's denominator is the closed topics, so the quarters weigh by those.
+            on_time_rate: weighted_mean(quarterly, Figure::OnTimeRate, Figure::TopicsClosed, rows),
+            satisfaction_rate: weighted_mean(quarterly, Figure::SatisfactionRate, Figure::Evaluations, rows),
+            satisfaction_index: weighted_mean(quarterly, Figure::SatisfactionIndex, Figure::Evaluations, rows),
         }
     }
 }

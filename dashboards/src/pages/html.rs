@@ -69,6 +69,10 @@ tr.bad td { background: #fff3f3; }
 .alert { background: #fff3f3; border: 1px solid var(--red); padding: .6rem .8rem; border-radius: .4rem; }
 .ok { background: #f0fff3; border: 1px solid #2c8a3c; padding: .6rem .8rem; border-radius: .4rem; }
 details summary { cursor: pointer; }
+th.sortable { cursor: pointer; }
+th[aria-sort="ascending"]::after { content: " ▲"; }
+th[aria-sort="descending"]::after { content: " ▼"; }
+.table-tools { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; margin: .3rem 0; }
 .login { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 1.5rem; border: 1px solid var(--line); border-radius: .5rem; }
 .login label { display: block; margin: .6rem 0; }
 .login input { width: 100%; }
@@ -93,9 +97,11 @@ pub(super) fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · 议事</title><style>{}{STYLE}</style></head><body>{body}</body></html>",
+         <title>{} · 议事</title><style>{}{STYLE}</style>\
+         <script src=\"{}\" defer></script></head><body>{body}</body></html>",
         escape(title),
-        crate::fonts::PAGE_FONT_CSS
+        crate::fonts::PAGE_FONT_CSS,
+        super::TABLES_JS_PATH
     )
 }
 
@@ -116,7 +122,7 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
         escape(&page.scope),
         escape(&page.coverage()),
         page.nav.title(),
-        if page.nav == Nav::Upload { String::new() } else { filters(page) },
+        if page.nav.has_filters() { filters(page) } else { String::new() },
         page.notice.as_deref().map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n))).unwrap_or_default(),
     );
     let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
@@ -195,6 +201,19 @@ pub(super) fn table_downloads(report_kind: &str, filters: &Filters) -> String {
 
 /// Selected columns of a report as a table, rows in `order` (all rows when `None`).
 pub(super) fn report_table(report: &Report, figures: &[Figure], order: Option<&[usize]>) -> String {
+    linked_table(report, figures, order, &[])
+}
+
+/// A cell that leads somewhere: in each row, the cell of `figure` links to `href(row)`
+/// (no link when it gives `None`).
+pub(super) struct Link<'a> {
+    pub figure: Figure,
+    pub href: &'a dyn Fn(usize) -> Option<String>,
+}
+
+/// [`report_table`] whose cells of the `links`' figures lead to their pages (the
+/// drill-down: a community row to its community, a cadre row to its cadre).
+pub(super) fn linked_table(report: &Report, figures: &[Figure], order: Option<&[usize]>, links: &[Link<'_>]) -> String {
     let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
     for f in figures {
         let _ = write!(out, "<th>{}</th>", escape(&data::header(report, *f)));
@@ -210,7 +229,15 @@ pub(super) fn report_table(report: &Report, figures: &[Figure], order: Option<&[
                 .find(|c| c.key == f.key())
                 .is_some_and(|c| !matches!(c.kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Grade));
             let class = if numeric { " class=\"num\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(&data::shown(report, *f, row)));
+            let text = escape(&data::shown(report, *f, row));
+            match links.iter().find(|l| l.figure == *f).and_then(|l| (l.href)(row)) {
+                Some(href) => {
+                    let _ = write!(out, "<td{class}><a href=\"{}\">{text}</a></td>", escape(&href));
+                }
+                None => {
+                    let _ = write!(out, "<td{class}>{text}</td>");
+                }
+            }
         }
         out.push_str("</tr>");
     }
@@ -228,10 +255,22 @@ pub(super) fn text_table(table: &super::TextTable) -> String {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
     out.push_str("</tr></thead><tbody>");
-    for row in &table.rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(cell));
+    for (r, row) in table.rows.iter().enumerate() {
+        match table.row_ids.get(r) {
+            Some(id) => {
+                let _ = write!(out, "<tr id=\"{}\">", escape(id));
+            }
+            None => out.push_str("<tr>"),
+        }
+        for (c, cell) in row.iter().enumerate() {
+            match table.links.get(r).and_then(|l| l.get(c)).and_then(Option::as_ref) {
+                Some(href) => {
+                    let _ = write!(out, "<td><a href=\"{}\">{}</a></td>", escape(href), escape(cell));
+                }
+                None => {
+                    let _ = write!(out, "<td>{}</td>", escape(cell));
+                }
+            }
         }
         out.push_str("</tr>");
     }

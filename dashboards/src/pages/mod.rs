@@ -10,9 +10,17 @@ mod reference;
 mod views;
 
 pub use html::escape;
+
+/// Where the pages' one script is served: sorting, search and paging of their tables.
+pub const TABLES_JS_PATH: &str = "/assets/tables.js";
+
+/// The script at [`TABLES_JS_PATH`] (same origin, as the CSP's `script-src 'self'` allows;
+/// the tables read whole without it).
+pub const TABLES_JS: &str = include_str!("tables.js");
 pub use reference::api_reference;
 pub use views::{
-    CommunityView, cadres, community, counties, error, login, overview, quarterly, upload, upload_history, upload_preview,
+    CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
+    topic, upload, upload_history, upload_preview,
 };
 
 /// Which page is shown (highlighted in the navigation).
@@ -24,6 +32,10 @@ pub enum Nav {
     Counties,
     Community,
     Upload,
+    /// One cadre (reached from a row; not in the navigation bar).
+    Cadre,
+    /// One topic (reached from a row; not in the navigation bar).
+    Topic,
 }
 
 impl Nav {
@@ -37,6 +49,8 @@ impl Nav {
             Nav::Counties => "/counties",
             Nav::Community => "/community",
             Nav::Upload => "/upload",
+            Nav::Cadre => "/cadre",
+            Nav::Topic => "/topic",
         }
     }
 
@@ -48,7 +62,15 @@ impl Nav {
             Nav::Counties => "县区对比",
             Nav::Community => "社区详情",
             Nav::Upload => "上传台账",
+            Nav::Cadre => "干部详情",
+            Nav::Topic => "议题详情",
         }
+    }
+
+    /// Whether the page shows the filter form (a detail page is reached from a row and
+    /// keeps its own key, which the form does not carry).
+    pub fn has_filters(self) -> bool {
+        !matches!(self, Nav::Upload | Nav::Cadre | Nav::Topic)
     }
 }
 
@@ -75,6 +97,28 @@ impl Filters {
             parts.push(format!("community={c}"));
         }
         parts.join("&")
+    }
+
+    /// The community page of `code` with these filters' period: the drill-down from a
+    /// ranking or list row.
+    pub fn community_href(&self, code: &str) -> String {
+        let f =
+            Filters { county: code.get(..6).map(str::to_string), community: Some(code.to_string()), ..self.clone() };
+        format!("/community?{}", f.query())
+    }
+
+    /// The cadre page of cadre `cadre` of community `community` in these filters' year.
+    pub fn cadre_href(&self, community: &str, cadre: &str) -> String {
+        let year = self.year.to_string();
+        let q = [("year", year.as_str()), ("community", community), ("cadre", cadre)];
+        format!("/cadre?{}", serde_urlencoded::to_string(q).unwrap_or_default())
+    }
+
+    /// The topic page of topic `topic` of community `community`.
+    pub fn topic_href(&self, community: &str, topic: &str) -> String {
+        let year = self.year.to_string();
+        let q = [("year", year.as_str()), ("community", community), ("topic", topic)];
+        format!("/topic?{}", serde_urlencoded::to_string(q).unwrap_or_default())
     }
 
     /// "2025年第3季度" or "2025年".
@@ -136,6 +180,10 @@ impl Page {
 pub struct TextTable {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Per row, per cell, where the cell leads (the drill-down); empty for none.
+    pub links: Vec<Vec<Option<String>>>,
+    /// Per row, the row's `id` (an anchor to link to); empty for none.
+    pub row_ids: Vec<String>,
 }
 
 /// One topic a cadre led, with its ratings: the evidence behind a cadre's score.

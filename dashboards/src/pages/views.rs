@@ -7,7 +7,9 @@ use ingest::schema::STATUS;
 use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
-use super::html::{card, chart, document, escape, frame, report_table, table_downloads, text_table};
+use super::html::{
+    Link, card, chart, document, escape, frame, linked_table, report_table, table_downloads, text_table,
+};
 use super::{BatchLine, Evidence, Page, TableStatus, TextTable, UploadError, UploadPreview, UploadResult};
 
 /// The login form; `error` is shown above it, `next` is where to go after.
@@ -91,7 +93,9 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
     let ranking_f = super::Filters { quarter: None, ..f.clone() };
     let _ = write!(
         out,
-        "<div class=\"grid2\"><section class=\"box\">{}</section><section class=\"box\">{}</section></div>",
+        "<div class=\"grid2\"><section class=\"box\">{}\
+         <p class=\"note no-print\"><a href=\"#ranking-table\" id=\"to-ranking\">逐个社区查看：见下方排名表，点社区名进入</a></p>\
+         </section><section class=\"box\">{}</section></div>",
         chart("community_ranking", &format!("{}年社区综合得分排名", f.year), "communities", &ranking_f),
         chart("satisfaction_trend", &format!("{}年满意度趋势", f.year), "quarterly", &ranking_f),
     );
@@ -103,7 +107,7 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
         "<section class=\"box\" id=\"ranking-table\"><h3>{}年社区排名</h3>{}{}</section>",
         f.year,
         table_downloads("communities", &ranking_f),
-        report_table(
+        linked_table(
             communities,
             &[
                 Figure::RankOverall,
@@ -116,10 +120,24 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
                 Figure::RectificationRate,
                 Figure::SessionRate
             ],
-            Some(&order)
+            Some(&order),
+            &[Link { figure: Figure::CommunityName, href: &community_links(communities, f) }]
         )
     );
     frame(page, &out)
+}
+
+/// Each row's community page (a report with community codes), for the period of `f`.
+fn community_links<'a>(report: &'a Report, f: &'a super::Filters) -> impl Fn(usize) -> Option<String> + 'a {
+    let codes = data::texts(report, Figure::CommunityCode);
+    move |row| codes.get(row).filter(|c| !c.is_empty()).map(|c| f.community_href(c))
+}
+
+/// Each row's cadre page (a cadres report), for the year of `f`.
+fn cadre_links<'a>(report: &'a Report, f: &'a super::Filters) -> impl Fn(usize) -> Option<String> + 'a {
+    let codes = data::texts(report, Figure::CommunityCode);
+    let ids = data::texts(report, Figure::CadreId);
+    move |row| Some(f.cadre_href(codes.get(row)?, ids.get(row).filter(|i| !i.is_empty())?))
 }
 
 /// Trend, dimensions, category and channel mix, quality flags, quarter-over-quarter change.
@@ -184,6 +202,16 @@ pub fn quarterly(page: &Page, quarterly: &Report) -> String {
     frame(page, &out)
 }
 
+/// A cadre's score and what it is made of, as the cadres table and a cadre's page show them.
+const SCORE_COMPONENTS: [Figure; 6] = [
+    Figure::Topics,
+    Figure::CompletionRate,
+    Figure::OnTimeRate,
+    Figure::SatisfactionIndex,
+    Figure::RectificationRate,
+    Figure::CadreScore,
+];
+
 /// Scores, grades, the quota line, each cadre's evidence.
 pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &str) -> String {
     let f = &page.filters;
@@ -203,21 +231,19 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
         "<section class=\"box\" id=\"cadres-table\"><h3>{}年干部得分与等级</h3>{}{}</section>",
         f.year,
         table_downloads("cadres", &year_f),
-        report_table(
+        linked_table(
             cadres,
             &[
-                Figure::RankInCounty,
-                Figure::CommunityName,
-                Figure::CadreName,
-                Figure::Topics,
-                Figure::CompletionRate,
-                Figure::OnTimeRate,
-                Figure::SatisfactionIndex,
-                Figure::RectificationRate,
-                Figure::CadreScore,
-                Figure::GradeChinese
-            ],
-            Some(&order)
+                &[Figure::RankInCounty, Figure::CommunityName, Figure::CadreName][..],
+                &SCORE_COMPONENTS,
+                &[Figure::GradeChinese],
+            ]
+            .concat(),
+            Some(&order),
+            &[
+                Link { figure: Figure::CadreName, href: &cadre_links(cadres, f) },
+                Link { figure: Figure::CommunityName, href: &community_links(cadres, &year_f) },
+            ]
         )
     );
     out.push_str("<section class=\"box\" id=\"evidence\"><h3>考核依据：每位干部负责的议题及评价</h3>");
@@ -251,6 +277,8 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
                     ]
                 })
                 .collect(),
+            links: topics.iter().map(|e| vec![None, Some(f.topic_href(&e.community_code, &e.topic_id))]).collect(),
+            row_ids: Vec::new(),
         };
         out.push_str(&text_table(&table));
         out.push_str("</details>");
@@ -293,6 +321,7 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
     let mut order: Vec<usize> = (0..data::rows(communities)).collect();
     let scores = data::numbers(communities, Figure::CommunityScore);
     order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
+    let links = community_links(communities, &year_f);
     let top: Vec<usize> = order.iter().copied().take(5).collect();
     let bottom: Vec<usize> = order.iter().rev().copied().take(5).collect();
     let keys = [
@@ -307,8 +336,8 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
         out,
         "<div class=\"grid2\"><section class=\"box\" id=\"top5\"><h3>得分前五</h3>{}</section>\
          <section class=\"box\" id=\"bottom5\"><h3>得分后五</h3>{}</section></div>{}",
-        report_table(communities, &keys, Some(&top)),
-        report_table(communities, &keys, Some(&bottom)),
+        linked_table(communities, &keys, Some(&top), &[Link { figure: Figure::CommunityName, href: &links }]),
+        linked_table(communities, &keys, Some(&bottom), &[Link { figure: Figure::CommunityName, href: &links }]),
         chart("rates_by_community", &format!("{}年各社区办结率、按时办结率、公示率", f.year), "communities", &year_f),
     );
     frame(page, &out)
@@ -318,14 +347,11 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
 /// cards' changes), sessions and topics.
 pub type CommunityView<'a> = (&'a str, &'a Report, Option<&'a Report>, &'a TextTable, &'a TextTable);
 
-/// One community: its quarters, sessions and topics; `None` asks to choose one.
-pub fn community(page: &Page, view: Option<CommunityView<'_>>) -> String {
-    let Some((name, quarterly, previous, sessions, topics)) = view else {
-        return frame(page, "<p class=\"alert\">请在上方选择一个社区，然后点“查看”。</p>");
-    };
+/// One community: its quarters, sessions and topics.
+pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>) -> String {
     let f = &page.filters;
     let before = previous.map(Headline::of);
-    let mut out = format!("<h3>{}</h3>", escape(name));
+    let mut out = format!("<h3 class=\"entity\">{}</h3>", escape(name));
     out.push_str(&headline_cards(&Headline::of(quarterly), before.as_ref(), false, f));
     let year_f = super::Filters { quarter: None, ..f.clone() };
     let _ = write!(
@@ -537,6 +563,137 @@ pub fn upload_history(page: &Page, batches: &[BatchLine]) -> String {
     let out = format!(
         "<section class=\"box\"><h3>上传记录（最近 {} 次）</h3>{body}<p><a href=\"/upload\">返回上传台账</a></p></section>",
         batches.len()
+    );
+    frame(page, &out)
+}
+
+/// The community page without a selection: the communities of the scope (of the county
+/// chosen, if one is) with their figures of the period (from the quarterly rows of
+/// `quarterly`) and their score and rank of the year (`communities`), each a link to its
+/// page.
+pub fn community_list(page: &Page, quarterly: &Report, communities: &Report) -> String {
+    let f = &page.filters;
+    let year_codes = data::texts(communities, Figure::CommunityCode);
+    let quarter_codes = data::texts(quarterly, Figure::CommunityCode);
+    let county_name = |code: &str| page.options.counties.iter().find(|c| c.code == code).map(|c| c.name.clone());
+    let score = format!("{}年{}", f.year, Figure::CommunityScore.chinese());
+    let mut table = TextTable {
+        headers: vec![
+            Figure::CountyName.chinese().to_string(),
+            Figure::CommunityName.chinese().to_string(),
+            Figure::TopicsRaised.chinese().to_string(),
+            Figure::CompletionRate.chinese().to_string(),
+            Figure::OnTimeRate.chinese().to_string(),
+            Figure::SatisfactionRate.chinese().to_string(),
+            Figure::SatisfactionIndex.chinese().to_string(),
+            score,
+            Figure::RankInCounty.chinese().to_string(),
+        ],
+        ..TextTable::default()
+    };
+    let listed = page.options.communities.iter().filter(|c| f.county.as_deref().is_none_or(|k| c.county_code == k));
+    for place in listed {
+        let rows: Vec<usize> = (0..quarter_codes.len()).filter(|r| quarter_codes[*r] == place.code).collect();
+        let h = Headline::of_rows(quarterly, &rows);
+        let year_row = year_codes.iter().position(|c| *c == place.code);
+        let annual = |figure| year_row.map_or_else(|| "—".to_string(), |r| data::shown(communities, figure, r));
+        table.rows.push(vec![
+            county_name(&place.county_code).unwrap_or_else(|| place.county_code.clone()),
+            place.name.clone(),
+            format!("{:.0}", h.topics),
+            percent(h.completion_rate),
+            percent(h.on_time_rate),
+            percent(h.satisfaction_rate),
+            h.satisfaction_index.map_or_else(|| "—".into(), |v| format!("{v:.2}")),
+            annual(Figure::CommunityScore),
+            annual(Figure::RankInCounty),
+        ]);
+        table.links.push(vec![None, Some(f.community_href(&place.code))]);
+    }
+    let out = format!(
+        "<section class=\"box\" id=\"community-list\"><h3>{} 各社区（{} 个）：点社区名查看详情</h3>{}</section>",
+        escape(&f.period()),
+        table.rows.len(),
+        text_table(&table)
+    );
+    frame(page, &out)
+}
+
+/// What the cadre page shows: the cadre's row of its community's cadres report, the
+/// county's cadres report (for the average of its rated cadres) and the cadre's topics,
+/// their evaluations (never who gave them) and rectifications.
+#[derive(Debug)]
+pub struct CadreView<'a> {
+    pub cadres: &'a Report,
+    pub row: usize,
+    pub county: &'a Report,
+    pub topics: &'a TextTable,
+    pub evaluations: &'a TextTable,
+    pub rectifications: &'a TextTable,
+}
+
+/// One cadre: name, community, year; score components beside the county's average of
+/// rated cadres; topics, evaluations, rectifications.
+pub fn cadre(page: &Page, v: &CadreView<'_>) -> String {
+    let shown = |figure| data::shown(v.cadres, figure, v.row);
+    let mut out = format!(
+        "<h3 class=\"entity\">{}（{}，{}年）</h3>",
+        escape(&shown(Figure::CadreName)),
+        escape(&shown(Figure::CommunityName)),
+        escape(&shown(Figure::Year))
+    );
+    let mut components = TextTable {
+        headers: ["指标", "本人", "全县参评干部平均"].map(String::from).to_vec(),
+        ..TextTable::default()
+    };
+    let rated = data::numbers(v.county, Figure::Rated);
+    let rated_rows: Vec<usize> = (0..rated.len()).filter(|r| rated[*r] == Some(1.0)).collect();
+    for figure in SCORE_COMPONENTS {
+        let values = data::numbers(v.county, figure);
+        let known: Vec<f64> = rated_rows.iter().filter_map(|r| values[*r]).collect();
+        let mean = (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64);
+        let kind = v.cadres.columns.iter().find(|c| c.key == figure.key()).map_or(figure.column().kind, |c| c.kind);
+        components.rows.push(vec![figure.chinese().to_string(), shown(figure), data::shown_value(mean, kind)]);
+    }
+    for figure in [Figure::GradeChinese, Figure::RankInCounty] {
+        components.rows.push(vec![figure.chinese().to_string(), shown(figure), String::new()]);
+    }
+    let _ = write!(
+        out,
+        "<section class=\"box\" id=\"score\"><h3>考核得分构成（全县参评干部 {} 名）</h3>{}</section>\
+         <section class=\"box\" id=\"topics\"><h3>负责的议题（{} 件）</h3>{}</section>\
+         <section class=\"box\" id=\"evaluations\"><h3>群众评价（{} 条）</h3>{}</section>\
+         <section class=\"box\" id=\"rectifications\"><h3>整改（{} 项）</h3>{}</section>",
+        rated_rows.len(),
+        text_table(&components),
+        v.topics.rows.len(),
+        text_table(v.topics),
+        v.evaluations.rows.len(),
+        text_table(v.evaluations),
+        v.rectifications.rows.len(),
+        text_table(v.rectifications)
+    );
+    frame(page, &out)
+}
+
+/// One topic: its row, its evaluations (never who gave them) and rectifications.
+pub fn topic(
+    page: &Page,
+    title: &str,
+    topic: &TextTable,
+    evaluations: &TextTable,
+    rectifications: &TextTable,
+) -> String {
+    let out = format!(
+        "<h3 class=\"entity\">{}</h3><section class=\"box\" id=\"topic\">{}</section>\
+         <section class=\"box\" id=\"evaluations\"><h3>群众评价（{} 条）</h3>{}</section>\
+         <section class=\"box\" id=\"rectifications\"><h3>整改（{} 项）</h3>{}</section>",
+        escape(title),
+        text_table(topic),
+        evaluations.rows.len(),
+        text_table(evaluations),
+        rectifications.rows.len(),
+        text_table(rectifications)
     );
     frame(page, &out)
 }

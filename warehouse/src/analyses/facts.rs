@@ -10,8 +10,9 @@ use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
 
-/// Statuses that count as closed (contract: "closed = status resolved or explained").
-const CLOSED: &str = "status IN ('resolved', 'explained')";
+/// Statuses that count as closed (contract: "closed = status resolved or explained"); the
+/// pages' ledger lists say 按时 by the same rule.
+pub const CLOSED: &str = "status IN ('resolved', 'explained')";
 
 /// The quarters a report reads, first to last (inclusive), as (year, quarter). The fact
 /// views hold only rows dated in this span: a report for 2025 Q3 never reads 2023.

@@ -32,6 +32,7 @@ use crate::{Snapshot, Warehouse};
 
 pub use cadres::cadres;
 pub use communities::{communities, counties};
+pub use facts::CLOSED;
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
 pub use labels::QualityFlag;
 pub use quarterly::{Breakdown, breakdown, quarterly};
