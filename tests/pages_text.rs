@@ -226,3 +226,71 @@ fn headline_cards_show_their_change_in_full_rows() {
         None => skipped("SKIPPED headline_cards_show_their_change_in_full_rows: chromedriver is not installed"),
     }
 }
+
+/// At a phone's 390 px and a projector's 1280 × 720 no page scrolls sideways, no chart is
+/// wider than its card, and no table header breaks into a column of single characters
+/// (each header cell at most two lines tall); a screenshot of each page at each size is
+/// left in the test's folder for a person to look at.
+#[test]
+fn pages_fit_a_phone_and_a_projector() {
+    let users = [(USERS[0].0, USERS[0].1, Scope::Platform)];
+    let shots = tempfile::tempdir().expect("tempdir");
+    let folder = shots.path().to_path_buf();
+    let checked = in_browser(&users, |client, base| async move {
+        log_in(&client, &base, USERS[0], "/overview?year=2025").await?;
+        let mut found = Vec::new();
+        for (width, height) in [(390u32, 844u32), (1280, 720)] {
+            client.set_window_size(width, height).await.map_err(|e| e.to_string())?;
+            for (i, path) in pages().iter().enumerate() {
+                client.goto(&format!("{base}{path}")).await.map_err(|e| format!("{path}: {e}"))?;
+                let facts = client.execute(LAYOUT_FACTS, vec![]).await.map_err(|e| format!("{path}: {e}"))?;
+                let fact = |key: &str| facts[key].as_f64().unwrap_or(f64::NAN);
+                let (page, view) = (fact("pageWidth"), fact("viewWidth"));
+                if !(page <= view + 1.0) {
+                    found.push(format!("{width}px {path}: the page is {page}px wide in a {view}px window"));
+                }
+                if fact("widestChartOverflow") > 1.0 {
+                    found.push(format!("{width}px {path}: a chart is wider than its card"));
+                }
+                if fact("tallestHeaderLines") > 2.05 {
+                    found.push(format!("{width}px {path}: a table header breaks into {:.1} lines", fact("tallestHeaderLines")));
+                }
+                let png = client.screenshot().await.map_err(|e| e.to_string())?;
+                let _ = std::fs::write(folder.join(format!("{width}-{i:02}.png")), png);
+            }
+        }
+        if found.is_empty() { Ok(()) } else { Err(found.join("\n")) }
+    });
+    match checked {
+        Some(result) => result.expect("pages fit both sizes"),
+        None => skipped("SKIPPED pages_fit_a_phone_and_a_projector: chromedriver is not installed"),
+    }
+    if let Ok(keep) = std::env::var("YISHI_KEEP_SCREENSHOTS") {
+        let _ = std::fs::create_dir_all(&keep);
+        for file in crate::support::files_under(shots.path()) {
+            let _ = std::fs::copy(&file, std::path::Path::new(&keep).join(file.file_name().unwrap_or_default()));
+        }
+    }
+}
+
+/// Measures the page in the browser: its width against the window's, how far the widest
+/// chart image sticks out of its card, and the tallest table header in lines of its font.
+const LAYOUT_FACTS: &str = r#"
+const headers = [...document.querySelectorAll('th')].filter(th => th.offsetParent !== null);
+const lines = headers.map(th => {
+  const style = getComputedStyle(th);
+  const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+  const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+  return (th.getBoundingClientRect().height - padding) / line;
+});
+const charts = [...document.querySelectorAll('figure img')].map(img => {
+  const card = (img.closest('section, .card') || document.body).getBoundingClientRect();
+  return img.getBoundingClientRect().right - card.right;
+});
+return {
+  pageWidth: document.documentElement.scrollWidth,
+  viewWidth: window.innerWidth,
+  widestChartOverflow: Math.max(0, ...charts),
+  tallestHeaderLines: Math.max(0, ...lines),
+};
+"#;

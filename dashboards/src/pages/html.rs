@@ -33,7 +33,7 @@ body { margin: 0; color: var(--ink); background: var(--bg);
   line-height: 1.5; }
 header.top { background: var(--red); color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; }
 header.top h1 { font-size: 1.3rem; margin: 0; }
-header.top nav a { color: #fff; text-decoration: none; padding: .25rem .6rem; border-radius: .3rem; }
+header.top nav a { color: #fff; text-decoration: none; padding: .25rem .6rem; border-radius: .3rem; display: inline-block; white-space: nowrap; }
 header.top nav a.on { background: rgba(255,255,255,.25); font-weight: bold; }
 header.top .who { margin-left: auto; font-size: .9rem; }
 header.top .who button { font-size: .9rem; }
@@ -54,14 +54,14 @@ a.button.light { background: #fff; color: var(--red); border: 1px solid var(--re
 .card .d { font-size: .85rem; color: var(--muted); }
 .card .d.up { color: #2c8a3c; }
 .card .d.down { color: var(--red); }
-section.box { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .8rem; margin: 1rem 0; break-inside: avoid; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1rem; }
+section.box { background: #fff; border: 1px solid var(--line); border-radius: .4rem; padding: .8rem; margin: 1rem 0; break-inside: avoid; overflow-x: auto; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(28rem, 100%), 1fr)); gap: 1rem; }
 figure { margin: 0; }
-figure img { width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
+figure img { width: 100%; max-width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
 .downloads { display: flex; gap: .4rem; flex-wrap: wrap; margin: .3rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid var(--line); padding: .25rem .45rem; text-align: left; }
-th { background: #faf0f0; position: sticky; top: 0; }
+th { background: #faf0f0; position: sticky; top: 0; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.bad td { background: #fff3f3; }
 .scroll { max-height: 36rem; overflow: auto; }
@@ -76,13 +76,20 @@ th[aria-sort="descending"]::after { content: " ▼"; }
 .login { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 1.5rem; border: 1px solid var(--line); border-radius: .5rem; }
 .login label { display: block; margin: .6rem 0; }
 .login input { width: 100%; }
+/* A phone (390 px): the page never scrolls sideways; wide tables scroll inside their card. */
+@media (max-width: 40rem) {
+  main { padding: .5rem; }
+  header.top { gap: .4rem; }
+  header.top .who { margin-left: 0; }
+  .card .n { font-size: 1.5rem; }
+}
 @media print {
   @page { size: A4; margin: 12mm; }
   html { font-size: 10.5pt; }
   body { background: #fff; }
   header.top, form.filters, .downloads, .no-print { display: none !important; }
   main { padding: 0; max-width: none; }
-  section.box { border: 0; padding: 0; margin: 0 0 6mm; }
+  section.box { border: 0; padding: 0; margin: 0 0 6mm; overflow: visible; }
   .grid2 { grid-template-columns: 1fr 1fr; }
   .cards.n6 { grid-template-columns: repeat(3, 1fr); }
   .scroll { max-height: none; overflow: visible; }
