@@ -35,8 +35,9 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             return Ok(ExitCode::SUCCESS);
         }
     }
+    let footer = about(&report, scope);
     let bytes = match args.format {
-        OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, |_| true).into_bytes(),
+        OutputFormat::Table if args.all_columns || args.out.is_some() => table(&report, &footer, |_| true).into_bytes(),
         OutputFormat::Table => {
             let shown = |figure| TERMINAL_FIGURES.contains(&figure);
             let people = text::for_people_columns(&report.columns);
@@ -45,7 +46,7 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
             eprintln!(
                 "终端只显示主要的 {narrow} 列（共 {all} 列）；全部列加 --all-columns，或存成工作簿：--format xlsx --out 文件名.xlsx"
             );
-            table(&report, shown).into_bytes()
+            table(&report, &footer, shown).into_bytes()
         }
         OutputFormat::Json => serde_json::to_vec_pretty(&json::report_json(&report))?,
         OutputFormat::Csv => csv::report(&report)?,
@@ -58,7 +59,7 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     };
     output::emit(&bytes, args.out.as_deref())?;
     if args.format != OutputFormat::Table {
-        eprintln!("{}", about(&report));
+        eprintln!("{footer}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -102,8 +103,8 @@ fn snapshot_of(args: &ReportArgs) -> Result<Snapshot> {
     Ok(Snapshot::Latest)
 }
 
-/// The 口径 line: period, scope, scheme and data versions.
-fn about(report: &Report) -> String {
+/// The 口径 line: period, the place by name and the account, scheme and data versions.
+fn about(report: &Report, scope: &Scope) -> String {
     let m = &report.meta;
     let period = match m.quarter {
         Some(q) => format!("{}年第{q}季度", m.year),
@@ -113,7 +114,7 @@ fn about(report: &Report) -> String {
     format!(
         "{}｜{period}｜{}｜评分方案：{}（{}）｜数据版本：{}｜共 {} 行",
         report.kind.chinese(),
-        m.scope,
+        format!("{}（{}）", dashboards::naming::scope_text(scope, [report]), m.scope),
         m.scheme_name,
         &m.scheme_hash[..m.scheme_hash.len().min(12)],
         versions.join(","),
@@ -149,7 +150,7 @@ const TERMINAL_FIGURES: &[Figure] = &[
 
 /// The report as a clerk reads it: the columns people read (labels, not tokens) whose
 /// figure `keep` accepts, each cell as [`text::figure`] shows it, and the 口径 line.
-fn table(report: &Report, keep: impl Fn(Figure) -> bool) -> String {
+fn table(report: &Report, footer: &str, keep: impl Fn(Figure) -> bool) -> String {
     let mut shown = text::for_people_columns(&report.columns);
     shown.retain(|&i| keep(report.columns[i].figure));
     let mut t = output::text_table(shown.iter().map(|i| report.columns[*i].chinese));
@@ -158,5 +159,5 @@ fn table(report: &Report, keep: impl Fn(Figure) -> bool) -> String {
             t.add_row(shown.iter().map(|i| text::figure(batch.column(*i), row, report.columns[*i].kind)));
         }
     }
-    format!("{t}\n{}\n", about(report))
+    format!("{t}\n{footer}\n")
 }

@@ -75,7 +75,7 @@ fn tables_and_csv_speak_chinese_and_carry_the_footer() {
     let out = report(&root, &["cadres", "--year", "2025"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["干部", "得分", "优秀", "未评定", "—", "干部年度考核｜2025年｜平台账号｜评分方案：数据契约默认方案"]
+    for word in ["干部", "得分", "优秀", "未评定", "—", "干部年度考核｜2025年｜全部县区（平台账号）｜评分方案：数据契约默认方案"]
     {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
@@ -85,6 +85,10 @@ fn tables_and_csv_speak_chinese_and_carry_the_footer() {
     let all = report(&root, &["cadres", "--year", "2025", "--all-columns"]);
     let all = String::from_utf8_lossy(&all.stdout);
     assert!(all.contains("社区代码") && all.contains("干部编号") && all.contains("优秀"), "{all}");
+    // A county's report names the county, then the account.
+    let out = report(&root, &["communities", "--year", "2025", "--county", "141026"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("社区年度考核｜2025年｜甲县（县区账号 141026）｜"), "{text}");
     let csv_path = dir.path().join("q.csv");
     let out = report(
         &root,

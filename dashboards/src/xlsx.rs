@@ -72,7 +72,7 @@ pub fn workbook(reports: &[&Report], scope: &Scope, scheme: Option<&Scheme>) -> 
     workbook.push_worksheet(data);
     let mut about = Worksheet::new();
     about.set_name(ABOUT_SHEET)?;
-    write_about(&mut about, reports, scheme)?;
+    write_about(&mut about, reports, &place, scheme)?;
     page_setup(&mut about, &place, ABOUT_SHEET, &period);
     workbook.push_worksheet(about);
     Ok(workbook.save_to_buffer()?)
@@ -525,7 +525,7 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
 // ---------------------------------------------------------------------------------------
 // 口径
 
-fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Scheme>) -> Result<(), XlsxError> {
+fn write_about(sheet: &mut Worksheet, reports: &[&Report], place: &str, scheme: Option<&Scheme>) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     sheet.set_column_width(0, 22)?;
@@ -533,7 +533,7 @@ fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Schem
     sheet.set_column_width(2, 24)?;
     sheet.set_column_width(3, 90)?;
     let mut row = 0u32;
-    for (label, value) in provenance(reports, scheme) {
+    for (label, value) in provenance(reports, place, scheme) {
         sheet.write_string_with_format(row, 0, label, &bold)?;
         sheet.write_string(row, 1, value)?;
         row += 1;
@@ -556,8 +556,9 @@ fn write_about(sheet: &mut Worksheet, reports: &[&Report], scheme: Option<&Schem
     Ok(())
 }
 
-/// The lines at the top of the 口径 sheet: period, scope, scheme, versions, null rule.
-fn provenance(reports: &[&Report], scheme: Option<&Scheme>) -> Vec<(&'static str, String)> {
+/// The lines at the top of the 口径 sheet: period, scope (the place by name, then the
+/// account it was computed for), scheme, versions, null rule.
+fn provenance(reports: &[&Report], place: &str, scheme: Option<&Scheme>) -> Vec<(&'static str, String)> {
     let Some(first) = reports.first() else {
         return vec![("报表", "（无）".to_string())];
     };
@@ -571,7 +572,7 @@ fn provenance(reports: &[&Report], scheme: Option<&Scheme>) -> Vec<(&'static str
     let mut lines = vec![
         ("报表", titles.join("、")),
         ("期间", period),
-        ("范围", meta.scope.clone()),
+        ("范围", format!("{place}（{}）", meta.scope)),
         ("评分方案", meta.scheme_name.clone()),
         ("方案哈希", meta.scheme_hash.clone()),
         ("数据版本", versions.join(", ")),
