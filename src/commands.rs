@@ -173,7 +173,9 @@ async fn preview_files(wh: &Warehouse, table: Table, scope: &Scope, user: &str, 
                     print_preview(path, &preview);
                 }
                 let errors: Vec<&ingest::RowError> = preview.file.iter().flat_map(|f| f.errors()).collect();
-                previews.push(serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}));
+                previews.push(
+                    serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}),
+                );
             }
             Err(e) => {
                 previews.push(unreadable(path, &e));

@@ -72,7 +72,14 @@ fn the_api_refuses_unknown_codes_and_the_pages_say_when_a_period_is_empty() {
             assert_eq!(body["code"], "unknown_code", "{body}");
             assert!(body["message"].as_str().is_some_and(|m| m.contains(&format!("代码“{code}”"))), "{body}");
         }
-        let known = call(&app, Method::GET, "/api/v1/reports/quarterly?year=2025&county=141026", Some(&token), Body::empty(), None);
+        let known = call(
+            &app,
+            Method::GET,
+            "/api/v1/reports/quarterly?year=2025&county=141026",
+            Some(&token),
+            Body::empty(),
+            None,
+        );
         assert_eq!(known.await.status, StatusCode::OK);
 
         let county = Scope::county("141026").expect("code");
@@ -80,7 +87,8 @@ fn the_api_refuses_unknown_codes_and_the_pages_say_when_a_period_is_empty() {
         let form = "username=empty-clerk&password=password-empty-1&next=%2Foverview";
         let login =
             call(&app, Method::POST, "/login", None, Body::from(form), Some("application/x-www-form-urlencoded")).await;
-        let cookie = login.headers[header::SET_COOKIE].to_str().expect("cookie").split(';').next().expect("pair").to_string();
+        let cookie =
+            login.headers[header::SET_COOKIE].to_str().expect("cookie").split(';').next().expect("pair").to_string();
         let page = |uri: &'static str| {
             let (app, cookie) = (app.clone(), cookie.clone());
             async move {

@@ -253,7 +253,10 @@ fn pages_fit_a_phone_and_a_projector() {
                     found.push(format!("{width}px {path}: a chart is wider than its card"));
                 }
                 if fact("tallestHeaderLines") > 2.05 {
-                    found.push(format!("{width}px {path}: a table header breaks into {:.1} lines", fact("tallestHeaderLines")));
+                    found.push(format!(
+                        "{width}px {path}: a table header breaks into {:.1} lines",
+                        fact("tallestHeaderLines")
+                    ));
                 }
                 let png = client.screenshot().await.map_err(|e| e.to_string())?;
                 let _ = std::fs::write(folder.join(format!("{width}-{i:02}.png")), png);

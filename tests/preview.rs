@@ -66,11 +66,18 @@ fn a_dry_run_writes_nothing_and_counts_what_the_real_ingest_then_does() {
     assert_eq!((p["rows_unchanged"].as_u64(), p["rows_rejected"].as_u64()), (Some(1), Some(1)), "{p}");
     assert_eq!(p["would_commit"], true);
     assert_eq!(p["changes"][0]["key"], "C01");
-    assert_eq!(p["changes"][0]["fields"], serde_json::json!([{"column": "role", "header": "职务", "old": "书记", "new": "主任"}]));
+    assert_eq!(
+        p["changes"][0]["fields"],
+        serde_json::json!([{"column": "role", "header": "职务", "old": "书记", "new": "主任"}])
+    );
 
     // Strict (no --partial): the bad row would stop the batch, and the preview says so.
     let out = run(work, wh, &["ingest", "cadres", &later, "--dry-run"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("按整批检查不会写入"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("按整批检查不会写入"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // Nothing written by the three dry runs.
     assert_eq!(json(&run(work, wh, &["tables", "--json"])), tables_before);
@@ -92,5 +99,9 @@ fn a_dry_run_writes_nothing_and_counts_what_the_real_ingest_then_does() {
     // After it, the same rows again change nothing.
     let again = write(work, "cadres-3.csv", &["141021100001,C01,张三,主任,是", "141021100001,C03,赵六,网格员,否"]);
     let out = run(work, wh, &["ingest", "cadres", &again, "--dry-run"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("新增 0、更新 0、不变 2、不合格 0"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("新增 0、更新 0、不变 2、不合格 0"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

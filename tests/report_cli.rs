@@ -75,8 +75,14 @@ fn tables_and_csv_speak_chinese_and_carry_the_footer() {
     let out = report(&root, &["cadres", "--year", "2025"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["干部", "得分", "优秀", "未评定", "—", "干部年度考核｜2025年｜全部县区（平台账号）｜评分方案：数据契约默认方案"]
-    {
+    for word in [
+        "干部",
+        "得分",
+        "优秀",
+        "未评定",
+        "—",
+        "干部年度考核｜2025年｜全部县区（平台账号）｜评分方案：数据契约默认方案",
+    ] {
         assert!(text.contains(word), "{word} missing from:\n{text}");
     }
     // A terminal gets the key figures (the codes left out) and a hint to the rest.

@@ -28,7 +28,16 @@ fn rows(table: &str) -> Vec<Vec<Cell>> {
     let c2 = Text("141026100002");
     match table {
         "communities" => vec![
-            vec![c1, Text("城关社区"), Text("141026"), Text("安泽县"), Text("府城镇"), Number(1260), Number(3580), Number(96)],
+            vec![
+                c1,
+                Text("城关社区"),
+                Text("141026"),
+                Text("安泽县"),
+                Text("府城镇"),
+                Number(1260),
+                Number(3580),
+                Number(96),
+            ],
             vec![c2, Text("和川村"), Text("141026"), Text("安泽县"), Text("和川镇"), Empty, Number(820), Number(31)],
         ],
         "cadres" => vec![
@@ -197,10 +206,8 @@ fn fill_sheet(sheet: &str, cells: &[Vec<Cell>]) -> String {
                     escape(t)
                 )),
                 Number(v) => rows.push_str(&format!("<c r=\"{reference}\" s=\"{style}\"><v>{v}</v></c>")),
-                Date(y, m, d) => rows.push_str(&format!(
-                    "<c r=\"{reference}\" s=\"{style}\"><v>{}</v></c>",
-                    excel_serial(*y, *m, *d)
-                )),
+                Date(y, m, d) => rows
+                    .push_str(&format!("<c r=\"{reference}\" s=\"{style}\"><v>{}</v></c>", excel_serial(*y, *m, *d))),
                 Empty => {}
             }
         }
@@ -209,7 +216,11 @@ fn fill_sheet(sheet: &str, cells: &[Vec<Cell>]) -> String {
     let last = column_letter(cells.iter().map(Vec::len).max().unwrap_or(1) - 1);
     let dimension = sheet.split("<dimension ref=\"").nth(1).and_then(|r| r.split('"').next()).expect("dimension");
     sheet
-        .replacen(&format!("<dimension ref=\"{dimension}\""), &format!("<dimension ref=\"A1:{last}{}\"", cells.len() + 1), 1)
+        .replacen(
+            &format!("<dimension ref=\"{dimension}\""),
+            &format!("<dimension ref=\"A1:{last}{}\"", cells.len() + 1),
+            1,
+        )
         .replacen("</sheetData>", &format!("{rows}</sheetData>"), 1)
 }
 
@@ -266,8 +277,21 @@ fn the_topics_template_has_chinese_headers_dropdowns_dates_and_instructions() {
     assert_eq!(
         headers,
         [
-            "社区代码", "议题编号", "会议编号", "议题名称", "议题类别", "来源渠道", "提出日期", "责任人编号", "办理方式", "联办单位",
-            "办理时限", "办理状态", "办结日期", "公示日期", "公示渠道"
+            "社区代码",
+            "议题编号",
+            "会议编号",
+            "议题名称",
+            "议题类别",
+            "来源渠道",
+            "提出日期",
+            "责任人编号",
+            "办理方式",
+            "联办单位",
+            "办理时限",
+            "办理状态",
+            "办结日期",
+            "公示日期",
+            "公示渠道"
         ]
     );
     assert_eq!(data.height(), 1, "the data sheet holds the header row only");
@@ -282,7 +306,9 @@ fn the_topics_template_has_chinese_headers_dropdowns_dates_and_instructions() {
     let sheet = text_of(&path, "xl/worksheets/sheet1.xml");
     // 办理状态 is column L: a dropdown of the Chinese labels.
     assert!(sheet.contains("sqref=\"L2:L1048576\"><formula1>\"待议,办理中,已办结,已解释\"</formula1>"), "{sheet}");
-    assert!(sheet.contains("<formula1>\"基础设施,环境卫生,物业管理,治安消防,就业社保,养老托育,邻里纠纷,政策咨询,其他\"</formula1>"));
+    assert!(sheet.contains(
+        "<formula1>\"基础设施,环境卫生,物业管理,治安消防,就业社保,养老托育,邻里纠纷,政策咨询,其他\"</formula1>"
+    ));
     // 提出日期 (column G) is formatted as a date: its style's number format is yyyy-mm-dd.
     let styles = text_of(&path, "xl/styles.xml");
     let style: usize = column_style(&sheet, 6).parse().expect("style index");
@@ -302,14 +328,8 @@ fn filled_templates_ingest_whole_in_table_order() {
     let warehouse = dir.path().join("wh");
     let wh = warehouse.to_str().expect("path");
     assert!(yishi(&["init", "--warehouse", wh]).status.success());
-    let expected = [
-        ("communities", 2),
-        ("cadres", 3),
-        ("sessions", 2),
-        ("topics", 3),
-        ("evaluations", 2),
-        ("rectifications", 1),
-    ];
+    let expected =
+        [("communities", 2), ("cadres", 3), ("sessions", 2), ("topics", 3), ("evaluations", 2), ("rectifications", 1)];
     for (table, count) in expected {
         let blank = template(dir.path(), table);
         let filled = dir.path().join(format!("{table}-filled.xlsx"));
@@ -329,7 +349,14 @@ fn filled_templates_ingest_whole_in_table_order() {
     assert_eq!(rows[0]["raised_on"], "2025-03-10");
     assert_eq!(rows[0]["closed_on"], "2025-03-25");
     assert_eq!(rows[0]["status"], "resolved");
-    let run = yishi(&["sql", "SELECT held_on, units FROM sessions WHERE kind = 'regular'", "--warehouse", wh, "--format", "json"]);
+    let run = yishi(&[
+        "sql",
+        "SELECT held_on, units FROM sessions WHERE kind = 'regular'",
+        "--warehouse",
+        wh,
+        "--format",
+        "json",
+    ]);
     let rows: serde_json::Value = serde_json::from_slice(&run.stdout).expect("sql json");
     assert_eq!(rows[0]["held_on"], "2025-03-15");
     assert_eq!(rows[0]["units"], "消防救援站;供电所");

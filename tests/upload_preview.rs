@@ -137,7 +137,8 @@ fn templates_dry_runs_and_the_confirmed_page_upload() {
 
         // The page: upload → preview with a confirm button → 确认写入 → written, once.
         let form = "username=clerk&password=password-clerk-1&next=%2Fupload";
-        let login = call(&app, Method::POST, "/login", None, Body::from(form), Some("application/x-www-form-urlencoded"));
+        let login =
+            call(&app, Method::POST, "/login", None, Body::from(form), Some("application/x-www-form-urlencoded"));
         let login = login.await;
         let cookie = login.headers[header::SET_COOKIE].to_str().expect("cookie").split(';').next().expect("pair");
         let (status, html) = page(&app, cookie, Method::GET, "/upload", Body::empty(), "text/plain").await;
@@ -154,7 +155,8 @@ fn templates_dry_runs_and_the_confirmed_page_upload() {
         let hold = html.split("name=\"hold\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("hold id");
         let confirm = format!("hold={hold}");
         let form_type = "application/x-www-form-urlencoded";
-        let (status, html) = page(&app, cookie, Method::POST, "/upload/confirm", Body::from(confirm.clone()), form_type).await;
+        let (status, html) =
+            page(&app, cookie, Method::POST, "/upload/confirm", Body::from(confirm.clone()), form_type).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("已写入 2 行（新增 1，更新 1，不变 0）"), "{html}");
         assert_eq!(rows(&state, Table::Cadres).await, before.0 + 2);
@@ -180,7 +182,9 @@ fn browser_upload_preview_confirm_and_history() {
         let browse = |client: fantoccini::Client, base: String| async move { upload_in_browser(&client, &base).await };
         match crate::api::with_browser(state, &profile, browse).await {
             None => {
-                crate::api::skipped("SKIPPED browser_upload_preview_confirm_and_history: chromedriver is not installed");
+                crate::api::skipped(
+                    "SKIPPED browser_upload_preview_confirm_and_history: chromedriver is not installed",
+                );
                 return;
             }
             Some(result) => result.expect("browser checks"),
@@ -235,8 +239,12 @@ async fn upload_in_browser(client: &fantoccini::Client, base: &str) -> Result<()
     let history = client.wait().for_element(Locator::Id("history")).await.map_err(e("history"))?;
     let history = history.text().await.map_err(e("history text"))?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let line = history.lines().find(|l| l.contains(&name)).ok_or_else(|| format!("{name} not in history: {history}"))?;
-    if !(line.contains("网页办事员") || line.contains("web-clerk")) || !line.contains("社区干部") || !line.contains("已写入") {
+    let line =
+        history.lines().find(|l| l.contains(&name)).ok_or_else(|| format!("{name} not in history: {history}"))?;
+    if !(line.contains("网页办事员") || line.contains("web-clerk"))
+        || !line.contains("社区干部")
+        || !line.contains("已写入")
+    {
         return Err(format!("history line: {line}"));
     }
     Ok(())

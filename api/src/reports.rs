@@ -84,7 +84,12 @@ pub async fn check_named(state: &AppState, scope: &Scope, named: bool) -> AppRes
 }
 
 /// "2019年该范围内没有议题；有议题的年份：…" when the period has no topics in the scope.
-pub async fn empty_notice(state: &AppState, scope: &Scope, year: i32, quarter: Option<u32>) -> AppResult<Option<String>> {
+pub async fn empty_notice(
+    state: &AppState,
+    scope: &Scope,
+    year: i32,
+    quarter: Option<u32>,
+) -> AppResult<Option<String>> {
     let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
     let coverage = state.on_query_threads(async move { Ok(warehouse.coverage(&scope).await?) }).await?;
     Ok(coverage.empty_notice(year, quarter))

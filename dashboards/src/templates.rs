@@ -12,8 +12,8 @@ use ingest::Table;
 use ingest::guide::{self, ColumnGuide};
 use ingest::schema::ColumnType;
 use rust_xlsxwriter::{
-    DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format, FormatAlign, Note,
-    Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format, FormatAlign, Note, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::xlsx::ExportError;
@@ -156,10 +156,10 @@ fn validation(g: &ColumnGuide) -> Result<Option<DataValidation>, XlsxError> {
         ColumnType::Enum(e) => {
             let labels: Vec<&str> = e.values.iter().map(|(zh, _)| *zh).collect();
             let list = DataValidation::new().allow_list_strings(&labels)?;
-            return Ok(Some(list.set_error_title(format!("{header}填写有误"))?.set_error_message(format!(
-                "请从下拉列表中选择：{}",
-                labels.join("、")
-            ))?));
+            return Ok(Some(
+                list.set_error_title(format!("{header}填写有误"))?
+                    .set_error_message(format!("请从下拉列表中选择：{}", labels.join("、")))?,
+            ));
         }
         ColumnType::Bool => DataValidation::new().allow_list_strings(&["是", "否"])?,
         ColumnType::Score => DataValidation::new().allow_whole_number(DataValidationRule::Between(1, 5)),
@@ -226,7 +226,8 @@ fn write_guide(sheet: &mut Worksheet, table: Table, guides: &[ColumnGuide]) -> R
         sheet.write_string(u32::try_from(i).unwrap_or(0), 0, line)?;
     }
     let top = u32::try_from(lines.len() + 1).unwrap_or(7);
-    for (c, header) in ["列名（表头）", "英文列名", "是否必填", "含义", "填写格式", "示例"].iter().enumerate() {
+    for (c, header) in ["列名（表头）", "英文列名", "是否必填", "含义", "填写格式", "示例"].iter().enumerate()
+    {
         sheet.write_string_with_format(top, col(c), *header, &bold)?;
     }
     for (i, g) in guides.iter().enumerate() {

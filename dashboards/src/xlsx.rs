@@ -525,7 +525,12 @@ fn chart_of(table: &Table, head: u32, last: u32) -> Chart {
 // ---------------------------------------------------------------------------------------
 // 口径
 
-fn write_about(sheet: &mut Worksheet, reports: &[&Report], place: &str, scheme: Option<&Scheme>) -> Result<(), XlsxError> {
+fn write_about(
+    sheet: &mut Worksheet,
+    reports: &[&Report],
+    place: &str,
+    scheme: Option<&Scheme>,
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     sheet.set_column_width(0, 22)?;

@@ -12,8 +12,8 @@
 pub mod encoding;
 pub mod errors;
 pub mod files;
-pub mod guide;
 pub mod generator;
+pub mod guide;
 pub mod headers;
 mod pipeline;
 mod pseudonyms;

@@ -75,7 +75,8 @@ impl Warehouse {
         let result = self.sql(scope, sql).await?;
         let mut quarters = Vec::new();
         for batch in &result.batches {
-            let (years, qs) = (batch.column(0).as_primitive::<Int64Type>(), batch.column(1).as_primitive::<Int64Type>());
+            let (years, qs) =
+                (batch.column(0).as_primitive::<Int64Type>(), batch.column(1).as_primitive::<Int64Type>());
             for i in (0..batch.num_rows()).filter(|i| years.is_valid(*i) && qs.is_valid(*i)) {
                 if let (Ok(y), Ok(q)) = (i32::try_from(years.value(i)), u32::try_from(qs.value(i))) {
                     quarters.push((y, q));

@@ -41,7 +41,9 @@ pub enum WarehouseError {
     #[error("{0} 表同时有其他写入，本批未写入；请重新上传 (conflict)")]
     Conflict(&'static str),
 
-    #[error("未知的{what}代码“{code}”：仓库的社区名录中没有这个{what}；请检查代码（县区 6 位、社区 12 位数字），或先导入社区名录 (unknown_code)")]
+    #[error(
+        "未知的{what}代码“{code}”：仓库的社区名录中没有这个{what}；请检查代码（县区 6 位、社区 12 位数字），或先导入社区名录 (unknown_code)"
+    )]
     UnknownCode { what: &'static str, code: String },
 
     #[error("仓库元数据损坏：{0} (corrupt_metadata)")]

@@ -173,8 +173,7 @@ impl Warehouse {
     pub async fn preview_file(&self, table: Table, path: &Path, options: &IngestOptions<'_>) -> Result<Preview> {
         let references = self.load_references(table, options.scope);
         let file = ingest::read_file(path, options.max_file_bytes)?;
-        let checked =
-            self.check(table, path, &file, &|| file.sha256(path), options, references, Stream::Never).await?;
+        let checked = self.check(table, path, &file, &|| file.sha256(path), options, references, Stream::Never).await?;
         preview::compare(checked, table, options).await
     }
 

@@ -158,11 +158,8 @@ impl Sql {
              AND t.county_code IN ({})",
             list.join(", ")
         );
-        let differs: Vec<String> = table
-            .columns()
-            .iter()
-            .map(|c| format!("(s.{0} IS DISTINCT FROM t.{0})", quoted(c.name)))
-            .collect();
+        let differs: Vec<String> =
+            table.columns().iter().map(|c| format!("(s.{0} IS DISTINCT FROM t.{0})", quoted(c.name))).collect();
         Sql { table, join, differs: differs.join(" OR ") }
     }
 

@@ -423,7 +423,8 @@ pub async fn upload_form(
 async fn table_statuses(state: &AppState, account: &Account) -> AppResult<Vec<pages::TableStatus>> {
     use warehouse::arrow::array::{Array, AsArray};
     // One row: each table's count in the scope, in table order.
-    let counts: Vec<String> = Table::ALL.iter().map(|t| format!("(SELECT count(*) FROM {0}) AS {0}", t.name())).collect();
+    let counts: Vec<String> =
+        Table::ALL.iter().map(|t| format!("(SELECT count(*) FROM {0}) AS {0}", t.name())).collect();
     let result = state.query(&account.scope, &format!("SELECT {}", counts.join(", "))).await?;
     let mut rows = std::collections::HashMap::new();
     if let Some(batch) = result.batches.iter().find(|b| b.num_rows() > 0) {

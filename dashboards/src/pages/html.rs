@@ -130,7 +130,10 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
         escape(&page.coverage()),
         page.nav.title(),
         if page.nav.has_filters() { filters(page) } else { String::new() },
-        page.notice.as_deref().map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n))).unwrap_or_default(),
+        page.notice
+            .as_deref()
+            .map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n)))
+            .unwrap_or_default(),
     );
     let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
     document(&title, &body)
