@@ -227,7 +227,7 @@ fn headline_cards_show_their_change_in_full_rows() {
     }
 }
 
-/// At a phone's 390 px and a projector's 1280 × 720 no page scrolls sideways, no chart is
+/// At a phone's 390 px, a projector's 1280 × 720 and a desktop's 1400 px no page scrolls sideways, no chart is
 /// wider than its card, and no table header breaks into a column of single characters
 /// (each header cell at most two lines tall); a screenshot of each page at each size is
 /// left in the test's folder for a person to look at.
@@ -239,7 +239,7 @@ fn pages_fit_a_phone_and_a_projector() {
     let checked = in_browser(&users, |client, base| async move {
         log_in(&client, &base, USERS[0], "/overview?year=2025").await?;
         let mut found = Vec::new();
-        for (width, height) in [(390u32, 844u32), (1280, 720)] {
+        for (width, height) in [(390u32, 844u32), (1280, 720), (1400, 1000)] {
             client.set_window_size(width, height).await.map_err(|e| e.to_string())?;
             for (i, path) in pages().iter().enumerate() {
                 client.goto(&format!("{base}{path}")).await.map_err(|e| format!("{path}: {e}"))?;

@@ -358,15 +358,10 @@ impl Figure {
         }
     }
 
-    /// The token column a label column labels.
-    pub const fn label_of(self) -> Option<Figure> {
-        match self {
-            Figure::CategoryLabel => Some(Figure::Category),
-            Figure::ChannelLabel => Some(Figure::Channel),
-            Figure::QualityFlagsLabel => Some(Figure::QualityFlags),
-            Figure::GradeChinese => Some(Figure::Grade),
-            _ => None,
-        }
+    /// The token column a label column labels: [`Figure::label`] read backwards, so the
+    /// pairs are written once.
+    pub fn label_of(self) -> Option<Figure> {
+        Figure::ALL.iter().copied().find(|token| token.label() == Some(self))
     }
 
     /// The figure as a column of a report.
