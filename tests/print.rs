@@ -9,7 +9,13 @@
 //!   22.5 pt) repeats on every page and a data row is 15 pt, so 30 rows fit at 100%.
 //!   Fitting the sheet to one page wide only ever shrinks it, so at least 30 rows
 //!   print a page. The test allows 25 for LibreOffice's header area and rounding:
-//!   a data sheet of n rows takes at most ⌈n / 25⌉ pages.
+//!   a data sheet of n rows takes at most ⌈n / 25⌉ pages per band of columns.
+//! - A sheet too wide for one page at 80% prints in bands of columns, each repeating the
+//!   row's name (`xlsx::print_in_bands`): the 49 columns of the quarterly analysis in 5.
+//!   Every band after the first holds at least 8 columns of its own, so a sheet of c
+//!   columns prints in at most ⌈c / 8⌉ bands. At 80% 11 pt text prints at about 9 pt:
+//!   no word on a data page is under 7 pt tall (fitted to one page wide, the quarterly
+//!   analysis printed at about 3 pt).
 //! - The 图表 sheet prints one chart a page. A 1000 × 580 px chart sits inside the
 //!   printable 10.89 × 6.77 in (1045 × 650 px). There are 7 charts (`xlsx::tables`):
 //!   - the quarterly report's satisfaction index and its rates,
@@ -132,6 +138,28 @@ fn page_sizes(pdf: &str, pages: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// How many columns people see in `yishi report …`: the CSV's header fields.
+fn people_columns(root: &str, county: &str, args: &[&str]) -> usize {
+    let out = yishi(&[&["--warehouse", root, "--county", county, "report"], args, &["--format", "csv"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    csv.trim_start_matches('\u{feff}').lines().next().expect("a header").split(',').count()
+}
+
+/// The height in points of the smallest word on a page (`pdftotext -bbox`).
+fn smallest_word(pdf: &str, page: usize) -> f64 {
+    let n = page.to_string();
+    let html = run_text("pdftotext", &["-f", &n, "-l", &n, "-bbox", pdf, "-"]);
+    let attribute = |line: &str, name: &str| -> Option<f64> {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        line[start..].split('"').next()?.parse().ok()
+    };
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .filter_map(|l| Some(attribute(l, "yMax")? - attribute(l, "yMin")?))
+        .fold(f64::INFINITY, f64::min)
+}
+
 /// A page's text without spaces (LibreOffice spaces digits apart from Hanzi).
 fn page_text(pdf: &str, page: usize) -> String {
     let n = page.to_string();
@@ -177,26 +205,55 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
     assert!(cadres.len() > 40, "the demo must exceed 40 cadres, has {}", cadres.len());
     let county_name = counties[0]["county_name"].as_str().expect("county name").to_string();
 
-    let Printed { pages, texts, sheets } = print(&xlsx, dir.path(), &county_name);
+    let Printed { pages, texts, sheets, pdf } = print(&xlsx, dir.path(), &county_name);
 
-    // Each data sheet one page wide: no more pages than its rows need at 25 a page.
-    let bound = |rows: usize| rows.div_ceil(ROWS_PER_PAGE).max(1);
+    // Each data sheet in bands of columns: no more pages than its rows need at 25 a page,
+    // per band.
+    let bound = |rows: usize, columns: usize| rows.div_ceil(ROWS_PER_PAGE).max(1) * columns.div_ceil(8);
+    let quarter = ["--year", "2025", "--quarter", "3"];
     let expected = [
-        ("季度满意度分析", quarterly.len()),
-        ("季度分析（按议题类别）", by_category.len()),
-        ("季度分析（按来源渠道）", by_channel.len()),
-        ("干部年度考核", cadres.len()),
-        ("社区年度考核", communities.len()),
-        ("县区汇总", counties.len()),
+        ("季度满意度分析", quarterly.len(), people_columns(&root, &county, &[&["quarterly"], &quarter[..]].concat())),
+        (
+            "季度分析（按议题类别）",
+            by_category.len(),
+            people_columns(&root, &county, &[&["quarterly"], &quarter[..], &["--by", "category"]].concat()),
+        ),
+        (
+            "季度分析（按来源渠道）",
+            by_channel.len(),
+            people_columns(&root, &county, &[&["quarterly"], &quarter[..], &["--by", "channel"]].concat()),
+        ),
+        ("干部年度考核", cadres.len(), people_columns(&root, &county, &["cadres", "--year", "2025"])),
+        ("社区年度考核", communities.len(), people_columns(&root, &county, &["communities", "--year", "2025"])),
+        ("县区汇总", counties.len(), people_columns(&root, &county, &["counties", "--year", "2025"])),
     ];
+    assert_eq!(expected[0].2, 49, "the quarterly analysis as people read it");
     let count = |name: &str| sheets.iter().filter(|s| *s == name).count();
-    for (sheet, rows) in expected {
+    for (sheet, rows, columns) in expected {
         let printed = count(sheet);
         assert!(
-            printed >= 1 && printed <= bound(rows),
-            "{sheet}: {rows} rows printed on {printed} pages, at most {}",
-            bound(rows)
+            printed >= 1 && printed <= bound(rows, columns),
+            "{sheet}: {rows} rows of {columns} columns printed on {printed} pages, at most {}",
+            bound(rows, columns)
         );
+    }
+    // Readable: every word of every data page at least 7 pt tall.
+    for (page, sheet) in sheets.iter().enumerate() {
+        if expected.iter().any(|(name, ..)| name == sheet) {
+            let smallest = smallest_word(&pdf, page + 1);
+            assert!(smallest >= 7.0, "page {} ({sheet}) prints words {smallest:.1} pt tall", page + 1);
+        }
+    }
+    // The quarterly analysis in bands: every page names the rows, and all of it printed.
+    let quarterly_pages: Vec<&String> =
+        texts.iter().zip(&sheets).filter(|(_, s)| *s == "季度满意度分析").map(|(t, _)| t).collect();
+    // 8 rows in one block of rows; 49 columns in 5 bands (breaks before columns 12, 23, 34
+    // and 45: worked in `xlsx::tests`).
+    assert_eq!(quarterly_pages.len(), 5, "the quarterly analysis prints in 5 bands");
+    assert!(quarterly_pages.iter().all(|t| t.contains("社区名称")), "each band repeats 社区名称");
+    let all: String = quarterly_pages.iter().map(|t| t.as_str()).collect();
+    for header in ["会议次数", "满意度指数"] {
+        assert!(all.contains(header), "{header} printed");
     }
 
     // The 图表 sheet: one page per chart, one chart title per page, all seven charts.
@@ -227,7 +284,7 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
 
     // In all: the sheets above, at most three pages of chart tables and at most four of
     // 口径 (about a hundred definitions, wrapped), and nothing else.
-    let data_pages: usize = expected.iter().map(|(_, rows)| bound(*rows)).sum();
+    let data_pages: usize = expected.iter().map(|(_, rows, columns)| bound(*rows, *columns)).sum();
     assert!(count("图表数据") <= 3 && count("口径") <= 4, "{sheets:?}");
     assert!(pages <= data_pages + CHART_TITLES.len() + 3 + 4, "{pages} pages: {sheets:?}");
 
@@ -250,13 +307,15 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed = print(&single, dir.path(), &county_name);
     let cadre_pages = printed.sheets.iter().filter(|s| *s == "干部年度考核").count();
-    assert!((1..=bound(cadres.len())).contains(&cadre_pages), "{:?}", printed.sheets);
+    let cadre_columns = people_columns(&root, &county, &["cadres", "--year", "2025"]);
+    assert!((1..=bound(cadres.len(), cadre_columns)).contains(&cadre_pages), "{:?}", printed.sheets);
     assert!(printed.texts[0].contains("2025年全年"), "{:.200}", printed.texts[0]);
 }
 
 /// A workbook printed to PDF: its page count, each page's text (without spaces) and the
 /// sheet each page prints (its print header's centre).
 struct Printed {
+    pdf: String,
     pages: usize,
     texts: Vec<String>,
     sheets: Vec<String>,
@@ -281,5 +340,5 @@ fn print(xlsx: &Path, dir: &Path, county_name: &str) -> Printed {
         assert!(text.contains(county_name), "page {} does not name {county_name}: {text:.200}", i + 1);
         assert!(text.contains(&format!("第{}页/共{pages}页", i + 1)), "page {} footer: {text:.200}", i + 1);
     }
-    Printed { pages, texts, sheets }
+    Printed { pdf: pdf.to_string(), pages, texts, sheets }
 }

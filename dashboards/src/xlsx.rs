@@ -6,7 +6,9 @@
 //!
 //! Every sheet prints on A4 landscape, one page wide, with its header row repeated, a
 //! print header naming the scope (by name) and the period, and 第 N 页 / 共 N 页 footers
-//! (see [`page_setup`]). Charts of more than 40 communities or cadres show the first and
+//! (see [`page_setup`]). A report too wide for one page at a readable size (the quarterly
+//! analysis has 49 columns) prints in page-wide bands of columns instead, each repeating
+//! the row's name (see [`print_in_bands`]). Charts of more than 40 communities or cadres show the first and
 //! last 20 ([`crate::long_lists`]); the full list stays in the report's sheet.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,9 +52,10 @@ pub fn workbook(reports: &[&Report], scope: &Scope, scheme: Option<&Scheme>) -> 
         let name = unique(sheet_name(report.kind), &names);
         let mut sheet = Worksheet::new();
         sheet.set_name(&name)?;
-        write_rows(&mut sheet, report)?;
+        let widths = write_rows(&mut sheet, report)?;
         page_setup(&mut sheet, &place, report.kind.chinese(), &naming::report_period(&report.meta));
         sheet.set_repeat_rows(0, 0)?;
+        print_in_bands(&mut sheet, &widths)?;
         workbook.push_worksheet(sheet);
         names.push(name);
     }
@@ -118,6 +121,66 @@ fn header_text(text: &str) -> String {
     text.chars().take(60).collect::<String>().replace('&', "&&")
 }
 
+/// The printable width of A4 landscape inside [`MARGINS`] at 100%, in Excel's pixels
+/// (96 an inch): 11.69 − 0.8 in.
+const PAGE_WIDTH_PX: u32 = 1045;
+/// The print scale of a sheet printed in bands: 80% of 11 pt is about 9 pt, as small as
+/// a printed table should go. Fitting the quarterly analysis's 49 columns to one page wide
+/// printed it at about 26% (under 3 pt).
+const BAND_SCALE: u16 = 80;
+
+/// A column's printed width in pixels at 100%. Excel draws `chars` as about 7·chars + 5
+/// px; LibreOffice prints the same column about a third wider (measured: 88 characters
+/// took 866 px), so bands are cut by LibreOffice's measure and Excel's pages have room
+/// to spare. Cut by Excel's, LibreOffice broke each band again before its end.
+fn width_px(chars: u16) -> u32 {
+    u32::from(chars) * 10
+}
+
+/// Prints a sheet too wide for one page at [`BAND_SCALE`] in page-wide bands of columns,
+/// over then down (a block of rows in all its bands, then the next block), with the row's
+/// name columns repeated at the left of every band. Narrower sheets keep fit-to-width.
+fn print_in_bands(sheet: &mut Worksheet, columns: &[(ColumnKind, u16)]) -> Result<(), XlsxError> {
+    let room = PAGE_WIDTH_PX * 100 / u32::from(BAND_SCALE);
+    let widths: Vec<u32> = columns.iter().map(|(_, w)| width_px(*w)).collect();
+    if widths.iter().sum::<u32>() <= room {
+        return Ok(());
+    }
+    let repeat = name_columns(columns);
+    let breaks = band_breaks(&widths, repeat.clone(), room);
+    sheet.set_print_scale(BAND_SCALE).set_page_order(false);
+    sheet.set_vertical_page_breaks(&breaks)?;
+    sheet.set_repeat_columns(col(*repeat.start()), col(*repeat.end()))?;
+    Ok(())
+}
+
+/// The columns that name a row, repeated on every band: from the last name (Text) column
+/// among the leading identifying columns (codes, names, periods) to the end of them —
+/// 社区名称 … 季度, or 干部姓名 … 年度. Codes before the name print on the first band only.
+fn name_columns(columns: &[(ColumnKind, u16)]) -> std::ops::RangeInclusive<usize> {
+    let identifying = |kind: &ColumnKind| matches!(kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Period);
+    let lead = columns.iter().take_while(|(kind, _)| identifying(kind)).count().max(1);
+    let name = columns[..lead].iter().rposition(|(kind, _)| *kind == ColumnKind::Text).unwrap_or(0);
+    name..=lead - 1
+}
+
+/// The first column of each band after the first: columns fill a band while they fit in
+/// `room` pixels, each band after the first starting with the repeated columns' width.
+fn band_breaks(widths: &[u32], repeat: std::ops::RangeInclusive<usize>, room: u32) -> Vec<u32> {
+    let repeated: u32 = widths[repeat.clone()].iter().sum();
+    let mut breaks = Vec::new();
+    let mut used = 0;
+    for (i, width) in widths.iter().enumerate() {
+        // A column wider than a band still gets a band of its own rather than a loop.
+        if used + width > room && i > *repeat.end() && used > repeated {
+            breaks.push(i as u32);
+            used = repeated;
+        }
+        used += width;
+    }
+    breaks
+}
+
 /// The period of the workbook's 图表 and 口径 sheets: the quarter, and the year of the
 /// annual assessments when the workbook holds both.
 fn workbook_period(reports: &[&Report]) -> String {
@@ -168,20 +231,27 @@ fn row_index(i: usize) -> u32 {
 }
 
 /// The rows sheet: the columns people read ([`text::for_people_columns`]: labels, not tokens).
-fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
+/// Returns the shown columns' kinds and widths (in Excel's character units), for
+/// [`print_in_bands`].
+fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<Vec<(ColumnKind, u16)>, XlsxError> {
     let header =
         Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_background_color("#D9E1F2");
     let shown = text::for_people_columns(&report.columns);
+    let mut widths = Vec::with_capacity(shown.len());
     for (i, column) in shown.iter().map(|c| &report.columns[*c]).enumerate() {
         sheet.write_string_with_format(0, col(i), column.chinese, &header)?;
+        // Narrow enough that the quarterly analysis prints in five bands (see
+        // `print_in_bands`): headers wrap onto up to three lines instead.
         let width = match column.kind {
-            ColumnKind::Text => 22,
-            ColumnKind::Key => 14,
-            _ => 11,
+            ColumnKind::Text => 16,
+            ColumnKind::Key => 13,
+            ColumnKind::Period => 6,
+            _ => 9,
         };
         sheet.set_column_width(col(i), width)?;
+        widths.push((column.kind, width));
     }
-    sheet.set_row_height(0, 30)?;
+    sheet.set_row_height(0, 45)?;
     sheet.set_freeze_panes(1, 0)?;
     let formats: Vec<Format> = shown.iter().map(|c| number_format(report.columns[*c].kind)).collect();
     let mut row = 1u32;
@@ -198,7 +268,7 @@ fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<(), XlsxError> {
     if !shown.is_empty() {
         sheet.autofilter(0, 0, row.saturating_sub(1), col(shown.len() - 1))?;
     }
-    Ok(())
+    Ok(widths)
 }
 
 /// One cell; nulls are left empty (Excel shows a blank, charts a gap).
@@ -631,4 +701,48 @@ fn scheme_lines(scheme: &Scheme) -> Vec<(&'static str, String)> {
             format!("每季度 {} 次、每年 {} 次", scheme.sessions.regular_per_quarter, scheme.sessions.regular_per_year),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quarterly analysis as shown: 县区代码, 县区名称, 社区代码, 社区名称, 年度, 季度,
+    /// then 43 figures of 9 characters.
+    fn quarterly_columns() -> Vec<(ColumnKind, u16)> {
+        let mut columns = vec![
+            (ColumnKind::Key, 13),
+            (ColumnKind::Text, 16),
+            (ColumnKind::Key, 13),
+            (ColumnKind::Text, 16),
+            (ColumnKind::Period, 6),
+            (ColumnKind::Period, 6),
+        ];
+        columns.extend(std::iter::repeat_n((ColumnKind::Rate, 9), 43));
+        columns
+    }
+
+    #[test]
+    fn a_wide_report_prints_in_bands_repeating_the_row_name() {
+        let columns = quarterly_columns();
+        // 社区名称, 年度, 季度 (columns 3–5): 160 + 60 + 60 = 280 px on every band.
+        assert_eq!(name_columns(&columns), 3..=5);
+        let widths: Vec<u32> = columns.iter().map(|(_, w)| width_px(*w)).collect();
+        assert_eq!(widths[..7], [130, 160, 130, 160, 60, 60, 90]);
+        // Room at 80%: 1045 × 100 / 80 = 1306 px. Band 1: the 700 px of the six leading
+        // columns and 6 figures (1240; a 7th would make 1330). Each later band: 280 + 11
+        // figures (1270; a 12th 1360). 6 + 6 = column 12, then 23, 34, 45; 45–48 the last.
+        let room = PAGE_WIDTH_PX * 100 / u32::from(BAND_SCALE);
+        assert_eq!(room, 1306);
+        assert_eq!(band_breaks(&widths, 3..=5, room), vec![12, 23, 34, 45]);
+    }
+
+    #[test]
+    fn a_narrow_report_is_one_band() {
+        // 14 columns of 9 characters (1260 px) fit.
+        let widths = vec![90; 14];
+        assert!(band_breaks(&widths, 0..=0, 1306).is_empty());
+        // A 15th does not.
+        assert_eq!(band_breaks(&vec![90; 15], 0..=0, 1306), vec![14]);
+    }
 }
