@@ -1,7 +1,7 @@
 //! What the server keeps in memory, keyed by what it was computed from: reports
 //! ([`ReportCache`]: scope, kind, year, quarter, scoring-scheme hash and the version of
-//! every table), rendered chart images ([`ImageCache`]) and the years with data of each
-//! scope ([`YearsCache`]). A repeated view of an unchanged quarter is answered from here;
+//! every table), rendered chart images ([`ImageCache`]) and the quarters with topics of each
+//! scope ([`CoverageCache`]). A repeated view of an unchanged quarter is answered from here;
 //! new data changes the versions and so the key, so nothing stale is ever served.
 //! Concurrent requests for the same report compute it once (the others wait for that
 //! result).
@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use ingest::{Scope, Table};
 use tokio::sync::OnceCell;
+use warehouse::Coverage;
 use warehouse::analyses::{Report, ReportKind};
 
 use crate::error::AppResult;
@@ -126,37 +127,37 @@ impl ImageCache {
     }
 }
 
-/// The years with data of each scope asked about, kept while the table versions they were
-/// read at are the latest.
+/// The quarters with topics of each scope asked about, kept while the table versions they
+/// were read at are the latest.
 #[derive(Debug, Default)]
-pub struct YearsCache {
-    inner: Mutex<YearsSeen>,
+pub struct CoverageCache {
+    inner: Mutex<CoverageSeen>,
 }
 
 #[derive(Debug, Default)]
-struct YearsSeen {
-    /// The table versions the years were read at.
+struct CoverageSeen {
+    /// The table versions the coverage was read at.
     versions: BTreeMap<Table, u64>,
-    years: HashMap<Scope, Vec<i32>>,
+    scopes: HashMap<Scope, Coverage>,
 }
 
-impl YearsCache {
-    /// Scopes whose years are remembered between data changes (a platform has thousands
-    /// of communities; the list starts afresh when full).
+impl CoverageCache {
+    /// Scopes remembered between data changes (a platform has thousands of communities;
+    /// the list starts afresh when full).
     const KEPT: usize = 4096;
 
-    /// The years of `scope` read at `versions`, if known.
-    pub fn get(&self, versions: &BTreeMap<Table, u64>, scope: &Scope) -> Option<Vec<i32>> {
+    /// The coverage of `scope` read at `versions`, if known.
+    pub fn get(&self, versions: &BTreeMap<Table, u64>, scope: &Scope) -> Option<Coverage> {
         let seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if &seen.versions == versions { seen.years.get(scope).cloned() } else { None }
+        if &seen.versions == versions { seen.scopes.get(scope).cloned() } else { None }
     }
 
-    /// Remembers the years of `scope` read at `versions` (forgetting those read at others).
-    pub fn put(&self, versions: BTreeMap<Table, u64>, scope: Scope, years: Vec<i32>) {
+    /// Remembers the coverage of `scope` read at `versions` (forgetting that read at others).
+    pub fn put(&self, versions: BTreeMap<Table, u64>, scope: Scope, coverage: Coverage) {
         let mut seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.versions != versions || seen.years.len() >= Self::KEPT {
-            *seen = YearsSeen { versions, years: HashMap::new() };
+        if seen.versions != versions || seen.scopes.len() >= Self::KEPT {
+            *seen = CoverageSeen { versions, scopes: HashMap::new() };
         }
-        seen.years.insert(scope, years);
+        seen.scopes.insert(scope, coverage);
     }
 }

@@ -7,10 +7,8 @@ use std::sync::Arc;
 
 use ingest::{Scope, Table};
 use warehouse::analyses::{Report, ReportKind};
-use warehouse::arrow::array::{Array, AsArray};
-use warehouse::arrow::datatypes::{DataType, Int64Type};
 use warehouse::scheme::Scheme;
-use warehouse::{Snapshot, Warehouse};
+use warehouse::{Coverage, Snapshot, Warehouse};
 
 use crate::cache::ReportKey;
 use crate::error::AppResult;
@@ -52,25 +50,25 @@ pub async fn report(
 /// Years in which the scope has topics, newest last; the current year when there are
 /// none. Which years hold data is the scope's own: another county's first year is not.
 pub async fn years(state: &AppState, scope: &Scope) -> AppResult<Vec<i32>> {
-    let versions = data_versions(&state.warehouse).await?;
-    if let Some(years) = state.years.get(&versions, scope) {
-        return Ok(years);
-    }
-    let sql = "SELECT DISTINCT CAST(date_part('year', raised_on) AS BIGINT) AS y FROM topics ORDER BY y";
-    let result = state.query(scope, sql).await?;
-    let mut years = Vec::new();
-    for batch in &result.batches {
-        let column = batch.column(0);
-        if column.data_type() == &DataType::Int64 {
-            let a = column.as_primitive::<Int64Type>();
-            years.extend((0..a.len()).filter(|i| a.is_valid(*i)).filter_map(|i| i32::try_from(a.value(i)).ok()));
-        }
-    }
+    let mut years = coverage(state, scope).await?.years();
     if years.is_empty() {
         years.push(chrono::Datelike::year(&chrono::Utc::now()));
     }
-    state.years.put(versions, scope.clone(), years.clone());
     Ok(years)
+}
+
+/// The quarters in which the scope has topics, read once per scope while the tables stay
+/// at the same versions: every page and report asks (for its year list and the empty
+/// period notice), so it must not scan the topics each time.
+async fn coverage(state: &AppState, scope: &Scope) -> AppResult<Coverage> {
+    let versions = data_versions(&state.warehouse).await?;
+    if let Some(coverage) = state.coverage.get(&versions, scope) {
+        return Ok(coverage);
+    }
+    let (warehouse, asked) = (state.warehouse.clone(), scope.clone());
+    let coverage = state.on_query_threads(async move { Ok(warehouse.coverage(&asked).await?) }).await?;
+    state.coverage.put(versions, scope.clone(), coverage.clone());
+    Ok(coverage)
 }
 
 /// Refuses (400 `unknown_code`) a county or community the warehouse does not know, when
@@ -90,9 +88,7 @@ pub async fn empty_notice(
     year: i32,
     quarter: Option<u32>,
 ) -> AppResult<Option<String>> {
-    let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
-    let coverage = state.on_query_threads(async move { Ok(warehouse.coverage(&scope).await?) }).await?;
-    Ok(coverage.empty_notice(year, quarter))
+    Ok(coverage(state, scope).await?.empty_notice(year, quarter))
 }
 
 /// The year asked for, or the latest year with data.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use warehouse::Warehouse;
 
-use crate::cache::{ImageCache, ReportCache, YearsCache};
+use crate::cache::{CoverageCache, ImageCache, ReportCache};
 use crate::catalog::Catalog;
 use crate::error::{AppError, AppResult};
 use crate::login::{HashGate, LoginLimits, Throttle};
@@ -80,8 +80,8 @@ pub struct Inner {
     pub logins: Throttle,
     /// Password verifications at once.
     pub hashing: HashGate,
-    /// The years with data in each scope asked about.
-    pub years: YearsCache,
+    /// The quarters with topics in each scope asked about.
+    pub coverage: CoverageCache,
     /// Files previewed on the upload page, waiting for confirmation.
     pub holds: crate::holds::Holds,
 }
@@ -105,7 +105,7 @@ impl AppState {
                     .unwrap_or(usize::MAX)
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             )),
-            years: YearsCache::default(),
+            coverage: CoverageCache::default(),
             holds: crate::holds::Holds::default(),
             logins: Throttle::new(&config.login),
             hashing: HashGate::new(config.login.max_hashing, config.login.max_waiting),
