@@ -306,7 +306,9 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = output::text_table(["时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "拒绝", "结果", "版本"]);
+    let mut t = output::text_table([
+        "时间", "用户", "范围", "表", "文件", "SHA-256", "接受", "新增", "更新", "不变", "拒绝", "结果", "版本",
+    ]);
     for r in records {
         let outcome = match r.outcome.as_str() {
             "committed" => outcome_text(IngestOutcome::Committed),
@@ -317,10 +319,13 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
             r.started_at.get(..19).unwrap_or(&r.started_at).replace('T', " "),
             r.user,
             r.scope,
-            r.table,
+            Table::parse(&r.table).map(|t| t.chinese().to_string()).unwrap_or(r.table),
             r.file_name,
             r.file_sha256.get(..12).unwrap_or_default().to_string(),
             r.rows_accepted.to_string(),
+            r.rows_inserted.to_string(),
+            r.rows_updated.to_string(),
+            r.rows_unchanged.to_string(),
             r.rows_rejected.to_string(),
             outcome.to_string(),
             r.version.map(|v| v.to_string()).unwrap_or_else(|| "—".into()),

@@ -91,10 +91,17 @@ fn a_dry_run_writes_nothing_and_counts_what_the_real_ingest_then_does() {
     assert_eq!((b["rows_inserted"].as_u64(), b["rows_updated"].as_u64()), (Some(1), Some(1)), "{b}");
     assert_eq!((b["rows_unchanged"].as_u64(), b["rows_rejected"].as_u64()), (Some(1), Some(1)), "{b}");
     let batches = json(&run(work, wh, &["batches", "--json"]));
-    // The batch log (the record inside the Delta commit, written before the merge's
-    // counts are known) holds accepted = new + updated + unchanged and the rejected.
+    // The batch log says the same: the MERGE's counts come from the commit's metrics.
     let last = batches.as_array().expect("array").iter().find(|r| r["file_name"] == "cadres-2.csv").expect("batch");
     assert_eq!((last["rows_accepted"].as_u64(), last["rows_rejected"].as_u64()), (Some(3), Some(1)), "{last}");
+    assert_eq!((last["rows_inserted"].as_u64(), last["rows_updated"].as_u64()), (Some(1), Some(1)), "{last}");
+    assert_eq!(last["rows_unchanged"].as_u64(), Some(1), "{last}");
+    let table = String::from_utf8_lossy(&run(work, wh, &["batches"]).stdout).into_owned();
+    let line = table.lines().find(|l| l.contains("cadres-2.csv")).expect("the batch's line");
+    let cells: Vec<&str> = line.split('┆').map(str::trim).collect();
+    // 时间 用户 范围 表 文件 SHA-256 接受 新增 更新 不变 拒绝 结果 版本
+    assert_eq!(cells[3], "社区干部", "{line}");
+    assert_eq!(cells[6..11], ["3", "1", "1", "1", "1"], "{line}");
 
     // After it, the same rows again change nothing.
     let again = write(work, "cadres-3.csv", &["141021100001,C01,张三,主任,是", "141021100001,C03,赵六,网格员,否"]);

@@ -272,11 +272,25 @@ pub(crate) async fn batch_history(t: &DeltaTable, table: Table) -> Result<Vec<Ba
                 // history is newest first; versions count down from the latest.
                 let latest = t.version().unwrap_or_default();
                 record.version = Some(latest.saturating_sub(index as u64));
+                if info.operation.as_deref() == Some("MERGE") {
+                    merged_counts(&mut record, info.info.get("operationMetrics"));
+                }
                 records.push(record);
             }
         }
     }
     Ok(records)
+}
+
+/// A MERGE's new, updated and unchanged rows, from the commit's own metrics: the batch
+/// record travels in the same commit and so is written before the MERGE has counted them.
+fn merged_counts(record: &mut BatchRecord, metrics: Option<&serde_json::Value>) {
+    let count = |name: &str| metrics.and_then(|m| m.get(name)).and_then(serde_json::Value::as_u64);
+    if let (Some(inserted), Some(updated)) = (count("num_target_rows_inserted"), count("num_target_rows_updated")) {
+        record.rows_inserted = usize::try_from(inserted).unwrap_or(usize::MAX);
+        record.rows_updated = usize::try_from(updated).unwrap_or(usize::MAX);
+        record.rows_unchanged = record.rows_accepted.saturating_sub(record.rows_inserted + record.rows_updated);
+    }
 }
 
 /// The provider DataFusion scans for a table.
