@@ -54,6 +54,13 @@ pub fn rejects_csv(headers: &[String], rejected: &[RejectedRow]) -> Vec<u8> {
     out
 }
 
+/// Writes the rejects file to `path`.
+pub fn write_rejects(path: &Path, headers: &[String], rejected: &[RejectedRow]) -> Result<(), IngestError> {
+    let bytes = rejects_csv(headers, rejected);
+    let mut file = std::fs::File::create(path).map_err(|e| IngestError::io(path, e))?;
+    file.write_all(&bytes).map_err(|e| IngestError::io(path, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::spreadsheet_safe;
@@ -81,11 +88,4 @@ mod tests {
             assert_eq!(spreadsheet_safe(cell), shown, "{cell:?}");
         }
     }
-}
-
-/// Writes the rejects file to `path`.
-pub fn write_rejects(path: &Path, headers: &[String], rejected: &[RejectedRow]) -> Result<(), IngestError> {
-    let bytes = rejects_csv(headers, rejected);
-    let mut file = std::fs::File::create(path).map_err(|e| IngestError::io(path, e))?;
-    file.write_all(&bytes).map_err(|e| IngestError::io(path, e))
 }

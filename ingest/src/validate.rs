@@ -497,10 +497,10 @@ impl<'a> Validator<'a> {
             _ => None,
         };
         let mut order = |later: Ruled, earlier: Ruled, kind: K, message: &str| {
-            if let (Some(l), Some(e)) = (date(later), date(earlier)) {
-                if l < e {
-                    errors.extend(self.error_at(row, later, texts, kind, message.to_string()));
-                }
+            if let (Some(l), Some(e)) = (date(later), date(earlier))
+                && l < e
+            {
+                errors.extend(self.error_at(row, later, texts, kind, message.to_string()));
             }
         };
         match self.table {
@@ -523,12 +523,12 @@ impl<'a> Validator<'a> {
                 self.check_reference(row, texts, keys, R::LeadCadreId, errors);
             }
             Table::Evaluations => {
-                if let Some(raised) = self.check_reference(row, texts, keys, R::TopicId, errors) {
-                    if date(R::EvaluatedOn).is_some_and(|d| d < raised) {
-                        let shown = values::from_date32(raised).map(|d| d.to_string()).unwrap_or_default();
-                        let message = format!("评价日期早于该议题的提出日期（{shown}）");
-                        errors.extend(self.error_at(row, R::EvaluatedOn, texts, K::DateBeforeTopic, message));
-                    }
+                if let Some(raised) = self.check_reference(row, texts, keys, R::TopicId, errors)
+                    && date(R::EvaluatedOn).is_some_and(|d| d < raised)
+                {
+                    let shown = values::from_date32(raised).map(|d| d.to_string()).unwrap_or_default();
+                    let message = format!("评价日期早于该议题的提出日期（{shown}）");
+                    errors.extend(self.error_at(row, R::EvaluatedOn, texts, K::DateBeforeTopic, message));
                 }
             }
             Table::Rectifications => {
@@ -684,11 +684,7 @@ fn trimmed<'c>(index: Option<usize>, cells: &'c [&str]) -> &'c str {
 pub(crate) type Fingerprint = [u64; 2];
 
 fn fingerprint(community: &str, id: &str) -> Fingerprint {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let half = |seed: u64| {
-        let mut h = foldhash::fast::FixedState::with_seed(seed).build_hasher();
-        (community, id).hash(&mut h);
-        h.finish()
-    };
+    use std::hash::BuildHasher;
+    let half = |seed: u64| foldhash::fast::FixedState::with_seed(seed).hash_one((community, id));
     [half(0x9E37_79B9_7F4A_7C15), half(0xD1B5_4A32_D192_ED03)]
 }

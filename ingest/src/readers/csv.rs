@@ -352,8 +352,11 @@ mod tests {
         assert_eq!(records(&quoted)[7].1[1], "line\nbreak, \"7\"");
     }
 
+    /// Records as (row number, cells).
+    type Numbered = Vec<(usize, Vec<String>)>;
+
     /// Every record (number and cells) of `text`'s body, by the line cutter or csv-core.
-    fn both_ways(text: &str, width: usize) -> (bool, Vec<(usize, Vec<String>)>, Vec<(usize, Vec<String>)>) {
+    fn both_ways(text: &str, width: usize) -> (bool, Numbered, Numbered) {
         let file = CsvText::open(text, Path::new("t.csv"), FIRST_ROW).expect("header");
         let range = file.body..text.len();
         let (mut lines, mut records) = (Vec::new(), Vec::new());
