@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Report benchmark: yishi's reports beside bench/reference.py, an independent DuckDB SQL
-# implementation of the same contract definitions, over the same Delta/Parquet files.
+# Report benchmark: every yishi report (quarterly, its two breakdowns, cadres, communities,
+# counties; all communities, one county, and one community for the quarterly) beside
+#  - the peer an analyst would pick instead (bench/peer.py): DuckDB over one ZSTD Parquet
+#    file per table, written by DuckDB's COPY from the CSV ledger, queried in a warm session;
+#  - bench/reference.py, an independent DuckDB SQL implementation of the same contract
+#    definitions over the same Delta files, in a fresh process (also the rows' check).
 #
 #   bash bench/reports.sh                             # 100 counties × 20 communities × 3 years
 #   COUNTIES=10 PER_COUNTY=10 YEARS=2 bash bench/reports.sh   # a quick run
@@ -9,7 +13,7 @@
 # reuse; a fresh temp dir by default, with the warehouse reused if WORK/wh exists),
 # YEAR / QUARTER (default: the last year of the data, quarter 1, so that the quarterly
 # change reads the previous year's partition), COUNTY (default: the first county),
-# REPEAT (runs per case, the best is shown; default 3), CHECK=0 to skip comparing
+# REPEAT (runs per case, the median is shown; default 3), CHECK=0 to skip comparing
 # yishi's rows with the reference's, YISHI=path to time that binary instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +55,7 @@ reference = os.path.join(here, "bench", "reference.py")
 sys.path.insert(0, os.path.join(here, "bench"))
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the work tree
 import reference as ref  # noqa: E402
+import peer  # noqa: E402
 
 con = duckdb.connect()
 files = ref.register_tables(con, wh)
@@ -103,11 +108,59 @@ have_report = subprocess.run([yishi, "report", "--help"], capture_output=True).r
 if not have_report:
     print("NOTE: this yishi has no `report` command yet; timing the reference only.")
 
+community = None
+if county:
+    c = duckdb.connect()
+    ref.register_tables(c, wh, county)
+    community = c.execute("SELECT min(community_code) FROM communities").fetchone()[0]
+    del c
+
+# (report as reference.py names it, yishi's arguments after `report`)
 cases = [
-    ("quarterly", ["--year", str(year), "--quarter", str(quarter)]),
-    ("cadres", ["--year", str(year)]),
-    ("communities", ["--year", str(year)]),
+    ("quarterly", ["quarterly", "--year", str(year), "--quarter", str(quarter)]),
+    ("quarterly_by_category", ["quarterly", "--year", str(year), "--quarter", str(quarter), "--by", "category"]),
+    ("quarterly_by_channel", ["quarterly", "--year", str(year), "--quarter", str(quarter), "--by", "channel"]),
+    ("cadres", ["cadres", "--year", str(year)]),
+    ("communities", ["communities", "--year", str(year)]),
+    ("counties", ["counties", "--year", str(year)]),
 ]
+# (scope label, yishi's scope flags, reference.py's flags, the peer's view filter)
+scopes = [("all", [], [], {}), (county, ["--county", county], ["--county", county], {"county": county})]
+ONE_COMMUNITY = {"quarterly"}  # the issue's third quarterly scope
+
+ledger = os.path.join(work, "ledger")
+peer_dir = os.path.join(work, "peer")
+have_peer = os.path.isdir(ledger)
+if have_peer:
+    copies = peer.write_parquet(ledger, wh, peer_dir)
+    if copies:
+        print("peer: CSV → ZSTD Parquet by DuckDB COPY: " + ", ".join(f"{t} {s:.2f} s" for t, s in copies.items()))
+else:
+    print(f"NOTE: no {ledger} (a reused warehouse without its CSV ledger): the Parquet peer is left out.")
+
+
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return None if n == 0 else (values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2)
+
+
+def time_peer(name, args, filters):
+    """The peer's median query time over `repeat` runs in one warm session (one run first,
+    untimed, so file metadata and the OS cache are warm), and its rows."""
+    con = peer.connect(peer_dir, **filters)
+    span = peer.years(con)
+    quarter_arg = quarter if name.startswith("quarterly") else None
+    code = filters.get("county")
+    report = ref.REPORTS[name]
+    rows = report(con, year, quarter_arg, code, span)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        report(con, year, quarter_arg, code, span)
+        times.append(time.perf_counter() - t)
+    con.close()
+    return median(times), rows
 
 
 def rows_of(doc):
@@ -147,50 +200,72 @@ def compare(mine, theirs):
 
 results = []
 for name, args in cases:
-    for scope, extra in (("all", []), (county, ["--county", county])):
-        y_cmd = [yishi, "--warehouse", wh] + extra + ["report", name] + args + ["--format", "json", "--out", "/dev/null"]
-        d_cmd = [sys.executable, reference, wh, name] + args + extra
-        y_best = y_rss = None
+    runs = list(scopes)
+    if name in ONE_COMMUNITY and community:
+        runs.append((community, ["--community", community], None, {"community": community}))
+    for scope, extra, ref_extra, filters in runs:
+        y_cmd = [yishi, "--warehouse", wh] + extra + ["report"] + args + ["--format", "json", "--out", "/dev/null"]
+        y_med = y_rss = None
         note = ""
         if have_report:
+            times = []
             for _ in range(repeat):
                 rc, el, rss, err = run_rss(y_cmd)
                 if rc != 0:
                     note = f"yishi failed ({rc}): {err.strip().splitlines()[-1] if err.strip() else ''}"
-                    y_best = None
+                    times = []
                     break
-                y_best = el if y_best is None else min(y_best, el)
+                times.append(el)
                 y_rss = rss if y_rss is None else max(y_rss, rss)
-        d_best = d_proc = None
-        for _ in range(repeat):
-            rc, out, err, el = run(d_cmd + ["--time"])
-            if rc != 0:
-                sys.exit(f"reference.py failed: {err.decode(errors='replace')}")
-            q = float(out.decode().strip())
-            d_best = q if d_best is None else min(d_best, q)
-            d_proc = el if d_proc is None else min(d_proc, el)
-        if check and have_report and y_best is not None:
+            y_med = median(times)
+        p_med = p_rows = None
+        if have_peer:
+            p_med, p_rows = time_peer(name, args, filters)
+        r_med = None
+        ref_rows = None
+        if ref_extra is not None:
+            flags = args[1:args.index("--by")] if "--by" in args else args[1:]
+            d_cmd = [sys.executable, reference, wh, name] + flags + ref_extra
+            times = []
+            for _ in range(repeat):
+                rc, out, err, el = run(d_cmd + ["--time"])
+                if rc != 0:
+                    sys.exit(f"reference.py failed: {err.decode(errors='replace')}")
+                times.append(float(out.decode().strip()))
+            r_med = median(times)
+            rc, out, err, _ = run(d_cmd)
+            ref_rows = json.loads(out)
+        if check and have_report and y_med is not None:
             out_file = os.path.join(work, f"yishi-{name}-{scope}.json")
             subprocess.run(y_cmd[:-1] + [out_file], check=True, capture_output=True)
-            rc, out, err, _ = run(d_cmd)
             try:
                 with open(out_file, encoding="utf-8") as f:
                     doc, _ = json.JSONDecoder().raw_decode(f.read().lstrip())  # text after it is ignored
-                problems = compare(json.loads(out), rows_of(doc))
+                mine = rows_of(doc)
+                expected = ref_rows if ref_rows is not None else p_rows
+                problems = compare(expected, mine) if expected is not None else ["nothing to compare with"]
+                if p_rows is not None and ref_rows is not None:
+                    problems += [f"peer: {p}" for p in compare(ref_rows, p_rows)]
             except (ValueError, OSError) as e:
                 problems = [str(e)]
             note = "rows agree" if not problems else f"{len(problems)} differences, e.g. {problems[0]}"
-        results.append((name, scope, y_best, y_rss, d_best, d_proc, note))
+        results.append((name, scope, y_med, y_rss, p_med, r_med, note))
+
+def cell(v, fmt, width):
+    return format(v, fmt) if v is not None else "—".rjust(width)
+
 
 print()
-print(f"{'report':<12} {'scope':<7} {'yishi s':>8} {'duckdb s':>9} {'ratio':>6} {'yishi RSS MiB':>14} {'ref proc s':>10}  check")
-for name, scope, y, rss, d, dp, note in results:
-    ys = f"{y:8.3f}" if y is not None else f"{'—':>8}"
-    ratio = f"{y / d:6.2f}" if y is not None and d else f"{'—':>6}"
-    rs = f"{rss:14,.0f}" if rss is not None else f"{'—':>14}"
-    print(f"{name:<12} {scope:<7} {ys} {d:9.3f} {ratio} {rs} {dp:10.3f}  {note}")
-print(f"\nyishi s: the whole `yishi report` process, best of {repeat}; duckdb s: reference.py's own timing of "
-      f"Delta log replay + query (`--time`), best of {repeat}; ref proc s: the whole reference.py process "
-      f"(Python start-up and duckdb import included); ratio = yishi s / duckdb s; duckdb {duckdb.__version__}, "
+print(f"{'report':<22} {'scope':<12} {'yishi s':>8} {'peer s':>8} {'÷ peer':>7} {'ref s':>8} {'÷ ref':>6} "
+      f"{'yishi RSS MiB':>14}  check")
+for name, scope, y, rss, p, r, note in results:
+    by_peer = y / p if y is not None and p else None
+    by_ref = y / r if y is not None and r else None
+    print(f"{name:<22} {scope:<12} {cell(y, '8.3f', 8)} {cell(p, '8.3f', 8)} {cell(by_peer, '7.2f', 7)} "
+          f"{cell(r, '8.3f', 8)} {cell(by_ref, '6.2f', 6)} {cell(rss, '14,.0f', 14)}  {note}")
+print(f"\nMedians of {repeat} runs. yishi s: the whole `yishi report` process (start-up, Delta log, query, JSON). "
+      f"peer s: DuckDB over one ZSTD Parquet file per table (COPY from the CSV ledger), the query alone in a warm "
+      f"session (one untimed run first). ref s: reference.py's own timing of Delta log replay + query in a fresh "
+      f"process. ÷ peer = yishi s / peer s (issue 20's target: at most 0.5). duckdb {duckdb.__version__}, "
       f"{os.cpu_count()} CPUs.")
 PY
