@@ -59,7 +59,8 @@ pub(crate) enum Command {
     #[command(after_help = "示例：\n  yishi batches\n  yishi batches --community 141026100001 --json")]
     Batches(ListArgs),
 
-    /// 报表：quarterly 季度满意度分析、cadres 干部考核、communities 社区考核、counties 县区汇总。
+    /// 报表：quarterly 季度满意度分析、cadres 干部考核、communities 社区考核、counties 县区汇总、
+    /// meetings 议事会议、handling 办理方式、units 联办单位、publicity 公示。
     #[command(
         after_help = "示例：\n  yishi report quarterly --year 2025 --quarter 3 --county 141026\n  yishi report quarterly --year 2025 --quarter 3 --by category --format csv --out 分类.csv\n  yishi report cadres --year 2025 --format xlsx --out 干部考核.xlsx\n  yishi report communities --year 2025 --as-of 2026-01-31"
     )]
@@ -171,7 +172,8 @@ pub(crate) enum TemplateFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// 报表：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）。
+    /// 报表：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）、
+    /// meetings（议事会议分析）、handling（办理方式分析）、units（联办单位分析）、publicity（公示分析）。
     #[arg(value_name = "报表")]
     pub(crate) kind: String,
     /// 年份，例如 2025。

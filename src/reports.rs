@@ -66,7 +66,7 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
 
 fn kind_of(args: &ReportArgs) -> Result<ReportKind> {
     let kind = ReportKind::parse(&args.kind).ok_or_else(|| {
-        anyhow!("未知的报表“{}”；可用：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）", args.kind)
+        anyhow!("未知的报表“{}”；可用：{}", args.kind, ReportKind::choices())
     })?;
     Ok(match (kind, args.by) {
         (ReportKind::Quarterly, Some(Breakdown::Category)) => ReportKind::QuarterlyByCategory,

@@ -21,23 +21,23 @@ use warehouse::{IngestOptions, IngestOutcome, Snapshot, Warehouse};
 
 use crate::support::runtime;
 
-type Row = Map<String, Value>;
+pub(crate) type Row = Map<String, Value>;
 
-const A1: &str = "141026100001";
-const A2: &str = "141026100002";
-const A3: &str = "141026100003";
-const B1: &str = "141021100001";
+pub(crate) const A1: &str = "141026100001";
+pub(crate) const A2: &str = "141026100002";
+pub(crate) const A3: &str = "141026100003";
+pub(crate) const B1: &str = "141021100001";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analyses")
 }
 
-fn county_a() -> Scope {
+pub(crate) fn county_a() -> Scope {
     Scope::county("141026").expect("county code")
 }
 
 /// Ingests one fixture file as the platform and checks that it committed.
-async fn ingest(wh: &Warehouse, table: Table, file: &str) {
+pub(crate) async fn ingest(wh: &Warehouse, table: Table, file: &str) {
     let options = IngestOptions {
         scope: &Scope::Platform,
         user: "analyses-test",
@@ -52,7 +52,7 @@ async fn ingest(wh: &Warehouse, table: Table, file: &str) {
 }
 
 /// A fresh warehouse holding the whole hand-made ledger.
-async fn ledger(dir: &Path) -> Warehouse {
+pub(crate) async fn ledger(dir: &Path) -> Warehouse {
     let root = dir.to_str().expect("utf-8 temp path");
     let wh = Warehouse::init(root).await.expect("init");
     for table in Table::ALL {
@@ -61,37 +61,37 @@ async fn ledger(dir: &Path) -> Warehouse {
     wh
 }
 
-async fn report(wh: &Warehouse, kind: ReportKind, scope: &Scope, year: i32, quarter: Option<u32>) -> Report {
+pub(crate) async fn report(wh: &Warehouse, kind: ReportKind, scope: &Scope, year: i32, quarter: Option<u32>) -> Report {
     wh.report(kind, scope, year, quarter, &Scheme::default(), &Snapshot::Latest).await.expect("report")
 }
 
 /// The row whose key columns have these values.
-fn row<'a>(rows: &'a [Row], keys: &[(&str, Value)]) -> &'a Row {
+pub(crate) fn row<'a>(rows: &'a [Row], keys: &[(&str, Value)]) -> &'a Row {
     rows.iter()
         .find(|r| keys.iter().all(|(k, v)| r.get(*k) == Some(v)))
         .unwrap_or_else(|| panic!("no row with {keys:?}"))
 }
 
-fn quarter_row<'a>(rows: &'a [Row], community: &str, year: i64, quarter: i64) -> &'a Row {
+pub(crate) fn quarter_row<'a>(rows: &'a [Row], community: &str, year: i64, quarter: i64) -> &'a Row {
     row(rows, &[("community_code", json!(community)), ("year", json!(year)), ("quarter", json!(quarter))])
 }
 
 /// Asserts a float figure to 1e-9 (the expected value is a hand-written fraction).
-fn close(r: &Row, key: &str, expected: f64) {
+pub(crate) fn close(r: &Row, key: &str, expected: f64) {
     let got =
         r.get(key).and_then(Value::as_f64).unwrap_or_else(|| panic!("{key} is {:?}, expected {expected}", r.get(key)));
     assert!((got - expected).abs() < 1e-9, "{key}: got {got}, expected {expected}");
 }
 
-fn is_null(r: &Row, key: &str) {
+pub(crate) fn is_null(r: &Row, key: &str) {
     assert_eq!(r.get(key), Some(&Value::Null), "{key} should be null");
 }
 
-fn int(r: &Row, key: &str, expected: i64) {
+pub(crate) fn int(r: &Row, key: &str, expected: i64) {
     assert_eq!(r.get(key), Some(&json!(expected)), "{key}");
 }
 
-fn text(r: &Row, key: &str, expected: &str) {
+pub(crate) fn text(r: &Row, key: &str, expected: &str) {
     assert_eq!(r.get(key), Some(&json!(expected)), "{key}");
 }
 

@@ -259,7 +259,9 @@ async fn health_and_openapi(app: &Router) {
                 .replace("{table}", "topics")
                 .replace("{kind}", "quarterly")
                 .replace("{file}", "community_ranking.png")
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{community}", "141026100001")
+                .replace("{topic}", "T03");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let answer = call(app, method.clone(), &uri, None, Body::empty(), None).await;
             let public = op.get("security").is_some_and(|s| s.as_array().is_some_and(Vec::is_empty));

@@ -172,7 +172,7 @@ fn the_cadre_page_shows_its_figures_beside_the_county() {
 }
 
 /// Signs in through the login form; the session cookie.
-async fn signed_in(app: &Router, (user, password): (&str, &str)) -> String {
+pub(crate) async fn signed_in(app: &Router, (user, password): (&str, &str)) -> String {
     let form = format!("username={user}&password={password}&next=%2Foverview");
     let req = Request::builder()
         .method(Method::POST)
@@ -186,7 +186,7 @@ async fn signed_in(app: &Router, (user, password): (&str, &str)) -> String {
     cookie.split(';').next().expect("pair").to_string()
 }
 
-async fn page(app: &Router, cookie: &str, uri: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &Router, cookie: &str, uri: &str) -> (StatusCode, String) {
     let req = Request::builder().uri(uri).header(header::COOKIE, cookie).body(Body::empty()).expect("request");
     let response = app.clone().oneshot(req).await.expect("infallible");
     let status = response.status();

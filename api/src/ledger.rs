@@ -236,3 +236,33 @@ async fn ledger_table(
     }
     Ok((table, raw))
 }
+
+/// A topic's status timeline from the topics table's Delta versions
+/// (`Warehouse::topic_history`, bounded to its latest versions); `None` outside `scope` or
+/// when no version read holds the topic. The caller checks the codes first.
+pub async fn topic_history(
+    state: &AppState,
+    scope: &Scope,
+    community: &str,
+    topic: &str,
+) -> AppResult<Option<warehouse::TopicHistory>> {
+    let (wh, scope) = (state.warehouse.clone(), scope.clone());
+    let (community, topic) = (community.to_string(), topic.to_string());
+    state.on_query_threads(async move { Ok(wh.topic_history(&scope, &community, &topic).await?) }).await
+}
+
+/// The timeline as the topic page's 处理经过 table: each status, when it first appeared
+/// (the commit time, in UTC, and the data version) and the file that brought it.
+pub fn history_table(history: Option<&warehouse::TopicHistory>) -> TextTable {
+    let headers = ["办理状态", "首次出现（入库时间）", "数据版本", "导入文件"];
+    let mut table = TextTable { headers: headers.iter().map(|h| h.to_string()).collect(), ..TextTable::default() };
+    for step in history.map(|h| h.steps.as_slice()).unwrap_or_default() {
+        table.rows.push(vec![
+            step.status_label.clone(),
+            step.committed_at.as_deref().map_or_else(|| "—".to_string(), |t| t.replace('T', " ").replace('Z', " UTC")),
+            step.version.to_string(),
+            step.file_name.clone().unwrap_or_else(|| "—".to_string()),
+        ]);
+    }
+    table
+}

@@ -68,6 +68,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(api::batch))
         .routes(routes!(api::batch_rejects))
         .routes(routes!(api::audit))
+        .routes(routes!(api::topic_history))
 }
 
 /// The document (built once).

@@ -405,6 +405,8 @@ fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
         ReportKind::Communities => {
             vec![score_table(rows, Figure::CommunityName, Figure::CommunityScore, "社区考核得分")]
         }
+        // The deliberation reports are tables to read, not charts.
+        ReportKind::Meetings | ReportKind::Handling | ReportKind::Units | ReportKind::Publicity => Vec::new(),
         ReportKind::Counties => vec![Table {
             title: "县区社区平均得分".into(),
             subtitle: String::new(),

@@ -703,3 +703,57 @@ pub async fn audit(
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
+
+/// A topic's status timeline (see `warehouse::TopicHistory`).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct TopicHistoryOut {
+    community_code: String,
+    topic_id: String,
+    /// Oldest first: each status at the topics table's version where it first appeared.
+    steps: Vec<StatusStepOut>,
+    /// Topics table versions read (at most `warehouse::MAX_HISTORY_VERSIONS`).
+    versions_scanned: usize,
+    /// Older versions exist than those read: the first step may be later than the real one.
+    earlier_versions_not_scanned: bool,
+}
+
+/// One step of a topic's timeline.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct StatusStepOut {
+    /// pending, in_progress, resolved or explained.
+    status: String,
+    /// 待议, 办理中, 已办结 or 已解释.
+    status_label: String,
+    /// The topics table's Delta version that first held the status.
+    version: u64,
+    /// When that version was committed (RFC 3339, UTC).
+    committed_at: Option<String>,
+    /// The file whose ingest wrote that version.
+    file_name: Option<String>,
+}
+
+/// `GET /api/v1/topics/{community}/{topic}/history`: when the topic's status moved on, from
+/// the monthly re-exports kept as Delta versions (the latest versions only, bounded).
+#[utoipa::path(get, path = "/api/v1/topics/{community}/{topic}/history", tag = "ledger",
+    summary = "议题的处理经过：各办理状态首次出现的数据版本和时间",
+    params(
+        ("community" = String, Path, description = "社区代码（12 位数字）", pattern = "^[0-9]{12}$"),
+        ("topic" = String, Path, description = "议题编号（1–64 个字符）", min_length = 1, max_length = 64),
+    ),
+    responses((status = 200, description = "处理经过", body = TopicHistoryOut), (status = 400, description = "社区代码或议题编号无效", body = ErrorBody), (status = 401, description = "未登录", body = ErrorBody), (status = 404, description = "本范围内没有这个议题", body = ErrorBody)))]
+pub async fn topic_history(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    UrlPath((community, topic)): UrlPath<(String, String)>,
+) -> AppResult<Json<serde_json::Value>> {
+    check_code("社区代码", Some(&community), 12)?;
+    if topic.is_empty() || topic.chars().count() > 64 {
+        return Err(AppError::bad_request("bad_topic_id", format!("议题编号应为 1–64 个字符，收到“{topic}”")));
+    }
+    let missing = || AppError::not_found(format!("没有找到社区 {community} 的议题“{topic}”，或不在本账号的范围内"));
+    let history =
+        crate::ledger::topic_history(&state, &account.scope, &community, &topic).await?.ok_or_else(missing)?;
+    Ok(Json(serde_json::to_value(history).map_err(|e| AppError::Internal(e.to_string()))?))
+}

@@ -234,7 +234,9 @@ pub async fn overview(
             let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
             let previous = previous_quarterly(&state, &scope, f).await;
-            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities))
+            let units = reports::report(&state, ReportKind::Units, &scope, f.year, f.quarter).await?;
+            let more = pages::units_section(&units, f);
+            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities, &more))
         }
         .await,
     )
@@ -319,7 +321,10 @@ pub async fn community(
             let which = ledger::TopicsOf::Period { year: f.year, quarter: f.quarter };
             let topics = ledger::topics(&state, &scope, which, f.year).await?;
             let previous = previous_quarterly(&state, &scope, f).await;
-            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics)))
+            let meetings = reports::report(&state, ReportKind::Meetings, &scope, f.year, f.quarter).await?;
+            let handling = reports::report(&state, ReportKind::Handling, &scope, f.year, f.quarter).await?;
+            let more = pages::community_sections(&meetings, &handling, f);
+            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics), &more))
         }
         .await,
     )
@@ -363,7 +368,7 @@ pub async fn cadre(State(state): State<AppState>, PageCaller(account): PageCalle
     )
 }
 
-/// One topic (`/topic?community=&topic=`): its row, evaluations and rectifications.
+/// One topic (`/topic?community=&topic=`): its row, evaluations, rectifications and 处理经过.
 pub async fn topic(State(state): State<AppState>, PageCaller(account): PageCaller, Q(detail): Q<Detail>) -> Response {
     html(
         async {
@@ -377,7 +382,12 @@ pub async fn topic(State(state): State<AppState>, PageCaller(account): PageCalle
                 topic.rows.first().and_then(|r| r.get(1)).cloned().ok_or_else(|| AppError::not_found(&missing))?;
             let evaluations = ledger::evaluations(&state, &scope, which).await?;
             let rectifications = ledger::rectifications(&state, &scope, which).await?;
-            Ok(pages::topic(&page, &title, &topic, &evaluations, &rectifications))
+            let history = ledger::topic_history(&state, &scope, &community, &id).await?;
+            let history = pages::TopicHistory {
+                table: ledger::history_table(history.as_ref()),
+                partial: history.as_ref().is_some_and(|h| h.earlier_versions_not_scanned),
+            };
+            Ok(pages::topic(&page, &title, &topic, &evaluations, &rectifications, &history))
         }
         .await,
     )

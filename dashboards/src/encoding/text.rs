@@ -113,6 +113,9 @@ mod tests {
         assert!(cadres.contains(&"grade_chinese") && !cadres.contains(&"grade"));
         let quarterly = keys(ReportKind::Quarterly);
         assert!(quarterly.contains(&"quality_flags_label") && !quarterly.contains(&"quality_flags"));
-        assert_eq!(keys(ReportKind::Counties).len(), ReportKind::Counties.columns().len());
+        // The county summary's only token column is its quality flags.
+        assert_eq!(keys(ReportKind::Counties).len(), ReportKind::Counties.columns().len() - 1);
+        let handling = keys(ReportKind::Handling);
+        assert!(handling.contains(&"handling_mode_label") && !handling.contains(&"handling_mode"));
     }
 }

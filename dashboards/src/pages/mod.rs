@@ -5,6 +5,7 @@
 //! projector; a print style sheet for A4.
 
 pub mod data;
+mod deliberation;
 mod html;
 mod reference;
 mod views;
@@ -22,6 +23,8 @@ pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
     topic, upload, upload_history, upload_preview,
 };
+pub use deliberation::{community_sections, units_section};
+pub use views::TopicHistory;
 
 /// Which page is shown (highlighted in the navigation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

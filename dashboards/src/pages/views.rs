@@ -73,7 +73,8 @@ fn headline_cards(now: &Headline, before: Option<&Headline>, communities: bool, 
 /// The headline figures (each with its change from the period before, from `previous`,
 /// the quarterly report of the quarter or year before) and the ranking of the caller's
 /// scope.
-pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, communities: &Report) -> String {
+/// `more`: further sections at the end (the joint units, `units_section`).
+pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, communities: &Report, more: &str) -> String {
     let f = &page.filters;
     let h = Headline::of(quarterly);
     let before = previous.map(Headline::of);
@@ -124,6 +125,7 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
             &[Link { figure: Figure::CommunityName, href: &community_links(communities, f) }]
         )
     );
+    out.push_str(more);
     frame(page, &out)
 }
 
@@ -348,7 +350,9 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
 pub type CommunityView<'a> = (&'a str, &'a Report, Option<&'a Report>, &'a TextTable, &'a TextTable);
 
 /// One community: its quarters, sessions and topics.
-pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>) -> String {
+/// `more`: further sections (the deliberation reports, `community_sections`), after the
+/// headline table and before the ledger lists.
+pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>, more: &str) -> String {
     let f = &page.filters;
     let before = previous.map(Headline::of);
     let mut out = format!("<h3 class=\"entity\">{}</h3>", escape(name));
@@ -379,6 +383,7 @@ pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): Com
             None
         )
     );
+    out.push_str(more);
     let _ = write!(
         out,
         "<section class=\"box\" id=\"sessions\"><h3>议事会议（{} 次）</h3>{}</section>\
@@ -676,24 +681,44 @@ pub fn cadre(page: &Page, v: &CadreView<'_>) -> String {
     frame(page, &out)
 }
 
-/// One topic: its row, its evaluations (never who gave them) and rectifications.
+/// A topic's status timeline (处理经过) as the page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct TopicHistory {
+    /// 办理状态, first seen (commit time), data version, file.
+    pub table: TextTable,
+    /// Older data versions were not read (the scan is bounded).
+    pub partial: bool,
+}
+
+/// One topic: its row, its evaluations (never who gave them), rectifications and its
+/// status timeline from the ledger's re-exports.
 pub fn topic(
     page: &Page,
     title: &str,
     topic: &TextTable,
     evaluations: &TextTable,
     rectifications: &TextTable,
+    history: &TopicHistory,
 ) -> String {
+    let note = if history.partial {
+        format!("<p class=\"note\">只查看了最近 {} 个数据版本，更早的状态变化未列出。</p>", warehouse::MAX_HISTORY_VERSIONS)
+    } else {
+        String::new()
+    };
     let out = format!(
         "<h3 class=\"entity\">{}</h3><section class=\"box\" id=\"topic\">{}</section>\
          <section class=\"box\" id=\"evaluations\"><h3>群众评价（{} 条）</h3>{}</section>\
-         <section class=\"box\" id=\"rectifications\"><h3>整改（{} 项）</h3>{}</section>",
+         <section class=\"box\" id=\"rectifications\"><h3>整改（{} 项）</h3>{}</section>\
+         <section class=\"box\" id=\"history\"><h3>处理经过</h3>\
+         <p class=\"note\">每次导入议题台账后，各办理状态首次出现的时间。</p>{}{}</section>",
         escape(title),
         text_table(topic),
         evaluations.rows.len(),
         text_table(evaluations),
         rectifications.rows.len(),
-        text_table(rectifications)
+        text_table(rectifications),
+        note,
+        text_table(&history.table),
     );
     frame(page, &out)
 }

@@ -3,11 +3,17 @@
 
 use datafusion::dataframe::DataFrame;
 
+use super::labels::QualityFlag;
 use super::Grade;
 use super::facts::{self, Counted, Span, counts, number, rounded};
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
+
+/// The flags a cadre row can carry: rating coverage and closed-after-evaluated need the
+/// topic's evaluations of any date, which the cadre counts do not join (see
+/// `facts::topic_facts`).
+const CADRE_FLAGS: [QualityFlag; 2] = [QualityFlag::SmallSample, QualityFlag::Backdated];
 
 /// The cadre assessment for `year`: a row for every cadre of the cadres table if `year`
 /// is in scope. A cadre's topics are those it leads raised in the year; its evaluations and
@@ -34,8 +40,9 @@ use crate::scheme::Scheme;
 ///      ranked AS (rank() OVER (PARTITION BY county_code, rated ORDER BY round(score, 9) DESC)
 ///                 for rated cadres, and per community; rated cadres of the county),
 ///      graded AS (excellent iff round(score, 9) ≥ excellent_score AND rank_in_county ≤ seats,
-///                 else competent / basically_competent / incompetent by score)
-/// SELECT *, grade_chinese FROM graded
+///                 else competent / basically_competent / incompetent by score),
+///      flagged AS (graded with any_backdated)
+/// SELECT *, grade_chinese, quality_flags (small_sample, backdated) FROM flagged
 /// ```
 pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let g = &scheme.grades;
@@ -78,9 +85,11 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
                         WHEN score9 >= {basically} THEN '{basically_token}'
                         ELSE '{incompetent_token}' END AS grade
             FROM ranked
-         )
-         SELECT *, {grade_chinese} AS grade_chinese
-         FROM graded",
+         ),
+         {backdated},
+         flagged AS ({flagged})
+         SELECT *, {grade_chinese} AS grade_chinese, {flags} AS quality_flags
+         FROM flagged",
         counts = counts(Counted {
             keys: &["community_code", "cadre_id", "year"],
             filter: &format!("year = {year}"),
@@ -103,6 +112,9 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         basically_token = Grade::BasicallyCompetent.token(),
         incompetent_token = Grade::Incompetent.token(),
         grade_chinese = grade_chinese(),
+        backdated = facts::backdated(&["community_code", "cadre_id", "year"]),
+        flagged = facts::with_backdated("graded", &["community_code", "cadre_id", "year"]),
+        flags = QualityFlag::sql(&CADRE_FLAGS),
     );
     facts::query(session, scheme, Span::year(year), &text).await
 }

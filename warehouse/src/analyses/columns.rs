@@ -129,6 +129,8 @@ pub(super) const CADRES: &[ReportColumn] = &columns([
     RankInCounty,
     Grade,
     GradeChinese,
+    QualityFlags,
+    QualityFlagsLabel,
 ]);
 
 /// Per community per year.
@@ -154,6 +156,8 @@ pub(super) const COMMUNITIES: &[ReportColumn] = &columns([
     RankInCounty,
     RankOverall,
     CountyAvgScore,
+    QualityFlags,
+    QualityFlagsLabel,
 ]);
 
 /// Per county per year.
@@ -174,4 +178,73 @@ pub(super) const COUNTIES: &[ReportColumn] = &columns([
     AvgRectificationRate,
     AvgSessionRate,
     Summary,
+    QualityFlags,
+    QualityFlagsLabel,
 ]);
+
+/// The columns of a per community × quarter report: its keys, then `figures`.
+macro_rules! per_community_quarter {
+    ($($figure:expr),* $(,)?) => {
+        &columns([CountyCode, CountyName, CommunityCode, CommunityName, Year, Quarter, $($figure),*])
+    };
+}
+
+/// Per community per quarter: the meetings.
+pub(super) const MEETINGS: &[ReportColumn] = per_community_quarter![
+    SessionsHeld,
+    RegularSessions,
+    UnscheduledSessions,
+    RegularOnSchedule,
+    OnScheduleRate,
+    TopicsDeliberated,
+    TopicsPerSession,
+    AttendeesMean,
+    ResidentRepsMean,
+    PartyRepsMean,
+    RegularTopics,
+    TopicsFixedEarly,
+    FixedEarlyRate,
+];
+
+/// Per community × quarter × handling mode.
+pub(super) const HANDLING: &[ReportColumn] = per_community_quarter![
+    HandlingMode,
+    HandlingModeLabel,
+    TopicShare,
+    TopicsRaised,
+    TopicsClosed,
+    CompletionRate,
+    OnTimeRate,
+    Evaluations,
+    SatisfactionRate,
+    SatisfactionIndex,
+];
+
+/// Per county × quarter × joint unit.
+pub(super) const UNITS: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    Year,
+    Quarter,
+    JointUnit,
+    TopicsRouted,
+    TopicsClosed,
+    CompletionRate,
+    ClosedOnTime,
+    OnTimeRate,
+    Evaluations,
+    SatisfactionRate,
+    SatisfactionIndex,
+]);
+
+/// Per community per quarter: publicity.
+pub(super) const PUBLICITY: &[ReportColumn] = per_community_quarter![
+    TopicsClosed,
+    TopicsPublicized,
+    PublicityRate,
+    BoardShare,
+    WechatAccountShare,
+    GroupChatShare,
+    DaysToPublishMedian,
+    DaysToPublishMean,
+];

@@ -4,6 +4,7 @@
 use datafusion::dataframe::DataFrame;
 
 use super::facts::{self, Counted, Span, counts, number, rounded};
+use super::labels::QualityFlag;
 use super::sql;
 use crate::ScopedSession;
 use crate::errors::Result;
@@ -26,8 +27,9 @@ use crate::scheme::Scheme;
 /// ```sql
 /// WITH grid AS (communities × {year} ∩ years_in_scope),
 ///      counts AS (grid ⟕ topic, evaluation, rectification and session counts),
-///      figures AS (the contract's rates), scored AS (score)
-/// SELECT *, rank() OVER (PARTITION BY county_code ORDER BY round(score, 9) DESC) AS rank_in_county,
+///      figures AS (the contract's rates; ratings: rating coverage, closed after evaluated),
+///      scored AS (score), flagged AS (scored with any_backdated)
+/// SELECT *, quality_flags, rank() OVER (PARTITION BY county_code ORDER BY round(score, 9) DESC) AS rank_in_county,
 ///           rank() OVER (ORDER BY round(score, 9) DESC) AS rank_overall,
 ///           avg(score) OVER (PARTITION BY county_code) AS county_avg_score
 /// FROM scored
@@ -43,20 +45,22 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
          {counts},
          figures AS (
             SELECT county_code, county_name, community_code, community_name, year,
-                   {sessions}, {topics}, {evaluations}, {rectifications}
+                   {sessions}, {topics}, {evaluations}, {rectifications}, closed_rated, any_closed_after_evaluated
             FROM counts
          ),
-         scored AS (SELECT *, {score} AS score FROM figures)
-         SELECT *,
+         scored AS (SELECT *, {score} AS score FROM figures),
+         {backdated},
+         flagged AS ({flagged})
+         SELECT *, {flags} AS quality_flags,
                 CAST(rank() OVER (PARTITION BY county_code, year ORDER BY {score9} DESC) AS BIGINT) AS rank_in_county,
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
                 avg(score) OVER (PARTITION BY county_code, year) AS county_avg_score
-         FROM scored",
+         FROM flagged",
         counts = counts(Counted {
             keys: &["community_code", "year"],
             filter: &format!("year = {year}"),
             sessions: true,
-            ratings: false,
+            ratings: true,
             events: false,
             days: false
         }),
@@ -65,6 +69,9 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         score = score(scheme),
+        backdated = facts::backdated(&["community_code", "year"]),
+        flagged = facts::with_backdated("scored", &["community_code", "year"]),
+        flags = QualityFlag::sql(&QualityFlag::ALL),
     );
     facts::query(session, scheme, Span::year(year), &text).await
 }
@@ -102,17 +109,22 @@ fn score(scheme: &Scheme) -> String {
 pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let scores = communities(session, year, scheme).await?;
     session.ctx.register_table("community_scores", scores.into_view())?;
-    let text = "WITH totals AS (
+    let text = format!(
+        "WITH totals AS (
             SELECT county_code, max(county_name) AS county_name, year,
                    count(*) AS communities, sum(sessions_held) AS sessions_held,
                    sum(topics_raised) AS topics_raised, sum(topics_closed) AS topics_closed,
                    avg(score) AS avg_score,
                    avg(completion_rate) AS avg_completion_rate, avg(on_time_rate) AS avg_on_time_rate,
                    avg(publicity_rate) AS avg_publicity_rate, avg(satisfaction_index) AS avg_satisfaction_index,
-                   avg(rectification_rate) AS avg_rectification_rate, avg(session_rate) AS avg_session_rate
+                   avg(rectification_rate) AS avg_rectification_rate, avg(session_rate) AS avg_session_rate,
+                   sum(evaluations) AS evaluations, sum(rectifications) AS rectifications,
+                   sum(closed_rated) AS closed_rated, bool_or(any_closed_after_evaluated) AS any_closed_after_evaluated,
+                   bool_or(any_backdated) AS any_backdated
             FROM community_scores GROUP BY county_code, year
          ),
-         rates AS (SELECT *, CAST(topics_closed AS DOUBLE) / NULLIF(topics_raised, 0) AS completion_rate
+         rates AS (SELECT *, CAST(topics_closed AS DOUBLE) / NULLIF(topics_raised, 0) AS completion_rate,
+                          CAST(closed_rated AS DOUBLE) / NULLIF(topics_closed, 0) AS rating_coverage
                    FROM totals),
          shown AS (SELECT *, CAST(round(completion_rate * 100 * 10) AS BIGINT) AS tenths FROM rates)
          SELECT *,
@@ -121,7 +133,10 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
                        CASE WHEN tenths IS NULL THEN '—'
                             WHEN tenths % 10 = 0 THEN concat(CAST(tenths / 10 AS VARCHAR), '%')
                             ELSE concat(CAST(tenths / 10 AS VARCHAR), '.', CAST(tenths % 10 AS VARCHAR), '%') END)
-                AS summary
-         FROM shown";
-    sql(&session.ctx, text).await
+                AS summary,
+                {flags} AS quality_flags
+         FROM shown",
+        flags = QualityFlag::sql(&QualityFlag::ALL),
+    );
+    sql(&session.ctx, &text).await
 }

@@ -6,6 +6,7 @@
 //! Every figure is defined once, here, in the contract's words; the reports only choose
 //! the groups (community × quarter, cadre × year, …) and join the counts to them.
 
+use super::labels::BACKDATED_DAYS;
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;
@@ -52,7 +53,7 @@ impl Span {
     /// partition column (the year of the table's period date) comes first, so Delta
     /// prunes the other years' files; the date bounds are added only when the span
     /// starts or ends inside a year.
-    fn rows(self, a: &str, date: &str) -> String {
+    pub(crate) fn rows(self, a: &str, date: &str) -> String {
         let ((y0, q0), (y1, q1)) = (self.first, self.last);
         let mut cond = if y0 == y1 { format!("{a}.year = {y0}") } else { format!("{a}.year BETWEEN {y0} AND {y1}") };
         if q0 != 1 {
@@ -101,6 +102,7 @@ async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, query: &
         ("event_facts", event_facts(span, satisfied)),
         ("session_facts", session_facts(span)),
         ("years_in_scope", years_in_scope(session.years.as_deref())),
+        ("backdated_facts", backdated_facts(span)),
     ];
     for (name, sql) in views.into_iter().filter(|(name, _)| named.contains(name)) {
         let view = ctx.sql(&sql).await?.into_view();
@@ -121,12 +123,12 @@ pub(crate) async fn query(
 }
 
 /// Quarter of a date as BIGINT (DataFusion has no `quarter()`).
-fn quarter_of(date: &str) -> String {
+pub(crate) fn quarter_of(date: &str) -> String {
     format!("CAST(date_part('quarter', {date}) AS BIGINT)")
 }
 
 /// One row per topic raised in the span, in the period of `raised_on`. `days_to_close`
-/// only for closed topics; `closed_before_raised` feeds the quality flags.
+/// only for closed topics.
 ///
 /// With `ratings`: `rated` = a closed topic with at least one evaluation of any date (for
 /// rating_coverage) and `closed_after_evaluated` = closed after its first evaluation of
@@ -142,7 +144,7 @@ fn quarter_of(date: &str) -> String {
 fn topic_facts(span: Span, ratings: bool) -> String {
     let facts = format!(
         "SELECT t.county_code, t.community_code, t.topic_id, t.category, t.channel,
-                t.lead_cadre_id AS cadre_id,
+                t.lead_cadre_id AS cadre_id, t.handling_mode,
                 CAST(t.year AS BIGINT) AS year, {quarter} AS quarter,
                 t.{CLOSED} AS closed,
                 t.status = 'resolved' AS resolved,
@@ -150,7 +152,6 @@ fn topic_facts(span: Span, ratings: bool) -> String {
                 t.{CLOSED} AND t.publicized_on IS NOT NULL AS publicized,
                 CASE WHEN t.{CLOSED}
                      THEN CAST(t.closed_on AS BIGINT) - CAST(t.raised_on AS BIGINT) END AS days_to_close,
-                COALESCE(t.closed_on < t.raised_on, false) AS closed_before_raised,
                 t.closed_on
          FROM topics t WHERE {in_span}",
         quarter = quarter_of("t.raised_on"),
@@ -158,8 +159,8 @@ fn topic_facts(span: Span, ratings: bool) -> String {
     );
     if !ratings {
         return format!(
-            "SELECT county_code, community_code, topic_id, category, channel, cadre_id, year, quarter,
-                    closed, resolved, on_time, publicized, false AS rated, days_to_close, closed_before_raised,
+            "SELECT county_code, community_code, topic_id, category, channel, cadre_id, handling_mode, year, quarter,
+                    closed, resolved, on_time, publicized, false AS rated, days_to_close,
                     false AS closed_after_evaluated
              FROM ({facts})"
         );
@@ -167,13 +168,12 @@ fn topic_facts(span: Span, ratings: bool) -> String {
     format!(
         "SELECT CAST(NULL AS VARCHAR) AS county_code, f.community_code, f.topic_id,
                 CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS channel,
-                CAST(NULL AS VARCHAR) AS cadre_id,
+                CAST(NULL AS VARCHAR) AS cadre_id, CAST(NULL AS VARCHAR) AS handling_mode,
                 min(f.year) AS year, min(f.quarter) AS quarter,
                 bool_or(f.closed) AS closed, bool_or(f.resolved) AS resolved,
                 bool_or(f.on_time) AS on_time, bool_or(f.publicized) AS publicized,
                 bool_or(f.closed) AND count(e.topic_id) > 0 AS rated,
                 min(f.days_to_close) AS days_to_close,
-                bool_or(f.closed_before_raised) AS closed_before_raised,
                 COALESCE(min(f.closed_on) > min(e.evaluated_on), false) AS closed_after_evaluated
          FROM ({facts}) f
          LEFT JOIN evaluations e ON f.community_code = e.community_code AND f.topic_id = e.topic_id
@@ -219,7 +219,7 @@ fn rectification_facts(span: Span) -> String {
 /// once for them.
 fn event_facts(span: Span, satisfied: &str) -> String {
     format!(
-        "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id
+        "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id, t.handling_mode
          FROM (SELECT county_code, community_code, topic_id, year, quarter, true AS is_evaluation,
                       attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS rectified_on_time
                FROM ({evaluations})
@@ -230,6 +230,38 @@ fn event_facts(span: Span, satisfied: &str) -> String {
          LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
         evaluations = evaluation_facts(span, satisfied),
         rectifications = rectification_facts(span),
+    )
+}
+
+/// One row per backdated evaluation dated in the span (in the period of `evaluated_on`):
+/// dated more than [`BACKDATED_DAYS`] days after its topic's `closed_on`, with the topic's
+/// lead cadre (attributed through the topic as last ingested, fine print 1).
+fn backdated_facts(span: Span) -> String {
+    format!(
+        "SELECT e.community_code, t.lead_cadre_id AS cadre_id, CAST(e.year AS BIGINT) AS year, {quarter} AS quarter
+         FROM evaluations e
+         JOIN topics t ON e.community_code = t.community_code AND e.topic_id = t.topic_id
+         WHERE {in_span} AND t.{CLOSED}
+           AND CAST(e.evaluated_on AS BIGINT) - CAST(t.closed_on AS BIGINT) > {BACKDATED_DAYS}",
+        quarter = quarter_of("e.evaluated_on"),
+        in_span = span.rows("e", "evaluated_on"),
+    )
+}
+
+/// The CTE `backdated`: `any_backdated` = true per group of `keys` (columns of
+/// `backdated_facts`) with a backdated evaluation. Put after `WITH … ,`.
+pub(crate) fn backdated(keys: &[&str]) -> String {
+    let k = keys.join(", ");
+    format!("backdated AS (SELECT {k}, true AS any_backdated FROM backdated_facts GROUP BY {k})")
+}
+
+/// The body of a CTE: the rows of `relation` with `any_backdated` (false where the
+/// `backdated` CTE has no row of the same `keys`).
+pub(crate) fn with_backdated(relation: &str, keys: &[&str]) -> String {
+    format!(
+        "SELECT r.*, COALESCE(b.any_backdated, false) AS any_backdated
+         FROM {relation} r LEFT JOIN backdated b ON {}",
+        same_keys(keys, "r", "b")
     )
 }
 
@@ -323,7 +355,6 @@ const COUNTS: &[(Kind, &str, Aggregate)] = &[
     (Kind::Topic, "closed_on_time", Aggregate::Rows(Some("on_time"))),
     (Kind::Topic, "closed_publicized", Aggregate::Rows(Some("publicized"))),
     (Kind::Topic, "closed_rated", Aggregate::Rows(Some("rated"))),
-    (Kind::Topic, "any_closed_before_raised", Aggregate::Any("closed_before_raised")),
     (Kind::Topic, "any_closed_after_evaluated", Aggregate::Any("closed_after_evaluated")),
     (Kind::Evaluation, "evaluations", Aggregate::Rows(None)),
     (Kind::Evaluation, "evaluations_satisfied", Aggregate::Rows(Some("satisfied"))),
@@ -346,7 +377,6 @@ const FACT_COLUMNS: &[(Kind, &str, &str)] = &[
     (Kind::Topic, "on_time", "BOOLEAN"),
     (Kind::Topic, "publicized", "BOOLEAN"),
     (Kind::Topic, "rated", "BOOLEAN"),
-    (Kind::Topic, "closed_before_raised", "BOOLEAN"),
     (Kind::Topic, "closed_after_evaluated", "BOOLEAN"),
     (Kind::Topic, "days_to_close", "BIGINT"),
     (Kind::Evaluation, "satisfied", "BOOLEAN"),
@@ -400,6 +430,12 @@ fn topic_view(c: Counted<'_>) -> &'static str {
 /// over `event_facts` (evaluations and rectifications with their topic's groups, counted
 /// in one pass), grouped by the keys over the facts that pass the filter.
 fn topic_and_event_counts(c: Counted<'_>) -> [String; 2] {
+    topic_and_event_counts_over(c, topic_view(c), "event_facts")
+}
+
+/// [`topic_and_event_counts`] over the given topic and event relations (views or CTEs with
+/// the columns of `topic_facts` and `event_facts` and the keys).
+fn topic_and_event_counts_over(c: Counted<'_>, topic_facts: &str, event_facts: &str) -> [String; 2] {
     let (k, filter) = (c.keys.join(", "), c.filter);
     let topics = aggregates(&[Kind::Topic], |_| None).join(", ");
     let events = aggregates(&[Kind::Evaluation, Kind::Rectification], |kind| match kind {
@@ -408,8 +444,8 @@ fn topic_and_event_counts(c: Counted<'_>) -> [String; 2] {
     })
     .join(", ");
     [
-        format!("topic_counts AS (SELECT {k}, {topics} FROM {} WHERE {filter} GROUP BY {k})", topic_view(c)),
-        format!("event_counts AS (SELECT {k}, {events} FROM event_facts WHERE {filter} GROUP BY {k})"),
+        format!("topic_counts AS (SELECT {k}, {topics} FROM {topic_facts} WHERE {filter} GROUP BY {k})"),
+        format!("event_counts AS (SELECT {k}, {events} FROM {event_facts} WHERE {filter} GROUP BY {k})"),
     ]
 }
 
@@ -482,7 +518,13 @@ fn union_counts(c: Counted<'_>) -> String {
 /// least one counted fact of any kind — the topic and event counts full-joined on the
 /// keys, each computed once —, 0 (false) where a kind has no rows. Starts a `WITH` list.
 pub(crate) fn group_counts(c: Counted<'_>) -> String {
-    let [topic_counts, event_counts] = topic_and_event_counts(c);
+    group_counts_over(c, topic_view(c), "event_facts")
+}
+
+/// [`group_counts`] over the given topic and event relations (e.g. CTEs that add a
+/// group column to `topic_facts` and `event_facts`).
+pub(crate) fn group_counts_over(c: Counted<'_>, topic_facts: &str, event_facts: &str) -> String {
+    let [topic_counts, event_counts] = topic_and_event_counts_over(c, topic_facts, event_facts);
     let on = same_keys(c.keys, "t", "e");
     let keys = c.keys.iter().map(|k| format!("COALESCE(t.{k}, e.{k}) AS {k}"));
     let columns: Vec<String> = keys
@@ -502,7 +544,7 @@ fn same_keys(keys: &[&str], a: &str, b: &str) -> String {
 
 /// `numerator ÷ denominator`, null when the denominator is 0 (contract: a rate with a
 /// zero denominator is null, never 0 or 100%).
-fn ratio(numerator: &str, denominator: &str) -> String {
+pub(crate) fn ratio(numerator: &str, denominator: &str) -> String {
     format!("CAST({numerator} AS DOUBLE) / NULLIF({denominator}, 0)")
 }
 
@@ -564,4 +606,32 @@ pub(crate) fn number(x: f64) -> String {
 /// Fine print 8: scores and rates are compared after rounding to 9 decimals.
 pub(crate) fn rounded(expr: &str) -> String {
     format!("round({expr}, 9)")
+}
+
+/// The interpolation at p = num/den of the sorted array `values` holding `count`
+/// non-null values, like PostgreSQL's `percentile_cont` (linear between the closest
+/// ranks). Positions are computed in integers — lower = ⌊last·p⌋, weight = (last·p mod 1),
+/// last = count − 1 — so 0.9 × 10 cannot land a hair below 9. Null when `count` is 0.
+pub(crate) fn percentile(values: &str, count: &str, num: u32, den: u32) -> String {
+    let at = |offset: u32| format!("CAST(array_element({values}, ({count} - 1) * {num} / {den} + {offset}) AS DOUBLE)");
+    let (lower, upper) = (at(1), at(2));
+    let rest = format!("({count} - 1) * {num} % {den}");
+    format!(
+        "CASE WHEN {rest} = 0 THEN {lower}
+              ELSE {lower} + ({upper} - {lower}) * (CAST({rest} AS DOUBLE) / {den}) END"
+    )
+}
+
+/// The grid of a per-quarter report: every community of the reference table × every
+/// quarter of `span` in the years in scope (fine print 10), with its names. The body of
+/// a CTE.
+pub(crate) fn quarter_grid(span: Span) -> String {
+    format!(
+        "SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year, q.quarter
+         FROM communities c
+         CROSS JOIN years_in_scope y
+         CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
+         WHERE {}",
+        span.quarters("y.year", "q.quarter")
+    )
 }

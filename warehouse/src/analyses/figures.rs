@@ -104,6 +104,8 @@ pub enum Unit {
     Days,
     /// 名: a place in a ranking.
     Place,
+    /// 人: people at a meeting.
+    Persons,
 }
 
 impl Unit {
@@ -118,6 +120,7 @@ impl Unit {
             Unit::Points => "分",
             Unit::Days => "天",
             Unit::Place => "名",
+            Unit::Persons => "人",
         }
     }
 }
@@ -295,11 +298,13 @@ figures! {
     DaysToCloseP90 / DaysToCloseP90Change = "days_to_close_p90", "办结天数90分位", Days, Days,
         "期内提出的已办结议题从提出到办结的天数 90 分位（线性插值）";
     QualityFlags = "quality_flags", "数据质量提示代码", Text, None,
-        "数据质量提示的代码，以 ; 分隔：small_sample、low_rating_coverage、closed_before_raised、\
-         closed_after_evaluated（含义见数据质量提示）";
+        "数据质量提示的代码，以 ; 分隔：small_sample、low_rating_coverage、closed_after_evaluated、backdated\
+         （含义见数据质量提示）";
     QualityFlagsLabel = "quality_flags_label", "数据质量提示", Text, None,
-        "数据质量提示：样本过少——比率只基于 1–4 个样本；评价覆盖不足——不足一半的已办结议题有评价；\
-         办结早于提出——有议题的办结日期早于提出日期；办结晚于评价——有议题的办结日期晚于其首次评价";
+        "数据质量提示：样本过少——议题数、办结数、评价数或整改数有一项为 1–4 个（比率只基于很少的样本）；\
+         评价覆盖不足——不足一半的已办结议题有评价；办结晚于评价——有议题的办结日期晚于其首次评价；\
+         评价远晚于办结——有期内评价的评价日期比其议题办结日期晚 90 天以上（疑为事后补录）。\
+         干部考核只提示样本过少和评价远晚于办结";
     // The cadre assessment.
     Topics = "topics", "议题数", Count, Items,
         "期内提出的议题数（按提出日期）；干部为其牵头负责的议题";
@@ -344,6 +349,56 @@ figures! {
         "本县各社区定期会议达标率的算术平均（空值不计）";
     Summary = "summary", "概况", Text, None,
         "概况：社区数、会议次数、议题数和全县办结率（全县办结数 ÷ 全县议题数）的一句话汇总";
+    // Meetings (per community and quarter).
+    UnscheduledSessions = "unscheduled_sessions", "不定期会议次数", Count, Times,
+        "期内召开的非定期会议（不定期、急事急说、特事特说）次数（按会议日期）";
+    RegularOnSchedule = "regular_on_schedule", "按期定期会议次数", Count, Times,
+        "期内在规定日期（每月 15 日、30 日，2 月为 15 日和月末）召开的定期会议次数";
+    OnScheduleRate = "on_schedule_rate", "定期会议按期率", Rate, Percent,
+        "定期会议按期率 = 按期定期会议次数 ÷ 定期会议次数；无定期会议时为空";
+    TopicsDeliberated = "topics_deliberated", "上会议题数", Count, Items,
+        "会议编号指向期内会议的议题数（不论议题提出日期）";
+    TopicsPerSession = "topics_per_session", "场均议题数", Mean, Items,
+        "场均议题数 = 上会议题数 ÷ 会议次数；无会议时为空";
+    AttendeesMean = "attendees_mean", "场均参会人数", Mean, Persons,
+        "场均参会人数：期内会议参会人数的平均；无会议时为空";
+    ResidentRepsMean = "resident_reps_mean", "场均居民代表人数", Mean, Persons,
+        "场均居民代表人数：期内填写了居民代表人数的会议的平均（未填的会议不计）";
+    PartyRepsMean = "party_reps_mean", "场均党员代表人数", Mean, Persons,
+        "场均党员代表人数：期内填写了党员代表人数的会议的平均（未填的会议不计）";
+    RegularTopics = "regular_topics", "定期会议议题数", Count, Items,
+        "会议编号指向期内定期会议的议题数";
+    TopicsFixedEarly = "topics_fixed_early", "提前10天确定议题数", Count, Items,
+        "定期会议议题中，提出日期不晚于会议日期前 10 天（会议日期 − 提出日期 ≥ 10）的议题数；\
+         台账没有“议题确定日期”，以提出日期代替";
+    FixedEarlyRate = "fixed_early_rate", "议题提前确定率", Rate, Percent,
+        "议题提前确定率 = 提前10天确定议题数 ÷ 定期会议议题数；分母为 0 时为空";
+    // Handling: the modes, and the joint units.
+    HandlingMode = "handling_mode", "办理方式代码", Key, None,
+        "办理方式的代码（议题表）：self、proxy、joint";
+    HandlingModeLabel = "handling_mode_label", "办理方式", Text, None,
+        "办理方式（议题表，数据规范的中文名称）：社区自办、全程代办、部门联办";
+    TopicShare = "topic_share", "议题占比", Rate, Percent,
+        "议题占比 = 该办理方式期内提出的议题 ÷ 本社区期内提出的议题；分母为 0 时为空";
+    JointUnit = "unit", "联办单位", Key, None,
+        "联办单位：议题表“联办单位”列表中的一项（一个议题列多个单位时每个单位各计一次）";
+    TopicsRouted = "topics_routed", "交办议题数", Count, Items,
+        "期内提出、联办单位列表含该单位的议题数（不论办理方式）";
+    ClosedOnTime = "closed_on_time", "按时办结数", Count, Items,
+        "办结日期不晚于办理时限的已办结（已办结或已解释）议题数";
+    // Publicity.
+    TopicsPublicized = "topics_publicized", "公示议题数", Count, Items,
+        "期内提出、已办结且有公示日期的议题数";
+    BoardShare = "board_share", "公示栏占比", Rate, Percent,
+        "公示栏占比 = 公示渠道为公示栏的公示议题 ÷ 公示议题；分母为 0 时为空（未填渠道的公示议题只计入分母）";
+    WechatAccountShare = "wechat_account_share", "公众号占比", Rate, Percent,
+        "公众号占比 = 公示渠道为公众号的公示议题 ÷ 公示议题；分母为 0 时为空";
+    GroupChatShare = "group_chat_share", "居民群占比", Rate, Percent,
+        "居民群占比 = 公示渠道为居民群的公示议题 ÷ 公示议题；分母为 0 时为空";
+    DaysToPublishMedian = "days_to_publish_median", "办结到公示天数中位数", Days, Days,
+        "公示议题的公示日期 − 办结日期（天，公示早于办结时为负）的中位数（线性插值）；无公示议题时为空";
+    DaysToPublishMean = "days_to_publish_mean", "办结到公示平均天数", Days, Days,
+        "公示议题的公示日期 − 办结日期（天，公示早于办结时为负）的平均；无公示议题时为空";
 }
 
 impl Figure {
@@ -354,6 +409,7 @@ impl Figure {
             Figure::Channel => Some(Figure::ChannelLabel),
             Figure::QualityFlags => Some(Figure::QualityFlagsLabel),
             Figure::Grade => Some(Figure::GradeChinese),
+            Figure::HandlingMode => Some(Figure::HandlingModeLabel),
             _ => None,
         }
     }

@@ -4,30 +4,37 @@
 //! carries each token column's label beside it (`category` and `category_label`, …):
 //! JSON keeps the tokens for programs, and everything a person reads shows the label.
 
-use ingest::schema::{CATEGORY, CHANNEL};
+use ingest::schema::{CATEGORY, CHANNEL, HANDLING_MODE};
 
 use super::figures::{Figure, Grade};
 
-/// A data-quality flag of the quarterly analysis (the `quality_flags` column holds their
-/// tokens joined with `;`).
+/// A data-quality flag of a report row (the `quality_flags` column holds their tokens
+/// joined with `;`). Which report computes which flag: docs/analyses.md.
+///
+/// There is no "closed before raised" flag: ingest refuses such a topic
+/// (`closed_before_raised` row error), so it could never fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QualityFlag {
     /// A rate of the row rests on 1–4 cases.
     SmallSample,
     /// Fewer than half of the closed topics were rated.
     LowRatingCoverage,
-    /// A topic of the row was closed before it was raised.
-    ClosedBeforeRaised,
     /// A topic of the row was closed after its first evaluation.
     ClosedAfterEvaluated,
+    /// An evaluation of the row is dated more than [`BACKDATED_DAYS`] after its topic was
+    /// closed: likely entered long after the fact.
+    Backdated,
 }
+
+/// An evaluation dated more than this many days after its topic's closure is backdated.
+pub const BACKDATED_DAYS: i64 = 90;
 
 impl QualityFlag {
     pub const ALL: [QualityFlag; 4] = [
         QualityFlag::SmallSample,
         QualityFlag::LowRatingCoverage,
-        QualityFlag::ClosedBeforeRaised,
         QualityFlag::ClosedAfterEvaluated,
+        QualityFlag::Backdated,
     ];
 
     /// The token in the `quality_flags` column.
@@ -35,8 +42,8 @@ impl QualityFlag {
         match self {
             QualityFlag::SmallSample => "small_sample",
             QualityFlag::LowRatingCoverage => "low_rating_coverage",
-            QualityFlag::ClosedBeforeRaised => "closed_before_raised",
             QualityFlag::ClosedAfterEvaluated => "closed_after_evaluated",
+            QualityFlag::Backdated => "backdated",
         }
     }
 
@@ -45,13 +52,39 @@ impl QualityFlag {
         match self {
             QualityFlag::SmallSample => "样本过少",
             QualityFlag::LowRatingCoverage => "评价覆盖不足",
-            QualityFlag::ClosedBeforeRaised => "办结早于提出",
             QualityFlag::ClosedAfterEvaluated => "办结晚于评价",
+            QualityFlag::Backdated => "评价远晚于办结",
         }
     }
 
     pub fn parse(token: &str) -> Option<QualityFlag> {
         QualityFlag::ALL.into_iter().find(|f| f.token() == token)
+    }
+
+    /// The SQL condition of the flag over a row of counts: small sample when a rate of
+    /// the row rests on 1–4 cases (topics raised, topics closed, evaluations or
+    /// rectifications opened; session_rate's denominator is a target, not a sample), low
+    /// rating coverage when fewer than half of the closed topics were rated (compared at
+    /// 9 decimals, fine print 8), and the flags of the row's facts (`any_…` columns).
+    const fn condition(self) -> &'static str {
+        match self {
+            QualityFlag::SmallSample => {
+                "topics_raised BETWEEN 1 AND 4 OR topics_closed BETWEEN 1 AND 4
+                 OR evaluations BETWEEN 1 AND 4 OR rectifications BETWEEN 1 AND 4"
+            }
+            QualityFlag::LowRatingCoverage => "round(rating_coverage, 9) < 0.5",
+            QualityFlag::ClosedAfterEvaluated => "any_closed_after_evaluated",
+            QualityFlag::Backdated => "any_backdated",
+        }
+    }
+
+    /// `concat_ws(';', CASE WHEN … THEN 'token' END, …)` over `flags`: the `quality_flags`
+    /// column of a report that can compute these flags. `concat_ws` skips the nulls; no
+    /// flag gives "". The report derives `quality_flags_label` from the tokens.
+    pub(crate) fn sql(flags: &[QualityFlag]) -> String {
+        let arms: Vec<String> =
+            flags.iter().map(|f| format!("CASE WHEN {} THEN '{}' END", f.condition(), f.token())).collect();
+        format!("concat_ws(';', {})", arms.join(",\n    "))
     }
 }
 
@@ -62,6 +95,7 @@ pub fn label(figure: Figure, token: &str) -> Option<String> {
     let label = match figure {
         Figure::Category => CATEGORY.chinese(token).unwrap_or(token).to_string(),
         Figure::Channel => CHANNEL.chinese(token).unwrap_or(token).to_string(),
+        Figure::HandlingMode => HANDLING_MODE.chinese(token).unwrap_or(token).to_string(),
         Figure::Grade => Grade::parse(token).map_or(token, |g| g.chinese()).to_string(),
         Figure::QualityFlags => token
             .split(';')
@@ -84,8 +118,8 @@ mod tests {
         assert_eq!(label(Figure::Channel, "home_visit").as_deref(), Some("入户走访"));
         assert_eq!(label(Figure::Grade, "basically_competent").as_deref(), Some("基本称职"));
         assert_eq!(
-            label(Figure::QualityFlags, "small_sample;closed_after_evaluated").as_deref(),
-            Some("样本过少、办结晚于评价")
+            label(Figure::QualityFlags, "small_sample;closed_after_evaluated;backdated").as_deref(),
+            Some("样本过少、办结晚于评价、评价远晚于办结")
         );
         assert_eq!(label(Figure::QualityFlags, "").as_deref(), Some(""));
         assert_eq!(label(Figure::CommunityName, "care"), None);

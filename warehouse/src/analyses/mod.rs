@@ -14,7 +14,10 @@ mod columns;
 mod communities;
 mod facts;
 pub mod figures;
+mod handling;
 pub mod labels;
+mod meetings;
+mod publicity;
 mod quarterly;
 
 use std::collections::BTreeMap;
@@ -35,6 +38,9 @@ pub use communities::{communities, counties};
 pub use facts::CLOSED;
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
 pub use labels::QualityFlag;
+pub use handling::units;
+pub use meetings::{FIXED_DAYS_BEFORE, meetings};
+pub use publicity::{CHANNEL_SHARES, publicity};
 pub use quarterly::{Breakdown, breakdown, quarterly};
 
 /// The reports the platform produces.
@@ -53,16 +59,28 @@ pub enum ReportKind {
     Communities,
     /// Per county per year: totals, averages and the summary line.
     Counties,
+    /// Per community per quarter: sessions, their days, topics and attendance.
+    Meetings,
+    /// Per community × quarter × handling mode (自办 / 代办 / 联办).
+    Handling,
+    /// Per county × quarter × joint unit: topics routed, closed, on time, satisfaction.
+    Units,
+    /// Per community per quarter: publicity channels and days to publish.
+    Publicity,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 6] = [
+    pub const ALL: [ReportKind; 10] = [
         ReportKind::Quarterly,
         ReportKind::QuarterlyByCategory,
         ReportKind::QuarterlyByChannel,
         ReportKind::Cadres,
         ReportKind::Communities,
         ReportKind::Counties,
+        ReportKind::Meetings,
+        ReportKind::Handling,
+        ReportKind::Units,
+        ReportKind::Publicity,
     ];
 
     /// The English token (CLI argument, API path, JSON).
@@ -74,6 +92,10 @@ impl ReportKind {
             ReportKind::Cadres => "cadres",
             ReportKind::Communities => "communities",
             ReportKind::Counties => "counties",
+            ReportKind::Meetings => "meetings",
+            ReportKind::Handling => "handling",
+            ReportKind::Units => "units",
+            ReportKind::Publicity => "publicity",
         }
     }
 
@@ -86,6 +108,10 @@ impl ReportKind {
             ReportKind::Cadres => "干部年度考核",
             ReportKind::Communities => "社区年度考核",
             ReportKind::Counties => "县区汇总",
+            ReportKind::Meetings => "议事会议分析",
+            ReportKind::Handling => "办理方式分析",
+            ReportKind::Units => "联办单位分析",
+            ReportKind::Publicity => "公示分析",
         }
     }
 
@@ -104,12 +130,34 @@ impl ReportKind {
             ReportKind::Cadres => columns::CADRES,
             ReportKind::Communities => columns::COMMUNITIES,
             ReportKind::Counties => columns::COUNTIES,
+            ReportKind::Meetings => columns::MEETINGS,
+            ReportKind::Handling => columns::HANDLING,
+            ReportKind::Units => columns::UNITS,
+            ReportKind::Publicity => columns::PUBLICITY,
         }
+    }
+
+    /// The kinds one may ask for by name, for an error message: "quarterly（季度满意度分析）、
+    /// cadres（干部年度考核）、…" (the breakdowns are asked as `quarterly` with a group).
+    pub fn choices() -> String {
+        let named = ReportKind::ALL
+            .iter()
+            .filter(|k| !matches!(k, ReportKind::QuarterlyByCategory | ReportKind::QuarterlyByChannel));
+        named.map(|k| format!("{}（{}）", k.name(), k.chinese())).collect::<Vec<_>>().join("、")
     }
 
     /// Whether the report is per quarter (takes a quarter filter).
     pub fn is_quarterly(self) -> bool {
-        matches!(self, ReportKind::Quarterly | ReportKind::QuarterlyByCategory | ReportKind::QuarterlyByChannel)
+        matches!(
+            self,
+            ReportKind::Quarterly
+                | ReportKind::QuarterlyByCategory
+                | ReportKind::QuarterlyByChannel
+                | ReportKind::Meetings
+                | ReportKind::Handling
+                | ReportKind::Units
+                | ReportKind::Publicity
+        )
     }
 
     /// Ranks and grades compare a community or cadre with its whole county, so these are
@@ -120,8 +168,8 @@ impl ReportKind {
 
     /// Row order: the key columns the report has, in this order.
     fn order(self) -> Vec<Figure> {
-        use Figure::{CadreId, Category, Channel, CommunityCode, CountyCode, Quarter, Year};
-        let keys = [CountyCode, CommunityCode, CadreId, Year, Quarter, Category, Channel];
+        use Figure::{CadreId, Category, Channel, CommunityCode, CountyCode, HandlingMode, JointUnit, Quarter, Year};
+        let keys = [CountyCode, CommunityCode, CadreId, Year, Quarter, Category, Channel, HandlingMode, JointUnit];
         keys.into_iter().filter(|k| self.columns().iter().any(|c| c.figure == *k)).collect()
     }
 }
@@ -216,6 +264,10 @@ impl Warehouse {
             ReportKind::Cadres => cadres(&session, year, scheme).await?,
             ReportKind::Communities => communities(&session, year, scheme).await?,
             ReportKind::Counties => counties(&session, year, scheme).await?,
+            ReportKind::Meetings => meetings(&session, year, quarter, scheme).await?,
+            ReportKind::Handling => breakdown(&session, Breakdown::HandlingMode, year, quarter, scheme).await?,
+            ReportKind::Units => units(&session, year, quarter, scheme).await?,
+            ReportKind::Publicity => publicity(&session, year, quarter, scheme).await?,
         };
         // The rows to keep, picked from the collected rows rather than by a filter atop
         // the plan (see `finish`): the asked quarter (the quarterly analysis also computes

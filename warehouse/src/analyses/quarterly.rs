@@ -49,10 +49,12 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
          figures AS (
             SELECT county_code, county_name, community_code, community_name, year, quarter,
                    {sessions}, {topics}, {evaluations}, {rectifications}, {days},
-                   any_closed_before_raised, any_closed_after_evaluated
+                   any_closed_after_evaluated
             FROM counts
          ),
-         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM figures)
+         {backdated},
+         flagged AS ({flagged}),
+         changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM flagged)
          SELECT * FROM changes",
         in_span = span.quarters("y.year", "q.quarter"),
         counts = counts(Counted {
@@ -69,7 +71,9 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         changes = changes(),
-        flags = quality_flags(),
+        backdated = facts::backdated(&["community_code", "year", "quarter"]),
+        flagged = facts::with_backdated("figures", &["community_code", "year", "quarter"]),
+        flags = QualityFlag::sql(&QualityFlag::ALL),
     );
     facts::query(session, scheme, span, &text).await
 }
@@ -103,28 +107,6 @@ fn changes() -> String {
         .join(",\n")
 }
 
-/// `;`-joined tokens ([`QualityFlag`]): small sample when a rate of the row rests on 1–4
-/// cases (topics raised, topics closed, evaluations or rectifications opened;
-/// session_rate's denominator is a target, not a sample), low rating coverage when fewer
-/// than half of the closed topics were rated (compared at 9 decimals, fine print 8), and
-/// the two date-order anomalies of the row's topics. `concat_ws` skips the nulls; no flag
-/// gives "". The report derives `quality_flags_label` from these tokens.
-fn quality_flags() -> String {
-    format!(
-        "concat_ws(';',
-    CASE WHEN topics_raised BETWEEN 1 AND 4 OR topics_closed BETWEEN 1 AND 4
-              OR evaluations BETWEEN 1 AND 4 OR rectifications BETWEEN 1 AND 4
-         THEN '{}' END,
-    CASE WHEN round(rating_coverage, 9) < 0.5 THEN '{}' END,
-    CASE WHEN any_closed_before_raised THEN '{}' END,
-    CASE WHEN any_closed_after_evaluated THEN '{}' END)",
-        QualityFlag::SmallSample.token(),
-        QualityFlag::LowRatingCoverage.token(),
-        QualityFlag::ClosedBeforeRaised.token(),
-        QualityFlag::ClosedAfterEvaluated.token(),
-    )
-}
-
 /// Median and 90th percentile of the days to close, by linear interpolation between the
 /// closest ranks like PostgreSQL's `percentile_cont` (the median averages the two middle
 /// values), over `closed_days` (the quarter's closed topics' days, sorted) and
@@ -136,17 +118,9 @@ fn days_to_close() -> String {
     format!("{} AS days_to_close_median, {} AS days_to_close_p90", percentile(1, 2), percentile(9, 10))
 }
 
-/// The interpolation of the sorted `closed_days` at p = num/den.
+/// The interpolation of the sorted `closed_days` at p = num/den (see [`facts::percentile`]).
 fn percentile(num: u32, den: u32) -> String {
-    let at = |offset: u32| {
-        format!("CAST(array_element(closed_days, (topics_closed - 1) * {num} / {den} + {offset}) AS DOUBLE)")
-    };
-    let (lower, upper) = (at(1), at(2));
-    let rest = format!("(topics_closed - 1) * {num} % {den}");
-    format!(
-        "CASE WHEN {rest} = 0 THEN {lower}
-              ELSE {lower} + ({upper} - {lower}) * (CAST({rest} AS DOUBLE) / {den}) END"
-    )
+    facts::percentile("closed_days", "topics_closed", num, den)
 }
 
 /// What a breakdown groups by: the topic's category or channel (an evaluation or a
@@ -155,6 +129,8 @@ fn percentile(num: u32, den: u32) -> String {
 pub enum Breakdown {
     Category,
     Channel,
+    /// 社区自办 / 全程代办 / 部门联办 (the `handling` report).
+    HandlingMode,
 }
 
 impl Breakdown {
@@ -162,6 +138,7 @@ impl Breakdown {
         match self {
             Breakdown::Category => "category",
             Breakdown::Channel => "channel",
+            Breakdown::HandlingMode => "handling_mode",
         }
     }
 }
@@ -194,7 +171,7 @@ pub async fn breakdown(
             FROM group_counts gc JOIN communities c ON gc.community_code = c.community_code
          )
          SELECT county_code, county_name, community_code, community_name, year, quarter, {g},
-                {topics}, {evaluations}, {rectifications}
+                {topics}, {evaluations}, {rectifications}{share}
          FROM counts",
         counts = group_counts(Counted {
             keys: &["community_code", "year", "quarter", g],
@@ -207,6 +184,14 @@ pub async fn breakdown(
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
+        share = if by == Breakdown::HandlingMode { format!(", {} AS topic_share", topic_share()) } else { String::new() },
     );
     facts::query(session, scheme, Span::of(year, quarter), &text).await
+}
+
+/// The group's share of its community's topics raised in the quarter (every topic has a
+/// handling mode, so the shares of a community's quarter add up to 1); null without
+/// topics.
+fn topic_share() -> String {
+    facts::ratio("topics_raised", "sum(topics_raised) OVER (PARTITION BY community_code, year, quarter)")
 }
