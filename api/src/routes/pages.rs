@@ -234,7 +234,9 @@ pub async fn overview(
             let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
             let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
             let previous = previous_quarterly(&state, &scope, f).await;
-            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities))
+            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
+            let hot = reports::report(&state, ReportKind::HotTopics, &scope, f.year, f.quarter).await?;
+            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities, &overdue, &hot))
         }
         .await,
     )
@@ -319,7 +321,8 @@ pub async fn community(
             let which = ledger::TopicsOf::Period { year: f.year, quarter: f.quarter };
             let topics = ledger::topics(&state, &scope, which, f.year).await?;
             let previous = previous_quarterly(&state, &scope, f).await;
-            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics)))
+            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
+            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics), &overdue))
         }
         .await,
     )

@@ -122,7 +122,7 @@ pub fn table_of(name: &str) -> AppResult<Table> {
 pub fn report_kind(name: &str, by: Option<&str>) -> AppResult<ReportKind> {
     let kind = ReportKind::parse(name).ok_or_else(|| {
         AppError::not_found(format!(
-            "没有“{name}”报表；可用：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）"
+            "没有“{name}”报表；可用：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）、overdue（逾期清单）、monthly（月度三率排名）、hot_topics（热点议题）"
         ))
     })?;
     match (kind, by.map(str::trim).filter(|b| !b.is_empty())) {

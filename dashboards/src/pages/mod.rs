@@ -5,7 +5,9 @@
 //! projector; a print style sheet for A4.
 
 pub mod data;
+mod hot;
 mod html;
+mod overdue;
 mod reference;
 mod views;
 

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use ingest::schema::STATUS;
+use warehouse::analyses::lists::CommunityList;
 use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
@@ -71,9 +72,16 @@ fn headline_cards(now: &Headline, before: Option<&Headline>, communities: bool, 
 }
 
 /// The headline figures (each with its change from the period before, from `previous`,
-/// the quarterly report of the quarter or year before) and the ranking of the caller's
-/// scope.
-pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, communities: &Report) -> String {
+/// the quarterly report of the quarter or year before), the ranking of the caller's
+/// scope and the period's overdue list.
+pub fn overview(
+    page: &Page,
+    quarterly: &Report,
+    previous: Option<&Report>,
+    communities: &Report,
+    overdue: &Report,
+    hot: &Report,
+) -> String {
     let f = &page.filters;
     let h = Headline::of(quarterly);
     let before = previous.map(Headline::of);
@@ -124,6 +132,8 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
             &[Link { figure: Figure::CommunityName, href: &community_links(communities, f) }]
         )
     );
+    out.push_str(&super::overdue::section(f, overdue));
+    out.push_str(&super::hot::section(f, hot));
     frame(page, &out)
 }
 
@@ -287,7 +297,7 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
     frame(page, &out)
 }
 
-/// Ranking, heatmap, top and bottom five.
+/// Ranking, heatmap, the red and black lists.
 pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String {
     let f = &page.filters;
     let year_f = super::Filters { quarter: None, ..f.clone() };
@@ -318,12 +328,8 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
             None
         )
     );
-    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
-    let scores = data::numbers(communities, Figure::CommunityScore);
-    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
     let links = community_links(communities, &year_f);
-    let top: Vec<usize> = order.iter().copied().take(5).collect();
-    let bottom: Vec<usize> = order.iter().rev().copied().take(5).collect();
+    let lists = red_and_black(communities);
     let keys = [
         Figure::CountyName,
         Figure::CommunityName,
@@ -332,12 +338,30 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
         Figure::RankOverall,
         Figure::CountyAvgScore,
     ];
+    let list = |rows: &[usize]| {
+        linked_table(communities, &keys, Some(rows), &[Link { figure: Figure::CommunityName, href: &links }])
+    };
+    let names = data::texts(communities, Figure::CommunityName);
+    let unranked: Vec<&str> = lists.unranked.iter().map(|&i| names[i].as_str()).collect();
+    let note = if unranked.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"note\" id=\"unranked\">{}：{}</p>",
+            CommunityList::Unranked.chinese(),
+            escape(&unranked.join("、"))
+        )
+    };
     let _ = write!(
         out,
-        "<div class=\"grid2\"><section class=\"box\" id=\"top5\"><h3>得分前五</h3>{}</section>\
-         <section class=\"box\" id=\"bottom5\"><h3>得分后五</h3>{}</section></div>{}",
-        linked_table(communities, &keys, Some(&top), &[Link { figure: Figure::CommunityName, href: &links }]),
-        linked_table(communities, &keys, Some(&bottom), &[Link { figure: Figure::CommunityName, href: &links }]),
+        "<div class=\"grid2\"><section class=\"box\" id=\"red-list\"><h3>{}</h3>{}</section>\
+         <section class=\"box\" id=\"black-list\"><h3>{}</h3>{}</section></div>\
+         <p class=\"note\">{}</p>{note}{}",
+        CommunityList::Red.chinese(),
+        list(&lists.red),
+        CommunityList::Black.chinese(),
+        list(&lists.black),
+        escape(Figure::ListLabel.definition()),
         chart("rates_by_community", &format!("{}年各社区办结率、按时办结率、公示率", f.year), "communities", &year_f),
     );
     frame(page, &out)
@@ -347,8 +371,8 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
 /// cards' changes), sessions and topics.
 pub type CommunityView<'a> = (&'a str, &'a Report, Option<&'a Report>, &'a TextTable, &'a TextTable);
 
-/// One community: its quarters, sessions and topics.
-pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>) -> String {
+/// One community: its quarters, sessions and topics, and the period's overdue list.
+pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>, overdue: &Report) -> String {
     let f = &page.filters;
     let before = previous.map(Headline::of);
     let mut out = format!("<h3 class=\"entity\">{}</h3>", escape(name));
@@ -388,6 +412,7 @@ pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): Com
         topics.rows.len(),
         text_table(topics)
     );
+    out.push_str(&super::overdue::section(f, overdue));
     frame(page, &out)
 }
 
@@ -696,4 +721,25 @@ pub fn topic(
         text_table(rectifications)
     );
     frame(page, &out)
+}
+
+/// The rows of the red list (best first), the black list (worst first) and the unranked
+/// communities, as the community assessment's `list` column has them.
+struct Lists {
+    red: Vec<usize>,
+    black: Vec<usize>,
+    unranked: Vec<usize>,
+}
+
+fn red_and_black(communities: &Report) -> Lists {
+    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
+    let scores = data::numbers(communities, Figure::CommunityScore);
+    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
+    let lists = data::texts(communities, Figure::List);
+    let on = |list: CommunityList| -> Vec<usize> {
+        order.iter().copied().filter(|&i| CommunityList::parse(&lists[i]) == Some(list)).collect()
+    };
+    let mut black = on(CommunityList::Black);
+    black.reverse();
+    Lists { red: on(CommunityList::Red), black, unranked: on(CommunityList::Unranked) }
 }

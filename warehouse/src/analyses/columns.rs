@@ -154,6 +154,8 @@ pub(super) const COMMUNITIES: &[ReportColumn] = &columns([
     RankInCounty,
     RankOverall,
     CountyAvgScore,
+    List,
+    ListLabel,
 ]);
 
 /// Per county per year.
@@ -174,4 +176,65 @@ pub(super) const COUNTIES: &[ReportColumn] = &columns([
     AvgRectificationRate,
     AvgSessionRate,
     Summary,
+]);
+
+/// One row per overdue topic or rectification, with the counts per community, cadre and
+/// county.
+pub(super) const OVERDUE: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    CommunityCode,
+    CommunityName,
+    ItemKind,
+    ItemKindLabel,
+    ItemId,
+    TopicId,
+    Title,
+    CadreId,
+    CadreName,
+    Status,
+    StatusLabel,
+    Deadline,
+    ClosedOn,
+    AsOf,
+    Overdue,
+    OverdueLabel,
+    DaysOverdue,
+    OverdueInCommunity,
+    OverdueOfCadre,
+    OverdueInCounty,
+]);
+
+/// Per community per month: the 三率 and the monthly ranking.
+pub(super) const MONTHLY: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    CommunityCode,
+    CommunityName,
+    Year,
+    Month,
+    TopicsRaised,
+    TopicsClosed,
+    CompletionRate,
+    OnTimeRate,
+    Evaluations,
+    SatisfactionRate,
+    MonthlyScore,
+    MonthRankInCounty,
+]);
+
+/// Per topic category and recurring title of the period: counts now and before.
+pub(super) const HOT_TOPICS: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    HotKind,
+    HotKindLabel,
+    Category,
+    CategoryLabel,
+    TitleKey,
+    Title,
+    TopicsNow,
+    TopicsBefore,
+    TopicsRise,
+    RiseRank,
 ]);

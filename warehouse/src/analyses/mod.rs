@@ -13,8 +13,12 @@ mod cadres;
 mod columns;
 mod communities;
 mod facts;
+pub mod hot_topics;
+mod monthly;
 pub mod figures;
 pub mod labels;
+pub mod lists;
+pub mod overdue;
 mod quarterly;
 
 use std::collections::BTreeMap;
@@ -53,16 +57,25 @@ pub enum ReportKind {
     Communities,
     /// Per county per year: totals, averages and the summary line.
     Counties,
+    /// Per overdue topic or rectification of a year or quarter, as of its last day.
+    Overdue,
+    /// Per community per month: the 三率 and the monthly ranking within the county.
+    Monthly,
+    /// Per topic category and recurring title: the rise against the period before.
+    HotTopics,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 6] = [
+    pub const ALL: [ReportKind; 9] = [
         ReportKind::Quarterly,
         ReportKind::QuarterlyByCategory,
         ReportKind::QuarterlyByChannel,
         ReportKind::Cadres,
         ReportKind::Communities,
         ReportKind::Counties,
+        ReportKind::Overdue,
+        ReportKind::Monthly,
+        ReportKind::HotTopics,
     ];
 
     /// The English token (CLI argument, API path, JSON).
@@ -74,6 +87,9 @@ impl ReportKind {
             ReportKind::Cadres => "cadres",
             ReportKind::Communities => "communities",
             ReportKind::Counties => "counties",
+            ReportKind::Overdue => "overdue",
+            ReportKind::Monthly => "monthly",
+            ReportKind::HotTopics => "hot_topics",
         }
     }
 
@@ -86,6 +102,9 @@ impl ReportKind {
             ReportKind::Cadres => "干部年度考核",
             ReportKind::Communities => "社区年度考核",
             ReportKind::Counties => "县区汇总",
+            ReportKind::Overdue => "逾期清单",
+            ReportKind::Monthly => "月度三率排名",
+            ReportKind::HotTopics => "热点议题",
         }
     }
 
@@ -104,24 +123,45 @@ impl ReportKind {
             ReportKind::Cadres => columns::CADRES,
             ReportKind::Communities => columns::COMMUNITIES,
             ReportKind::Counties => columns::COUNTIES,
+            ReportKind::Overdue => columns::OVERDUE,
+            ReportKind::Monthly => columns::MONTHLY,
+            ReportKind::HotTopics => columns::HOT_TOPICS,
         }
     }
 
     /// Whether the report is per quarter (takes a quarter filter).
     pub fn is_quarterly(self) -> bool {
-        matches!(self, ReportKind::Quarterly | ReportKind::QuarterlyByCategory | ReportKind::QuarterlyByChannel)
+        matches!(
+            self,
+            ReportKind::Quarterly
+                | ReportKind::QuarterlyByCategory
+                | ReportKind::QuarterlyByChannel
+                | ReportKind::Overdue
+                | ReportKind::HotTopics
+        )
+    }
+
+    /// Whether the report is per month (its period argument is a month, 1–12).
+    pub fn is_monthly(self) -> bool {
+        self == ReportKind::Monthly
     }
 
     /// Ranks and grades compare a community or cadre with its whole county, so these are
     /// computed over the county even when the caller sees one community.
     fn county_wide(self) -> bool {
-        matches!(self, ReportKind::Cadres | ReportKind::Communities)
+        matches!(self, ReportKind::Cadres | ReportKind::Communities | ReportKind::Monthly)
     }
 
     /// Row order: the key columns the report has, in this order.
     fn order(self) -> Vec<Figure> {
-        use Figure::{CadreId, Category, Channel, CommunityCode, CountyCode, Quarter, Year};
-        let keys = [CountyCode, CommunityCode, CadreId, Year, Quarter, Category, Channel];
+        use Figure::{
+            CadreId, Category, Channel, CommunityCode, CountyCode, HotKind, ItemId, ItemKind, Month, Quarter, RiseRank,
+            TitleKey, Year,
+        };
+        let keys = [
+            CountyCode, CommunityCode, CadreId, Year, Quarter, HotKind, RiseRank, Category, Channel, ItemKind, ItemId,
+            Month, TitleKey,
+        ];
         keys.into_iter().filter(|k| self.columns().iter().any(|c| c.figure == *k)).collect()
     }
 }
@@ -188,8 +228,9 @@ impl Report {
 }
 
 impl Warehouse {
-    /// Computes one report for `year` (and `quarter`, for the quarterly reports) over the
-    /// caller's `scope`, at `snapshot`, with `scheme`.
+    /// Computes one report for `year` (and `quarter`, for the quarterly reports and the
+    /// overdue list; for the monthly report the month, 1–12) over the caller's `scope`, at
+    /// `snapshot`, with `scheme`.
     ///
     /// Cadre and community assessments are computed over the scope's whole county (ranks,
     /// the 优秀 quota and county averages compare with every community of the county) and
@@ -203,8 +244,8 @@ impl Warehouse {
         scheme: &Scheme,
         snapshot: &Snapshot,
     ) -> Result<Report> {
-        check_request(quarter, scheme)?;
-        let quarter = quarter.filter(|_| kind.is_quarterly());
+        check_request(kind, quarter, scheme)?;
+        let quarter = quarter.filter(|_| kind.is_quarterly() || kind.is_monthly());
         let session_scope = if kind.county_wide() { county_of(scope)? } else { scope.clone() };
         let started = std::time::Instant::now();
         let session = self.session(&session_scope, snapshot).await?;
@@ -216,6 +257,13 @@ impl Warehouse {
             ReportKind::Cadres => cadres(&session, year, scheme).await?,
             ReportKind::Communities => communities(&session, year, scheme).await?,
             ReportKind::Counties => counties(&session, year, scheme).await?,
+            ReportKind::Monthly => monthly::monthly(&session, year, quarter, scheme).await?,
+            ReportKind::HotTopics => hot_topics::hot_topics(&session, year, quarter).await?,
+            ReportKind::Overdue => {
+                let (start, as_of) = overdue::as_of(year, quarter, overdue::today_in_china())
+                    .ok_or_else(|| invalid(format!("年度 {year} 无效")))?;
+                overdue::overdue(&session, start, as_of).await?
+            }
         };
         // The rows to keep, picked from the collected rows rather than by a filter atop
         // the plan (see `finish`): the asked quarter (the quarterly analysis also computes
@@ -250,9 +298,13 @@ impl Warehouse {
     }
 }
 
-/// A bad quarter or an unusable scheme (one built in code, not read from a file).
-fn check_request(quarter: Option<u32>, scheme: &Scheme) -> Result<()> {
-    if let Some(q) = quarter.filter(|q| !(1..=4).contains(q)) {
+/// A bad quarter (month) or an unusable scheme (one built in code, not read from a file).
+fn check_request(kind: ReportKind, quarter: Option<u32>, scheme: &Scheme) -> Result<()> {
+    if kind.is_monthly() {
+        if let Some(m) = quarter.filter(|m| !(1..=12).contains(m)) {
+            return Err(invalid(format!("月份应为 1–12，收到 {m}")));
+        }
+    } else if let Some(q) = quarter.filter(|q| !(1..=4).contains(q)) {
         return Err(invalid(format!("季度应为 1–4，收到 {q}")));
     }
     let problems = scheme.problems();
