@@ -308,7 +308,7 @@ fn hot_topics_rising_category_and_recurring_title() {
             rows.iter()
                 .filter(|r| r["hot_kind"] == json!(kind))
                 .map(|r| {
-                    let key = if kind == "category" { r["category"].clone() } else { r["title_key"].clone() };
+                    let key = if kind == "category" { r["hot_category"].clone() } else { r["title_key"].clone() };
                     let n = |k: &str| r[k].as_i64().unwrap_or_else(|| panic!("{k}"));
                     (key, n("topics_now"), n("topics_before"), n("topics_rise"), n("rise_rank"))
                 })
@@ -336,7 +336,7 @@ fn hot_topics_rising_category_and_recurring_title() {
         let lamp = rows.iter().find(|r| r["title_key"] == json!("小区路灯不亮")).expect("lamp row");
         assert_eq!(lamp["hot_kind_label"], json!("重复议题"));
         assert_eq!(lamp["title"], json!("小区 路灯不亮")); // the first in text order of Q1's originals
-        let infra = rows.iter().find(|r| r["category"] == json!("infrastructure")).expect("category row");
-        assert_eq!(infra["category_label"], json!("基础设施"));
+        let infra = rows.iter().find(|r| r["hot_category"] == json!("infrastructure")).expect("category row");
+        assert_eq!(infra["hot_category_label"], json!("基础设施"));
     });
 }

@@ -306,6 +306,9 @@ pub async fn report(
 ) -> AppResult<Response> {
     no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by", "month"])?;
     let month = q.month;
+    if let Some(m) = month.filter(|m| !(1..=12).contains(m)) {
+        return Err(AppError::bad_request("bad_month", format!("月份应为 1–12，收到 {m}")));
+    }
     let q = Query { filters, format: q.format, by: q.by };
     let kind = report_kind(&kind, q.by.as_deref())?;
     q.filters.check()?;

@@ -22,7 +22,7 @@ pub(super) fn section(f: &Filters, hot: &Report) -> String {
         rows
     };
     let counts = [Figure::TopicsNow, Figure::TopicsBefore, Figure::TopicsRise];
-    let categories = report_table(hot, &[&[Figure::CategoryLabel][..], &counts].concat(), Some(&rows_of(HotKind::Category)));
+    let categories = report_table(hot, &[&[Figure::HotCategoryLabel][..], &counts].concat(), Some(&rows_of(HotKind::Category)));
     let titles = report_table(hot, &[&[Figure::Title][..], &counts].concat(), Some(&rows_of(HotKind::Title)));
     format!(
         "<section class=\"box\" id=\"hot-topics\"><h3>热点议题（与上一等长期间相比）</h3>\

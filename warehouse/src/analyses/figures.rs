@@ -355,7 +355,7 @@ figures! {
         "议题编号（整改为其所属议题）";
     Title = "title", "议题名称", Text, None,
         "议题名称（整改为其所属议题的名称）";
-    Status = "status", "办理状态代码", Key, None,
+    Status = "status", "办理状态代码", Text, None,
         "议题办理状态的代码（以最新数据为准；整改为其所属议题的状态）：pending、in_progress、resolved、explained";
     StatusLabel = "status_label", "办理状态", Text, None,
         "议题办理状态（以最新数据为准；整改为其所属议题的状态）：待议、办理中、已办结、已解释";
@@ -379,7 +379,7 @@ figures! {
     OverdueInCounty = "overdue_in_county", "县区逾期数", Count, Items,
         "同一县区在本清单（查询范围内）中的逾期事项数";
     // The red and black lists of the community assessment.
-    List = "list", "红黑榜代码", Key, None,
+    List = "list", "红黑榜代码", Text, None,
         "红黑榜的代码：red（红榜）、black（黑榜）、unranked（样本不足，不参与排名）；不在榜上为空";
     ListLabel = "list_label", "红黑榜", Text, None,
         "红榜、黑榜：年度议题不少于评分方案最少议题数（默认 3）的社区参与排名；N = min(评分方案的榜单名额（默认 5），\
@@ -398,7 +398,11 @@ figures! {
         "热点类型的代码：category（议题类别）、title（重复议题）";
     HotKindLabel = "hot_kind_label", "热点类型", Text, None,
         "热点类型：议题类别——每个在本期或上期有议题的类别一行；重复议题——本期提出不少于 2 次的同一归一化议题名称一行";
-    TitleKey = "title_key", "归一化议题名称", Key, None,
+    HotCategory = "hot_category", "热点类别代码", Text, None,
+        "议题类别的代码（议题类别行；重复议题行为空）";
+    HotCategoryLabel = "hot_category_label", "热点类别", Text, None,
+        "议题类别的中文名称（议题类别行；重复议题行为空）";
+    TitleKey = "title_key", "归一化议题名称", Text, None,
         "议题名称归一化：删去全部空白字符（含全角空格），全角字符 U+FF01–U+FF5E 转为对应半角字符，字母转小写";
     TopicsNow = "topics_now", "本期议题数", Count, Items,
         "本期（所查年度或季度）提出的该类别或该归一化名称的议题数（按提出日期）";
@@ -423,6 +427,7 @@ impl Figure {
             Figure::Overdue => Some(Figure::OverdueLabel),
             Figure::List => Some(Figure::ListLabel),
             Figure::HotKind => Some(Figure::HotKindLabel),
+            Figure::HotCategory => Some(Figure::HotCategoryLabel),
             _ => None,
         }
     }

@@ -74,13 +74,13 @@ pub async fn hot_topics(session: &ScopedSession, year: i32, quarter: Option<u32>
             FROM topics t WHERE {in_span}
          ),
          groups AS (
-            SELECT county_code, '{category}' AS hot_kind, category, CAST(NULL AS VARCHAR) AS title_key,
+            SELECT county_code, '{category}' AS hot_kind, category AS hot_category, CAST(NULL AS VARCHAR) AS title_key,
                    CAST(NULL AS VARCHAR) AS title,
                    count(*) FILTER (WHERE now) AS topics_now, count(*) FILTER (WHERE NOT now) AS topics_before
             FROM t GROUP BY county_code, category
             UNION ALL
             SELECT * FROM (
-                SELECT county_code, '{title}' AS hot_kind, CAST(NULL AS VARCHAR) AS category, title_key,
+                SELECT county_code, '{title}' AS hot_kind, CAST(NULL AS VARCHAR) AS hot_category, title_key,
                        min(title) FILTER (WHERE now) AS title,
                        count(*) FILTER (WHERE now) AS topics_now, count(*) FILTER (WHERE NOT now) AS topics_before
                 FROM t GROUP BY county_code, title_key) titles

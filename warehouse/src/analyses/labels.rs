@@ -63,7 +63,7 @@ impl QualityFlag {
 /// token no definition knows is kept as it is (it is still better shown than hidden).
 pub fn label(figure: Figure, token: &str) -> Option<String> {
     let label = match figure {
-        Figure::Category => CATEGORY.chinese(token).unwrap_or(token).to_string(),
+        Figure::Category | Figure::HotCategory => CATEGORY.chinese(token).unwrap_or(token).to_string(),
         Figure::Channel => CHANNEL.chinese(token).unwrap_or(token).to_string(),
         Figure::Grade => Grade::parse(token).map_or(token, |g| g.chinese()).to_string(),
         Figure::Status => STATUS.chinese(token).unwrap_or(token).to_string(),

@@ -155,12 +155,12 @@ impl ReportKind {
     /// Row order: the key columns the report has, in this order.
     fn order(self) -> Vec<Figure> {
         use Figure::{
-            CadreId, Category, Channel, CommunityCode, CountyCode, HotKind, ItemId, ItemKind, Month, Quarter, RiseRank,
-            TitleKey, Year,
+            CadreId, Category, Channel, CommunityCode, CountyCode, HotCategory, HotKind, ItemId, ItemKind, Month,
+            Quarter, RiseRank, TitleKey, Year,
         };
         let keys = [
             CountyCode, CommunityCode, CadreId, Year, Quarter, HotKind, RiseRank, Category, Channel, ItemKind, ItemId,
-            Month, TitleKey,
+            Month, HotCategory, TitleKey,
         ];
         keys.into_iter().filter(|k| self.columns().iter().any(|c| c.figure == *k)).collect()
     }
