@@ -173,15 +173,19 @@ pub(crate) enum TemplateFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// 报表：quarterly（季度满意度分析）、cadres（干部考核）、communities（社区考核）、counties（县区汇总）、
-    /// meetings（议事会议分析）、handling（办理方式分析）、units（联办单位分析）、publicity（公示分析）。
+    /// meetings（议事会议分析）、handling（办理方式分析）、units（联办单位分析）、publicity（公示分析）、
+    /// overdue（逾期清单）、monthly（月度三率排名）、hot_topics（热点议题）。
     #[arg(value_name = "报表")]
     pub(crate) kind: String,
     /// 年份，例如 2025。
     #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    /// 季度 1–4，仅季度报表（默认：全年各季度）。
+    /// 季度 1–4，仅季度报表和逾期清单（默认：全年）。
     #[arg(long, value_name = "季度")]
     pub(crate) quarter: Option<u32>,
+    /// 月份 1–12，仅 monthly 报表（默认：全年各月）。
+    #[arg(long, value_name = "月份", value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub(crate) month: Option<u32>,
     /// 季度报表按议题分类（category）或来源渠道（channel）细分。
     #[arg(long, value_enum, value_name = "维度")]
     pub(crate) by: Option<Breakdown>,

@@ -25,7 +25,8 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     let snapshot = snapshot_of(args)?;
     let wh = Warehouse::open(root).await?;
     wh.check_scope(scope).await?;
-    let report = wh.report(kind, scope, args.year, args.quarter, &scheme, &snapshot).await?;
+    let period = if kind.is_monthly() { args.month } else { args.quarter };
+    let report = wh.report(kind, scope, args.year, period, &scheme, &snapshot).await?;
     // A period without topics says so, with the years that have them, instead of an
     // empty table.
     let quarter = args.quarter.filter(|_| kind.is_quarterly());
@@ -65,9 +66,8 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
 }
 
 fn kind_of(args: &ReportArgs) -> Result<ReportKind> {
-    let kind = ReportKind::parse(&args.kind).ok_or_else(|| {
-        anyhow!("未知的报表“{}”；可用：{}", args.kind, ReportKind::choices())
-    })?;
+    let kind = ReportKind::parse(&args.kind)
+        .ok_or_else(|| anyhow!("未知的报表“{}”；可用：{}", args.kind, ReportKind::choices()))?;
     Ok(match (kind, args.by) {
         (ReportKind::Quarterly, Some(Breakdown::Category)) => ReportKind::QuarterlyByCategory,
         (ReportKind::Quarterly, Some(Breakdown::Channel)) => ReportKind::QuarterlyByChannel,
@@ -107,6 +107,7 @@ fn snapshot_of(args: &ReportArgs) -> Result<Snapshot> {
 fn about(report: &Report, scope: &Scope) -> String {
     let m = &report.meta;
     let period = match m.quarter {
+        Some(month) if report.kind.is_monthly() => format!("{}年{month}月", m.year),
         Some(q) => format!("{}年第{q}季度", m.year),
         None => format!("{}年", m.year),
     };

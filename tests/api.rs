@@ -768,10 +768,13 @@ async fn pages_with_session(app: &Router, state: &AppState) {
     };
     for (uri, marker) in [
         ("/overview?year=2025", "满意率"),
+        ("/overview?year=2025", "逾期清单"),
+        ("/overview?year=2025&quarter=1", "热点议题"),
         ("/quarterly?year=2025&quarter=1", "数据质量提示"),
         ("/cadres?year=2025", "考核依据"),
-        ("/counties?year=2025", "得分前五"),
+        ("/counties?year=2025", "红榜"),
         (&format!("/community?year=2025&community={A1}") as &str, "议事会议"),
+        (&format!("/community?year=2025&community={A1}") as &str, "逾期清单"),
         ("/upload", "只导入合格的行"),
     ] {
         let (status, html) = page(uri).await;

@@ -240,13 +240,19 @@ fn publicity_matches_hand_computation() {
 
 /// F90 rates 西岭's U01 (closed 2025-02-10) on 2025-05-20: 99 days after, backdated (Q2).
 /// E90 rates 东岭's T09 (closed 2025-04-25) on 2025-07-24: exactly 90 days, not backdated.
-const LATE_EVALUATIONS: &str = "community_code,evaluation_id,topic_id,evaluated_on,respondent,attitude,efficiency,result,effect,verdict,comment
+const LATE_EVALUATIONS: &str =
+    "community_code,evaluation_id,topic_id,evaluated_on,respondent,attitude,efficiency,result,effect,verdict,comment
 141026100002,F90,U01,2025-05-20,居民寅,4,4,4,4,satisfied,
 141026100001,E90,T09,2025-07-24,居民卯,4,4,4,4,satisfied,
 ";
 
 fn flags(r: &Row) -> Vec<&str> {
-    r.get("quality_flags").and_then(Value::as_str).expect("quality_flags").split(';').filter(|t| !t.is_empty()).collect()
+    r.get("quality_flags")
+        .and_then(Value::as_str)
+        .expect("quality_flags")
+        .split(';')
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 #[test]

@@ -92,7 +92,10 @@ fn a_topic_s_timeline_across_three_re_exports() {
         assert_eq!(steps, ["pending", "in_progress", "resolved"]);
         assert_eq!(json["steps"][1]["status_label"], Value::from("办理中"));
         assert_eq!(get(format!("/api/v1/topics/{A1}/H01/history"), other).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(get("/api/v1/topics/1410261/H01/history".into(), platform.clone()).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            get("/api/v1/topics/1410261/H01/history".into(), platform.clone()).await.status,
+            StatusCode::BAD_REQUEST
+        );
 
         let cookie = crate::drilldown::signed_in(&app, ("history-a", "history-pass-1")).await;
         let (status, page) =

@@ -15,6 +15,7 @@ mod hardening_files;
 mod history;
 mod ingest_cli;
 mod kill;
+mod lists;
 mod office_ledgers;
 mod pages_text;
 mod preview;

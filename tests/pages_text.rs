@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 
 use ingest::Scope;
+use warehouse::analyses::lists::CommunityList;
+use warehouse::analyses::overdue::{ItemKind, Overdue};
 use warehouse::analyses::{Grade, QualityFlag};
 
 use crate::api::{in_browser, log_in, skipped};
@@ -14,13 +16,17 @@ use crate::api::{in_browser, log_in, skipped};
 const COUNTY_A: &str = "141026";
 const A1: &str = "141026100001";
 
-/// Every token a page must not show: the enumerations' English tokens, the quality flags'
-/// and the grades'.
+/// Every token a page must not show: the enumerations' English tokens, the quality flags',
+/// the grades', and the lists' (red, black, unranked; open_overdue, closed_late;
+/// rectification).
 pub(crate) fn tokens() -> BTreeSet<&'static str> {
     let mut all: BTreeSet<&'static str> =
         ingest::schema::enumerations().iter().flat_map(|e| e.values.iter().map(|(_, token)| *token)).collect();
     all.extend(QualityFlag::ALL.map(QualityFlag::token));
     all.extend(Grade::ALL.map(Grade::token));
+    all.extend(CommunityList::ALL.map(CommunityList::token));
+    all.extend(Overdue::ALL.map(Overdue::token));
+    all.insert(ItemKind::Rectification.token());
     all
 }
 

@@ -25,6 +25,9 @@ pub struct ReportKey {
     pub quarter: Option<u32>,
     pub scheme_hash: String,
     pub versions: Vec<(Table, u64)>,
+    /// The day a report that depends on today was computed for (the overdue list of a
+    /// running period is judged as of today): tomorrow it is another report.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 type Slot = Arc<OnceCell<Arc<Report>>>;

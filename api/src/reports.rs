@@ -29,9 +29,10 @@ pub async fn report(
         scope: scope.clone(),
         kind,
         year,
-        quarter: quarter.filter(|_| kind.is_quarterly()),
+        quarter: quarter.filter(|_| kind.is_quarterly() || kind.is_monthly()),
         scheme_hash: scheme.hash(),
         versions: versions.iter().map(|(t, v)| (*t, *v)).collect(),
+        today: (kind == ReportKind::Overdue).then(warehouse::analyses::overdue::today_in_china),
     };
     state
         .cache

@@ -43,12 +43,17 @@ pub fn quarter_text(year: i32, quarter: u32) -> String {
 }
 
 /// The period a report's figures cover: the quarter asked for, every quarter of the year
-/// (a quarterly report without a quarter), or the year of an annual assessment.
+/// (a quarterly report without a quarter), the month or every month of the monthly
+/// report, or the year of an annual assessment or overdue list.
 pub fn report_period(meta: &ReportMeta) -> String {
-    match (meta.kind.is_quarterly(), meta.quarter) {
-        (true, Some(q)) => quarter_text(meta.year, q),
-        (true, None) => format!("{}年各季度", meta.year),
-        (false, _) => year_text(meta.year),
+    use warehouse::analyses::ReportKind;
+    match (meta.kind, meta.quarter) {
+        (ReportKind::Monthly, Some(m)) => format!("{}年{m}月", meta.year),
+        (ReportKind::Monthly, None) => format!("{}年各月", meta.year),
+        (kind, Some(q)) if kind.is_quarterly() => quarter_text(meta.year, q),
+        (ReportKind::Overdue, None) => year_text(meta.year),
+        (kind, None) if kind.is_quarterly() => format!("{}年各季度", meta.year),
+        _ => year_text(meta.year),
     }
 }
 

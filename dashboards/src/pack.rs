@@ -61,14 +61,15 @@ impl Pack {
 }
 
 /// The reports of the workbook: the quarter's analysis and breakdowns, the year's
-/// assessments and the county summary.
-const WORKBOOK_REPORTS: [ReportKind; 6] = [
+/// assessments, the county summary and the overdue list (sheet 逾期清单).
+const WORKBOOK_REPORTS: [ReportKind; 7] = [
     ReportKind::Quarterly,
     ReportKind::QuarterlyByCategory,
     ReportKind::QuarterlyByChannel,
     ReportKind::Cadres,
     ReportKind::Communities,
     ReportKind::Counties,
+    ReportKind::Overdue,
 ];
 
 /// Computes the reports once and renders every chart and the workbook of `request`.

@@ -33,6 +33,8 @@ pub struct ExportError(#[from] XlsxError);
 pub const CHART_SHEET: &str = "图表";
 /// The name of the sheet with the charts' summary tables.
 pub const CHART_DATA_SHEET: &str = "图表数据";
+/// The name of the sheet with the red and black lists (after the community assessment's).
+pub const LISTS_SHEET: &str = "红黑榜";
 /// The name of the sheet with the definitions.
 pub const ABOUT_SHEET: &str = "口径";
 
@@ -58,6 +60,17 @@ pub fn workbook(reports: &[&Report], scope: &Scope, scheme: Option<&Scheme>) -> 
         print_in_bands(&mut sheet, &widths)?;
         workbook.push_worksheet(sheet);
         names.push(name);
+        if report.kind == ReportKind::Communities {
+            let name = unique(LISTS_SHEET.to_string(), &names);
+            let mut sheet = Worksheet::new();
+            sheet.set_name(&name)?;
+            let widths = write_selected(&mut sheet, report, &listed_rows(report))?;
+            page_setup(&mut sheet, &place, LISTS_SHEET, &naming::report_period(&report.meta));
+            sheet.set_repeat_rows(0, 0)?;
+            print_in_bands(&mut sheet, &widths)?;
+            workbook.push_worksheet(sheet);
+            names.push(name);
+        }
     }
     let tables: Vec<Table> = reports.iter().flat_map(|r| report_tables(r, &place)).collect();
     let period = workbook_period(reports);
@@ -234,6 +247,41 @@ fn row_index(i: usize) -> u32 {
 /// Returns the shown columns' kinds and widths (in Excel's character units), for
 /// [`print_in_bands`].
 fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<Vec<(ColumnKind, u16)>, XlsxError> {
+    let every: Vec<(usize, usize)> =
+        report.batches.iter().enumerate().flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r))).collect();
+    write_selected(sheet, report, &every)
+}
+
+/// The community assessment's rows on a list, as (batch, row): 红榜 by score from the
+/// top, then 黑榜 from the bottom, then 样本不足 (the warehouse's `list` column decides).
+fn listed_rows(report: &Report) -> Vec<(usize, usize)> {
+    use warehouse::analyses::lists::CommunityList;
+    let mut rows: Vec<(CommunityList, f64, (usize, usize))> = Vec::new();
+    for (b, batch) in report.batches.iter().enumerate() {
+        let (Some(list), Some(score)) =
+            (batch.column_by_name(Figure::List.key()), batch.column_by_name(Figure::CommunityScore.key()))
+        else {
+            continue;
+        };
+        let (list, score) = (list.as_string::<i32>(), score.as_primitive::<Float64Type>());
+        for r in 0..batch.num_rows() {
+            if let Some(on) = list.is_valid(r).then(|| CommunityList::parse(list.value(r))).flatten() {
+                let s = if score.is_valid(r) { score.value(r) } else { f64::NAN };
+                rows.push((on, if on == CommunityList::Black { s } else { -s }, (b, r)));
+            }
+        }
+    }
+    let place = |l: CommunityList| CommunityList::ALL.iter().position(|x| *x == l);
+    rows.sort_by(|a, b| place(a.0).cmp(&place(b.0)).then(a.1.total_cmp(&b.1)));
+    rows.into_iter().map(|(_, _, at)| at).collect()
+}
+
+/// The header row and the `rows` (batch, row) of `report`, in that order.
+fn write_selected(
+    sheet: &mut Worksheet,
+    report: &Report,
+    rows: &[(usize, usize)],
+) -> Result<Vec<(ColumnKind, u16)>, XlsxError> {
     let header =
         Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Center).set_background_color("#D9E1F2");
     let shown = text::for_people_columns(&report.columns);
@@ -255,15 +303,14 @@ fn write_rows(sheet: &mut Worksheet, report: &Report) -> Result<Vec<(ColumnKind,
     sheet.set_freeze_panes(1, 0)?;
     let formats: Vec<Format> = shown.iter().map(|c| number_format(report.columns[*c].kind)).collect();
     let mut row = 1u32;
-    for batch in &report.batches {
-        for r in 0..batch.num_rows() {
-            for (i, array) in shown.iter().map(|c| batch.column(*c)).enumerate() {
-                if !array.is_null(r) {
-                    write_cell(sheet, (row, col(i)), array.as_ref(), r, &formats[i])?;
-                }
+    for &(b, r) in rows {
+        let batch = &report.batches[b];
+        for (i, array) in shown.iter().map(|c| batch.column(*c)).enumerate() {
+            if !array.is_null(r) {
+                write_cell(sheet, (row, col(i)), array.as_ref(), r, &formats[i])?;
             }
-            row += 1;
         }
+        row += 1;
     }
     if !shown.is_empty() {
         sheet.autofilter(0, 0, row.saturating_sub(1), col(shown.len() - 1))?;
@@ -407,6 +454,8 @@ fn tables(kind: ReportKind, rows: &[Row]) -> Vec<Table> {
         }
         // The deliberation reports are tables to read, not charts.
         ReportKind::Meetings | ReportKind::Handling | ReportKind::Units | ReportKind::Publicity => Vec::new(),
+        // A list of items to act on, and a month-by-month ranking: the rows are the sheet.
+        ReportKind::Overdue | ReportKind::Monthly | ReportKind::HotTopics => Vec::new(),
         ReportKind::Counties => vec![Table {
             title: "县区社区平均得分".into(),
             subtitle: String::new(),

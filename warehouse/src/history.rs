@@ -67,8 +67,11 @@ impl Warehouse {
         }
         let latest = tables::open(self.location(), Table::Topics).await?;
         let Some(last) = tables::version(&latest) else { return Ok(None) };
-        let commits: Vec<_> =
-            latest.history(Some(MAX_HISTORY_VERSIONS)).try_collect().await.map_err(WarehouseError::delta(Table::Topics))?;
+        let commits: Vec<_> = latest
+            .history(Some(MAX_HISTORY_VERSIONS))
+            .try_collect()
+            .await
+            .map_err(WarehouseError::delta(Table::Topics))?;
         let mut steps: Vec<StatusStep> = Vec::new();
         // History is newest first; versions count down from the latest.
         for (index, info) in commits.iter().enumerate().rev() {
@@ -118,7 +121,8 @@ impl Warehouse {
             .collect()
             .await?;
         for batch in rows {
-            let status = datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)?;
+            let status =
+                datafusion::arrow::compute::cast(batch.column(0), &datafusion::arrow::datatypes::DataType::Utf8)?;
             let status = status.as_string::<i32>();
             if let Some(i) = (0..status.len()).find(|&i| status.is_valid(i)) {
                 return Ok(Some(status.value(i).to_string()));

@@ -27,6 +27,8 @@ pub struct Scheme {
     pub basically_satisfied_counts_as_satisfied: bool,
     /// Regular (定期) sessions that give a session_rate of 1.
     pub sessions: SessionTargets,
+    /// The red and black lists (红榜、黑榜) of communities.
+    pub lists: Lists,
 }
 
 /// `score = completion_rate·w + on_time_rate·w + satisfaction_index·w/100 + rectification_rate·w`.
@@ -67,6 +69,21 @@ pub struct Grades {
     pub min_topics: u32,
 }
 
+/// How many communities the red and black lists hold. A community with fewer topics in
+/// the year than `grades.min_topics` is on neither (样本不足，不参与排名).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lists {
+    /// Places on each list at most, before ties: N = min(size, ⌊ranked communities ÷ 3⌋).
+    pub size: u32,
+}
+
+impl Default for Lists {
+    fn default() -> Lists {
+        Lists { size: 5 }
+    }
+}
+
 /// Regular sessions per period that count as a full session_rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -85,6 +102,7 @@ impl Default for Scheme {
             grades: Grades::default(),
             basically_satisfied_counts_as_satisfied: true,
             sessions: SessionTargets::default(),
+            lists: Lists::default(),
         }
     }
 }
@@ -173,6 +191,11 @@ min_topics = 3                  # 年度议题少于此数：未评定
 [sessions]
 regular_per_quarter = 6
 regular_per_year = 24
+
+# 红榜、黑榜：县内得分前、后 N 名，N = min(size, 参与排名的社区数 ÷ 3 取整)，并列均入；
+# 年度议题少于 grades.min_topics 的社区样本不足，不参与排名
+[lists]
+size = 5
 "#;
 
     /// Reads and checks a scheme file.
@@ -227,6 +250,9 @@ regular_per_year = 24
         let s = &self.sessions;
         if s.regular_per_quarter == 0 || s.regular_per_year == 0 {
             out.push("sessions.regular_per_quarter 和 sessions.regular_per_year 应为正整数".to_string());
+        }
+        if self.lists.size > 100 {
+            out.push(format!("lists.size = {} 过大，应为 0–100（0 为不设红黑榜）", self.lists.size));
         }
         out
     }

@@ -240,6 +240,9 @@ pub struct ReportQuery {
     /// 季度报表的分项：category（按类别）、channel（按渠道）；其他报表忽略
     #[param(value_type = Option<Breakdown>)]
     pub by: Option<String>,
+    /// 月份 1–12，仅 monthly（月度三率排名）报表（默认：全年各月）；其他报表忽略
+    #[param(minimum = 1, maximum = 12)]
+    pub month: Option<u32>,
 }
 
 /// The formats a report is answered in.
@@ -301,7 +304,11 @@ pub async fn report(
     Q(q): Q<ReportQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by"])?;
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by", "month"])?;
+    let month = q.month;
+    if let Some(m) = month.filter(|m| !(1..=12).contains(m)) {
+        return Err(AppError::bad_request("bad_month", format!("月份应为 1–12，收到 {m}")));
+    }
     let q = Query { filters, format: q.format, by: q.by };
     let kind = report_kind(&kind, q.by.as_deref())?;
     q.filters.check()?;
@@ -320,17 +327,15 @@ pub async fn report(
     let named = q.filters.county.is_some() || q.filters.community.is_some();
     reports::check_named(&state, &scope, named).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
-    let report = reports::report(&state, kind, &scope, year, q.filters.quarter).await?;
+    let period = if kind.is_monthly() { month } else { q.filters.quarter };
+    let report = reports::report(&state, kind, &scope, year, period).await?;
     let action = if format == "json" { "report" } else { "export" };
     let detail = format!("{format}, {} rows, scope {}", report.num_rows(), scope);
     state.catalog.audit(Some(&account), action, &target, &detail, 200).await;
-    let period = match q.filters.quarter.filter(|_| kind.is_quarterly()) {
-        Some(quarter) => format!("{year}-Q{quarter}"),
-        None => year.to_string(),
-    };
-    let chinese_period = match q.filters.quarter.filter(|_| kind.is_quarterly()) {
-        Some(quarter) => format!("{year}年第{quarter}季度"),
-        None => format!("{year}年"),
+    let (period, chinese_period) = match (q.filters.quarter.filter(|_| kind.is_quarterly()), month) {
+        (Some(quarter), _) => (format!("{year}-Q{quarter}"), format!("{year}年第{quarter}季度")),
+        (None, Some(m)) if kind.is_monthly() => (format!("{year}-{m:02}"), format!("{year}年{m}月")),
+        _ => (year.to_string(), format!("{year}年")),
     };
     let place = state.place_name(&scope).await?;
     let mut response = match format {

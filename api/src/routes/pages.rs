@@ -236,7 +236,9 @@ pub async fn overview(
             let previous = previous_quarterly(&state, &scope, f).await;
             let units = reports::report(&state, ReportKind::Units, &scope, f.year, f.quarter).await?;
             let more = pages::units_section(&units, f);
-            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities, &more))
+            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
+            let hot = reports::report(&state, ReportKind::HotTopics, &scope, f.year, f.quarter).await?;
+            Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities, (&overdue, &hot), &more))
         }
         .await,
     )
@@ -324,7 +326,8 @@ pub async fn community(
             let meetings = reports::report(&state, ReportKind::Meetings, &scope, f.year, f.quarter).await?;
             let handling = reports::report(&state, ReportKind::Handling, &scope, f.year, f.quarter).await?;
             let more = pages::community_sections(&meetings, &handling, f);
-            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics), &more))
+            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
+            Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics), &more, &overdue))
         }
         .await,
     )

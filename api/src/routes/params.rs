@@ -120,9 +120,8 @@ pub fn table_of(name: &str) -> AppResult<Table> {
 /// A report named in a path (`quarterly`, `cadres`, …), with `by=category|channel` for the
 /// quarterly breakdowns.
 pub fn report_kind(name: &str, by: Option<&str>) -> AppResult<ReportKind> {
-    let kind = ReportKind::parse(name).ok_or_else(|| {
-        AppError::not_found(format!("没有“{name}”报表；可用：{}", ReportKind::choices()))
-    })?;
+    let kind = ReportKind::parse(name)
+        .ok_or_else(|| AppError::not_found(format!("没有“{name}”报表；可用：{}", ReportKind::choices())))?;
     match (kind, by.map(str::trim).filter(|b| !b.is_empty())) {
         (k, None) => Ok(k),
         (ReportKind::Quarterly, Some("category")) => Ok(ReportKind::QuarterlyByCategory),

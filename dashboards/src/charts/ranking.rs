@@ -1,8 +1,10 @@
 //! The county-wide comparison of communities: scores sorted, the county average line, and
-//! the top and bottom five marked as the red and black lists (红榜、黑榜).
+//! the red and black lists (红榜、黑榜) marked as the community assessment's `list` column
+//! has them (the rule is the warehouse's, `warehouse::analyses::lists`).
 
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
+use warehouse::analyses::lists::CommunityList;
 use warehouse::analyses::{Figure, ReportKind};
 
 use super::ChartError;
@@ -15,9 +17,6 @@ use super::page::{
 use super::palette::{AVERAGE, INK, MUTED, NAVY, PALE};
 use crate::{long_lists, naming};
 
-/// Communities on each list, at most (and at most a third of the communities, so a small
-/// county is not all red and black).
-const LIST_SIZE: usize = 5;
 const RED: RGBColor = RGBColor(192, 57, 43);
 const BLACK: RGBColor = RGBColor(38, 38, 38);
 
@@ -25,6 +24,7 @@ struct Bar {
     label: (String, String),
     rank: Option<i64>,
     score: Option<f64>,
+    list: Option<CommunityList>,
     /// The marker row where a long list leaves communities out.
     gap: bool,
 }
@@ -34,7 +34,6 @@ pub(crate) struct Ranking {
     bars: Vec<Bar>,
     /// The average line's value and its name.
     average: Option<(f64, &'static str)>,
-    listed: usize,
 }
 
 impl Ranking {
@@ -49,6 +48,7 @@ impl Ranking {
                 label: (text(r, Figure::CommunityName).to_string(), text(r, Figure::CommunityCode).to_string()),
                 rank: int(r, rank),
                 score: num(r, Figure::CommunityScore),
+                list: CommunityList::parse(text(r, Figure::List)),
                 gap: false,
             })
             .collect();
@@ -61,11 +61,13 @@ impl Ranking {
             let scores: Vec<f64> = bars.iter().filter_map(|b| b.score).collect();
             (!scores.is_empty()).then(|| (scores.iter().sum::<f64>() / scores.len() as f64, "全部社区平均"))
         };
-        let listed = LIST_SIZE.min(bars.len() / 3);
+        let count = |list| bars.iter().filter(|b| b.list == Some(list)).count();
+        let listed = CommunityList::ALL.map(|list| (list, count(list)));
         let (bars, gap) = long_lists::ends(bars, |gap| Bar {
             label: (gap.marker("个社区"), String::new()),
             rank: None,
             score: None,
+            list: None,
             gap: true,
         });
         // Annual figures: the period is the year, whatever quarter the pack is for.
@@ -81,35 +83,36 @@ impl Ranking {
             period,
             legend: legend(listed, average.map(|a| a.1)),
             definition: format!(
-                "{}；红榜、黑榜为得分前、后 {listed} 名（最多 5 名，且不超过社区数的三分之一）；{}",
+                "{}；{}；{}",
                 Figure::CommunityScore.definition(),
+                Figure::ListLabel.definition(),
                 Figure::CountyAvgScore.definition()
             ),
             provenance: data.provenance(ReportKind::Communities),
         };
-        Ok(Ranking { header, bars, average, listed })
+        Ok(Ranking { header, bars, average })
     }
 
+    /// A bar's fill and its tag after the score: the list it is on, or 样本不足.
     fn fill(&self, i: usize) -> (Fill, Option<&'static str>) {
-        if i < self.listed {
-            (Fill::solid(RED), Some("红榜"))
-        } else if i >= self.bars.len() - self.listed {
-            (Fill::solid(BLACK), Some("黑榜"))
-        } else {
-            (Fill::solid(PALE).outlined(NAVY), None)
+        match self.bars[i].list {
+            Some(CommunityList::Red) => (Fill::solid(RED), Some(CommunityList::Red.chinese())),
+            Some(CommunityList::Black) => (Fill::solid(BLACK), Some(CommunityList::Black.chinese())),
+            Some(CommunityList::Unranked) => (Fill::solid(PALE).outlined(MUTED), Some("样本不足")),
+            None => (Fill::solid(PALE).outlined(NAVY), None),
         }
     }
 }
 
-fn legend(listed: usize, average: Option<&str>) -> Vec<LegendItem> {
+fn legend(listed: [(CommunityList, usize); 3], average: Option<&str>) -> Vec<LegendItem> {
     let mut legend = Vec::new();
-    if listed > 0 {
-        legend.push(LegendItem {
-            label: format!("红榜（前 {listed} 名）"), swatch: Swatch::Fill(Fill::solid(RED))
-        });
-        legend.push(LegendItem {
-            label: format!("黑榜（后 {listed} 名）"), swatch: Swatch::Fill(Fill::solid(BLACK))
-        });
+    for (list, n) in listed.into_iter().filter(|(_, n)| *n > 0) {
+        let (label, fill) = match list {
+            CommunityList::Red => (format!("红榜（{n} 个）"), Fill::solid(RED)),
+            CommunityList::Black => (format!("黑榜（{n} 个）"), Fill::solid(BLACK)),
+            CommunityList::Unranked => (list.chinese().to_string(), Fill::solid(PALE).outlined(MUTED)),
+        };
+        legend.push(LegendItem { label, swatch: Swatch::Fill(fill) });
     }
     legend.push(LegendItem { label: "其他社区".into(), swatch: Swatch::Fill(Fill::solid(PALE).outlined(NAVY)) });
     if let Some(name) = average {
@@ -178,7 +181,11 @@ impl Plot for Ranking {
                 Some(list) => format!("{score:.1} {list}"),
                 None => format!("{score:.1}"),
             };
-            let ink = if list == Some("红榜") { RED } else { INK };
+            let ink = match self.bars[i].list {
+                Some(CommunityList::Red) => RED,
+                Some(CommunityList::Unranked) => MUTED,
+                _ => INK,
+            };
             canvas.label(
                 &tag,
                 (axis.map(score, x0, x1) + 3.0, centre),

@@ -6,7 +6,9 @@
 
 pub mod data;
 mod deliberation;
+mod hot;
 mod html;
+mod overdue;
 mod reference;
 mod views;
 
@@ -18,13 +20,13 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 /// The script at [`TABLES_JS_PATH`] (same origin, as the CSP's `script-src 'self'` allows;
 /// the tables read whole without it).
 pub const TABLES_JS: &str = include_str!("tables.js");
+pub use deliberation::{community_sections, units_section};
 pub use reference::api_reference;
+pub use views::TopicHistory;
 pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
     topic, upload, upload_history, upload_preview,
 };
-pub use deliberation::{community_sections, units_section};
-pub use views::TopicHistory;
 
 /// Which page is shown (highlighted in the navigation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use ingest::schema::STATUS;
+use warehouse::analyses::lists::CommunityList;
 use warehouse::analyses::{Figure, Report};
 
 use super::data::{self, Headline, percent};
@@ -71,10 +72,17 @@ fn headline_cards(now: &Headline, before: Option<&Headline>, communities: bool, 
 }
 
 /// The headline figures (each with its change from the period before, from `previous`,
-/// the quarterly report of the quarter or year before) and the ranking of the caller's
-/// scope.
+/// the quarterly report of the quarter or year before), the ranking of the caller's
+/// scope, the period's overdue list and hot topics.
 /// `more`: further sections at the end (the joint units, `units_section`).
-pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, communities: &Report, more: &str) -> String {
+pub fn overview(
+    page: &Page,
+    quarterly: &Report,
+    previous: Option<&Report>,
+    communities: &Report,
+    (overdue, hot): (&Report, &Report),
+    more: &str,
+) -> String {
     let f = &page.filters;
     let h = Headline::of(quarterly);
     let before = previous.map(Headline::of);
@@ -125,6 +133,8 @@ pub fn overview(page: &Page, quarterly: &Report, previous: Option<&Report>, comm
             &[Link { figure: Figure::CommunityName, href: &community_links(communities, f) }]
         )
     );
+    out.push_str(&super::overdue::section(f, overdue));
+    out.push_str(&super::hot::section(f, hot));
     out.push_str(more);
     frame(page, &out)
 }
@@ -289,7 +299,7 @@ pub fn cadres(page: &Page, cadres: &Report, evidence: &[Evidence], quota_note: &
     frame(page, &out)
 }
 
-/// Ranking, heatmap, top and bottom five.
+/// Ranking, heatmap, the red and black lists.
 pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String {
     let f = &page.filters;
     let year_f = super::Filters { quarter: None, ..f.clone() };
@@ -320,12 +330,8 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
             None
         )
     );
-    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
-    let scores = data::numbers(communities, Figure::CommunityScore);
-    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
     let links = community_links(communities, &year_f);
-    let top: Vec<usize> = order.iter().copied().take(5).collect();
-    let bottom: Vec<usize> = order.iter().rev().copied().take(5).collect();
+    let lists = red_and_black(communities);
     let keys = [
         Figure::CountyName,
         Figure::CommunityName,
@@ -334,12 +340,30 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
         Figure::RankOverall,
         Figure::CountyAvgScore,
     ];
+    let list = |rows: &[usize]| {
+        linked_table(communities, &keys, Some(rows), &[Link { figure: Figure::CommunityName, href: &links }])
+    };
+    let names = data::texts(communities, Figure::CommunityName);
+    let unranked: Vec<&str> = lists.unranked.iter().map(|&i| names[i].as_str()).collect();
+    let note = if unranked.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"note\" id=\"unranked\">{}：{}</p>",
+            CommunityList::Unranked.chinese(),
+            escape(&unranked.join("、"))
+        )
+    };
     let _ = write!(
         out,
-        "<div class=\"grid2\"><section class=\"box\" id=\"top5\"><h3>得分前五</h3>{}</section>\
-         <section class=\"box\" id=\"bottom5\"><h3>得分后五</h3>{}</section></div>{}",
-        linked_table(communities, &keys, Some(&top), &[Link { figure: Figure::CommunityName, href: &links }]),
-        linked_table(communities, &keys, Some(&bottom), &[Link { figure: Figure::CommunityName, href: &links }]),
+        "<div class=\"grid2\"><section class=\"box\" id=\"red-list\"><h3>{}</h3>{}</section>\
+         <section class=\"box\" id=\"black-list\"><h3>{}</h3>{}</section></div>\
+         <p class=\"note\">{}</p>{note}{}",
+        CommunityList::Red.chinese(),
+        list(&lists.red),
+        CommunityList::Black.chinese(),
+        list(&lists.black),
+        escape(Figure::ListLabel.definition()),
         chart("rates_by_community", &format!("{}年各社区办结率、按时办结率、公示率", f.year), "communities", &year_f),
     );
     frame(page, &out)
@@ -349,10 +373,15 @@ pub fn counties(page: &Page, counties: &Report, communities: &Report) -> String 
 /// cards' changes), sessions and topics.
 pub type CommunityView<'a> = (&'a str, &'a Report, Option<&'a Report>, &'a TextTable, &'a TextTable);
 
-/// One community: its quarters, sessions and topics.
+/// One community: its quarters, sessions and topics, and the period's overdue list.
 /// `more`: further sections (the deliberation reports, `community_sections`), after the
 /// headline table and before the ledger lists.
-pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): CommunityView<'_>, more: &str) -> String {
+pub fn community(
+    page: &Page,
+    (name, quarterly, previous, sessions, topics): CommunityView<'_>,
+    more: &str,
+    overdue: &Report,
+) -> String {
     let f = &page.filters;
     let before = previous.map(Headline::of);
     let mut out = format!("<h3 class=\"entity\">{}</h3>", escape(name));
@@ -393,6 +422,7 @@ pub fn community(page: &Page, (name, quarterly, previous, sessions, topics): Com
         topics.rows.len(),
         text_table(topics)
     );
+    out.push_str(&super::overdue::section(f, overdue));
     frame(page, &out)
 }
 
@@ -701,7 +731,10 @@ pub fn topic(
     history: &TopicHistory,
 ) -> String {
     let note = if history.partial {
-        format!("<p class=\"note\">只查看了最近 {} 个数据版本，更早的状态变化未列出。</p>", warehouse::MAX_HISTORY_VERSIONS)
+        format!(
+            "<p class=\"note\">只查看了最近 {} 个数据版本，更早的状态变化未列出。</p>",
+            warehouse::MAX_HISTORY_VERSIONS
+        )
     } else {
         String::new()
     };
@@ -721,4 +754,25 @@ pub fn topic(
         text_table(&history.table),
     );
     frame(page, &out)
+}
+
+/// The rows of the red list (best first), the black list (worst first) and the unranked
+/// communities, as the community assessment's `list` column has them.
+struct Lists {
+    red: Vec<usize>,
+    black: Vec<usize>,
+    unranked: Vec<usize>,
+}
+
+fn red_and_black(communities: &Report) -> Lists {
+    let mut order: Vec<usize> = (0..data::rows(communities)).collect();
+    let scores = data::numbers(communities, Figure::CommunityScore);
+    order.sort_by(|a, b| scores[*b].unwrap_or(f64::MIN).total_cmp(&scores[*a].unwrap_or(f64::MIN)));
+    let lists = data::texts(communities, Figure::List);
+    let on = |list: CommunityList| -> Vec<usize> {
+        order.iter().copied().filter(|&i| CommunityList::parse(&lists[i]) == Some(list)).collect()
+    };
+    let mut black = on(CommunityList::Black);
+    black.reverse();
+    Lists { red: on(CommunityList::Red), black, unranked: on(CommunityList::Unranked) }
 }

@@ -3,9 +3,9 @@
 
 use datafusion::dataframe::DataFrame;
 
-use super::labels::QualityFlag;
 use super::Grade;
 use super::facts::{self, Counted, Span, counts, number, rounded};
+use super::labels::QualityFlag;
 use crate::ScopedSession;
 use crate::errors::Result;
 use crate::scheme::Scheme;

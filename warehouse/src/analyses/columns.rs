@@ -158,6 +158,8 @@ pub(super) const COMMUNITIES: &[ReportColumn] = &columns([
     CountyAvgScore,
     QualityFlags,
     QualityFlagsLabel,
+    List,
+    ListLabel,
 ]);
 
 /// Per county per year.
@@ -248,3 +250,64 @@ pub(super) const PUBLICITY: &[ReportColumn] = per_community_quarter![
     DaysToPublishMedian,
     DaysToPublishMean,
 ];
+
+/// One row per overdue topic or rectification, with the counts per community, cadre and
+/// county.
+pub(super) const OVERDUE: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    CommunityCode,
+    CommunityName,
+    ItemKind,
+    ItemKindLabel,
+    ItemId,
+    TopicId,
+    Title,
+    CadreId,
+    CadreName,
+    Status,
+    StatusLabel,
+    Deadline,
+    ClosedOn,
+    AsOf,
+    Overdue,
+    OverdueLabel,
+    DaysOverdue,
+    OverdueInCommunity,
+    OverdueOfCadre,
+    OverdueInCounty,
+]);
+
+/// Per community per month: the 三率 and the monthly ranking.
+pub(super) const MONTHLY: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    CommunityCode,
+    CommunityName,
+    Year,
+    Month,
+    TopicsRaised,
+    TopicsClosed,
+    CompletionRate,
+    OnTimeRate,
+    Evaluations,
+    SatisfactionRate,
+    MonthlyScore,
+    MonthRankInCounty,
+]);
+
+/// Per topic category and recurring title of the period: counts now and before.
+pub(super) const HOT_TOPICS: &[ReportColumn] = &columns([
+    CountyCode,
+    CountyName,
+    HotKind,
+    HotKindLabel,
+    HotCategory,
+    HotCategoryLabel,
+    TitleKey,
+    Title,
+    TopicsNow,
+    TopicsBefore,
+    TopicsRise,
+    RiseRank,
+]);

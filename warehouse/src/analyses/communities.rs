@@ -20,7 +20,8 @@ use crate::scheme::Scheme;
 /// w·rectification_rate + w·publicity_rate + w·session_rate`, a null component counting 0.
 /// Competition ranks on scores rounded to 9 decimals, within the county and over every
 /// community of the session (for a county session: the county); `county_avg_score` is the
-/// mean score of the county's communities.
+/// mean score of the county's communities; `list` the red and black lists
+/// ([`lists::listed`](super::lists::listed)).
 ///
 /// The session should hold the whole county (see `Warehouse::report`).
 ///
@@ -50,12 +51,13 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
          ),
          scored AS (SELECT *, {score} AS score FROM figures),
          {backdated},
-         flagged AS ({flagged})
+         flagged AS ({flagged}),
+         {listed}
          SELECT *, {flags} AS quality_flags,
                 CAST(rank() OVER (PARTITION BY county_code, year ORDER BY {score9} DESC) AS BIGINT) AS rank_in_county,
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
                 avg(score) OVER (PARTITION BY county_code, year) AS county_avg_score
-         FROM flagged",
+         FROM listed",
         counts = counts(Counted {
             keys: &["community_code", "year"],
             filter: &format!("year = {year}"),
@@ -72,6 +74,7 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         backdated = facts::backdated(&["community_code", "year"]),
         flagged = facts::with_backdated("scored", &["community_code", "year"]),
         flags = QualityFlag::sql(&QualityFlag::ALL),
+        listed = super::lists::listed("flagged", scheme),
     );
     facts::query(session, scheme, Span::year(year), &text).await
 }

@@ -127,6 +127,12 @@ pub(crate) fn quarter_of(date: &str) -> String {
     format!("CAST(date_part('quarter', {date}) AS BIGINT)")
 }
 
+/// Month of a date (1–12) as BIGINT: the monthly reports group by it like the quarterly
+/// ones by `quarter`.
+fn month_of(date: &str) -> String {
+    format!("CAST(date_part('month', {date}) AS BIGINT)")
+}
+
 /// One row per topic raised in the span, in the period of `raised_on`. `days_to_close`
 /// only for closed topics.
 ///
@@ -145,7 +151,7 @@ fn topic_facts(span: Span, ratings: bool) -> String {
     let facts = format!(
         "SELECT t.county_code, t.community_code, t.topic_id, t.category, t.channel,
                 t.lead_cadre_id AS cadre_id, t.handling_mode,
-                CAST(t.year AS BIGINT) AS year, {quarter} AS quarter,
+                CAST(t.year AS BIGINT) AS year, {quarter} AS quarter, {month} AS month,
                 t.{CLOSED} AS closed,
                 t.status = 'resolved' AS resolved,
                 COALESCE(t.{CLOSED} AND t.closed_on <= t.deadline, false) AS on_time,
@@ -155,12 +161,13 @@ fn topic_facts(span: Span, ratings: bool) -> String {
                 t.closed_on
          FROM topics t WHERE {in_span}",
         quarter = quarter_of("t.raised_on"),
+        month = month_of("t.raised_on"),
         in_span = span.rows("t", "raised_on"),
     );
     if !ratings {
         return format!(
             "SELECT county_code, community_code, topic_id, category, channel, cadre_id, handling_mode, year, quarter,
-                    closed, resolved, on_time, publicized, false AS rated, days_to_close,
+                    month, closed, resolved, on_time, publicized, false AS rated, days_to_close,
                     false AS closed_after_evaluated
              FROM ({facts})"
         );
@@ -169,7 +176,7 @@ fn topic_facts(span: Span, ratings: bool) -> String {
         "SELECT CAST(NULL AS VARCHAR) AS county_code, f.community_code, f.topic_id,
                 CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS channel,
                 CAST(NULL AS VARCHAR) AS cadre_id, CAST(NULL AS VARCHAR) AS handling_mode,
-                min(f.year) AS year, min(f.quarter) AS quarter,
+                min(f.year) AS year, min(f.quarter) AS quarter, min(f.month) AS month,
                 bool_or(f.closed) AS closed, bool_or(f.resolved) AS resolved,
                 bool_or(f.on_time) AS on_time, bool_or(f.publicized) AS publicized,
                 bool_or(f.closed) AND count(e.topic_id) > 0 AS rated,
@@ -186,13 +193,14 @@ fn topic_facts(span: Span, ratings: bool) -> String {
 fn evaluation_facts(span: Span, satisfied: &str) -> String {
     format!(
         "SELECT e.county_code, e.community_code, e.topic_id,
-                CAST(e.year AS BIGINT) AS year, {quarter} AS quarter,
+                CAST(e.year AS BIGINT) AS year, {quarter} AS quarter, {month} AS month,
                 e.attitude, e.efficiency, e.result, e.effect,
                 e.attitude + e.efficiency + e.result + e.effect AS dimensions,
                 {satisfied} AS satisfied
          FROM evaluations e
          WHERE {in_span}",
         quarter = quarter_of("e.evaluated_on"),
+        month = month_of("e.evaluated_on"),
         in_span = span.rows("e", "evaluated_on"),
     )
 }
@@ -203,11 +211,12 @@ fn evaluation_facts(span: Span, satisfied: &str) -> String {
 fn rectification_facts(span: Span) -> String {
     format!(
         "SELECT r.county_code, r.community_code, r.topic_id,
-                CAST(r.year AS BIGINT) AS year, {quarter} AS quarter,
+                CAST(r.year AS BIGINT) AS year, {quarter} AS quarter, {month} AS month,
                 COALESCE(r.closed_on <= r.deadline, false) AS rectified_on_time
          FROM rectifications r
          WHERE {in_span}",
         quarter = quarter_of("r.opened_on"),
+        month = month_of("r.opened_on"),
         in_span = span.rows("r", "opened_on"),
     )
 }
@@ -220,11 +229,11 @@ fn rectification_facts(span: Span) -> String {
 fn event_facts(span: Span, satisfied: &str) -> String {
     format!(
         "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id, t.handling_mode
-         FROM (SELECT county_code, community_code, topic_id, year, quarter, true AS is_evaluation,
+         FROM (SELECT county_code, community_code, topic_id, year, quarter, month, true AS is_evaluation,
                       attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS rectified_on_time
                FROM ({evaluations})
                UNION ALL
-               SELECT county_code, community_code, topic_id, year, quarter, false AS is_evaluation,
+               SELECT county_code, community_code, topic_id, year, quarter, month, false AS is_evaluation,
                       NULL, NULL, NULL, NULL, NULL, NULL, rectified_on_time
                FROM ({rectifications})) x
          LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
@@ -270,10 +279,11 @@ pub(crate) fn with_backdated(relation: &str, keys: &[&str]) -> String {
 fn session_facts(span: Span) -> String {
     format!(
         "SELECT s.county_code, s.community_code, CAST(s.year AS BIGINT) AS year, {quarter} AS quarter,
-                s.kind = 'regular' AS regular
+                {month} AS month, s.kind = 'regular' AS regular
          FROM sessions s
          WHERE {in_span}",
         quarter = quarter_of("s.held_on"),
+        month = month_of("s.held_on"),
         in_span = span.rows("s", "held_on"),
     )
 }

@@ -399,6 +399,74 @@ figures! {
         "公示议题的公示日期 − 办结日期（天，公示早于办结时为负）的中位数（线性插值）；无公示议题时为空";
     DaysToPublishMean = "days_to_publish_mean", "办结到公示平均天数", Days, Days,
         "公示议题的公示日期 − 办结日期（天，公示早于办结时为负）的平均；无公示议题时为空";
+    // The overdue list (one row per overdue topic or rectification).
+    ItemKind = "item_kind", "事项类型代码", Key, None,
+        "事项类型的代码：topic（议题）、rectification（整改）";
+    ItemKindLabel = "item_kind_label", "事项类型", Text, None,
+        "事项类型：议题或整改";
+    ItemId = "item_id", "事项编号", Key, None,
+        "议题编号（议题）或整改编号（整改），社区内唯一";
+    TopicId = "topic_id", "议题编号", Key, None,
+        "议题编号（整改为其所属议题）";
+    Title = "title", "议题名称", Text, None,
+        "议题名称（整改为其所属议题的名称）";
+    Status = "status", "办理状态代码", Text, None,
+        "议题办理状态的代码（以最新数据为准；整改为其所属议题的状态）：pending、in_progress、resolved、explained";
+    StatusLabel = "status_label", "办理状态", Text, None,
+        "议题办理状态（以最新数据为准；整改为其所属议题的状态）：待议、办理中、已办结、已解释";
+    Deadline = "deadline", "时限", Text, None,
+        "议题的办理时限或整改的整改时限（年-月-日）";
+    ClosedOn = "closed_on", "办结（完成）日期", Text, None,
+        "议题的办结日期（已办结或已解释时）或整改完成日期（年-月-日）；截止日仍未办结的为空";
+    AsOf = "as_of", "截止日期", Text, None,
+        "判断逾期的截止日：所查期间的最后一天；期间尚未结束时为当天（北京时间）";
+    Overdue = "overdue", "逾期类型代码", Key, None,
+        "逾期类型的代码：open_overdue（逾期未办结）、closed_late（逾期办结）";
+    OverdueLabel = "overdue_label", "逾期类型", Text, None,
+        "逾期未办结——截止日前已提出（开始）、时限早于截止日、截止日仍未办结（不论提出年份）；\
+         逾期办结——在所查期间内办结（完成），办结日期晚于时限";
+    DaysOverdue = "days_overdue", "逾期天数", Count, Days,
+        "逾期天数（整天）：逾期未办结为截止日 − 时限，逾期办结为办结日期 − 时限；时限当天不算逾期";
+    OverdueInCommunity = "overdue_in_community", "社区逾期数", Count, Items,
+        "同一社区在本清单中的逾期事项数";
+    OverdueOfCadre = "overdue_of_cadre", "责任人逾期数", Count, Items,
+        "同一责任人（议题的牵头干部，以最新数据为准）在本清单中的逾期事项数";
+    OverdueInCounty = "overdue_in_county", "县区逾期数", Count, Items,
+        "同一县区在本清单（查询范围内）中的逾期事项数";
+    // The red and black lists of the community assessment.
+    List = "list", "红黑榜代码", Text, None,
+        "红黑榜的代码：red（红榜）、black（黑榜）、unranked（样本不足，不参与排名）；不在榜上为空";
+    ListLabel = "list_label", "红黑榜", Text, None,
+        "红榜、黑榜：年度议题不少于评分方案最少议题数（默认 3）的社区参与排名；N = min(评分方案的榜单名额（默认 5），\
+         县内参与排名的社区数 ÷ 3 取整)；得分（保留 9 位小数比较）严格高于它的参与社区少于 N 个为红榜，\
+         严格低于它的少于 N 个为黑榜（并列均入，红榜优先）；议题不足为“样本不足，不参与排名”";
+    // The monthly analysis.
+    Month = "month", "月份", Period, None,
+        "月份（1–12）：议题按提出日期、评价按评价日期归属";
+    MonthlyScore = "monthly_score", "月度综合得分", Score, Points,
+        "月度综合得分 = 100 ×（办结率 + 按时办结率 + 满意率）÷ 3，均为当月值，空值计 0；\
+         当月既无议题也无评价的社区为空（不排名）";
+    MonthRankInCounty = "month_rank_in_county", "月度县内排名", Rank, Place,
+        "当月县内排名：按月度综合得分（保留 9 位小数比较）在本县当月有得分的社区中排名（并列同名次）";
+    // The hot topics.
+    HotKind = "hot_kind", "热点类型代码", Key, None,
+        "热点类型的代码：category（议题类别）、title（重复议题）";
+    HotKindLabel = "hot_kind_label", "热点类型", Text, None,
+        "热点类型：议题类别——每个在本期或上期有议题的类别一行；重复议题——本期提出不少于 2 次的同一归一化议题名称一行";
+    HotCategory = "hot_category", "热点类别代码", Text, None,
+        "议题类别的代码（议题类别行；重复议题行为空）";
+    HotCategoryLabel = "hot_category_label", "热点类别", Text, None,
+        "议题类别的中文名称（议题类别行；重复议题行为空）";
+    TitleKey = "title_key", "归一化议题名称", Text, None,
+        "议题名称归一化：删去全部空白字符（含全角空格），全角字符 U+FF01–U+FF5E 转为对应半角字符，字母转小写";
+    TopicsNow = "topics_now", "本期议题数", Count, Items,
+        "本期（所查年度或季度）提出的该类别或该归一化名称的议题数（按提出日期）";
+    TopicsBefore = "topics_before", "上期议题数", Count, Items,
+        "上期（等长的前一期：上一季度或上一年度）提出的该类别或该归一化名称的议题数";
+    TopicsRise = "topics_rise", "增加数", Count, Items,
+        "增加数 = 本期议题数 − 上期议题数（可为负）";
+    RiseRank = "rise_rank", "上升排名", Rank, Place,
+        "按增加数从大到小在同一热点类型中排名（并列同名次）";
 }
 
 impl Figure {
@@ -410,6 +478,12 @@ impl Figure {
             Figure::QualityFlags => Some(Figure::QualityFlagsLabel),
             Figure::Grade => Some(Figure::GradeChinese),
             Figure::HandlingMode => Some(Figure::HandlingModeLabel),
+            Figure::ItemKind => Some(Figure::ItemKindLabel),
+            Figure::Status => Some(Figure::StatusLabel),
+            Figure::Overdue => Some(Figure::OverdueLabel),
+            Figure::List => Some(Figure::ListLabel),
+            Figure::HotKind => Some(Figure::HotKindLabel),
+            Figure::HotCategory => Some(Figure::HotCategoryLabel),
             _ => None,
         }
     }

@@ -4,9 +4,12 @@
 //! carries each token column's label beside it (`category` and `category_label`, …):
 //! JSON keeps the tokens for programs, and everything a person reads shows the label.
 
-use ingest::schema::{CATEGORY, CHANNEL, HANDLING_MODE};
+use ingest::schema::{CATEGORY, CHANNEL, HANDLING_MODE, STATUS};
 
 use super::figures::{Figure, Grade};
+use super::hot_topics::HotKind;
+use super::lists::CommunityList;
+use super::overdue::{ItemKind, Overdue};
 
 /// A data-quality flag of a report row (the `quality_flags` column holds their tokens
 /// joined with `;`). Which report computes which flag: docs/analyses.md.
@@ -93,10 +96,17 @@ impl QualityFlag {
 /// token no definition knows is kept as it is (it is still better shown than hidden).
 pub fn label(figure: Figure, token: &str) -> Option<String> {
     let label = match figure {
-        Figure::Category => CATEGORY.chinese(token).unwrap_or(token).to_string(),
+        Figure::Category | Figure::HotCategory => CATEGORY.chinese(token).unwrap_or(token).to_string(),
         Figure::Channel => CHANNEL.chinese(token).unwrap_or(token).to_string(),
         Figure::HandlingMode => HANDLING_MODE.chinese(token).unwrap_or(token).to_string(),
         Figure::Grade => Grade::parse(token).map_or(token, |g| g.chinese()).to_string(),
+        Figure::Status => STATUS.chinese(token).unwrap_or(token).to_string(),
+        Figure::ItemKind => {
+            ItemKind::ALL.iter().find(|k| k.token() == token).map_or(token, |k| k.chinese()).to_string()
+        }
+        Figure::Overdue => Overdue::ALL.iter().find(|k| k.token() == token).map_or(token, |k| k.chinese()).to_string(),
+        Figure::HotKind => HotKind::ALL.iter().find(|k| k.token() == token).map_or(token, |k| k.chinese()).to_string(),
+        Figure::List => CommunityList::parse(token).map_or(token, |l| l.chinese()).to_string(),
         Figure::QualityFlags => token
             .split(';')
             .filter(|t| !t.is_empty())

@@ -15,8 +15,12 @@ mod communities;
 mod facts;
 pub mod figures;
 mod handling;
+pub mod hot_topics;
 pub mod labels;
+pub mod lists;
 mod meetings;
+mod monthly;
+pub mod overdue;
 mod publicity;
 mod quarterly;
 
@@ -37,8 +41,8 @@ pub use cadres::cadres;
 pub use communities::{communities, counties};
 pub use facts::CLOSED;
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
-pub use labels::QualityFlag;
 pub use handling::units;
+pub use labels::QualityFlag;
 pub use meetings::{FIXED_DAYS_BEFORE, meetings};
 pub use publicity::{CHANNEL_SHARES, publicity};
 pub use quarterly::{Breakdown, breakdown, quarterly};
@@ -67,10 +71,16 @@ pub enum ReportKind {
     Units,
     /// Per community per quarter: publicity channels and days to publish.
     Publicity,
+    /// Per overdue topic or rectification of a year or quarter, as of its last day.
+    Overdue,
+    /// Per community per month: the 三率 and the monthly ranking within the county.
+    Monthly,
+    /// Per topic category and recurring title: the rise against the period before.
+    HotTopics,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 10] = [
+    pub const ALL: [ReportKind; 13] = [
         ReportKind::Quarterly,
         ReportKind::QuarterlyByCategory,
         ReportKind::QuarterlyByChannel,
@@ -81,6 +91,9 @@ impl ReportKind {
         ReportKind::Handling,
         ReportKind::Units,
         ReportKind::Publicity,
+        ReportKind::Overdue,
+        ReportKind::Monthly,
+        ReportKind::HotTopics,
     ];
 
     /// The English token (CLI argument, API path, JSON).
@@ -96,6 +109,9 @@ impl ReportKind {
             ReportKind::Handling => "handling",
             ReportKind::Units => "units",
             ReportKind::Publicity => "publicity",
+            ReportKind::Overdue => "overdue",
+            ReportKind::Monthly => "monthly",
+            ReportKind::HotTopics => "hot_topics",
         }
     }
 
@@ -112,6 +128,9 @@ impl ReportKind {
             ReportKind::Handling => "办理方式分析",
             ReportKind::Units => "联办单位分析",
             ReportKind::Publicity => "公示分析",
+            ReportKind::Overdue => "逾期清单",
+            ReportKind::Monthly => "月度三率排名",
+            ReportKind::HotTopics => "热点议题",
         }
     }
 
@@ -134,6 +153,9 @@ impl ReportKind {
             ReportKind::Handling => columns::HANDLING,
             ReportKind::Units => columns::UNITS,
             ReportKind::Publicity => columns::PUBLICITY,
+            ReportKind::Overdue => columns::OVERDUE,
+            ReportKind::Monthly => columns::MONTHLY,
+            ReportKind::HotTopics => columns::HOT_TOPICS,
         }
     }
 
@@ -157,19 +179,46 @@ impl ReportKind {
                 | ReportKind::Handling
                 | ReportKind::Units
                 | ReportKind::Publicity
+                | ReportKind::Overdue
+                | ReportKind::HotTopics
         )
+    }
+
+    /// Whether the report is per month (its period argument is a month, 1–12).
+    pub fn is_monthly(self) -> bool {
+        self == ReportKind::Monthly
     }
 
     /// Ranks and grades compare a community or cadre with its whole county, so these are
     /// computed over the county even when the caller sees one community.
     fn county_wide(self) -> bool {
-        matches!(self, ReportKind::Cadres | ReportKind::Communities)
+        matches!(self, ReportKind::Cadres | ReportKind::Communities | ReportKind::Monthly)
     }
 
     /// Row order: the key columns the report has, in this order.
     fn order(self) -> Vec<Figure> {
-        use Figure::{CadreId, Category, Channel, CommunityCode, CountyCode, HandlingMode, JointUnit, Quarter, Year};
-        let keys = [CountyCode, CommunityCode, CadreId, Year, Quarter, Category, Channel, HandlingMode, JointUnit];
+        use Figure::{
+            CadreId, Category, Channel, CommunityCode, CountyCode, HandlingMode, HotCategory, HotKind, ItemId,
+            ItemKind, JointUnit, Month, Quarter, RiseRank, TitleKey, Year,
+        };
+        let keys = [
+            CountyCode,
+            CommunityCode,
+            CadreId,
+            Year,
+            Quarter,
+            HotKind,
+            RiseRank,
+            Category,
+            Channel,
+            HandlingMode,
+            JointUnit,
+            ItemKind,
+            ItemId,
+            Month,
+            HotCategory,
+            TitleKey,
+        ];
         keys.into_iter().filter(|k| self.columns().iter().any(|c| c.figure == *k)).collect()
     }
 }
@@ -236,8 +285,9 @@ impl Report {
 }
 
 impl Warehouse {
-    /// Computes one report for `year` (and `quarter`, for the quarterly reports) over the
-    /// caller's `scope`, at `snapshot`, with `scheme`.
+    /// Computes one report for `year` (and `quarter`, for the quarterly reports and the
+    /// overdue list; for the monthly report the month, 1–12) over the caller's `scope`, at
+    /// `snapshot`, with `scheme`.
     ///
     /// Cadre and community assessments are computed over the scope's whole county (ranks,
     /// the 优秀 quota and county averages compare with every community of the county) and
@@ -251,8 +301,8 @@ impl Warehouse {
         scheme: &Scheme,
         snapshot: &Snapshot,
     ) -> Result<Report> {
-        check_request(quarter, scheme)?;
-        let quarter = quarter.filter(|_| kind.is_quarterly());
+        check_request(kind, quarter, scheme)?;
+        let quarter = quarter.filter(|_| kind.is_quarterly() || kind.is_monthly());
         let session_scope = if kind.county_wide() { county_of(scope)? } else { scope.clone() };
         let started = std::time::Instant::now();
         let session = self.session(&session_scope, snapshot).await?;
@@ -268,6 +318,13 @@ impl Warehouse {
             ReportKind::Handling => breakdown(&session, Breakdown::HandlingMode, year, quarter, scheme).await?,
             ReportKind::Units => units(&session, year, quarter, scheme).await?,
             ReportKind::Publicity => publicity(&session, year, quarter, scheme).await?,
+            ReportKind::Monthly => monthly::monthly(&session, year, quarter, scheme).await?,
+            ReportKind::HotTopics => hot_topics::hot_topics(&session, year, quarter).await?,
+            ReportKind::Overdue => {
+                let (start, as_of) = overdue::as_of(year, quarter, overdue::today_in_china())
+                    .ok_or_else(|| invalid(format!("年度 {year} 无效")))?;
+                overdue::overdue(&session, start, as_of).await?
+            }
         };
         // The rows to keep, picked from the collected rows rather than by a filter atop
         // the plan (see `finish`): the asked quarter (the quarterly analysis also computes
@@ -302,9 +359,13 @@ impl Warehouse {
     }
 }
 
-/// A bad quarter or an unusable scheme (one built in code, not read from a file).
-fn check_request(quarter: Option<u32>, scheme: &Scheme) -> Result<()> {
-    if let Some(q) = quarter.filter(|q| !(1..=4).contains(q)) {
+/// A bad quarter (month) or an unusable scheme (one built in code, not read from a file).
+fn check_request(kind: ReportKind, quarter: Option<u32>, scheme: &Scheme) -> Result<()> {
+    if kind.is_monthly() {
+        if let Some(m) = quarter.filter(|m| !(1..=12).contains(m)) {
+            return Err(invalid(format!("月份应为 1–12，收到 {m}")));
+        }
+    } else if let Some(q) = quarter.filter(|q| !(1..=4).contains(q)) {
         return Err(invalid(format!("季度应为 1–4，收到 {q}")));
     }
     let problems = scheme.problems();

@@ -184,7 +184,8 @@ pub async fn breakdown(
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
-        share = if by == Breakdown::HandlingMode { format!(", {} AS topic_share", topic_share()) } else { String::new() },
+        share =
+            if by == Breakdown::HandlingMode { format!(", {} AS topic_share", topic_share()) } else { String::new() },
     );
     facts::query(session, scheme, Span::of(year, quarter), &text).await
 }
