@@ -116,15 +116,19 @@ pub(super) fn document(title: &str, body: &str) -> String {
 pub(super) fn frame(page: &Page, content: &str) -> String {
     let mut nav = String::new();
     for item in Nav::ALL {
+        // Schemes are the county's to manage: not in a community account's navigation.
+        if item == Nav::Schemes && page.options.community_fixed {
+            continue;
+        }
         let class = if item == page.nav { " class=\"on\"" } else { "" };
-        let query = if item == Nav::Upload { String::new() } else { format!("?{}", page.filters.query()) };
+        let query = if matches!(item, Nav::Upload | Nav::Schemes) { String::new() } else { format!("?{}", page.filters.query()) };
         let _ = write!(nav, "<a href=\"{}{}\"{class}>{}</a>", item.path(), escape(&query), item.title());
     }
     let body = format!(
         "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
          <div class=\"who\">{} （{}）<form method=\"post\" action=\"/logout\" style=\"display:inline\">\
          <button type=\"submit\">退出</button></form></div></header>\
-         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{}{content}</main>",
+         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{}{content}{}</main>",
         escape(&page.user),
         escape(&page.scope),
         escape(&page.coverage()),
@@ -134,9 +138,19 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             .as_deref()
             .map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n)))
             .unwrap_or_default(),
+        about(&page.about),
     );
-    let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
+    let title = if matches!(page.nav, Nav::Upload | Nav::Schemes) { page.nav.title().to_string() } else { page.coverage() };
     document(&title, &body)
+}
+
+/// The 口径 lines at the foot of the page (printed too).
+fn about(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let items: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    format!("<footer class=\"note\" id=\"about\"><strong>口径</strong><ul>{items}</ul></footer>")
 }
 
 /// The filter form: year, quarter, county, community.

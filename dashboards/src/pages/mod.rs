@@ -7,6 +7,7 @@
 pub mod data;
 mod html;
 mod reference;
+mod schemes;
 mod views;
 
 pub use html::escape;
@@ -18,6 +19,7 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 /// the tables read whole without it).
 pub const TABLES_JS: &str = include_str!("tables.js");
 pub use reference::api_reference;
+pub use schemes::{SchemeLine, SchemesView, schemes};
 pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
     topic, upload, upload_history, upload_preview,
@@ -32,6 +34,8 @@ pub enum Nav {
     Counties,
     Community,
     Upload,
+    /// A county's scoring schemes (county and platform accounts).
+    Schemes,
     /// One cadre (reached from a row; not in the navigation bar).
     Cadre,
     /// One topic (reached from a row; not in the navigation bar).
@@ -39,7 +43,8 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 6] = [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload];
+    pub const ALL: [Nav; 7] =
+        [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload, Nav::Schemes];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -49,6 +54,7 @@ impl Nav {
             Nav::Counties => "/counties",
             Nav::Community => "/community",
             Nav::Upload => "/upload",
+            Nav::Schemes => "/schemes",
             Nav::Cadre => "/cadre",
             Nav::Topic => "/topic",
         }
@@ -62,6 +68,7 @@ impl Nav {
             Nav::Counties => "县区对比",
             Nav::Community => "社区详情",
             Nav::Upload => "上传台账",
+            Nav::Schemes => "评分方案",
             Nav::Cadre => "干部详情",
             Nav::Topic => "议题详情",
         }
@@ -70,7 +77,7 @@ impl Nav {
     /// Whether the page shows the filter form (a detail page is reached from a row and
     /// keeps its own key, which the form does not carry).
     pub fn has_filters(self) -> bool {
-        !matches!(self, Nav::Upload | Nav::Cadre | Nav::Topic)
+        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Cadre | Nav::Topic)
     }
 }
 
@@ -165,6 +172,9 @@ pub struct Page {
     pub options: Options,
     /// Shown above the content, e.g. that the period has no topics.
     pub notice: Option<String>,
+    /// The 口径 lines below the content: the schemes (name, version, hash) and data
+    /// versions the figures were computed with, and notes such as a frozen result's.
+    pub about: Vec<String>,
 }
 
 impl Page {
