@@ -20,7 +20,7 @@ use ingest::{Scope, Table};
 use serde_json::Value;
 
 use crate::api::{Answer, call};
-use crate::support::{fixture_warehouse, runtime, yishi};
+use crate::support::{fixture_warehouse, ingest_fixture, runtime, yishi};
 
 const COUNTY_A: &str = "141026";
 const COUNTY_B: &str = "141021";
@@ -277,17 +277,7 @@ fn a_frozen_year_end_result_survives_a_correction_with_a_note() {
         let before = get(&app, "/api/v1/reports/cadres?year=2025", &county_a).await;
         assert_grade(&grades(&before.json()), "K5", 45.0, "不称职");
 
-        let corrected = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analyses/topics_corrected.csv");
-        let options = warehouse::IngestOptions {
-            scope: &Scope::Platform,
-            user: "correction",
-            partial: false,
-            sheet: None,
-            header_row: None,
-            max_file_bytes: 10 << 20,
-            progress: None,
-        };
-        wh.ingest_file(Table::Topics, &corrected, &options).await.expect("correction");
+        ingest_fixture(&wh, Table::Topics, "topics_corrected.csv").await;
 
         let after = get(&app, "/api/v1/reports/cadres?year=2025", &county_a).await;
         assert_eq!(after.json(), before.json(), "the frozen result is unchanged");

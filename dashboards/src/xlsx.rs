@@ -578,9 +578,11 @@ fn provenance(reports: &[&Report], place: &str, scheme: Option<&Scheme>) -> Vec<
         ("报表", titles.join("、")),
         ("期间", period),
         ("范围", format!("{place}（{}）", meta.scope)),
-        ("评分方案", meta.scheme_text()),
+        ("评分方案", meta.scheme_name.clone()),
         ("方案哈希", meta.scheme_hash.clone()),
         ("方案版本", meta.scheme_version.map_or_else(|| "默认（数据契约）".to_string(), |v| format!("第{v}版"))),
+        // Each county's own where a report covers counties with different schemes.
+        ("所用方案", meta.scheme_text()),
         ("数据版本", versions.join(", ")),
         ("生成时间", meta.generated_at.clone()),
         ("空值", "分母为 0 的比率为空（—），不是 0 或 100%；图表中为空缺".to_string()),

@@ -342,7 +342,7 @@ fn describe(page: &mut Page, account: &Account, shown: &[&warehouse::analyses::R
         let mut line = format!("{}：评分方案 {}", report.kind.chinese(), m.scheme_text());
         if matches!(account.scope, Scope::Platform) {
             let versions: Vec<String> = m.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
-            line.push_str(&format!("｜数据版本 {}", versions.join(",")));
+            line.push_str(&format!("｜数据版本 {}", versions.join(", ")));
         }
         if !about.contains(&line) {
             about.push(line);

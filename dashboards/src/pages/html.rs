@@ -33,6 +33,7 @@ body { margin: 0; color: var(--ink); background: var(--bg);
   line-height: 1.5; }
 header.top { background: var(--red); color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; }
 header.top h1 { font-size: 1.3rem; margin: 0; }
+header.top nav { display: flex; flex-wrap: wrap; }
 header.top nav a { color: #fff; text-decoration: none; padding: .25rem .6rem; border-radius: .3rem; display: inline-block; white-space: nowrap; }
 header.top nav a.on { background: rgba(255,255,255,.25); font-weight: bold; }
 header.top .who { margin-left: auto; font-size: .9rem; }
@@ -66,6 +67,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.bad td { background: #fff3f3; }
 .scroll { max-height: 36rem; overflow: auto; }
 .note { color: var(--muted); font-size: .85rem; }
+/* The 口径 footer holds hashes and version lists: they wrap rather than widen a phone's page. */
+#about { overflow-wrap: anywhere; }
 .alert { background: #fff3f3; border: 1px solid var(--red); padding: .6rem .8rem; border-radius: .4rem; }
 .ok { background: #f0fff3; border: 1px solid #2c8a3c; padding: .6rem .8rem; border-radius: .4rem; }
 details summary { cursor: pointer; }
