@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use dashboards::charts::{self, ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest};
 use ingest::Scope;
-use warehouse::scheme::Scheme;
+use warehouse::scheme::{CountySchemes, Scheme, VersionedScheme};
 use warehouse::{Snapshot, Warehouse};
 
 /// Size of the picture; the defaults fit the text width of an A4 page at 2×.
@@ -86,9 +86,17 @@ pub(crate) struct PackArgs {
     /// 写入的文件夹（没有则创建）。
     #[arg(long, value_name = "文件夹")]
     pub(crate) out: PathBuf,
-    /// 考核方案 TOML 文件（默认：数据口径的方案）。
+    /// 考核方案 TOML 文件（默认：账号库中本县区现行的方案；没有账号库时为数据口径的方案）。
     #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
+    /// 按较早的数据生成：一个版本号（所有表），或 表=版本,…（与 yishi report 相同）。
+    #[arg(long, conflicts_with = "as_of", value_name = "版本")]
+    pub(crate) as_of_version: Option<String>,
+    /// 按这一天结束时（UTC）的数据生成，例如 2026-01-31。
+    #[arg(long, value_name = "日期")]
+    pub(crate) as_of: Option<String>,
+    #[command(flatten)]
+    pub(crate) catalog: crate::server::CatalogArgs,
     #[command(flatten)]
     pub(crate) size: SizeArgs,
 }
@@ -156,16 +164,32 @@ pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Resu
     if matches!(scope, Scope::Platform) {
         bail!("报表包按县区或社区生成：请加 --county 县区代码（如 --county 141026）或 --community 社区代码");
     }
-    let scheme = scheme_of(args.scheme.as_deref())?;
+    let snapshot = Snapshot::parse(args.as_of_version.as_deref(), args.as_of.as_deref())?;
     let request = ChartRequest { year: args.year, quarter: Some(args.quarter) };
     let wh = Warehouse::open(root).await?;
-    let pack = dashboards::pack::pack(&wh, scope, request, &scheme, &Snapshot::Latest, &args.size.options()).await?;
+    let schemes = pack_schemes(root, &wh, scope, args).await?;
+    let pack = dashboards::pack::pack(&wh, scope, request, &schemes, &snapshot, &args.size.options()).await?;
     let written = pack.write_to(&args.out)?;
     for path in &written {
         println!("{}", path.display());
     }
     eprintln!("报表包已写入 {}：{} 个文件", args.out.display(), written.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pack's scheme: `--scheme FILE`; else the county's scheme in force at the quarter's
+/// end in the catalog at hand; else the contract's default.
+async fn pack_schemes(root: &str, wh: &Warehouse, scope: &Scope, args: &PackArgs) -> Result<CountySchemes> {
+    if let Some(path) = &args.scheme {
+        return Ok(CountySchemes::one(VersionedScheme::unversioned(Scheme::from_toml_file(path)?)));
+    }
+    let Some(catalog) = crate::server::catalog_at_hand(root, &args.catalog).await? else {
+        return Ok(CountySchemes::default());
+    };
+    let state = crate::server::cli_state(wh, catalog);
+    let schemes = api::reports::schemes_for(&state, scope, args.year, Some(args.quarter)).await;
+    state.catalog.close().await;
+    schemes.map_err(crate::server::api_error)
 }
 
 /// `yishi bench charts …`: timings for docs/benchmarks.md.
@@ -194,7 +218,8 @@ pub(crate) async fn bench(root: &str, scope: &Scope, args: &BenchArgs) -> Result
     }
     let out = args.out.clone().unwrap_or_else(|| std::env::temp_dir().join("yishi-bench-pack"));
     let t = Instant::now();
-    let pack = dashboards::pack::pack(&wh, scope, request, &scheme, &Snapshot::Latest, &options).await?;
+    let schemes = CountySchemes::one(VersionedScheme::unversioned(scheme.clone()));
+    let pack = dashboards::pack::pack(&wh, scope, request, &schemes, &Snapshot::Latest, &options).await?;
     let files = pack.write_to(&out)?;
     println!("pack_total_ms\t{:.1}\t{} files in {}", millis(t), files.len(), out.display());
     Ok(ExitCode::SUCCESS)

@@ -107,6 +107,12 @@ pub(crate) enum Command {
     #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表")]
     Export(crate::charts::ExportArgs),
 
+    /// 冻结一个县区某年度的考核结果：记下年末现行的评分方案版本和各表数据版本，此后按冻结结果显示。
+    #[command(
+        after_help = "示例：\n  yishi freeze --year 2025 --county 141026\n  yishi report cadres --year 2025 --county 141026 --latest   看最新数据"
+    )]
+    Freeze(crate::server::FreezeArgs),
+
     /// 性能计时，用于 docs/benchmarks.md（`yishi bench charts`）。
     #[command(hide = true)]
     Bench(crate::charts::BenchArgs),
@@ -207,6 +213,11 @@ pub(crate) struct ReportArgs {
     /// 终端表格显示全部列（默认只显示主要指标；csv、json、xlsx 总是全部列）。
     #[arg(long)]
     pub(crate) all_columns: bool,
+    /// 年度考核已冻结时也按最新数据计算（默认显示冻结结果，见 yishi freeze）。
+    #[arg(long)]
+    pub(crate) latest: bool,
+    #[command(flatten)]
+    pub(crate) catalog: crate::server::CatalogArgs,
 }
 
 /// 示例 of `yishi --help`: the first commands of a county statistician.

@@ -38,6 +38,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token(args) => crate::server::token(&cli.warehouse, &cli.scope, cli.user.as_deref(), &args).await,
         Command::Chart(args) => crate::charts::chart(&cli.warehouse, &scope, &args).await,
         Command::Export(args) => crate::charts::export(&cli.warehouse, &scope, &args).await,
+        Command::Freeze(args) => crate::server::freeze(&cli.warehouse, &scope, &args).await,
         Command::Bench(args) => crate::charts::bench(&cli.warehouse, &scope, &args).await,
     }
 }

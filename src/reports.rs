@@ -2,12 +2,11 @@
 //! footer), for spreadsheets (CSV with Chinese headers, XLSX) and for scripts (JSON rows
 //! keyed by the contract's names).
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use dashboards::encoding::{csv, json, text};
-use ingest::{Scope, Table};
+use ingest::Scope;
 use warehouse::Snapshot;
 use warehouse::Warehouse;
 use warehouse::analyses::{Figure, Report, ReportKind};
@@ -18,15 +17,10 @@ use crate::output;
 
 pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<ExitCode> {
     let kind = kind_of(args)?;
-    let scheme = match &args.scheme {
-        Some(path) => Scheme::from_toml_file(path)?,
-        None => Scheme::default(),
-    };
     let snapshot = snapshot_of(args)?;
     let wh = Warehouse::open(root).await?;
     wh.check_scope(scope).await?;
-    let period = if kind.is_monthly() { args.month } else { args.quarter };
-    let report = wh.report(kind, scope, args.year, period, &scheme, &snapshot).await?;
+    let report = compute(root, &wh, kind, scope, args, snapshot).await?;
     // A period without topics says so, with the years that have them, instead of an
     // empty table.
     let quarter = args.quarter.filter(|_| kind.is_quarterly());
@@ -65,6 +59,33 @@ pub(crate) async fn run(root: &str, scope: &Scope, args: &ReportArgs) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// The report with `--scheme FILE` if given; else, when a catalog is at hand, as the
+/// server computes it (each county's scheme in force, a frozen year's result unless
+/// `--latest`); else with the contract's default scheme.
+async fn compute(
+    root: &str,
+    wh: &Warehouse,
+    kind: ReportKind,
+    scope: &Scope,
+    args: &ReportArgs,
+    snapshot: Snapshot,
+) -> Result<Report> {
+    // A monthly report's period is its month.
+    let period = if kind.is_monthly() { args.month } else { args.quarter };
+    if let Some(path) = &args.scheme {
+        let scheme = Scheme::from_toml_file(path)?;
+        return Ok(wh.report(kind, scope, args.year, period, &scheme, &snapshot).await?);
+    }
+    let Some(catalog) = crate::server::catalog_at_hand(root, &args.catalog).await? else {
+        return Ok(wh.report(kind, scope, args.year, period, &Scheme::default(), &snapshot).await?);
+    };
+    let state = crate::server::cli_state(wh, catalog);
+    let asked = api::reports::Asked { snapshot, latest: args.latest };
+    let report = api::reports::report_at(&state, kind, scope, args.year, period, &asked).await;
+    state.catalog.close().await;
+    Ok((*report.map_err(crate::server::api_error)?).clone())
+}
+
 fn kind_of(args: &ReportArgs) -> Result<ReportKind> {
     let kind = ReportKind::parse(&args.kind)
         .ok_or_else(|| anyhow!("未知的报表“{}”；可用：{}", args.kind, ReportKind::choices()))?;
@@ -76,31 +97,10 @@ fn kind_of(args: &ReportArgs) -> Result<ReportKind> {
     })
 }
 
-/// `--as-of-version 3` (every table) or `topics=3,evaluations=5`; `--as-of 2026-01-31`.
+/// `--as-of-version 3` (every table) or `topics=3,evaluations=5`; `--as-of 2026-01-31`
+/// (the parser the API and the pages share, [`Snapshot::parse`]).
 fn snapshot_of(args: &ReportArgs) -> Result<Snapshot> {
-    if let Some(spec) = &args.as_of_version {
-        let spec = spec.trim();
-        if let Ok(v) = spec.parse::<u64>() {
-            return Ok(Snapshot::Versions(Table::ALL.iter().map(|t| (*t, v)).collect()));
-        }
-        let mut versions = BTreeMap::new();
-        for part in spec.split(',') {
-            let (name, v) = part
-                .split_once('=')
-                .ok_or_else(|| anyhow!("--as-of-version 的格式应为 3 或 topics=3,evaluations=5"))?;
-            let table = Table::parse(name).ok_or_else(|| anyhow!("--as-of-version 中的表“{name}”不存在"))?;
-            let v: u64 = v.trim().parse().with_context(|| format!("版本“{v}”不是整数"))?;
-            versions.insert(table, v);
-        }
-        return Ok(Snapshot::Versions(versions));
-    }
-    if let Some(date) = &args.as_of {
-        let day =
-            ingest::values::parse_date(date).ok_or_else(|| anyhow!("--as-of 日期“{date}”无效，例如 2026-01-31"))?;
-        let end = day.and_hms_opt(23, 59, 59).ok_or_else(|| anyhow!("--as-of 日期无效"))?.and_utc();
-        return Ok(Snapshot::AsOf(end));
-    }
-    Ok(Snapshot::Latest)
+    Ok(Snapshot::parse(args.as_of_version.as_deref(), args.as_of.as_deref())?)
 }
 
 /// The 口径 line: period, the place by name and the account, scheme and data versions.
@@ -112,12 +112,12 @@ fn about(report: &Report, scope: &Scope) -> String {
         None => format!("{}年", m.year),
     };
     let versions: Vec<String> = m.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
+    let notes: String = m.notes.iter().map(|n| format!("\n{n}")).collect();
     format!(
-        "{}｜{period}｜{}｜评分方案：{}（{}）｜数据版本：{}｜共 {} 行",
+        "{}｜{period}｜{}｜评分方案：{}｜数据版本：{}｜共 {} 行{notes}",
         report.kind.chinese(),
         format!("{}（{}）", dashboards::naming::scope_text(scope, [report]), m.scope),
-        m.scheme_name,
-        &m.scheme_hash[..m.scheme_hash.len().min(12)],
+        m.scheme_text(),
         versions.join(","),
         report.num_rows()
     )

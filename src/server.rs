@@ -168,7 +168,62 @@ async fn open_catalog(warehouse_root: &str, args: &CatalogArgs) -> Result<api::C
     api::Catalog::open(&url).await.map_err(|e| anyhow::anyhow!("{}", e.parts().2))
 }
 
-fn api_error(e: api::AppError) -> anyhow::Error {
+/// The catalog when one is at hand: `--catalog` (or YISHI_CATALOG), else the warehouse's
+/// own `yishi.db` if the server has made one; `None` otherwise (the commands then use the
+/// contract's default scheme, or `--scheme FILE`).
+pub(crate) async fn catalog_at_hand(warehouse_root: &str, args: &CatalogArgs) -> Result<Option<api::Catalog>> {
+    if args.catalog.is_none() {
+        let local = warehouse::Location::parse(warehouse_root).ok().and_then(|l| l.local_dir());
+        if !local.is_some_and(|dir| dir.join("yishi.db").is_file()) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(open_catalog(warehouse_root, args).await?))
+}
+
+/// The server's state over the CLI's warehouse and catalog: a command computes through it
+/// exactly as the server does (each county's scheme in force, frozen results).
+pub(crate) fn cli_state(wh: &warehouse::Warehouse, catalog: api::Catalog) -> api::AppState {
+    api::AppState::new(wh.clone(), catalog, api::Config::default())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FreezeArgs {
+    /// 冻结哪一年的年度考核，例如 2025。
+    #[arg(long, value_name = "年份")]
+    pub(crate) year: i32,
+    #[command(flatten)]
+    pub(crate) catalog: CatalogArgs,
+}
+
+/// `yishi freeze --year 2025 --county C`: records in the catalog the scheme version in
+/// force at the year's end and the latest table versions (as `POST /api/v1/freezes/C`).
+pub(crate) async fn freeze(root: &str, scope: &Scope, args: &FreezeArgs) -> Result<ExitCode> {
+    let Scope::County(county) = scope else {
+        anyhow::bail!("冻结按县区进行：请加 --county 县区代码（如 --county 141026）");
+    };
+    let wh = warehouse::Warehouse::open(root).await?;
+    wh.check_scope(scope).await?;
+    let catalog = open_catalog(root, &args.catalog).await?;
+    let by = std::env::var("YISHI_USER").unwrap_or_else(|_| "命令行".to_string());
+    let row = api::schemes::freeze(&catalog, &wh, county, args.year, &by).await.map_err(api_error)?;
+    catalog
+        .audit(
+            None,
+            "freeze",
+            &format!("freeze {county} {}", args.year),
+            &format!("yishi freeze by {by}: {}", row.versions),
+            200,
+        )
+        .await;
+    catalog.close().await;
+    let scheme = row.scheme_version.map_or_else(|| "数据契约默认方案".to_string(), |v| format!("本县第{v}版方案"));
+    println!("已冻结 {county} 的{}年度考核：{scheme}，数据版本 {}", args.year, row.versions);
+    eprintln!("此后查看该年度的干部、社区考核都显示冻结结果；看最新数据请加 --latest（网页、接口加 latest=true）");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn api_error(e: api::AppError) -> anyhow::Error {
     let (_, code, message) = e.parts();
     if code == "internal" { anyhow::anyhow!("{e}") } else { anyhow::anyhow!("{message}") }
 }

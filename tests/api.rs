@@ -17,10 +17,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use dashboards::charts::ChartName;
 use http_body_util::BodyExt;
-use ingest::{Scope, Table};
+use ingest::Scope;
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use warehouse::{IngestOptions, IngestOutcome, Warehouse};
+use warehouse::Warehouse;
 
 use crate::support::runtime;
 
@@ -37,24 +37,7 @@ pub(crate) fn warehouse_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().to_str().expect("utf-8").to_string();
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analyses");
-        runtime().block_on(async {
-            let wh = Warehouse::init(&root).await.expect("init");
-            for table in Table::ALL {
-                let options = IngestOptions {
-                    scope: &Scope::Platform,
-                    user: "api-test",
-                    partial: false,
-                    sheet: None,
-                    header_row: None,
-                    max_file_bytes: 10 << 20,
-                    progress: None,
-                };
-                let file = fixtures.join(format!("{}.csv", table.name()));
-                let report = wh.ingest_file(table, &file, &options).await.expect("ingest");
-                assert_eq!(report.outcome, IngestOutcome::Committed);
-            }
-        });
+        runtime().block_on(crate::support::fixture_warehouse(&root));
         dir
     })
     .path()
@@ -228,6 +211,7 @@ async fn api_suite(catalog_url: &str, tag: &str) {
     batches_and_audit(&app, &t).await;
     report_cache(&app, &state, &t, tag).await;
     pages_with_session(&app, &state).await;
+    crate::schemes::scheme_permissions(&app, [&t.platform, &t.county_a, &t.county_b, &t.a1].map(String::as_str)).await;
     state.catalog.close().await;
 }
 

@@ -21,6 +21,7 @@ mod pages_text;
 mod preview;
 mod print;
 mod report_cli;
+mod schemes;
 mod sql_scope;
 mod support;
 mod templates;

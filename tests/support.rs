@@ -64,3 +64,29 @@ pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// A warehouse at `root` holding the hand-made ledger of `tests/fixtures/analyses`
+/// (county 甲县 141026 with communities …001–…003, county 乙县 141021 with …001).
+pub(crate) async fn fixture_warehouse(root: &str) -> warehouse::Warehouse {
+    let wh = warehouse::Warehouse::init(root).await.expect("init");
+    for table in ingest::Table::ALL {
+        ingest_fixture(&wh, table, &format!("{}.csv", table.name())).await;
+    }
+    wh
+}
+
+/// Ingests `tests/fixtures/analyses/<file>` into `table` as the platform; it must commit.
+pub(crate) async fn ingest_fixture(wh: &warehouse::Warehouse, table: ingest::Table, file: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/analyses").join(file);
+    let options = warehouse::IngestOptions {
+        scope: &ingest::Scope::Platform,
+        user: "fixture",
+        partial: false,
+        sheet: None,
+        header_row: None,
+        max_file_bytes: 10 << 20,
+        progress: None,
+    };
+    let report = wh.ingest_file(table, &path, &options).await.expect("ingest");
+    assert_eq!(report.outcome, warehouse::IngestOutcome::Committed, "{file}");
+}

@@ -1,7 +1,7 @@
 //! What the server keeps in memory, keyed by what it was computed from: reports
-//! ([`ReportCache`]: scope, kind, year, quarter, scoring-scheme hash and the version of
-//! every table), rendered chart images ([`ImageCache`]) and the quarters with topics of each
-//! scope ([`CoverageCache`]). A repeated view of an unchanged quarter is answered from here;
+//! ([`ReportCache`]: scope, kind, year, quarter, every county's scoring scheme (hash and
+//! version) and the version of every table), rendered chart images ([`ImageCache`]) and the
+//! quarters with topics of each scope ([`CoverageCache`]). A repeated view of an unchanged quarter is answered from here;
 //! new data changes the versions and so the key, so nothing stale is ever served.
 //! Concurrent requests for the same report compute it once (the others wait for that
 //! result).
@@ -23,7 +23,9 @@ pub struct ReportKey {
     pub kind: ReportKind,
     pub year: i32,
     pub quarter: Option<u32>,
-    pub scheme_hash: String,
+    /// Every county's scheme (hash and catalog version) the report is computed with
+    /// (`CountySchemes::key`): a new scheme version in force is a new key.
+    pub schemes: String,
     pub versions: Vec<(Table, u64)>,
     /// The day a report that depends on today was computed for (the overdue list of a
     /// running period is judged as of today): tomorrow it is another report.

@@ -134,6 +134,14 @@ pub struct Place {
     pub county_code: String,
 }
 
+/// Epoch milliseconds as Beijing time, "2026-12-07 11:14".
+pub fn beijing_time(ms: i64) -> String {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -610,6 +618,152 @@ impl Catalog {
             q = q.bind(b);
         }
         Ok(q.fetch_all(&self.pool).await?)
+    }
+}
+
+// ---- county schemes and frozen results ---------------------------------------------------
+
+/// One version of a county's scoring scheme.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct SchemeRow {
+    pub county_code: String,
+    /// 1, 2, … per county, in upload order.
+    pub version: i64,
+    pub name: String,
+    /// The uploaded TOML text, as uploaded.
+    pub toml: String,
+    /// SHA-256 of the scheme's canonical form (`Scheme::hash`), as reports name it.
+    pub hash: String,
+    /// YYYY-MM-DD: used for periods ending on or after this day.
+    pub in_force_from: String,
+    pub uploaded_by: String,
+    /// Epoch milliseconds, UTC.
+    pub uploaded_at: i64,
+}
+
+/// A frozen year-end assessment: the scheme version and table versions it was computed on.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct FreezeRow {
+    pub county_code: String,
+    pub year: i64,
+    /// The county's scheme version (none: the contract's default).
+    pub scheme_version: Option<i64>,
+    /// `topics=3,evaluations=5,…`, as `as_of_version` takes it.
+    pub versions: String,
+    pub frozen_by: String,
+    /// Epoch milliseconds, UTC.
+    pub frozen_at: i64,
+}
+
+/// A scheme to store.
+#[derive(Debug, Clone)]
+pub struct NewScheme<'a> {
+    pub county_code: &'a str,
+    pub name: &'a str,
+    pub toml: &'a str,
+    pub hash: &'a str,
+    pub in_force_from: &'a str,
+    pub uploaded_by: &'a str,
+}
+
+const SCHEME_COLUMNS: &str = "county_code, version, name, toml, hash, in_force_from, uploaded_by, uploaded_at";
+
+impl Catalog {
+    /// Stores a county's next scheme version (one more than its last). Two uploads at once
+    /// may pick the same number: the second is a 409, to be sent again.
+    pub async fn add_scheme(&self, s: &NewScheme<'_>) -> AppResult<SchemeRow> {
+        let last: Option<i64> = sqlx::query("SELECT MAX(version) FROM schemes WHERE county_code = $1")
+            .bind(s.county_code)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let version = last.unwrap_or(0) + 1;
+        let inserted = sqlx::query(
+            "INSERT INTO schemes (county_code, version, name, toml, hash, in_force_from, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.county_code)
+        .bind(version)
+        .bind(s.name)
+        .bind(s.toml)
+        .bind(s.hash)
+        .bind(s.in_force_from)
+        .bind(s.uploaded_by)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await;
+        if let Err(e) = inserted {
+            tracing::warn!(error = %e, county = s.county_code, "scheme insert failed");
+            return Err(AppError::new(
+                axum::http::StatusCode::CONFLICT,
+                "scheme_conflict",
+                format!("县区 {} 同时有另一个方案上传，请重新上传", s.county_code),
+            ));
+        }
+        self.scheme(s.county_code, version)
+            .await?
+            .ok_or_else(|| AppError::Internal("scheme just stored is gone".into()))
+    }
+
+    /// A county's scheme versions, newest first.
+    pub async fn schemes(&self, county_code: &str) -> AppResult<Vec<SchemeRow>> {
+        let sql = format!("SELECT {SCHEME_COLUMNS} FROM schemes WHERE county_code = $1 ORDER BY version DESC");
+        Ok(sqlx::query_as::<_, SchemeRow>(AssertSqlSafe(sql)).bind(county_code).fetch_all(&self.pool).await?)
+    }
+
+    pub async fn scheme(&self, county_code: &str, version: i64) -> AppResult<Option<SchemeRow>> {
+        let sql = format!("SELECT {SCHEME_COLUMNS} FROM schemes WHERE county_code = $1 AND version = $2");
+        Ok(sqlx::query_as::<_, SchemeRow>(AssertSqlSafe(sql))
+            .bind(county_code)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Each county's scheme in force on `day` (YYYY-MM-DD): of the versions in force from
+    /// that day or earlier, the latest uploaded. `county`: that county's only.
+    pub async fn schemes_in_force(&self, day: &str, county: Option<&str>) -> AppResult<Vec<SchemeRow>> {
+        let filter = if county.is_some() { " AND county_code = $2" } else { "" };
+        let sql = format!(
+            "SELECT {SCHEME_COLUMNS} FROM schemes WHERE in_force_from <= $1{filter} ORDER BY county_code, version DESC"
+        );
+        let mut q = sqlx::query_as::<_, SchemeRow>(AssertSqlSafe(sql)).bind(day);
+        if let Some(c) = county {
+            q = q.bind(c);
+        }
+        let mut rows = q.fetch_all(&self.pool).await?;
+        rows.dedup_by(|later, first| later.county_code == first.county_code);
+        Ok(rows)
+    }
+
+    /// Records (or records again) the frozen year-end assessment of a county.
+    pub async fn freeze(&self, f: &FreezeRow) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO freezes (county_code, year, scheme_version, versions, frozen_by, frozen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (county_code, year) DO UPDATE SET \
+             scheme_version = excluded.scheme_version, versions = excluded.versions, \
+             frozen_by = excluded.frozen_by, frozen_at = excluded.frozen_at",
+        )
+        .bind(&f.county_code)
+        .bind(f.year)
+        .bind(f.scheme_version)
+        .bind(&f.versions)
+        .bind(&f.frozen_by)
+        .bind(f.frozen_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn frozen(&self, county_code: &str, year: i32) -> AppResult<Option<FreezeRow>> {
+        Ok(sqlx::query_as::<_, FreezeRow>(
+            "SELECT county_code, year, scheme_version, versions, frozen_by, frozen_at FROM freezes \
+             WHERE county_code = $1 AND year = $2",
+        )
+        .bind(county_code)
+        .bind(i64::from(year))
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
 

@@ -1,32 +1,29 @@
 //! The charts the server offers: every chart of `dashboards::charts` (plotters with the
 //! embedded CJK font), drawn from reports computed through the server's report cache
-//! ([`crate::reports`]), and the rendered images cached by the same key (scope, period,
-//! table versions) in [`crate::cache::ImageCache`].
+//! ([`crate::reports`]), and the rendered images cached by what those reports were computed from (scope, period,
+//! table versions, schemes) in [`crate::cache::ImageCache`].
 
 use std::sync::Arc;
 
 use dashboards::charts::{ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest, reports_needed};
 use ingest::Scope;
+use warehouse::analyses::Report;
 use warehouse::scheme::Scheme;
 
 use crate::error::{AppError, AppResult};
-use crate::reports::{self, data_versions};
+use crate::reports::{self, Asked};
 use crate::state::AppState;
 
-/// The chart as PNG or SVG bytes, over the reports of `scope` for the period.
+/// The chart as PNG or SVG bytes, over the reports of `scope` for the period, on the data
+/// `asked` names, each county with its scheme in force.
 pub async fn draw(
     state: &AppState,
     chart: ChartName,
     scope: &Scope,
-    year: i32,
-    quarter: Option<u32>,
+    (year, quarter): (i32, Option<u32>),
     format: ChartFormat,
+    asked: &Asked,
 ) -> AppResult<Arc<Vec<u8>>> {
-    let versions = data_versions(&state.warehouse).await?;
-    let key = format!("{}|{format:?}|{scope:?}|{year}|{quarter:?}|{versions:?}", chart.name());
-    if let Some(bytes) = state.images.get(&key) {
-        return Ok(bytes);
-    }
     let request = ChartRequest { year, quarter };
     let county = scope.county_code().and_then(|c| Scope::county(c).ok());
     let (mut own, mut county_wide) = (Vec::new(), Vec::new());
@@ -35,12 +32,24 @@ pub async fn draw(
             (Some(c), true) => c,
             _ => scope,
         };
-        let report = reports::report(state, need.kind, target, need.year, None).await?;
+        let report = reports::report_at(state, need.kind, target, need.year, None, asked).await?;
         if need.county_wide { county_wide.push((*report).clone()) } else { own.push((*report).clone()) }
     }
+    // The reports came from the cache keyed by their versions and schemes; the image is
+    // keyed by what they were computed from, and what they say about it.
+    let metas: Vec<String> = own
+        .iter()
+        .chain(&county_wide)
+        .map(|r| format!("{:?}|{}|{:?}", r.meta.versions, r.meta.scheme_text(), r.meta.notes))
+        .collect();
+    let key = format!("{}|{format:?}|{scope:?}|{year}|{quarter:?}|{metas:?}", chart.name());
+    if let Some(bytes) = state.images.get(&key) {
+        return Ok(bytes);
+    }
+    let scheme = scheme_of_reports(state, scope, own.first().or(county_wide.first())).await?;
     let scope = scope.clone();
     let bytes = tokio::task::spawn_blocking(move || {
-        let data = ChartData::new(request, scope, Scheme::default(), own)?.with_county_reference(county_wide)?;
+        let data = ChartData::new(request, scope, scheme, own)?.with_county_reference(county_wide)?;
         dashboards::charts::render(chart, &data, format, &ChartOptions::default())
     })
     .await
@@ -49,4 +58,18 @@ pub async fn draw(
     let bytes = Arc::new(bytes);
     state.images.put(key, bytes.clone());
     Ok(bytes)
+}
+
+/// The scheme a chart's reports were computed with (their grade lines follow it): the
+/// county's catalog version they name, else the contract's default (also a platform
+/// chart's, whose counties' own schemes its 口径 line names).
+async fn scheme_of_reports(state: &AppState, scope: &Scope, report: Option<&Report>) -> AppResult<Scheme> {
+    let version = report.and_then(|r| r.meta.scheme_version);
+    match (scope.county_code(), version) {
+        (Some(county), Some(v)) => match state.catalog.scheme(county, v).await? {
+            Some(row) => Ok(reports::versioned(&row)?.scheme),
+            None => Err(AppError::Internal(format!("scheme {v} of {county} is missing"))),
+        },
+        _ => Ok(Scheme::default()),
+    }
 }

@@ -13,8 +13,10 @@
 //! - [`routes`]: the JSON API under `/api/v1`, `/healthz`, and the dashboards (HTML in
 //!   Chinese rendered by `dashboards::pages`); they only map requests to those calls and
 //!   answers to responses.
+//! - [`schemes`]: each county's scoring schemes (versioned, in the catalog) and frozen
+//!   year-end results; [`reports`] computes every county with its scheme in force.
 //! - [`cache`]: reports, chart images and years with data, keyed by what they were
-//!   computed from (scope, period, scheme, table versions).
+//!   computed from (scope, period, every county's scheme version, table versions).
 //! - [`queries`]: the warehouse's own threads.
 //! - [`login`]: failed logins throttled per user name and client address, password hashing
 //!   bounded.
@@ -37,6 +39,7 @@ pub mod places;
 pub mod queries;
 pub mod reports;
 pub mod routes;
+pub mod schemes;
 pub mod state;
 pub mod uploads;
 

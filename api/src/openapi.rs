@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use warehouse::analyses::ReportKind;
 use warehouse::arrow::datatypes::DataType;
 
-use crate::routes::api;
+use crate::routes::{api, schemes};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -35,6 +35,7 @@ use crate::state::AppState;
         (name = "reports", description = "报表与图表"),
         (name = "ledger", description = "台账导入与批次"),
         (name = "sql", description = "只读 SQL 查询"),
+        (name = "schemes", description = "评分方案与冻结的年度结果"),
         (name = "accounts", description = "账号与审计"),
         (name = "server", description = "服务与接口文档"),
     ),
@@ -69,6 +70,9 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(api::batch_rejects))
         .routes(routes!(api::audit))
         .routes(routes!(api::topic_history))
+        .routes(routes!(schemes::upload, schemes::list))
+        .routes(routes!(schemes::one))
+        .routes(routes!(schemes::freeze))
 }
 
 /// The document (built once).

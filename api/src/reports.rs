@@ -7,15 +7,23 @@ use std::sync::Arc;
 
 use ingest::{Scope, Table};
 use warehouse::analyses::{Report, ReportKind};
-use warehouse::scheme::Scheme;
+use warehouse::scheme::{CountySchemes, Scheme, VersionedScheme};
 use warehouse::{Coverage, Snapshot, Warehouse};
 
 use crate::cache::ReportKey;
-use crate::error::AppResult;
+use crate::catalog::{FreezeRow, SchemeRow};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// Computes a report through the cache: the key holds the table versions read just now,
-/// and the report is computed on exactly those versions.
+/// How a report is asked for: on which data (the latest, given table versions, or as at
+/// a date) and whether the latest data replace a frozen year-end result (`latest`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Asked {
+    pub snapshot: Snapshot,
+    pub latest: bool,
+}
+
+/// [`report_at`] on the latest data (or the frozen result of a frozen year).
 pub async fn report(
     state: &AppState,
     kind: ReportKind,
@@ -23,29 +31,187 @@ pub async fn report(
     year: i32,
     quarter: Option<u32>,
 ) -> AppResult<Arc<Report>> {
-    let scheme = Scheme::default();
-    let versions = data_versions(&state.warehouse).await?;
+    report_at(state, kind, scope, year, quarter, &Asked::default()).await
+}
+
+/// Computes a report through the cache, with each county's scheme in force for the
+/// period (see [`schemes_for`]). The key holds the table versions to read (the latest,
+/// read just now, unless asked otherwise) and every scheme's hash and version, and the
+/// report is computed on exactly those. A frozen year's cadre or community assessment of a
+/// county is read at its frozen versions and scheme unless `asked.latest`; `meta.notes`
+/// says so, and whether newer data exist.
+pub async fn report_at(
+    state: &AppState,
+    kind: ReportKind,
+    scope: &Scope,
+    year: i32,
+    quarter: Option<u32>,
+    asked: &Asked,
+) -> AppResult<Arc<Report>> {
+    // A monthly report's period argument is its month; its schemes are those in force at
+    // the end of the month's quarter.
+    let quarter = quarter.filter(|_| kind.is_quarterly() || kind.is_monthly());
+    let period_quarter = if kind.is_monthly() { quarter.map(|m| m.div_ceil(3)) } else { quarter };
+    let frozen = frozen_of(state, kind, scope, year, asked).await?;
+    let (snapshot, schemes) = match &frozen {
+        Some(f) => (frozen_snapshot(f)?, frozen_schemes(state, f).await?),
+        None => (asked.snapshot.clone(), schemes_for(state, scope, year, period_quarter).await?),
+    };
+    let versions = versions_of(state, &snapshot).await?;
     let key = ReportKey {
         scope: scope.clone(),
         kind,
         year,
-        quarter: quarter.filter(|_| kind.is_quarterly() || kind.is_monthly()),
-        scheme_hash: scheme.hash(),
+        quarter,
+        schemes: schemes.key(),
         versions: versions.iter().map(|(t, v)| (*t, *v)).collect(),
         today: (kind == ReportKind::Overdue).then(warehouse::analyses::overdue::today_in_china),
     };
-    state
+    let report = state
         .cache
         .get_or_compute(key, || async {
             let snapshot = Snapshot::Versions(versions.clone());
-            let (warehouse, scope) = (state.warehouse.clone(), scope.clone());
+            let (warehouse, scope, schemes) = (state.warehouse.clone(), scope.clone(), schemes.clone());
             state
                 .on_query_threads(async move {
-                    Ok(warehouse.report(kind, &scope, year, quarter, &scheme, &snapshot).await?)
+                    Ok(warehouse.report_for_counties(kind, &scope, year, quarter, &schemes, &snapshot).await?)
                 })
                 .await
         })
-        .await
+        .await?;
+    let mut notes = Vec::new();
+    if let Some(f) = &frozen {
+        notes.push(frozen_note(state, f).await?);
+    } else if let Some(shown) = asked.snapshot.describe() {
+        notes.push(format!("本结果{shown}，不是最新数据"));
+    }
+    if notes.is_empty() {
+        return Ok(report);
+    }
+    let mut noted = (*report).clone();
+    noted.meta.notes = notes;
+    Ok(Arc::new(noted))
+}
+
+/// The last day of the period, YYYY-MM-DD: a scheme in force from that day or earlier
+/// applies to it.
+pub fn period_end(year: i32, quarter: Option<u32>) -> String {
+    match quarter {
+        Some(1) => format!("{year:04}-03-31"),
+        Some(2) => format!("{year:04}-06-30"),
+        Some(3) => format!("{year:04}-09-30"),
+        _ => format!("{year:04}-12-31"),
+    }
+}
+
+/// Each county's scheme in force at the end of the period (the latest version in force
+/// from that day or earlier); the contract's default where a county has none.
+pub async fn schemes_for(state: &AppState, scope: &Scope, year: i32, quarter: Option<u32>) -> AppResult<CountySchemes> {
+    let rows = state.catalog.schemes_in_force(&period_end(year, quarter), scope.county_code()).await?;
+    let mut schemes = CountySchemes::default();
+    for row in rows {
+        schemes.counties.insert(row.county_code.clone(), versioned(&row)?);
+    }
+    Ok(schemes)
+}
+
+/// A stored scheme, parsed (it was checked when uploaded).
+pub fn versioned(row: &SchemeRow) -> AppResult<VersionedScheme> {
+    let origin = format!("县区 {} 的第{}版方案", row.county_code, row.version);
+    let scheme = Scheme::from_toml_str(&row.toml, &origin).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(VersionedScheme { scheme, version: Some(row.version) })
+}
+
+/// The frozen year-end result a view of `kind` must show: a county's or community's
+/// cadre or community assessment of a frozen year, on the latest data, not asked for the
+/// latest.
+async fn frozen_of(
+    state: &AppState,
+    kind: ReportKind,
+    scope: &Scope,
+    year: i32,
+    asked: &Asked,
+) -> AppResult<Option<FreezeRow>> {
+    let assessment = matches!(kind, ReportKind::Cadres | ReportKind::Communities);
+    match scope.county_code() {
+        Some(county) if assessment && !asked.latest && asked.snapshot == Snapshot::Latest => {
+            state.catalog.frozen(county, year).await
+        }
+        _ => Ok(None),
+    }
+}
+
+fn frozen_snapshot(f: &FreezeRow) -> AppResult<Snapshot> {
+    Snapshot::parse(Some(&f.versions), None).map_err(|e| AppError::Internal(format!("frozen versions: {e}")))
+}
+
+/// The county's scheme of a frozen result: the version it was frozen with.
+async fn frozen_schemes(state: &AppState, f: &FreezeRow) -> AppResult<CountySchemes> {
+    let mut schemes = CountySchemes::default();
+    if let Some(version) = f.scheme_version {
+        let row =
+            state.catalog.scheme(&f.county_code, version).await?.ok_or_else(|| {
+                AppError::Internal(format!("frozen scheme {version} of {} is missing", f.county_code))
+            })?;
+        schemes.counties.insert(f.county_code.clone(), versioned(&row)?);
+    }
+    Ok(schemes)
+}
+
+/// 「本结果为2025年度冻结结果（冻结于…）」, and whether newer data exist: a table whose
+/// latest version is past the frozen one (any county's upload counts; see docs/server.md).
+async fn frozen_note(state: &AppState, f: &FreezeRow) -> AppResult<String> {
+    let frozen: BTreeMap<Table, u64> = match frozen_snapshot(f)? {
+        Snapshot::Versions(v) => v,
+        _ => BTreeMap::new(),
+    };
+    let latest = data_versions(&state.warehouse).await?;
+    let newer = latest.iter().any(|(t, v)| frozen.get(t).is_some_and(|f| v > f));
+    let at = crate::catalog::beijing_time(f.frozen_at);
+    let mut note = format!("本结果为{}年度冻结结果（冻结于{at}，{}）", f.year, f.frozen_by);
+    if newer {
+        note.push_str("；其后数据已有更正，查看最新数据请在地址后加 latest=true（命令行加 --latest）");
+    }
+    Ok(note)
+}
+
+/// The version of every table a snapshot reads: the latest, read now; given versions
+/// (tables not named: the latest); or those current at a date.
+pub async fn versions_of(state: &AppState, snapshot: &Snapshot) -> AppResult<BTreeMap<Table, u64>> {
+    let mut latest = data_versions(&state.warehouse).await?;
+    match snapshot {
+        Snapshot::Latest => Ok(latest),
+        Snapshot::Versions(given) => {
+            for (table, v) in given {
+                match latest.get(table) {
+                    Some(last) if v <= last => {}
+                    last => {
+                        let had = last.map_or_else(|| "还没有数据".to_string(), |l| format!("最新为第 {l} 版"));
+                        return Err(AppError::bad_request(
+                            "bad_as_of",
+                            format!("as_of_version 中 {} 表的第 {v} 版不存在（{had}）", table.name()),
+                        ));
+                    }
+                }
+            }
+            latest.extend(given.iter().map(|(t, v)| (*t, *v)));
+            Ok(latest)
+        }
+        Snapshot::AsOf(at) => {
+            let (warehouse, snapshot) = (state.warehouse.clone(), snapshot.clone());
+            let day = at.format("%Y-%m-%d").to_string();
+            state
+                .on_query_threads(async move {
+                    // A date before a table's first commit has no version to read.
+                    let session = warehouse.session(&Scope::Platform, &snapshot).await.map_err(|e| {
+                        tracing::debug!(error = %e, "as_of before the data");
+                        AppError::bad_request("bad_as_of", format!("as_of：{day} 结束时仓库中还没有数据可读"))
+                    })?;
+                    Ok(session.versions.iter().filter_map(|(name, v)| Table::parse(name).map(|t| (t, *v))).collect())
+                })
+                .await
+        }
+    }
 }
 
 /// Years in which the scope has topics, newest last; the current year when there are

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ingest::Scope;
 use warehouse::analyses::ReportKind;
-use warehouse::scheme::Scheme;
+use warehouse::scheme::CountySchemes;
 use warehouse::{Snapshot, Warehouse};
 
 use crate::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
@@ -72,16 +72,18 @@ const WORKBOOK_REPORTS: [ReportKind; 7] = [
     ReportKind::Overdue,
 ];
 
-/// Computes the reports once and renders every chart and the workbook of `request`.
+/// Computes the reports once and renders every chart and the workbook of `request`,
+/// each county with its scheme in `schemes` (a county's pack: its scheme in force), on
+/// `snapshot`; the 口径 sheet and every chart name the scheme and its version.
 pub async fn pack(
     wh: &Warehouse,
     scope: &Scope,
     request: ChartRequest,
-    scheme: &Scheme,
+    schemes: &CountySchemes,
     snapshot: &Snapshot,
     options: &ChartOptions,
 ) -> Result<Pack, PackError> {
-    let data = ChartData::fetch(wh, &ChartName::ALL, scope, request, scheme, snapshot).await?;
+    let data = ChartData::fetch_for_counties(wh, &ChartName::ALL, scope, request, schemes, snapshot).await?;
     let prefix = request.period_text();
     let place = data.scope_file_name();
     let mut files = Vec::new();
@@ -93,13 +95,15 @@ pub async fn pack(
             files.push(PackFile { name: file, bytes });
         }
     }
+    // Every report on the versions the charts read, so the workbook and the charts agree.
+    let pinned = data.snapshot().unwrap_or_else(|| snapshot.clone());
     let mut reports = Vec::new();
     for kind in WORKBOOK_REPORTS {
         let quarter = request.quarter.filter(|_| kind.is_quarterly());
-        reports.push(wh.report(kind, scope, request.year, quarter, scheme, snapshot).await?);
+        reports.push(wh.report_for_counties(kind, scope, request.year, quarter, schemes, &pinned).await?);
     }
     let refs: Vec<&warehouse::analyses::Report> = reports.iter().collect();
-    let bytes = xlsx::workbook(&refs, scope, Some(scheme))?;
+    let bytes = xlsx::workbook(&refs, scope, Some(&data.scheme))?;
     files.push(PackFile { name: format!("{prefix}_满意度分析_{place}.xlsx"), bytes });
     Ok(Pack { files })
 }

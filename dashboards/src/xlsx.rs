@@ -701,11 +701,19 @@ fn provenance(reports: &[&Report], place: &str, scheme: Option<&Scheme>) -> Vec<
         ("范围", format!("{place}（{}）", meta.scope)),
         ("评分方案", meta.scheme_name.clone()),
         ("方案哈希", meta.scheme_hash.clone()),
+        ("方案版本", meta.scheme_version.map_or_else(|| "默认（数据契约）".to_string(), |v| format!("第{v}版"))),
+        // Each county's own where a report covers counties with different schemes.
+        ("所用方案", meta.scheme_text()),
         ("数据版本", versions.join(", ")),
         ("生成时间", meta.generated_at.clone()),
         ("空值", "分母为 0 的比率为空（—），不是 0 或 100%；图表中为空缺".to_string()),
         ("依据", "说事议事台账数据契约（data-contract.md）".to_string()),
     ];
+    // A frozen year-end result or a past version: said beside the versions. Notes of the
+    // reports, each once.
+    let mut notes: Vec<&String> = reports.iter().flat_map(|r| &r.meta.notes).collect();
+    notes.dedup();
+    lines.extend(notes.into_iter().map(|n| ("说明", n.clone())));
     if let Some(scheme) = scheme {
         lines.extend(scheme_lines(scheme));
     }

@@ -33,7 +33,7 @@ pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
 pub use location::Location;
 pub use preview::{FieldChange, LISTED_CHANGES, Preview, RowChange};
 pub use secret::SECRET_ENV;
-pub use session::{ScopedSession, Snapshot};
+pub use session::{AsOfError, ScopedSession, Snapshot};
 pub use sql::{QueryResult, check_read_only};
 
 use datafusion::prelude::SessionContext;

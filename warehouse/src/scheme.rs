@@ -6,6 +6,7 @@
 //! only what it names. Every report carries the scheme's name and [`Scheme::hash`], so a
 //! year-end result can be reproduced with the same scheme later.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -209,7 +210,7 @@ size = 5
     /// "上传的方案").
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Scheme, SchemeError> {
         let scheme: Scheme = toml::from_str(text)
-            .map_err(|e| SchemeError::Syntax { path: origin.to_string(), message: e.to_string() })?;
+            .map_err(|e| SchemeError::Syntax { path: origin.to_string(), message: syntax_message(text, &e) })?;
         let problems = scheme.problems();
         if problems.is_empty() { Ok(scheme) } else { Err(SchemeError::Invalid { path: origin.to_string(), problems }) }
     }
@@ -288,6 +289,151 @@ impl Grades {
     }
 }
 
+/// A TOML error in Chinese: "第 3 行：没有字段“completion_rat”（可用：…）", naming the line
+/// and, where toml names it, the field.
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    let line = e.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = e.message();
+    let chinese = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let expected =
+            expected.trim_start_matches(", expected one of ").trim_start_matches(", expected ").replace('`', "");
+        format!("没有字段“{field}”（这一节可用的字段：{}）", expected.replace(", ", "、"))
+    } else if message.starts_with("invalid type") {
+        format!("取值类型不对（{message}）：权重和分数线应为数字，name 应为带引号的文字")
+    } else {
+        message.to_string()
+    };
+    let snippet = line.and_then(|n| text.lines().nth(n - 1)).map(|l| format!("（“{}”）", l.trim())).unwrap_or_default();
+    match line {
+        Some(n) => format!("第 {n} 行{snippet}：{chinese}"),
+        None => chinese,
+    }
+}
+
+/// A scheme as a report used it: for which county (none: every county the report
+/// covers), its name, its catalog version (none: the contract's default or a file) and
+/// its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemeUse {
+    pub county_code: Option<String>,
+    pub name: String,
+    pub version: Option<i64>,
+    pub hash: String,
+}
+
+impl SchemeUse {
+    /// "甲县方案（第2版，1a2b3c4d5e6f）" or "数据契约默认方案（默认，1a2b3c4d5e6f）".
+    pub fn text(&self) -> String {
+        let version = self.version.map_or_else(|| "默认".to_string(), |v| format!("第{v}版"));
+        format!("{}（{version}，{}）", self.name, self.hash.get(..12).unwrap_or(&self.hash))
+    }
+}
+
+/// A scheme and its catalog version (`None`: not from the catalog).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionedScheme {
+    pub scheme: Scheme,
+    pub version: Option<i64>,
+}
+
+impl VersionedScheme {
+    pub fn unversioned(scheme: Scheme) -> VersionedScheme {
+        VersionedScheme { scheme, version: None }
+    }
+
+    pub fn used_for(&self, county_code: Option<&str>) -> SchemeUse {
+        SchemeUse {
+            county_code: county_code.map(str::to_string),
+            name: self.scheme.name.clone(),
+            version: self.version,
+            hash: self.scheme.hash(),
+        }
+    }
+}
+
+impl Default for VersionedScheme {
+    fn default() -> VersionedScheme {
+        VersionedScheme::unversioned(Scheme::default())
+    }
+}
+
+/// The scheme each county is assessed with: its own where it has one in force, else
+/// `fallback` (the contract's default, or a file given to the CLI).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CountySchemes {
+    pub fallback: VersionedScheme,
+    /// County code → its scheme in force for the period.
+    pub counties: BTreeMap<String, VersionedScheme>,
+}
+
+impl CountySchemes {
+    /// Every county with `scheme`.
+    pub fn one(scheme: VersionedScheme) -> CountySchemes {
+        CountySchemes { fallback: scheme, counties: BTreeMap::new() }
+    }
+
+    /// The scheme of `county_code`.
+    pub fn of(&self, county_code: &str) -> &VersionedScheme {
+        self.counties.get(county_code).unwrap_or(&self.fallback)
+    }
+
+    /// A key for caches: every scheme's hash and version, by county.
+    pub fn key(&self) -> String {
+        let mut key = format!("*={}@{:?}", self.fallback.scheme.hash(), self.fallback.version);
+        for (county, s) in &self.counties {
+            key.push_str(&format!(";{county}={}@{:?}", s.scheme.hash(), s.version));
+        }
+        key
+    }
+}
+
+/// One field where a scheme differs from another (the default): its dotted key, both
+/// values as TOML shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldDiff {
+    /// 字段, e.g. `grades.excellent_score`.
+    pub field: String,
+    /// 默认值.
+    pub default: String,
+    /// 本县值.
+    pub county: String,
+}
+
+impl Scheme {
+    /// Field by field, where `self` differs from `base` (the contract's default), sorted by
+    /// field (serde_json's map order depends on a feature another crate may turn on).
+    pub fn diff(&self, base: &Scheme) -> Vec<FieldDiff> {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        flatten("", &serde_json::to_value(self).unwrap_or_default(), &mut ours);
+        flatten("", &serde_json::to_value(base).unwrap_or_default(), &mut theirs);
+        let base: BTreeMap<String, String> = theirs.into_iter().collect();
+        let mut diff: Vec<FieldDiff> = ours
+            .into_iter()
+            .filter_map(|(field, value)| {
+                let default = base.get(&field).cloned().unwrap_or_default();
+                (default != value).then_some(FieldDiff { field, default, county: value })
+            })
+            .collect();
+        diff.sort_by(|a, b| a.field.cmp(&b.field));
+        diff
+    }
+}
+
+/// `{"grades": {"min_topics": 3}}` → `("grades.min_topics", "3")`, in order.
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,8 +473,18 @@ mod tests {
             "{text}"
         );
         let e = Scheme::from_toml_str("[cadre]\ncompletion_rat = 40\n", "typo.toml").expect_err("unknown key");
-        assert!(e.to_string().contains("completion_rat"), "{e}");
+        assert!(e.to_string().contains("第 2 行") && e.to_string().contains("没有字段“completion_rat”"), "{e}");
         assert!(Scheme::from_toml_str("[grades]\nexcellent_quota = 0\n", "z").is_err());
         assert!(Scheme::from_toml_str("[grades]\nexcellent_quota = 1\n", "one").is_ok());
+    }
+
+    #[test]
+    fn diff_lists_the_fields_that_differ() {
+        let s = Scheme::from_toml_str("name = \"甲县\"\n[grades]\nexcellent_score = 99.5\n", "t").expect("parses");
+        let diff = s.diff(&Scheme::default());
+        let fields: Vec<(&str, &str, &str)> =
+            diff.iter().map(|d| (d.field.as_str(), d.default.as_str(), d.county.as_str())).collect();
+        assert_eq!(fields, [("grades.excellent_score", "90.0", "99.5"), ("name", "数据契约默认方案", "甲县")]);
+        assert!(Scheme::default().diff(&Scheme::default()).is_empty());
     }
 }

@@ -30,6 +30,74 @@ pub enum Snapshot {
     AsOf(DateTime<Utc>),
 }
 
+/// Why `as_of_version` / `as_of` (the CLI's `--as-of-version` / `--as-of`, the API's and
+/// the pages' query parameters) cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AsOfError {
+    #[error("as_of_version（--as-of-version）的格式应为 3 或 topics=3,evaluations=5，收到“{0}”")]
+    Format(String),
+    #[error(
+        "as_of_version（--as-of-version）中的表“{0}”不存在；可用 communities、cadres、sessions、topics、evaluations、rectifications"
+    )]
+    UnknownTable(String),
+    #[error("as_of_version（--as-of-version）中的版本“{0}”不是整数")]
+    Version(String),
+    #[error("as_of（--as-of）日期“{0}”无效，例如 2026-01-31")]
+    Date(String),
+    #[error("as_of_version 和 as_of 只能给一个")]
+    Both,
+}
+
+impl Snapshot {
+    /// The snapshot `as_of_version` (`3`: every table at 3; `topics=3,evaluations=5`) or
+    /// `as_of` (a date: every table as at its end, 23:59:59 UTC) names; latest when
+    /// neither is given. One parser for the CLI, the API and the pages.
+    pub fn parse(as_of_version: Option<&str>, as_of: Option<&str>) -> std::result::Result<Snapshot, AsOfError> {
+        let as_of_version = as_of_version.map(str::trim).filter(|s| !s.is_empty());
+        let as_of = as_of.map(str::trim).filter(|s| !s.is_empty());
+        match (as_of_version, as_of) {
+            (Some(_), Some(_)) => Err(AsOfError::Both),
+            (Some(spec), None) => Snapshot::parse_versions(spec),
+            (None, Some(date)) => {
+                let day = ingest::values::parse_date(date).ok_or_else(|| AsOfError::Date(date.to_string()))?;
+                let end = day.and_hms_opt(23, 59, 59).ok_or_else(|| AsOfError::Date(date.to_string()))?.and_utc();
+                Ok(Snapshot::AsOf(end))
+            }
+            (None, None) => Ok(Snapshot::Latest),
+        }
+    }
+
+    fn parse_versions(spec: &str) -> std::result::Result<Snapshot, AsOfError> {
+        if spec.chars().count() > 500 {
+            return Err(AsOfError::Format(spec.chars().take(40).collect::<String>() + "…"));
+        }
+        if let Ok(v) = spec.parse::<u64>() {
+            return Ok(Snapshot::Versions(Table::ALL.iter().map(|t| (*t, v)).collect()));
+        }
+        let mut versions = BTreeMap::new();
+        for part in spec.split(',') {
+            let (name, v) = part.split_once('=').ok_or_else(|| AsOfError::Format(spec.to_string()))?;
+            let table = Table::parse(name.trim()).ok_or_else(|| AsOfError::UnknownTable(name.trim().to_string()))?;
+            let v: u64 = v.trim().parse().map_err(|_| AsOfError::Version(v.trim().to_string()))?;
+            versions.insert(table, v);
+        }
+        Ok(Snapshot::Versions(versions))
+    }
+
+    /// How a page or sheet says what it shows: "数据版本 topics=3,…" or "截至 2026-01-31 的数据";
+    /// `None` for the latest data.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Snapshot::Latest => None,
+            Snapshot::Versions(v) => {
+                let parts: Vec<String> = v.iter().map(|(t, n)| format!("{}={n}", t.name())).collect();
+                Some(format!("按指定数据版本 {} 计算", parts.join(",")))
+            }
+            Snapshot::AsOf(at) => Some(format!("按截至 {} 的数据计算", at.format("%Y-%m-%d"))),
+        }
+    }
+}
+
 /// A scoped session and the version of each table it reads.
 pub struct ScopedSession {
     pub ctx: SessionContext,

@@ -304,7 +304,10 @@ pub async fn report(
     Q(q): Q<ReportQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "by", "month"])?;
+    no_empty_values(
+        raw.as_deref(),
+        &["year", "quarter", "county", "community", "format", "by", "month", "as_of_version", "as_of"],
+    )?;
     let month = q.month;
     if let Some(m) = month.filter(|m| !(1..=12).contains(m)) {
         return Err(AppError::bad_request("bad_month", format!("月份应为 1–12，收到 {m}")));
@@ -312,6 +315,7 @@ pub async fn report(
     let q = Query { filters, format: q.format, by: q.by };
     let kind = report_kind(&kind, q.by.as_deref())?;
     q.filters.check()?;
+    let asked = q.filters.asked()?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(AppError::bad_request("bad_format", format!("格式“{format}”不支持；可用 json、csv、xlsx")));
@@ -328,7 +332,7 @@ pub async fn report(
     reports::check_named(&state, &scope, named).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
     let period = if kind.is_monthly() { month } else { q.filters.quarter };
-    let report = reports::report(&state, kind, &scope, year, period).await?;
+    let report = reports::report_at(&state, kind, &scope, year, period, &asked).await?;
     let action = if format == "json" { "report" } else { "export" };
     let detail = format!("{format}, {} rows, scope {}", report.num_rows(), scope);
     state.catalog.audit(Some(&account), action, &target, &detail, 200).await;
@@ -371,6 +375,20 @@ fn report_headers(headers: &mut HeaderMap, meta: &warehouse::analyses::ReportMet
     if let Ok(v) = HeaderValue::from_str(&meta.scheme_hash) {
         headers.insert("x-yishi-scheme-hash", v);
     }
+    if let Some(v) = meta.scheme_version {
+        headers.insert("x-yishi-scheme-version", HeaderValue::from(v));
+    }
+    // Chinese text, percent-encoded (UTF-8) as headers must be ASCII: every scheme used
+    // ("甲县方案（第2版，1a2b…）"), and the notes (a frozen result, a past version).
+    let encoded = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    if let Ok(v) = HeaderValue::from_str(&encoded(&meta.scheme_text())) {
+        headers.insert("x-yishi-schemes", v);
+    }
+    if !meta.notes.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&encoded(&meta.notes.join("；")))
+    {
+        headers.insert("x-yishi-notes", v);
+    }
 }
 
 fn describe(f: &Filters) -> String {
@@ -386,6 +404,15 @@ fn describe(f: &Filters) -> String {
     }
     if let Some(c) = &f.community {
         parts.push(format!("community={c}"));
+    }
+    if let Some(v) = &f.as_of_version {
+        parts.push(format!("as_of_version={v}"));
+    }
+    if let Some(d) = &f.as_of {
+        parts.push(format!("as_of={d}"));
+    }
+    if f.latest == Some(true) {
+        parts.push("latest=true".to_string());
     }
     parts.join("&")
 }
@@ -409,7 +436,7 @@ pub async fn chart(
     Q(q): Q<ChartQuery>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format"])?;
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "format", "as_of_version", "as_of"])?;
     if let Some(f) = q.format.as_deref().filter(|f| *f != "download") {
         return Err(AppError::bad_request(
             "bad_format",
@@ -427,10 +454,11 @@ pub async fn chart(
         AppError::not_found(format!("没有“{name}”图表；可用：{}", ChartName::ALL.map(ChartName::name).join("、")))
     })?;
     q.filters.check()?;
+    let asked = q.filters.asked()?;
     let scope = narrow(&account.scope, q.filters.county.as_deref(), q.filters.community.as_deref())?;
     reports::check_named(&state, &scope, q.filters.county.is_some() || q.filters.community.is_some()).await?;
     let year = reports::year_or_latest(&state, &scope, q.filters.year).await?;
-    let bytes = charts::draw(&state, chart, &scope, year, q.filters.quarter, format).await?;
+    let bytes = charts::draw(&state, chart, &scope, (year, q.filters.quarter), format, &asked).await?;
     let bytes = bytes.as_ref().clone();
     let content_type = match format {
         ChartFormat::Png => download::PNG,

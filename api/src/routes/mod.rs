@@ -8,6 +8,7 @@ pub mod assets;
 pub mod download;
 pub mod pages;
 pub mod params;
+pub mod schemes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,7 @@ pub fn routes(state: AppState) -> Router {
         .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font))
         .route(dashboards::pages::TABLES_JS_PATH, get(assets::tables_js))
         .route("/upload/confirm", post(pages::upload_confirm))
-        .route("/upload/history", get(pages::upload_history));
+        .route("/upload/history", get(pages::upload_history))
+        .route("/schemes", get(pages::schemes).post(pages::scheme_upload));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

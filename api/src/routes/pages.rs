@@ -17,6 +17,7 @@ use warehouse::scheme::Scheme;
 use super::params::{Detail, Filters, Q};
 use crate::accounts::Account;
 use crate::auth::{PageCaller, SESSION_COOKIE, cookie, narrow};
+use crate::catalog::beijing_time;
 use crate::error::{AppError, AppResult};
 use crate::holds::Held;
 use crate::login::{self, ClientAddr};
@@ -191,7 +192,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         community_fixed: matches!(account.scope, Scope::Community(_)),
     };
     let notice = match nav {
-        Nav::Upload => None,
+        Nav::Upload | Nav::Schemes => None,
         _ => reports::empty_notice(state, &scope, year, filters.quarter).await?,
     };
     let page = Page {
@@ -202,6 +203,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         filters: pages::Filters { year, quarter: filters.quarter, county, community },
         options,
         notice,
+        about: Vec::new(),
     };
     Ok((page, scope))
 }
@@ -229,15 +231,18 @@ pub async fn overview(
 ) -> Response {
     html(
         async {
-            let (page, scope) = page_of(&state, &account, Nav::Overview, &filters).await?;
-            let f = &page.filters;
-            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
-            let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
-            let previous = previous_quarterly(&state, &scope, f).await;
-            let units = reports::report(&state, ReportKind::Units, &scope, f.year, f.quarter).await?;
-            let more = pages::units_section(&units, f);
-            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
-            let hot = reports::report(&state, ReportKind::HotTopics, &scope, f.year, f.quarter).await?;
+            let (mut page, scope) = page_of(&state, &account, Nav::Overview, &filters).await?;
+            let asked = filters.asked()?;
+            let f = page.filters.clone();
+            let quarterly =
+                reports::report_at(&state, ReportKind::Quarterly, &scope, f.year, f.quarter, &asked).await?;
+            let communities = reports::report_at(&state, ReportKind::Communities, &scope, f.year, None, &asked).await?;
+            let previous = previous_quarterly(&state, &scope, &f, &asked).await;
+            let units = reports::report_at(&state, ReportKind::Units, &scope, f.year, f.quarter, &asked).await?;
+            let more = pages::units_section(&units, &f);
+            let overdue = reports::report_at(&state, ReportKind::Overdue, &scope, f.year, f.quarter, &asked).await?;
+            let hot = reports::report_at(&state, ReportKind::HotTopics, &scope, f.year, f.quarter, &asked).await?;
+            describe(&mut page, &account, &[&*quarterly, &*communities]);
             Ok(pages::overview(&page, &quarterly, previous.as_deref(), &communities, (&overdue, &hot), &more))
         }
         .await,
@@ -251,9 +256,12 @@ pub async fn quarterly(
 ) -> Response {
     html(
         async {
-            let (page, scope) = page_of(&state, &account, Nav::Quarterly, &filters).await?;
-            let f = &page.filters;
-            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let (mut page, scope) = page_of(&state, &account, Nav::Quarterly, &filters).await?;
+            let asked = filters.asked()?;
+            let f = page.filters.clone();
+            let quarterly =
+                reports::report_at(&state, ReportKind::Quarterly, &scope, f.year, f.quarter, &asked).await?;
+            describe(&mut page, &account, &[&*quarterly]);
             Ok(pages::quarterly(&page, &quarterly))
         }
         .await,
@@ -265,23 +273,19 @@ pub async fn cadres(
     PageCaller(account): PageCaller,
     Q(filters): Q<Filters>,
 ) -> Response {
-    html(async {
-        let (page, scope) = page_of(&state, &account, Nav::Cadres, &filters).await?;
-        let year = page.filters.year;
-        let cadres = reports::report(&state, ReportKind::Cadres, &scope, year, None).await?;
-        let evidence = ledger::cadre_evidence(&state, &scope, year).await?;
-        let g = Scheme::default().grades;
-        let note = format!(
-            "优秀：得分 ≥ {} 且在本县参评干部的前 {:.0}%（至少 1 名）；称职 ≥ {}；基本称职 ≥ {}；全年议题少于 {} 个的不参评。",
-            g.excellent_score,
-            g.excellent_quota * 100.0,
-            g.competent_score,
-            g.basically_competent_score,
-            g.min_topics
-        );
-        Ok(pages::cadres(&page, &cadres, &evidence, &note))
-    }
-    .await)
+    html(
+        async {
+            let (mut page, scope) = page_of(&state, &account, Nav::Cadres, &filters).await?;
+            let asked = filters.asked()?;
+            let year = page.filters.year;
+            let cadres = reports::report_at(&state, ReportKind::Cadres, &scope, year, None, &asked).await?;
+            let evidence = ledger::cadre_evidence(&state, &scope, year).await?;
+            let note = grades_note(&state, &scope, &cadres).await?;
+            describe(&mut page, &account, &[&*cadres]);
+            Ok(pages::cadres(&page, &cadres, &evidence, &note))
+        }
+        .await,
+    )
 }
 
 pub async fn counties(
@@ -291,10 +295,12 @@ pub async fn counties(
 ) -> Response {
     html(
         async {
-            let (page, scope) = page_of(&state, &account, Nav::Counties, &filters).await?;
+            let (mut page, scope) = page_of(&state, &account, Nav::Counties, &filters).await?;
+            let asked = filters.asked()?;
             let year = page.filters.year;
-            let counties = reports::report(&state, ReportKind::Counties, &scope, year, None).await?;
-            let communities = reports::report(&state, ReportKind::Communities, &scope, year, None).await?;
+            let counties = reports::report_at(&state, ReportKind::Counties, &scope, year, None, &asked).await?;
+            let communities = reports::report_at(&state, ReportKind::Communities, &scope, year, None, &asked).await?;
+            describe(&mut page, &account, &[&*counties, &*communities]);
             Ok(pages::counties(&page, &counties, &communities))
         }
         .await,
@@ -308,29 +314,87 @@ pub async fn community(
 ) -> Response {
     html(
         async {
-            let (page, scope) = page_of(&state, &account, Nav::Community, &filters).await?;
+            let (mut page, scope) = page_of(&state, &account, Nav::Community, &filters).await?;
+            let asked = filters.asked()?;
+            let f = page.filters.clone();
             let Scope::Community(code) = &scope else {
-                let f = &page.filters;
-                let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
-                let communities = reports::report(&state, ReportKind::Communities, &scope, f.year, None).await?;
+                let quarterly =
+                    reports::report_at(&state, ReportKind::Quarterly, &scope, f.year, f.quarter, &asked).await?;
+                let communities =
+                    reports::report_at(&state, ReportKind::Communities, &scope, f.year, None, &asked).await?;
+                describe(&mut page, &account, &[&*quarterly, &*communities]);
                 return Ok(pages::community_list(&page, &quarterly, &communities));
             };
-            let f = &page.filters;
-            let quarterly = reports::report(&state, ReportKind::Quarterly, &scope, f.year, f.quarter).await?;
+            let quarterly =
+                reports::report_at(&state, ReportKind::Quarterly, &scope, f.year, f.quarter, &asked).await?;
             let name = page.options.communities.iter().find(|c| &c.code == code).map(|c| c.name.clone());
             let name = name.unwrap_or_else(|| code.clone());
             let sessions = ledger::community_sessions(&state, &scope, f.year, f.quarter).await?;
             let which = ledger::TopicsOf::Period { year: f.year, quarter: f.quarter };
             let topics = ledger::topics(&state, &scope, which, f.year).await?;
-            let previous = previous_quarterly(&state, &scope, f).await;
-            let meetings = reports::report(&state, ReportKind::Meetings, &scope, f.year, f.quarter).await?;
-            let handling = reports::report(&state, ReportKind::Handling, &scope, f.year, f.quarter).await?;
-            let more = pages::community_sections(&meetings, &handling, f);
-            let overdue = reports::report(&state, ReportKind::Overdue, &scope, f.year, f.quarter).await?;
+            let previous = previous_quarterly(&state, &scope, &f, &asked).await;
+            let meetings = reports::report_at(&state, ReportKind::Meetings, &scope, f.year, f.quarter, &asked).await?;
+            let handling = reports::report_at(&state, ReportKind::Handling, &scope, f.year, f.quarter, &asked).await?;
+            let more = pages::community_sections(&meetings, &handling, &f);
+            let overdue = reports::report_at(&state, ReportKind::Overdue, &scope, f.year, f.quarter, &asked).await?;
+            describe(&mut page, &account, &[&*quarterly]);
             Ok(pages::community(&page, (&name, &quarterly, previous.as_deref(), &sessions, &topics), &more, &overdue))
         }
         .await,
     )
+}
+
+/// The page's 口径 lines: each report's schemes (name, version, hash) and, for a platform
+/// account, its data versions (they count every tenant's uploads; see `report_headers`);
+/// the reports' notes (a frozen result, a past version) join the page's notice.
+fn describe(page: &mut Page, account: &Account, shown: &[&warehouse::analyses::Report]) {
+    let mut about = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for report in shown {
+        let m = &report.meta;
+        let mut line = format!("{}：评分方案 {}", report.kind.chinese(), m.scheme_text());
+        if matches!(account.scope, Scope::Platform) {
+            let versions: Vec<String> = m.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
+            line.push_str(&format!("｜数据版本 {}", versions.join(", ")));
+        }
+        if !about.contains(&line) {
+            about.push(line);
+        }
+        notes.extend(m.notes.iter().filter(|n| !notes.contains(n)).cloned().collect::<Vec<_>>());
+    }
+    page.about = about;
+    if !notes.is_empty() {
+        let notes = notes.join("；");
+        page.notice = Some(match page.notice.take() {
+            Some(n) => format!("{n}；{notes}"),
+            None => notes,
+        });
+    }
+}
+
+/// The grade rule the cadres page states: the scheme its rows were computed with (a
+/// county's own, or the default where counties differ, which the 口径 lines then name).
+async fn grades_note(state: &AppState, scope: &Scope, cadres: &warehouse::analyses::Report) -> AppResult<String> {
+    let scheme = match (scope.county_code(), cadres.meta.scheme_version) {
+        (Some(county), Some(v)) => match state.catalog.scheme(county, v).await? {
+            Some(row) => reports::versioned(&row)?.scheme,
+            None => Scheme::default(),
+        },
+        _ => Scheme::default(),
+    };
+    let g = &scheme.grades;
+    let mut note = format!(
+        "优秀：得分 ≥ {} 且在本县参评干部的前 {:.0}%（至少 1 名）；称职 ≥ {}；基本称职 ≥ {}；全年议题少于 {} 个的不参评。",
+        g.excellent_score,
+        g.excellent_quota * 100.0,
+        g.competent_score,
+        g.basically_competent_score,
+        g.min_topics
+    );
+    if cadres.meta.schemes.len() > 1 {
+        note.push_str("（以上为默认方案；有本县方案的县区按本县方案评定，见页脚口径。）");
+    }
+    Ok(note)
 }
 
 /// A detail page's community, checked against the caller's scope before anything is read:
@@ -348,14 +412,16 @@ pub async fn cadre(State(state): State<AppState>, PageCaller(account): PageCalle
             let (community, id) = detail.key(detail.cadre.as_deref(), "干部")?;
             let missing = format!("没有找到社区 {community} 的干部“{id}”，或不在本账号的范围内");
             admitted(&account, &community, &missing)?;
-            let (page, scope) = page_of(&state, &account, Nav::Cadre, &detail.filters(&community)).await?;
+            let (mut page, scope) = page_of(&state, &account, Nav::Cadre, &detail.filters(&community)).await?;
+            let asked = detail.asked()?;
             let year = page.filters.year;
-            let cadres = reports::report(&state, ReportKind::Cadres, &scope, year, None).await?;
+            let cadres = reports::report_at(&state, ReportKind::Cadres, &scope, year, None, &asked).await?;
             let ids = pages::data::texts(&cadres, Figure::CadreId);
             let row = ids.iter().position(|i| *i == id).ok_or_else(|| AppError::not_found(&missing))?;
             // The county's cadres only for their averages; the page shows no other cadre.
             let county = Scope::County(community.get(..6).unwrap_or_default().to_string());
-            let county = reports::report(&state, ReportKind::Cadres, &county, year, None).await?;
+            let county = reports::report_at(&state, ReportKind::Cadres, &county, year, None, &asked).await?;
+            describe(&mut page, &account, &[&*cadres]);
             let which = ledger::TopicsOf::Cadre { cadre_id: &id, year };
             let view = pages::CadreView {
                 cadres: &cadres,
@@ -403,13 +469,14 @@ async fn previous_quarterly(
     state: &AppState,
     scope: &Scope,
     f: &pages::Filters,
+    asked: &reports::Asked,
 ) -> Option<std::sync::Arc<warehouse::analyses::Report>> {
     let (year, quarter) = match f.quarter {
         Some(1) => (f.year - 1, Some(4)),
         Some(q) => (f.year, Some(q - 1)),
         None => (f.year - 1, None),
     };
-    match reports::report(state, ReportKind::Quarterly, scope, year, quarter).await {
+    match reports::report_at(state, ReportKind::Quarterly, scope, year, quarter, asked).await {
         Ok(report) => Some(report),
         Err(e) => {
             tracing::warn!(error = %e, year, ?quarter, "the previous period's report for the headline failed");
@@ -460,14 +527,6 @@ async fn table_statuses(state: &AppState, account: &Account) -> AppResult<Vec<pa
                 .map(|b| format!("{}（{}）", beijing_time(b.at), b.actor)),
         })
         .collect())
-}
-
-/// Epoch milliseconds as Beijing time, "2026-12-07 11:14".
-fn beijing_time(ms: i64) -> String {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
 }
 
 /// The batch history of the caller's scope, newest first.
@@ -549,6 +608,103 @@ pub async fn upload(State(state): State<AppState>, PageCaller(account): PageCall
     };
     let status = if p.rows_rejected > 0 && !p.would_commit { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, Html(pages::upload_preview(&page, &shown))).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SchemesQuery {
+    pub county: Option<String>,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SchemeForm {
+    pub toml: String,
+    pub in_force_from: Option<String>,
+}
+
+/// 评分方案: the county's versions, the one asked for (or in force) with its diff, and the
+/// upload form (county and platform accounts).
+pub async fn schemes(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(q): Q<SchemesQuery>,
+) -> Response {
+    html(schemes_page(&state, &account, &q, None).await)
+}
+
+/// The upload form's post: stores the scheme (checked as the API checks it) and shows the
+/// page with the outcome.
+pub async fn scheme_upload(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(q): Q<SchemesQuery>,
+    Form(form): Form<SchemeForm>,
+) -> Response {
+    let county = q.county.clone().or_else(|| account.county_code().map(str::to_string)).unwrap_or_default();
+    let stored =
+        crate::schemes::upload(&state, &account, &county, form.toml.as_bytes(), form.in_force_from.as_deref()).await;
+    let (status, message, shown) = match stored {
+        Ok(v) => (
+            StatusCode::OK,
+            (true, format!("已存为第{}版“{}”，{} 起生效", v.row.version, v.row.name, v.row.in_force_from)),
+            Some(v.row.version.to_string()),
+        ),
+        Err(e) => (e.status(), (false, e.parts().2), None),
+    };
+    let q = SchemesQuery { county: Some(county), version: shown };
+    match schemes_page(&state, &account, &q, Some(message)).await {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn schemes_page(
+    state: &AppState,
+    account: &Account,
+    q: &SchemesQuery,
+    message: Option<(bool, String)>,
+) -> AppResult<String> {
+    let (mut page, _) = page_of(state, account, Nav::Schemes, &Filters::default()).await?;
+    let county =
+        q.county.clone().filter(|c| !c.trim().is_empty()).or_else(|| account.county_code().map(str::to_string));
+    let mut view = pages::SchemesView {
+        counties: page.options.counties.clone(),
+        can_upload: !matches!(account.scope, Scope::Community(_)),
+        message,
+        ..Default::default()
+    };
+    let Some(county) = county else {
+        return Ok(pages::schemes(&page, &view));
+    };
+    let versions = crate::schemes::list(state, account, &county).await?;
+    let name =
+        page.options.counties.iter().find(|c| c.code == county).map_or_else(|| county.clone(), |c| c.name.clone());
+    let wanted = match q.version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => Some(
+            v.parse::<i64>().map_err(|_| AppError::bad_request("bad_id", format!("方案版本应为正整数，收到“{v}”")))?,
+        ),
+        None => versions.iter().find(|v| v.in_force).or(versions.first()).map(|v| v.row.version),
+    };
+    if let Some(version) = wanted {
+        let shown = crate::schemes::one(state, account, &county, version).await?;
+        view.shown = Some((scheme_line(&shown), shown.row.toml.clone(), shown.diff.clone()));
+    }
+    view.versions = versions.iter().map(scheme_line).collect();
+    view.county = Some((county, name.clone()));
+    page.place = name;
+    Ok(pages::schemes(&page, &view))
+}
+
+fn scheme_line(v: &crate::schemes::SchemeView) -> pages::SchemeLine {
+    pages::SchemeLine {
+        version: v.row.version,
+        name: v.row.name.clone(),
+        hash: v.row.hash.clone(),
+        in_force_from: v.row.in_force_from.clone(),
+        uploaded_by: v.row.uploaded_by.clone(),
+        uploaded_at: beijing_time(v.row.uploaded_at),
+        in_force: v.in_force,
+    }
 }
 
 /// Who may confirm a held file: the same account in the same scope.

@@ -26,6 +26,30 @@ pub struct Filters {
     /// 社区代码（12 位）：只能缩小到本账号范围内，否则 403
     #[param(pattern = "^[0-9]{12}$")]
     pub community: Option<String>,
+    /// 按指定数据版本计算：3（每张表都取第 3 版）或 topics=3,evaluations=5（与 yishi report --as-of-version 相同）；版本不存在为 400
+    #[param(
+        max_length = 500,
+        pattern = r"^([0-9]{1,18}|(communities|cadres|sessions|topics|evaluations|rectifications)=[0-9]{1,18}(,(communities|cadres|sessions|topics|evaluations|rectifications)=[0-9]{1,18})*)$"
+    )]
+    pub as_of_version: Option<String>,
+    /// 按截至某日（UTC 当天结束）的数据计算，例如 2026-01-31（与 yishi report --as-of 相同）；不能与 as_of_version 同时给
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<String>,
+    /// true：年度考核已冻结时也取最新数据（默认显示冻结结果）
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub latest: Option<bool>,
+}
+
+/// The data a request asks for: `as_of_version` / `as_of` read by the CLI's parser with
+/// its messages (a bad one is a 400 `bad_as_of`), and `latest`.
+pub fn asked(
+    as_of_version: Option<&str>,
+    as_of: Option<&str>,
+    latest: Option<bool>,
+) -> AppResult<crate::reports::Asked> {
+    let snapshot = warehouse::Snapshot::parse(as_of_version, as_of)
+        .map_err(|e| AppError::bad_request("bad_as_of", e.to_string()))?;
+    Ok(crate::reports::Asked { snapshot, latest: latest.unwrap_or(false) })
 }
 
 /// `?quarter=` (an empty select) means none.
@@ -61,6 +85,11 @@ where
 }
 
 impl Filters {
+    /// The data asked for: `as_of_version` / `as_of` and `latest` ([`asked`]).
+    pub fn asked(&self) -> AppResult<crate::reports::Asked> {
+        asked(self.as_of_version.as_deref(), self.as_of.as_deref(), self.latest)
+    }
+
     pub fn check(&self) -> AppResult<()> {
         if let Some(q) = self.quarter.filter(|q| !(1..=4).contains(q)) {
             return Err(AppError::bad_request("bad_quarter", format!("季度应为 1–4，收到 {q}")));
@@ -82,6 +111,10 @@ pub struct Detail {
     pub community: String,
     pub cadre: Option<String>,
     pub topic: Option<String>,
+    pub as_of_version: Option<String>,
+    pub as_of: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub latest: Option<bool>,
 }
 
 /// The longest id a detail page takes (the contract's ids are short codes).
@@ -100,6 +133,11 @@ impl Detail {
             return Err(AppError::bad_request("bad_id", format!("{which}编号应为 1–{MAX_ID_CHARS} 个字符")));
         }
         Ok((community.to_string(), id.to_string()))
+    }
+
+    /// The data asked for, as [`Filters::asked`].
+    pub fn asked(&self) -> AppResult<crate::reports::Asked> {
+        asked(self.as_of_version.as_deref(), self.as_of.as_deref(), self.latest)
     }
 
     /// The page filters of the detail: its year and community.

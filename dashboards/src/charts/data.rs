@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use ingest::Scope;
 use serde_json::Value;
 use warehouse::analyses::{Figure, Report, ReportKind};
-use warehouse::scheme::Scheme;
+use warehouse::scheme::{CountySchemes, Scheme, VersionedScheme};
 use warehouse::{Snapshot, Warehouse};
 
 use super::{ChartError, ChartName};
@@ -123,6 +123,20 @@ impl ChartData {
         scheme: &Scheme,
         snapshot: &Snapshot,
     ) -> Result<ChartData, ChartError> {
+        let schemes = CountySchemes::one(VersionedScheme::unversioned(scheme.clone()));
+        ChartData::fetch_for_counties(wh, charts, scope, request, &schemes, snapshot).await
+    }
+
+    /// [`ChartData::fetch`] with each county's own scheme (`Warehouse::report_for_counties`),
+    /// so the reports name the scheme versions they were computed with.
+    pub async fn fetch_for_counties(
+        wh: &Warehouse,
+        charts: &[ChartName],
+        scope: &Scope,
+        request: ChartRequest,
+        schemes: &CountySchemes,
+        snapshot: &Snapshot,
+    ) -> Result<ChartData, ChartError> {
         if let Some(q) = request.quarter.filter(|q| !(1..=4).contains(q)) {
             return Err(ChartError::InvalidQuarter(q));
         }
@@ -139,10 +153,16 @@ impl ChartData {
                 (Some(c), true) => c,
                 _ => scope,
             };
-            let report = wh.report(kind, target, year, None, scheme, snapshot).await?;
+            let report = wh.report_for_counties(kind, target, year, None, schemes, snapshot).await?;
             if county_wide { county.push(report) } else { own.push(report) }
         }
-        ChartData::new(request, scope.clone(), scheme.clone(), own)?.with_county_reference(county)
+        let scheme = scope.county_code().map_or(&schemes.fallback, |c| schemes.of(c)).scheme.clone();
+        ChartData::new(request, scope.clone(), scheme, own)?.with_county_reference(county)
+    }
+
+    /// The table versions the reports were read at, to read more reports at.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        self.reports.first().map(|r| r.meta.snapshot())
     }
 
     /// The rows of the caller's report of `kind` for `year`.
@@ -183,12 +203,8 @@ impl ChartData {
         let m = &report.meta;
         let versions: Vec<String> = m.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
         let generated = m.generated_at.get(..16).unwrap_or(&m.generated_at).replace('T', " ");
-        format!(
-            "评分方案：{}（{}）｜数据版本：{}｜生成于 {generated} UTC",
-            m.scheme_name,
-            m.scheme_hash.get(..12).unwrap_or(&m.scheme_hash),
-            versions.join(",")
-        )
+        let notes: String = m.notes.iter().map(|n| format!("｜{n}")).collect();
+        format!("评分方案：{}｜数据版本：{}｜生成于 {generated} UTC{notes}", m.scheme_text(), versions.join(","))
     }
 
     /// The quarters a trend covers: those of the previous and the requested year up to the

@@ -33,6 +33,7 @@ body { margin: 0; color: var(--ink); background: var(--bg);
   line-height: 1.5; }
 header.top { background: var(--red); color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; }
 header.top h1 { font-size: 1.3rem; margin: 0; }
+header.top nav { display: flex; flex-wrap: wrap; }
 header.top nav a { color: #fff; text-decoration: none; padding: .25rem .6rem; border-radius: .3rem; display: inline-block; white-space: nowrap; }
 header.top nav a.on { background: rgba(255,255,255,.25); font-weight: bold; }
 header.top .who { margin-left: auto; font-size: .9rem; }
@@ -66,6 +67,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.bad td { background: #fff3f3; }
 .scroll { max-height: 36rem; overflow: auto; }
 .note { color: var(--muted); font-size: .85rem; }
+/* The 口径 footer holds hashes and version lists: they wrap rather than widen a phone's page. */
+#about { overflow-wrap: anywhere; }
 .alert { background: #fff3f3; border: 1px solid var(--red); padding: .6rem .8rem; border-radius: .4rem; }
 .ok { background: #f0fff3; border: 1px solid #2c8a3c; padding: .6rem .8rem; border-radius: .4rem; }
 details summary { cursor: pointer; }
@@ -116,15 +119,23 @@ pub(super) fn document(title: &str, body: &str) -> String {
 pub(super) fn frame(page: &Page, content: &str) -> String {
     let mut nav = String::new();
     for item in Nav::ALL {
+        // Schemes are the county's to manage: not in a community account's navigation.
+        if item == Nav::Schemes && page.options.community_fixed {
+            continue;
+        }
         let class = if item == page.nav { " class=\"on\"" } else { "" };
-        let query = if item == Nav::Upload { String::new() } else { format!("?{}", page.filters.query()) };
+        let query = if matches!(item, Nav::Upload | Nav::Schemes) {
+            String::new()
+        } else {
+            format!("?{}", page.filters.query())
+        };
         let _ = write!(nav, "<a href=\"{}{}\"{class}>{}</a>", item.path(), escape(&query), item.title());
     }
     let body = format!(
         "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
          <div class=\"who\">{} （{}）<form method=\"post\" action=\"/logout\" style=\"display:inline\">\
          <button type=\"submit\">退出</button></form></div></header>\
-         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{}{content}</main>",
+         <main><div class=\"print-title\" id=\"print-title\">{}</div><h2>{}</h2>{}{}{content}{}</main>",
         escape(&page.user),
         escape(&page.scope),
         escape(&page.coverage()),
@@ -134,9 +145,20 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             .as_deref()
             .map(|n| format!("<p class=\"alert\" id=\"notice\">{}</p>", escape(n)))
             .unwrap_or_default(),
+        about(&page.about),
     );
-    let title = if page.nav == Nav::Upload { page.nav.title().to_string() } else { page.coverage() };
+    let title =
+        if matches!(page.nav, Nav::Upload | Nav::Schemes) { page.nav.title().to_string() } else { page.coverage() };
     document(&title, &body)
+}
+
+/// The 口径 lines at the foot of the page (printed too).
+fn about(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let items: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    format!("<footer class=\"note\" id=\"about\"><strong>口径</strong><ul>{items}</ul></footer>")
 }
 
 /// The filter form: year, quarter, county, community.

@@ -10,6 +10,7 @@ mod hot;
 mod html;
 mod overdue;
 mod reference;
+mod schemes;
 mod views;
 
 pub use html::escape;
@@ -22,6 +23,7 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 pub const TABLES_JS: &str = include_str!("tables.js");
 pub use deliberation::{community_sections, units_section};
 pub use reference::api_reference;
+pub use schemes::{SchemeLine, SchemesView, schemes};
 pub use views::TopicHistory;
 pub use views::{
     CadreView, CommunityView, cadre, cadres, community, community_list, counties, error, login, overview, quarterly,
@@ -37,6 +39,8 @@ pub enum Nav {
     Counties,
     Community,
     Upload,
+    /// A county's scoring schemes (county and platform accounts).
+    Schemes,
     /// One cadre (reached from a row; not in the navigation bar).
     Cadre,
     /// One topic (reached from a row; not in the navigation bar).
@@ -44,7 +48,8 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 6] = [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload];
+    pub const ALL: [Nav; 7] =
+        [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload, Nav::Schemes];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -54,6 +59,7 @@ impl Nav {
             Nav::Counties => "/counties",
             Nav::Community => "/community",
             Nav::Upload => "/upload",
+            Nav::Schemes => "/schemes",
             Nav::Cadre => "/cadre",
             Nav::Topic => "/topic",
         }
@@ -67,6 +73,7 @@ impl Nav {
             Nav::Counties => "县区对比",
             Nav::Community => "社区详情",
             Nav::Upload => "上传台账",
+            Nav::Schemes => "评分方案",
             Nav::Cadre => "干部详情",
             Nav::Topic => "议题详情",
         }
@@ -75,7 +82,7 @@ impl Nav {
     /// Whether the page shows the filter form (a detail page is reached from a row and
     /// keeps its own key, which the form does not carry).
     pub fn has_filters(self) -> bool {
-        !matches!(self, Nav::Upload | Nav::Cadre | Nav::Topic)
+        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Cadre | Nav::Topic)
     }
 }
 
@@ -170,6 +177,9 @@ pub struct Page {
     pub options: Options,
     /// Shown above the content, e.g. that the period has no topics.
     pub notice: Option<String>,
+    /// The 口径 lines below the content: the schemes (name, version, hash) and data
+    /// versions the figures were computed with, and notes such as a frozen result's.
+    pub about: Vec<String>,
 }
 
 impl Page {

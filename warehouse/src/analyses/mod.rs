@@ -34,7 +34,7 @@ use ingest::Scope;
 use serde::Serialize;
 
 use crate::errors::{Result, WarehouseError};
-use crate::scheme::Scheme;
+use crate::scheme::{CountySchemes, Scheme, SchemeUse};
 use crate::{Snapshot, Warehouse};
 
 pub use cadres::cadres;
@@ -249,6 +249,14 @@ pub struct ReportMeta {
     pub kind: ReportKind,
     pub scheme_name: String,
     pub scheme_hash: String,
+    /// The scheme's version in the catalog (`None`: the contract's default or a file).
+    pub scheme_version: Option<i64>,
+    /// Every scheme the rows were computed with: one, or one per county that has its own
+    /// (a platform report computes each county with the scheme in force there).
+    pub schemes: Vec<SchemeUse>,
+    /// What a reader must be told beside the figures (a frozen year-end result, data of a
+    /// past version), in Chinese.
+    pub notes: Vec<String>,
     /// Table name → Delta version read. Pass as `Snapshot::Versions` to recompute.
     pub versions: BTreeMap<&'static str, u64>,
     /// The caller's scope, as shown to people.
@@ -261,6 +269,20 @@ pub struct ReportMeta {
 }
 
 impl ReportMeta {
+    /// "甲县方案（第2版，1a2b3c4d5e6f）", or each county's when the counties' differ
+    /// ("141026：…；其他县区：…").
+    pub fn scheme_text(&self) -> String {
+        match self.schemes.as_slice() {
+            [] => format!("{}（{}）", self.scheme_name, self.scheme_hash.get(..12).unwrap_or(&self.scheme_hash)),
+            [one] => one.text(),
+            many => many
+                .iter()
+                .map(|s| format!("{}：{}", s.county_code.as_deref().unwrap_or("其他县区"), s.text()))
+                .collect::<Vec<_>>()
+                .join("；"),
+        }
+    }
+
     /// The versions as a snapshot that reads the same data again.
     pub fn snapshot(&self) -> Snapshot {
         let versions =
@@ -349,6 +371,14 @@ impl Warehouse {
             kind,
             scheme_name: scheme.name.clone(),
             scheme_hash: scheme.hash(),
+            scheme_version: None,
+            schemes: vec![SchemeUse {
+                county_code: None,
+                name: scheme.name.clone(),
+                version: None,
+                hash: scheme.hash(),
+            }],
+            notes: Vec::new(),
             versions: session.versions.clone(),
             scope: scope.to_string(),
             year,
@@ -357,6 +387,68 @@ impl Warehouse {
         };
         Ok(Report { kind, columns: kind.columns().to_vec(), batches, meta })
     }
+}
+
+impl Warehouse {
+    /// [`Warehouse::report`] with each county's own scheme: a county's or community's
+    /// report with its county's; a platform report with `schemes.fallback`, then each
+    /// county that has a different scheme computed again with its own, on the same table
+    /// versions, its rows replacing the fallback's (grades, quotas and ranks are per county,
+    /// so the counties' rows do not depend on each other). `meta.schemes` names every
+    /// scheme a row was computed with.
+    pub async fn report_for_counties(
+        &self,
+        kind: ReportKind,
+        scope: &Scope,
+        year: i32,
+        quarter: Option<u32>,
+        schemes: &CountySchemes,
+        snapshot: &Snapshot,
+    ) -> Result<Report> {
+        if let Some(county) = scope.county_code() {
+            let own = schemes.of(county);
+            let mut report = self.report(kind, scope, year, quarter, &own.scheme, snapshot).await?;
+            report.meta.scheme_version = own.version;
+            report.meta.schemes = vec![own.used_for(Some(county))];
+            return Ok(report);
+        }
+        let fallback = &schemes.fallback;
+        let mut report = self.report(kind, scope, year, quarter, &fallback.scheme, snapshot).await?;
+        report.meta.scheme_version = fallback.version;
+        report.meta.schemes = vec![fallback.used_for(None)];
+        let pinned = report.meta.snapshot();
+        for (county, own) in &schemes.counties {
+            if own.scheme == fallback.scheme {
+                continue;
+            }
+            let county_scope = Scope::County(county.clone());
+            let part = self.report(kind, &county_scope, year, quarter, &own.scheme, &pinned).await?;
+            if part.num_rows() == 0 {
+                continue;
+            }
+            report.batches = replace_county(&report, county, &part)?;
+            report.meta.schemes.push(own.used_for(Some(county)));
+        }
+        Ok(report)
+    }
+}
+
+/// `report`'s rows with those of `county` replaced by `part`'s, in the report's order.
+fn replace_county(report: &Report, county: &str, part: &Report) -> Result<Vec<RecordBatch>> {
+    use datafusion::arrow::array::{Scalar, StringArray};
+    use datafusion::arrow::compute::kernels::cmp::neq;
+    let Some(first) = report.batches.first() else { return Ok(part.batches.clone()) };
+    let schema = first.schema();
+    let all = concat_batches(&schema, &report.batches)?;
+    let counties = all.column_by_name(Figure::CountyCode.key()).ok_or_else(|| {
+        datafusion::error::DataFusionError::Internal(format!("report {} has no county column", report.kind))
+    })?;
+    let others = neq(counties, &Scalar::new(StringArray::from(vec![county])))?;
+    let kept = datafusion::arrow::compute::filter_record_batch(&all, &others)?;
+    let mut parts = vec![kept];
+    parts.extend(part.batches.iter().cloned());
+    let joined = concat_batches(&schema, &parts)?;
+    Ok(vec![sort_rows(joined, report.kind)?])
 }
 
 /// A bad quarter (month) or an unusable scheme (one built in code, not read from a file).
@@ -397,7 +489,6 @@ fn county_of(scope: &Scope) -> Result<Scope> {
 /// than in the plan: a report's plan is deep, and each extra wide node atop it cost more
 /// in DataFusion's planning than the work itself.
 async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Result<Vec<RecordBatch>> {
-    use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
     let task = std::sync::Arc::new(df.task_ctx());
     let started = std::time::Instant::now();
     let plan = df.create_physical_plan().await?;
@@ -429,6 +520,12 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Res
         .collect::<Result<Vec<_>>>()?;
     let batch = RecordBatch::try_new(std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields)), arrays)?;
     let batch = keep_rows(batch, keep)?;
+    Ok(vec![sort_rows(batch, kind)?])
+}
+
+/// The rows sorted by the report's keys.
+fn sort_rows(batch: RecordBatch, kind: ReportKind) -> Result<RecordBatch> {
+    use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take_record_batch};
     let keys: Vec<SortColumn> = kind
         .order()
         .into_iter()
@@ -439,10 +536,10 @@ async fn finish(df: DataFrame, kind: ReportKind, keep: &[(Figure, Keep)]) -> Res
         })
         .collect();
     if keys.is_empty() || batch.num_rows() < 2 {
-        return Ok(vec![batch]);
+        return Ok(batch);
     }
     let order = lexsort_to_indices(&keys, None)?;
-    Ok(vec![take_record_batch(&batch, &order)?])
+    Ok(take_record_batch(&batch, &order)?)
 }
 
 /// The labels of a token column (see [`labels::label`]); null where the token is null.
