@@ -7,6 +7,7 @@ mod charts;
 mod cli_help;
 mod contract;
 mod drilldown;
+mod echarts;
 mod empty_answers;
 mod hardening;
 mod hardening_auth;
