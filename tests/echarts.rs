@@ -1,7 +1,8 @@
 //! The pages' interactive charts (Apache ECharts, served by yishi, fed by the report JSON):
 //! in headless Chromium a chart mark's tooltip shows its value and unit, worked by hand
 //! from `tests/fixtures/analyses`, and a click on a bar opens the page the bar stands for;
-//! the vendored ECharts file is served as committed.
+//! the vendored ECharts file is served as committed; a chart download is named by the
+//! period its figures cover.
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
@@ -189,4 +190,50 @@ fn echarts_is_served_from_yishi() {
         assert_eq!(script.status, StatusCode::OK);
         assert!(script.text().contains("echarts.init"));
     });
+}
+
+/// A chart download is named by the period its figures cover: the cadre chart asked with
+/// quarter=3 holds 2025's annual assessment, so its file is …2025年全年…, not 第3季度; the
+/// four dimensions of the same request are the quarter's, …2025年第3季度…; the category
+/// stack draws the year's quarters up to the third, …2025年第1—3季度….
+#[test]
+fn a_chart_download_names_the_period_of_its_figures() {
+    crate::api::warehouse_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    runtime().block_on(async {
+        let state = crate::api::state(&format!("sqlite://{}", dir.path().join("c.db").display())).await;
+        let (_, token) = state.catalog.create_token("names", None, &Scope::Platform).await.expect("token");
+        let app = api::router(state);
+        for (chart, period) in
+            [("cadre_scores", "2025年全年"), ("dimensions", "2025年第3季度"), ("topics_by_category", "2025年第1—3季度")]
+        {
+            let uri = format!("/api/v1/charts/{chart}.png?year=2025&quarter=3&county=141026&format=download");
+            let answer = call(&app, Method::GET, &uri, Some(&token), Body::empty(), None).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.text());
+            let disposition = answer.headers[header::CONTENT_DISPOSITION].to_str().expect("ascii").to_string();
+            let name = disposition.split("filename*=UTF-8''").nth(1).expect("a Chinese name");
+            let name = percent_decode(name);
+            assert!(name.contains(&format!("_{period}_")) && name.starts_with("甲县_"), "{chart}: {name}");
+            assert!(!(chart == "cadre_scores" && name.contains("季度")), "{name}");
+        }
+    });
+}
+
+fn percent_decode(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        match (b, tail) {
+            (b'%', [h, l, more @ ..]) => {
+                let hex = std::str::from_utf8(&[*h, *l]).ok().and_then(|s| u8::from_str_radix(s, 16).ok());
+                bytes.push(hex.unwrap_or(b'%'));
+                rest = if hex.is_some() { more } else { tail };
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

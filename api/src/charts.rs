@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use dashboards::charts::{ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest, reports_needed};
 use ingest::Scope;
+use warehouse::analyses::Report;
 use warehouse::scheme::Scheme;
 
 use crate::error::{AppError, AppResult};
@@ -27,9 +28,38 @@ pub async fn draw(
     if let Some(bytes) = state.images.get(&key) {
         return Ok(bytes);
     }
-    let request = ChartRequest { year, quarter };
+    let data = chart_data(state, chart, scope, ChartRequest { year, quarter }).await?;
+    let bytes =
+        tokio::task::spawn_blocking(move || dashboards::charts::render(chart, &data, format, &ChartOptions::default()))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))?;
+    let bytes = Arc::new(bytes);
+    state.images.put(key, bytes.clone());
+    Ok(bytes)
+}
+
+/// The period the chart's figures cover, as its subtitle states it and its download is
+/// named: "2025年全年" for the annual assessments whatever quarter was asked,
+/// "2025年第3季度" for a quarterly analysis (`dashboards::charts::period_text`, as the
+/// report pack and `yishi chart` name theirs).
+pub async fn period(
+    state: &AppState,
+    chart: ChartName,
+    scope: &Scope,
+    year: i32,
+    quarter: Option<u32>,
+) -> AppResult<String> {
+    let data = chart_data(state, chart, scope, ChartRequest { year, quarter }).await?;
+    dashboards::charts::period_text(chart, &data)
+        .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))
+}
+
+/// What `chart` is drawn from in `scope`: its reports through the report cache (a community
+/// account's county-wide ones for the averages and cut-offs), read on a blocking thread.
+async fn chart_data(state: &AppState, chart: ChartName, scope: &Scope, request: ChartRequest) -> AppResult<ChartData> {
     let county = scope.county_code().and_then(|c| Scope::county(c).ok());
-    let (mut own, mut county_wide) = (Vec::new(), Vec::new());
+    let (mut own, mut county_wide): (Vec<Report>, Vec<Report>) = (Vec::new(), Vec::new());
     for need in reports_needed(chart, &request, scope) {
         let target = match (&county, need.county_wide) {
             (Some(c), true) => c,
@@ -39,14 +69,10 @@ pub async fn draw(
         if need.county_wide { county_wide.push((*report).clone()) } else { own.push((*report).clone()) }
     }
     let scope = scope.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let data = ChartData::new(request, scope, Scheme::default(), own)?.with_county_reference(county_wide)?;
-        dashboards::charts::render(chart, &data, format, &ChartOptions::default())
+    tokio::task::spawn_blocking(move || {
+        ChartData::new(request, scope, Scheme::default(), own)?.with_county_reference(county_wide)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))?;
-    let bytes = Arc::new(bytes);
-    state.images.put(key, bytes.clone());
-    Ok(bytes)
+    .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))
 }
