@@ -2,17 +2,17 @@
 //! in headless Chromium a chart mark's tooltip shows its value and unit, worked by hand
 //! from `tests/fixtures/analyses`, and a click on a bar opens the page the bar stands for;
 //! the vendored ECharts file is served as committed; a chart download is named by the
-//! period its figures cover.
+//! period its figures cover; a table of hundreds of rows pages, searches and sorts.
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, header};
 use fantoccini::elements::{Element, ElementRef};
 use fantoccini::{Client, Locator};
 use ingest::Scope;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::api::{call, in_browser, log_in, skipped};
+use crate::api::{call, in_browser, in_browser_over, log_in, skipped};
 use crate::support::runtime;
 
 const A1: &str = "141026100001";
@@ -236,4 +236,74 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Communities of the big demo county of the paging test.
+const BIG: usize = 130;
+
+/// The overview's ranking of a county of 130 communities in headless Chromium: page 1
+/// shows 50 rows, page 2 the next 50; the search box keeps the rows naming the community
+/// searched for; sorting by a numeric column orders numbers as numbers (rank 130 before 99
+/// when descending, which text order would reverse).
+#[test]
+fn a_table_of_hundreds_of_rows_pages_searches_and_sorts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, county) = crate::support::demo_warehouse(dir.path(), BIG);
+    let users = [(USER.0, USER.1, Scope::Platform)];
+    let checked = in_browser_over(&root, BIG, &users, |client, base| async move {
+        log_in(&client, &base, USER, &format!("/overview?county={county}")).await?;
+        let all = table_rows(&client, false).await?;
+        if all.len() != BIG {
+            return Err(format!("{} rows in the ranking, not {BIG}", all.len()));
+        }
+        let page1 = table_rows(&client, true).await?;
+        if page1 != all[..50] {
+            return Err(format!("page 1 shows {} rows: {:?}", page1.len(), page1.first()));
+        }
+        click(&client, "//section[@id='ranking-table']//button[text()='下一页']").await?;
+        let page2 = table_rows(&client, true).await?;
+        if page2 != all[50..100] {
+            return Err(format!("page 2 shows {} rows: {:?}", page2.len(), page2.first()));
+        }
+        // Search: the community of rank 77 by its name.
+        let name = all[76][3].clone();
+        let search = client.find(Locator::Css("#ranking-table input[type=search]")).await.map_err(|e| e.to_string())?;
+        search.send_keys(&name).await.map_err(|e| e.to_string())?;
+        let found = table_rows(&client, true).await?;
+        let expected: Vec<&Vec<String>> = all.iter().filter(|r| r.iter().any(|c| c.contains(&name))).collect();
+        if found.is_empty() || found.iter().collect::<Vec<_>>() != expected {
+            return Err(format!("search {name}: {found:?}"));
+        }
+        // Sort by 排名 (column 0) twice: descending, numbers as numbers (a rank without a
+        // value, "—", stays last).
+        for _ in 0..2 {
+            click(&client, "//section[@id='ranking-table']//th[1]").await?;
+        }
+        let sorted = table_rows(&client, false).await?;
+        let ranks: Vec<f64> = sorted.iter().map_while(|r| r[0].parse::<f64>().ok()).collect();
+        let first = ranks.first().copied().unwrap_or_default();
+        if first < 100.0 || ranks.len() < 100 || ranks.windows(2).any(|w| w[0] < w[1]) {
+            return Err(format!("descending ranks: {:?}", &ranks[..ranks.len().min(12)]));
+        }
+        Ok(())
+    });
+    match checked {
+        Some(result) => result.expect("paging a big table"),
+        None => skipped("SKIPPED a_table_of_hundreds_of_rows_pages_searches_and_sorts: no chromedriver"),
+    }
+}
+
+async fn click(client: &Client, xpath: &str) -> Result<(), String> {
+    let element = client.find(Locator::XPath(xpath)).await.map_err(|e| format!("{xpath}: {e}"))?;
+    element.click().await.map_err(|e| format!("click {xpath}: {e}"))
+}
+
+/// The ranking table's rows in order, each as its cells' text: every row, or only those
+/// shown.
+async fn table_rows(client: &Client, shown_only: bool) -> Result<Vec<Vec<String>>, String> {
+    let script = "return Array.from(document.querySelectorAll('#ranking-table tbody tr'))\
+                  .filter(r => !arguments[0] || !r.hidden)\
+                  .map(r => Array.from(r.cells).map(td => td.textContent.trim()));";
+    let rows = client.execute(script, vec![json!(shown_only)]).await.map_err(|e| e.to_string())?;
+    serde_json::from_value(rows).map_err(|e| e.to_string())
 }
