@@ -126,12 +126,39 @@ fn a_chart_mark_shows_its_value_on_hover() {
         if !(text.contains("东岭社区") && text.contains("按时办结率 88.9%")) {
             return Err(format!("东岭社区's tooltip: {text:?}"));
         }
+        if let Ok(folder) = std::env::var("YISHI_KEEP_SCREENSHOTS") {
+            screenshots_with_tooltips(&client, &base, std::path::Path::new(&folder)).await?;
+        }
         Ok(())
     });
     match checked {
         Some(result) => result.expect("chart tooltips"),
         None => skipped("SKIPPED a_chart_mark_shows_its_value_on_hover: no chromedriver"),
     }
+}
+
+/// Screenshots, for a person to look at, of the overview (东岭社区's ranking bar) and the
+/// cadres page (张一's bar) with the tooltip open, at a desktop's 1400 px and a phone's 390 px.
+async fn screenshots_with_tooltips(client: &Client, base: &str, folder: &std::path::Path) -> Result<(), String> {
+    let _ = std::fs::create_dir_all(folder);
+    let shots = [
+        ("overview", "/overview?year=2025", "chart-community_ranking", "东岭社区"),
+        ("cadres", "/cadres?year=2025", "chart-cadre_scores", "张一（东岭社区）"),
+    ];
+    for (width, height) in [(1400u32, 1000u32), (390, 844)] {
+        client.set_window_size(width, height).await.map_err(|e| e.to_string())?;
+        for (name, path, card, mark) in shots {
+            client.goto(&format!("{base}{path}")).await.map_err(|e| e.to_string())?;
+            charts_drawn(client).await?;
+            let index = mark_index(client, card, "yAxis", mark).await?;
+            let scroll = format!("document.querySelector('#{card}').scrollIntoView();");
+            client.execute(&scroll, vec![]).await.map_err(|e| e.to_string())?;
+            tooltip(client, card, 0, index).await?;
+            let png = client.screenshot().await.map_err(|e| e.to_string())?;
+            let _ = std::fs::write(folder.join(format!("tooltip-{name}-{width}.png")), png);
+        }
+    }
+    Ok(())
 }
 
 /// A click on 东岭社区's bar of the overview's ranking opens 东岭社区's page (its code in the

@@ -29,11 +29,13 @@ pub async fn draw(
         return Ok(bytes);
     }
     let data = chart_data(state, chart, scope, ChartRequest { year, quarter }).await?;
-    let bytes =
-        tokio::task::spawn_blocking(move || dashboards::charts::render(chart, &data, format, &ChartOptions::default()))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))?;
+    // The error as text inside the closure: ChartError is large to carry across threads.
+    let bytes = tokio::task::spawn_blocking(move || {
+        dashboards::charts::render(chart, &data, format, &ChartOptions::default()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))?;
     let bytes = Arc::new(bytes);
     state.images.put(key, bytes.clone());
     Ok(bytes)
@@ -70,7 +72,9 @@ async fn chart_data(state: &AppState, chart: ChartName, scope: &Scope, request: 
     }
     let scope = scope.clone();
     tokio::task::spawn_blocking(move || {
-        ChartData::new(request, scope, Scheme::default(), own)?.with_county_reference(county_wide)
+        ChartData::new(request, scope, Scheme::default(), own)
+            .and_then(|data| data.with_county_reference(county_wide))
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?

@@ -40,12 +40,22 @@
     return typeof v === "number" && isFinite(v) ? v : null;
   }
 
+  // `v` with `digits` decimals as Rust's {:.N} writes it (the tables): a tie goes to the
+  // even digit, where toFixed would round up (78.125 is 78.12 in the table, not 78.13).
+  function fixed(v, digits) {
+    var scale = Math.pow(10, digits);
+    var n = v * scale;
+    var low = Math.floor(n);
+    if (n - low === 0.5) return ((low % 2 === 0 ? low : low + 1) / scale).toFixed(digits);
+    return v.toFixed(digits);
+  }
+
   // As the pages' tables show a figure: 93.3%, 100.00分, 12个.
   function shown(v, value) {
     if (v === null || v === undefined || v === "-") return "—";
-    if (value.format === "percent") return (v * 100).toFixed(1) + "%";
+    if (value.format === "percent") return fixed(v * 100, 1) + "%";
     if (value.format === "count") return Math.round(v) + value.unit;
-    return v.toFixed(2) + value.unit;
+    return fixed(v, 2) + value.unit;
   }
 
   // Percentages are plotted ×100 so the axis reads 0–100.
@@ -62,7 +72,8 @@
     return {
       trigger: "item",
       confine: true,
-      textStyle: { fontFamily: "inherit" },
+      textStyle: { fontFamily: "inherit", fontSize: 14 },
+      extraCssText: "line-height: 1.5;",
       formatter: function (p) { return p.data && p.data.tip ? p.data.tip : ""; },
     };
   }
@@ -119,8 +130,9 @@
   // A group of columns per row, one per value.
   function bars(spec, rows) {
     var option = base(spec);
-    option.legend = { type: "scroll", top: 0 };
-    option.grid = { left: 8, right: 8, top: 36, bottom: 8, containLabel: true };
+    // The legend below the plot: at a phone's width the axis name above fills the top line.
+    option.legend = { type: "scroll", bottom: 0 };
+    option.grid = { left: 8, right: 8, top: 36, bottom: 32, containLabel: true };
     option.xAxis = {
       type: "category",
       data: rows.map(function (r) { return fill(spec.label, r); }),
@@ -154,8 +166,8 @@
     var xs = categories(spec.x, rows);
     var names = categories(spec.series, rows);
     var option = base(spec);
-    option.legend = { type: "scroll", top: 0 };
-    option.grid = { left: 8, right: 16, top: 36, bottom: 8, containLabel: true };
+    option.legend = { type: "scroll", bottom: 0 };
+    option.grid = { left: 8, right: 16, top: 36, bottom: 32, containLabel: true };
     option.xAxis = { type: "category", data: xs };
     option.yAxis = { type: "value", name: spec.axis, nameTextStyle: { align: "left" }, scale: !stacked };
     option.series = names.map(function (name) {
