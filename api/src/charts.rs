@@ -72,9 +72,8 @@ async fn chart_data(state: &AppState, chart: ChartName, scope: &Scope, request: 
     }
     let scope = scope.clone();
     tokio::task::spawn_blocking(move || {
-        ChartData::new(request, scope, Scheme::default(), own)
-            .and_then(|data| data.with_county_reference(county_wide))
-            .map_err(|e| e.to_string())
+        let data = ChartData::new(request, scope, Scheme::default(), own).map_err(|e| e.to_string())?;
+        data.with_county_reference(county_wide).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
