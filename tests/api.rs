@@ -49,11 +49,16 @@ fn test_config() -> Config {
 
 /// The server's state over the shared warehouse and the catalog at `url`.
 pub(crate) async fn state(catalog_url: &str) -> AppState {
-    let root = warehouse_dir().to_str().expect("utf-8");
+    state_over(warehouse_dir().to_str().expect("utf-8"), catalog_url, 4).await
+}
+
+/// The server's state over the warehouse at `root` (holding at least `places` counties and
+/// communities) and the catalog at `url`.
+async fn state_over(root: &str, catalog_url: &str, places: usize) -> AppState {
     let wh = Warehouse::open(root).await.expect("open warehouse");
     let catalog = Catalog::open(catalog_url).await.expect("open catalog");
     let state = AppState::new(wh, catalog, test_config());
-    assert!(state.sync_places().await.expect("sync places") >= 4);
+    assert!(state.sync_places().await.expect("sync places") >= places);
     state
 }
 
@@ -1018,12 +1023,27 @@ where
 {
     // No chromedriver: the caller says it skipped (checked before any setup).
     find_program(&["chromedriver"])?;
-    warehouse_dir();
+    in_browser_over(warehouse_dir().to_str().expect("utf-8"), 4, users, check)
+}
+
+/// [`in_browser`] over the warehouse at `root` (holding at least `places` counties and
+/// communities) instead of the shared one.
+pub(crate) fn in_browser_over<F, Fut>(
+    root: &str,
+    places: usize,
+    users: &[(&str, &str, Scope)],
+    check: F,
+) -> Option<Result<(), String>>
+where
+    F: FnOnce(fantoccini::Client, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    find_program(&["chromedriver"])?;
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = dir.path().join("profile");
     let url = format!("sqlite://{}", dir.path().join("yishi.db").display());
     Some(runtime().block_on(async {
-        let state = state(&url).await;
+        let state = state_over(root, &url, places).await;
         for (name, password, scope) in users {
             state.catalog.add_user(name, "浏览器测试", password, scope).await.expect("user");
         }

@@ -8,6 +8,7 @@ mod cli_help;
 mod contract;
 mod deliberation;
 mod drilldown;
+mod echarts;
 mod empty_answers;
 mod hardening;
 mod hardening_auth;

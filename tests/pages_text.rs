@@ -123,7 +123,10 @@ fn pages_show_no_token_at_any_scope() {
     }
 }
 
+/// The page's visible text once its charts are drawn (ECharts writes their text into the
+/// page as SVG `<text>`: axis names, labels, legends).
 async fn visible_text(client: &fantoccini::Client) -> Result<String, String> {
+    crate::echarts::charts_drawn(client).await?;
     let text = client.execute("return document.body.innerText;", vec![]).await.map_err(|e| e.to_string())?;
     Ok(text.as_str().unwrap_or_default().to_string())
 }
@@ -149,12 +152,32 @@ fn a_county_page_prints_the_county_and_period() {
         {
             return Err(format!("printed title: {first_line}\n{text}"));
         }
+        // The six charts print (their static A4 images, in place of the ECharts charts).
+        let images = pdf_images(&pdf)?;
+        if images < 6 {
+            return Err(format!("the print holds {images} images, not the page's 6 charts"));
+        }
         Ok(())
     });
     match checked {
         Some(result) => result.expect("the print names the county"),
         None => skipped("SKIPPED a_county_page_prints_the_county_and_period: chromedriver is not installed"),
     }
+}
+
+/// How many images a PDF holds (poppler's `pdfimages -list`: two header lines, then one
+/// line an image).
+fn pdf_images(pdf: &[u8]) -> Result<usize, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("page.pdf");
+    std::fs::write(&file, pdf).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("pdfimages (apt-get install poppler-utils): {e}"))?;
+    let list = String::from_utf8_lossy(&out.stdout);
+    Ok(list.lines().skip(2).filter(|l| !l.trim().is_empty()).count())
 }
 
 /// The text of a PDF by poppler's `pdftotext` (installed by `.ci/run`).
@@ -249,6 +272,7 @@ fn pages_fit_a_phone_and_a_projector() {
             client.set_window_size(width, height).await.map_err(|e| e.to_string())?;
             for (i, path) in pages().iter().enumerate() {
                 client.goto(&format!("{base}{path}")).await.map_err(|e| format!("{path}: {e}"))?;
+                crate::echarts::charts_drawn(&client).await.map_err(|e| format!("{width}px {path}: {e}"))?;
                 let facts = client.execute(LAYOUT_FACTS, vec![]).await.map_err(|e| format!("{path}: {e}"))?;
                 let fact = |key: &str| facts[key].as_f64().unwrap_or(f64::NAN);
                 let (page, view) = (fact("pageWidth"), fact("viewWidth"));
@@ -283,7 +307,8 @@ fn pages_fit_a_phone_and_a_projector() {
 }
 
 /// Measures the page in the browser: its width against the window's, how far the widest
-/// chart image sticks out of its card, and the tallest table header in lines of its font.
+/// chart (the ECharts chart, or the static image where it is shown) sticks out of its
+/// card, and the tallest table header in lines of its font.
 const LAYOUT_FACTS: &str = r#"
 const headers = [...document.querySelectorAll('th')].filter(th => th.offsetParent !== null);
 const lines = headers.map(th => {
@@ -292,7 +317,7 @@ const lines = headers.map(th => {
   const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
   return (th.getBoundingClientRect().height - padding) / line;
 });
-const charts = [...document.querySelectorAll('figure img')].map(img => {
+const charts = [...document.querySelectorAll('figure img, figure .live')].filter(c => c.offsetParent !== null).map(img => {
   const card = (img.closest('section, .card') || document.body).getBoundingClientRect();
   return img.getBoundingClientRect().right - card.right;
 });

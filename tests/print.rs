@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{export_pack_2025_q3, yishi};
+use crate::support::{demo_warehouse, export_pack_2025_q3, yishi};
 
 const COMMUNITIES: usize = 8;
 const CHART_TITLES: [&str; 7] = [
@@ -54,27 +54,6 @@ fn tools_present() -> bool {
         Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
     };
     runs("soffice", "--version") && runs("pdfinfo", "-v") && runs("pdftotext", "-v")
-}
-
-/// A one-county demo warehouse with `COMMUNITIES` communities; its root and county code.
-fn demo_warehouse(dir: &Path) -> (String, String) {
-    let ledger = dir.join("ledger");
-    let root = dir.join("wh");
-    let (ledger_s, root_s) = (ledger.to_str().expect("utf-8"), root.to_str().expect("utf-8").to_string());
-    let per_county = COMMUNITIES.to_string();
-    let out =
-        yishi(&["demo", "generate", "--out", ledger_s, "--counties", "1", "--communities-per-county", &per_county]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = yishi(&["init", "--warehouse", &root_s]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for table in ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"] {
-        let file = ledger.join(format!("{table}.csv"));
-        let out = yishi(&["--warehouse", &root_s, "ingest", table, file.to_str().expect("utf-8")]);
-        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let communities = std::fs::read_to_string(ledger.join("communities.csv")).expect("communities.csv");
-    let county = communities.lines().nth(1).and_then(|l| l.split(',').nth(2)).expect("a county code").to_string();
-    (root_s, county)
 }
 
 /// The JSON rows of `yishi report KIND` in the county.
@@ -188,7 +167,7 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let (root, county) = demo_warehouse(dir.path());
+    let (root, county) = demo_warehouse(dir.path(), COMMUNITIES);
     let pack = dir.path().join("pack");
     let files = export_pack_2025_q3(&root, &county, &pack);
     let xlsx = pack.join(files.iter().find(|f| f.ends_with(".xlsx")).expect("the pack's workbook"));

@@ -51,6 +51,28 @@ pub(crate) fn export_pack_2025_q3(root: &str, county: &str, out: &Path) -> Vec<S
     files
 }
 
+/// A one-county demo warehouse (`yishi demo generate`, then `yishi ingest` of each table)
+/// with `communities` communities, in `dir`; its root and county code.
+pub(crate) fn demo_warehouse(dir: &Path, communities: usize) -> (String, String) {
+    let ledger = dir.join("ledger");
+    let root = dir.join("wh");
+    let (ledger_s, root_s) = (ledger.to_str().expect("utf-8"), root.to_str().expect("utf-8").to_string());
+    let per_county = communities.to_string();
+    let out =
+        yishi(&["demo", "generate", "--out", ledger_s, "--counties", "1", "--communities-per-county", &per_county]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = yishi(&["init", "--warehouse", &root_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for table in ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"] {
+        let file = ledger.join(format!("{table}.csv"));
+        let out = yishi(&["--warehouse", &root_s, "ingest", table, file.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "{table}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let communities = std::fs::read_to_string(ledger.join("communities.csv")).expect("communities.csv");
+    let county = communities.lines().nth(1).and_then(|l| l.split(',').nth(2)).expect("a county code").to_string();
+    (root_s, county)
+}
+
 /// Every file under `dir` (none if it does not exist), in path order.
 pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

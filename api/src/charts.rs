@@ -25,16 +25,7 @@ pub async fn draw(
     asked: &Asked,
 ) -> AppResult<Arc<Vec<u8>>> {
     let request = ChartRequest { year, quarter };
-    let county = scope.county_code().and_then(|c| Scope::county(c).ok());
-    let (mut own, mut county_wide) = (Vec::new(), Vec::new());
-    for need in reports_needed(chart, &request, scope) {
-        let target = match (&county, need.county_wide) {
-            (Some(c), true) => c,
-            _ => scope,
-        };
-        let report = reports::report_at(state, need.kind, target, need.year, None, asked).await?;
-        if need.county_wide { county_wide.push((*report).clone()) } else { own.push((*report).clone()) }
-    }
+    let (own, county_wide) = chart_reports(state, chart, scope, &request, asked).await?;
     // The reports came from the cache keyed by their versions and schemes; the image is
     // keyed by what they were computed from, and what they say about it.
     let metas: Vec<String> = own
@@ -46,11 +37,10 @@ pub async fn draw(
     if let Some(bytes) = state.images.get(&key) {
         return Ok(bytes);
     }
-    let scheme = scheme_of_reports(state, scope, own.first().or(county_wide.first())).await?;
-    let scope = scope.clone();
+    let data = chart_data(state, scope, request, own, county_wide).await?;
+    // The error as text inside the closure: ChartError is large to carry across threads.
     let bytes = tokio::task::spawn_blocking(move || {
-        let data = ChartData::new(request, scope, scheme, own)?.with_county_reference(county_wide)?;
-        dashboards::charts::render(chart, &data, format, &ChartOptions::default())
+        dashboards::charts::render(chart, &data, format, &ChartOptions::default()).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
@@ -58,6 +48,66 @@ pub async fn draw(
     let bytes = Arc::new(bytes);
     state.images.put(key, bytes.clone());
     Ok(bytes)
+}
+
+/// The period the chart's figures cover, as its subtitle states it and its download is
+/// named: "2025年全年" for the annual assessments whatever quarter was asked,
+/// "2025年第3季度" for a quarterly analysis (`dashboards::charts::period_text`, as the
+/// report pack and `yishi chart` name theirs).
+pub async fn period(
+    state: &AppState,
+    chart: ChartName,
+    scope: &Scope,
+    (year, quarter): (i32, Option<u32>),
+    asked: &Asked,
+) -> AppResult<String> {
+    let request = ChartRequest { year, quarter };
+    let (own, county_wide) = chart_reports(state, chart, scope, &request, asked).await?;
+    let data = chart_data(state, scope, request, own, county_wide).await?;
+    dashboards::charts::period_text(chart, &data)
+        .map_err(|e| AppError::Internal(format!("chart {}: {e}", chart.name())))
+}
+
+/// The reports `chart` is drawn from in `scope`, through the report cache: its own, and a
+/// community account's county-wide ones for the averages and cut-offs.
+async fn chart_reports(
+    state: &AppState,
+    chart: ChartName,
+    scope: &Scope,
+    request: &ChartRequest,
+    asked: &Asked,
+) -> AppResult<(Vec<Report>, Vec<Report>)> {
+    let county = scope.county_code().and_then(|c| Scope::county(c).ok());
+    let (mut own, mut county_wide) = (Vec::new(), Vec::new());
+    for need in reports_needed(chart, request, scope) {
+        let target = match (&county, need.county_wide) {
+            (Some(c), true) => c,
+            _ => scope,
+        };
+        let report = reports::report_at(state, need.kind, target, need.year, None, asked).await?;
+        if need.county_wide { county_wide.push((*report).clone()) } else { own.push((*report).clone()) }
+    }
+    Ok((own, county_wide))
+}
+
+/// The chart's data over its reports, with the scheme they were computed with, built on a
+/// blocking thread.
+async fn chart_data(
+    state: &AppState,
+    scope: &Scope,
+    request: ChartRequest,
+    own: Vec<Report>,
+    county_wide: Vec<Report>,
+) -> AppResult<ChartData> {
+    let scheme = scheme_of_reports(state, scope, own.first().or(county_wide.first())).await?;
+    let scope = scope.clone();
+    tokio::task::spawn_blocking(move || {
+        let data = ChartData::new(request, scope, scheme, own).map_err(|e| e.to_string())?;
+        data.with_county_reference(county_wide).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| AppError::Internal(format!("chart data: {e}")))
 }
 
 /// The scheme a chart's reports were computed with (their grade lines follow it): the

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use dashboards::charts::{ChartFormat, ChartName, ChartRequest};
+use dashboards::charts::{ChartFormat, ChartName};
 use dashboards::encoding::{csv, json};
 use serde::{Deserialize, Serialize};
 use warehouse::IngestOutcome;
@@ -466,7 +466,9 @@ pub async fn chart(
     };
     if q.format.as_deref() == Some("download") {
         state.catalog.audit(Some(&account), "export", &format!("chart {file}?{}", describe(&q.filters)), "", 200).await;
-        let period = ChartRequest { year, quarter: q.filters.quarter }.period_text();
+        // Named by the period the figures cover: an annual chart asked with a quarter is 全年.
+        let period = charts::period(&state, chart, &scope, (year, q.filters.quarter), &asked).await?;
+        let period = dashboards::naming::file_safe(&period);
         let place = state.place_name(&scope).await?;
         return Ok(download(bytes, content_type, &file, &format!("{place}_{period}_{}.{ext}", chart.chinese())));
     }

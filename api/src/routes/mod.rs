@@ -35,6 +35,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))
         .route(dashboards::fonts::CJK_FONT_PATH, get(assets::cjk_font))
         .route(dashboards::pages::TABLES_JS_PATH, get(assets::tables_js))
+        .route(dashboards::pages::ECHARTS_JS_PATH, get(assets::echarts_js))
+        .route(dashboards::pages::CHARTS_JS_PATH, get(assets::charts_js))
         .route("/upload/confirm", post(pages::upload_confirm))
         .route("/upload/history", get(pages::upload_history))
         .route("/schemes", get(pages::schemes).post(pages::scheme_upload));

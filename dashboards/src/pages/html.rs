@@ -59,6 +59,9 @@ section.box { background: #fff; border: 1px solid var(--line); border-radius: .4
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(28rem, 100%), 1fr)); gap: 1rem; }
 figure { margin: 0; }
 figure img { width: 100%; max-width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
+/* The ECharts chart replaces the static image on screen; print keeps the static one (drawn for A4). */
+figure .live { width: 100%; max-width: 100%; border: 1px solid var(--line); background: #fff; }
+figure.live-on img.static { display: none; }
 .downloads { display: flex; gap: .4rem; flex-wrap: wrap; margin: .3rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid var(--line); padding: .25rem .45rem; text-align: left; }
@@ -98,17 +101,32 @@ th[aria-sort="descending"]::after { content: " ▼"; }
   .scroll { max-height: none; overflow: visible; }
   th { position: static; }
   .print-title { display: block !important; }
+  figure .live { display: none !important; }
+  figure.live-on img.static { display: block; }
 }
 .print-title { display: none; font-size: 14pt; font-weight: bold; }
 "#;
 
+/// How a chart card starts; a page with one loads ECharts and the charts' script.
+const CHART_CARD: &str = "<figure class=\"chart\"";
+
 /// A whole document around `body`.
 pub(super) fn document(title: &str, body: &str) -> String {
+    // Deferred scripts run in order: ECharts before the script that uses it.
+    let charts = if body.contains(CHART_CARD) {
+        format!(
+            "<script src=\"{}\" defer></script><script src=\"{}\" defer></script>",
+            super::ECHARTS_JS_PATH,
+            super::CHARTS_JS_PATH
+        )
+    } else {
+        String::new()
+    };
     format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · 议事</title><style>{}{STYLE}</style>\
-         <script src=\"{}\" defer></script></head><body>{body}</body></html>",
+         <script src=\"{}\" defer></script>{charts}</head><body>{body}</body></html>",
         escape(title),
         crate::fonts::PAGE_FONT_CSS,
         super::TABLES_JS_PATH
@@ -203,13 +221,15 @@ fn filters(page: &Page) -> String {
     )
 }
 
-/// A chart image with its download buttons: PNG and SVG of the chart, CSV and XLSX of the
-/// report it is drawn from.
+/// A chart card with its download buttons: PNG and SVG of the chart, CSV and XLSX of the
+/// report it is drawn from. The static image shows the chart without script and in print;
+/// on screen `charts.js` draws it with ECharts from the spec in `data-live` (`live.rs`).
 pub(super) fn chart(name: &str, title: &str, report_kind: &str, filters: &Filters) -> String {
     let q = escape(&filters.query());
+    let live = super::live::spec(name, filters).map(|s| format!(" data-live=\"{}\"", escape(&s))).unwrap_or_default();
     format!(
-        "<figure class=\"chart\" id=\"chart-{name}\"><h3>{}</h3>\
-         <img src=\"/api/v1/charts/{name}.png?{q}\" alt=\"{}\" loading=\"eager\">\
+        "{CHART_CARD} id=\"chart-{name}\"{live}><h3>{}</h3>\
+         <img class=\"static\" src=\"/api/v1/charts/{name}.png?{q}\" alt=\"{}\" loading=\"eager\">\
          <div class=\"downloads\">\
          <a class=\"button light\" download href=\"/api/v1/charts/{name}.png?{q}&amp;format=download\">PNG</a>\
          <a class=\"button light\" download href=\"/api/v1/charts/{name}.svg?{q}&amp;format=download\">SVG</a>\

@@ -8,6 +8,7 @@ pub mod data;
 mod deliberation;
 mod hot;
 mod html;
+mod live;
 mod overdue;
 mod reference;
 mod schemes;
@@ -22,6 +23,21 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 /// the tables read whole without it).
 pub const TABLES_JS: &str = include_str!("tables.js");
 pub use deliberation::{community_sections, units_section};
+
+/// Where Apache ECharts is served: the pages' interactive charts, from yishi itself (no
+/// CDN: county networks are often offline).
+pub const ECHARTS_JS_PATH: &str = "/assets/echarts.min.js";
+
+/// The npm package `echarts`' `dist/echarts.min.js`, unmodified (version, SHA-256 and how
+/// to update it: `dashboards/assets/echarts/README.md`).
+pub const ECHARTS_JS: &[u8] = include_bytes!("../../assets/echarts/echarts.min.js");
+
+/// Where the pages' chart script is served: it turns each chart card into an ECharts chart
+/// (hover for values, click to drill down); without it the card keeps its static image.
+pub const CHARTS_JS_PATH: &str = "/assets/charts.js";
+
+/// The script at [`CHARTS_JS_PATH`].
+pub const CHARTS_JS: &str = include_str!("charts.js");
 pub use reference::api_reference;
 pub use schemes::{SchemeLine, SchemesView, schemes};
 pub use views::TopicHistory;
@@ -114,9 +130,8 @@ impl Filters {
     /// The community page of `code` with these filters' period: the drill-down from a
     /// ranking or list row.
     pub fn community_href(&self, code: &str) -> String {
-        let f =
-            Filters { county: code.get(..6).map(str::to_string), community: Some(code.to_string()), ..self.clone() };
-        format!("/community?{}", f.query())
+        let quarter = self.quarter.map(|q| q.to_string());
+        community_url(self.year, quarter.as_deref(), code.get(..6), code)
     }
 
     /// The cadre page of cadre `cadre` of community `community` in these filters' year.
@@ -140,6 +155,18 @@ impl Filters {
             None => format!("{}年", self.year),
         }
     }
+}
+
+/// `/community?year=…&quarter=…&county=…&community=…` (the interactive charts fill in
+/// templates of it, `live.rs`).
+fn community_url(year: i32, quarter: Option<&str>, county: Option<&str>, community: &str) -> String {
+    let mut url = format!("/community?year={year}");
+    for (key, value) in [("quarter", quarter), ("county", county), ("community", Some(community))] {
+        if let Some(value) = value {
+            url.push_str(&format!("&{key}={value}"));
+        }
+    }
+    url
 }
 
 /// A county or community in a filter's list.
