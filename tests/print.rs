@@ -180,6 +180,7 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
     let cadres = report_rows(&root, &county, &["cadres", "--year", "2025"]);
     let communities = report_rows(&root, &county, &["communities", "--year", "2025"]);
     let counties = report_rows(&root, &county, &["counties", "--year", "2025"]);
+    let overdue = report_rows(&root, &county, &["overdue", "--year", "2025", "--quarter", "3"]);
     assert_eq!(communities.len(), COMMUNITIES);
     assert!(cadres.len() > 40, "the demo must exceed 40 cadres, has {}", cadres.len());
     let county_name = counties[0]["county_name"].as_str().expect("county name").to_string();
@@ -205,6 +206,9 @@ fn pack_workbook_prints_a4_landscape_one_page_wide_one_chart_a_page() {
         ("干部年度考核", cadres.len(), people_columns(&root, &county, &["cadres", "--year", "2025"])),
         ("社区年度考核", communities.len(), people_columns(&root, &county, &["communities", "--year", "2025"])),
         ("县区汇总", counties.len(), people_columns(&root, &county, &["counties", "--year", "2025"])),
+        // The communities on a list (at most all of them), in the community assessment's columns.
+        ("红黑榜", communities.len(), people_columns(&root, &county, &["communities", "--year", "2025"])),
+        ("逾期清单", overdue.len(), people_columns(&root, &county, &["overdue", "--year", "2025", "--quarter", "3"])),
     ];
     assert_eq!(expected[0].2, 49, "the quarterly analysis as people read it");
     let count = |name: &str| sheets.iter().filter(|s| *s == name).count();
