@@ -13,6 +13,7 @@ mod hardening_auth;
 mod hardening_files;
 mod ingest_cli;
 mod kill;
+mod object_storage;
 mod office_ledgers;
 mod pages_text;
 mod preview;
