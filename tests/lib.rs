@@ -17,6 +17,7 @@ mod history;
 mod ingest_cli;
 mod kill;
 mod lists;
+mod object_storage;
 mod office_ledgers;
 mod pages_text;
 mod preview;

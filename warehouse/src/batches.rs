@@ -4,18 +4,19 @@
 //! A committed batch's record travels inside the Delta commit that wrote its rows (the
 //! commit's `yishi.batch` metadata), so the record and the data appear together or not at
 //! all, whatever moment the process is killed. Batches refused whole (strict mode with bad
-//! rows, nothing written) are appended to `_yishi/refused-batches.jsonl`.
+//! rows, nothing written) are recorded in `_yishi/` (see [`append_refused`]).
 
 use std::io::Write;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{Result, WarehouseError};
+use crate::meta::Meta;
 
 /// Key of the batch record in a Delta commit's metadata.
 pub(crate) const COMMIT_KEY: &str = "yishi.batch";
 const REFUSED_FILE: &str = "refused-batches.jsonl";
+const REFUSED_DIR: &str = "refused";
 
 /// One ingest of one file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -44,27 +45,40 @@ pub struct BatchRecord {
     pub outcome: String,
 }
 
-/// Appends the record of a batch that wrote nothing.
-pub(crate) fn append_refused(meta_dir: &Path, record: &BatchRecord) -> Result<()> {
-    std::fs::create_dir_all(meta_dir).map_err(WarehouseError::io(meta_dir.display()))?;
-    let path = meta_dir.join(REFUSED_FILE);
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(WarehouseError::io(path.display()))?;
+/// Records a batch that wrote nothing: a line of `_yishi/refused-batches.jsonl` in a
+/// local warehouse, an object of its own under `_yishi/refused/` in an object store
+/// (objects cannot be appended to).
+pub(crate) async fn append_refused(meta: &Meta, record: &BatchRecord) -> Result<()> {
     let mut line = serde_json::to_string(record).map_err(|e| WarehouseError::Metadata(e.to_string()))?;
-    line.push('\n');
-    file.write_all(line.as_bytes()).map_err(WarehouseError::io(path.display()))
+    match meta {
+        Meta::Folder(dir) => {
+            std::fs::create_dir_all(dir).map_err(WarehouseError::io(dir.display()))?;
+            let path = dir.join(REFUSED_FILE);
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(WarehouseError::io(path.display()))?;
+            line.push('\n');
+            file.write_all(line.as_bytes()).map_err(WarehouseError::io(path.display()))
+        }
+        Meta::Objects { .. } => {
+            let name = format!("{REFUSED_DIR}/{}-{}.json", record.started_at, &record.file_sha256);
+            meta.create(&name, line.as_bytes()).await
+        }
+    }
 }
 
 /// Reads the refused batches; a torn last line (a kill mid-append) is skipped.
-pub(crate) fn read_refused(meta_dir: &Path) -> Result<Vec<BatchRecord>> {
-    let path = meta_dir.join(REFUSED_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(WarehouseError::io(path.display())(e)),
-    };
-    Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+pub(crate) async fn read_refused(meta: &Meta) -> Result<Vec<BatchRecord>> {
+    match meta {
+        Meta::Folder(_) => {
+            let text = meta.read(REFUSED_FILE).await?.unwrap_or_default();
+            Ok(String::from_utf8_lossy(&text).lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
+        }
+        Meta::Objects { .. } => {
+            let objects = meta.read_all(REFUSED_DIR).await?;
+            Ok(objects.iter().filter_map(|o| serde_json::from_slice(o).ok()).collect())
+        }
+    }
 }

@@ -143,9 +143,7 @@ impl Warehouse {
         if refused(&file, options) {
             Appender::abort(appender).await?;
             record.outcome = "refused".into();
-            if let Some(meta) = self.location.meta_dir() {
-                batches::append_refused(&meta, &record)?;
-            }
+            batches::append_refused(&self.meta, &record).await?;
             return Ok(IngestReport { outcome: IngestOutcome::Refused, record, file: Some(file) });
         }
         record.outcome = "committed".into();

@@ -14,6 +14,7 @@ mod errors;
 mod history;
 mod ingesting;
 mod location;
+mod meta;
 mod preview;
 pub mod scheme;
 mod secret;
@@ -43,6 +44,8 @@ use ingest::{Scope, Table};
 #[derive(Debug, Clone)]
 pub struct Warehouse {
     location: Location,
+    /// `_yishi/`: the secret and the refused batches.
+    meta: meta::Meta,
     secret: Vec<u8>,
     /// Shared by every session of the process, so the memory limit is global.
     runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
@@ -70,9 +73,7 @@ impl Warehouse {
     /// again on an existing warehouse.
     pub async fn init(root: &str) -> Result<Warehouse> {
         let location = Location::parse(root)?;
-        if let Some(meta) = location.meta_dir() {
-            secret::create(&meta)?;
-        }
+        secret::create(&meta::Meta::of(&location)?).await?;
         for table in Table::ALL {
             tables::create(&location, table).await?;
         }
@@ -82,10 +83,11 @@ impl Warehouse {
     /// Opens an initialised warehouse.
     pub async fn open(root: &str) -> Result<Warehouse> {
         let location = Location::parse(root)?;
-        let secret = secret::load(location.meta_dir().as_deref(), &location.to_string())?;
+        let meta = meta::Meta::of(&location)?;
+        let secret = secret::load(&meta, &location.to_string()).await?;
         let runtime = session::runtime(Some(DEFAULT_MEMORY_LIMIT))?;
         let writers = std::sync::Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(())));
-        Ok(Warehouse { location, secret, runtime, writers })
+        Ok(Warehouse { location, meta, secret, runtime, writers })
     }
 
     /// Sets the memory limit of queries (`None`: unbounded).
@@ -151,9 +153,7 @@ impl Warehouse {
                 all.extend(tables::batch_history(&t, table).await?);
             }
         }
-        if let Some(meta) = self.location.meta_dir() {
-            all.extend(batches::read_refused(&meta)?);
-        }
+        all.extend(batches::read_refused(&self.meta).await?);
         all.sort_by(|a, b| a.started_at.cmp(&b.started_at));
         Ok(all)
     }

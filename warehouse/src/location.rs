@@ -1,6 +1,13 @@
-//! Where the warehouse lives: a URL, so that a local folder today and an S3-compatible
-//! bucket later are the same code path. Installation files (the respondent secret, the
-//! log of refused batches) live in `_yishi/` under a local root.
+//! Where the warehouse lives: a URL, so that a local folder and an S3-compatible bucket
+//! (`s3://bucket/prefix`) are the same code path. Installation files (the respondent
+//! secret, the refused batches) live in `_yishi/` under the root (`meta.rs`).
+//!
+//! An S3 warehouse takes its endpoint, region and credentials from the usual `AWS_*`
+//! variables (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, …), read by deltalake's S3 support; requests use path-style
+//! addressing (what on-premises services expect) unless
+//! `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`. Commits are atomic with concurrent writers
+//! through S3 conditional writes (`If-None-Match`), which deltalake uses by default.
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +28,16 @@ impl Location {
         let bad = |e: &dyn std::fmt::Display| WarehouseError::Location(text.to_string(), e.to_string());
         let looks_like_url = text.contains("://");
         let mut root = if looks_like_url {
-            Url::parse(text).map_err(|e| bad(&e))?
+            let url = Url::parse(text).map_err(|e| bad(&e))?;
+            match url.scheme() {
+                "s3" | "s3a" => register_s3(),
+                "file" => {}
+                other => return Err(bad(&format!("不支持的存储类型 {other}://（可用：本地文件夹、s3://）"))),
+            }
+            if url.scheme() != "file" && url.host_str().is_none_or(str::is_empty) {
+                return Err(bad(&"缺少存储桶名称，例如 s3://bucket/prefix"));
+            }
+            url
         } else {
             let path = Path::new(text);
             std::fs::create_dir_all(path).map_err(WarehouseError::io(text))?;
@@ -45,15 +61,31 @@ impl Location {
             .map_err(|e| WarehouseError::Location(self.root.to_string(), e.to_string()))
     }
 
+    /// Options for deltalake's object store beyond the `AWS_*` variables it reads itself:
+    /// plain HTTP allowed when the endpoint is `http://` (an on-premises service on the
+    /// loopback or a private network).
+    pub fn storage_options(&self) -> std::collections::HashMap<String, String> {
+        let mut options = std::collections::HashMap::new();
+        if self.local_dir().is_none() {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT"));
+            if endpoint.is_ok_and(|e| e.starts_with("http://")) {
+                options.insert("allow_http".to_string(), "true".to_string());
+            }
+        }
+        options
+    }
+
     /// The local folder for installation files; `None` for object stores.
     pub fn local_dir(&self) -> Option<PathBuf> {
         (self.root.scheme() == "file").then(|| self.root.to_file_path().ok()).flatten()
     }
 
-    /// `_yishi/` under a local root.
-    pub fn meta_dir(&self) -> Option<PathBuf> {
-        self.local_dir().map(|d| d.join("_yishi"))
-    }
+}
+
+/// Lets deltalake open `s3://` URLs (once per process).
+fn register_s3() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| deltalake::aws::register_handlers(None));
 }
 
 impl std::fmt::Display for Location {

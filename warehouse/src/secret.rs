@@ -1,47 +1,34 @@
 //! The installation's secret key for pseudonymising respondents (HMAC-SHA-256). Created
-//! once at `init`; losing it means new pseudonyms no longer match old ones, so it sits
-//! beside the data and is never printed. For an object-store warehouse it comes from
-//! `YISHI_SECRET`.
-
-use std::io::Write;
-use std::path::Path;
+//! once at `init` in `_yishi/secret.key` beside the data (a local file readable by its
+//! owner, or an object written once under an object-store warehouse's prefix); losing it
+//! means new pseudonyms no longer match old ones. Never printed. `YISHI_SECRET`, when
+//! set, takes its place.
 
 use crate::errors::{Result, WarehouseError};
+use crate::meta::Meta;
 
 pub(crate) const SECRET_FILE: &str = "secret.key";
 pub const SECRET_ENV: &str = "YISHI_SECRET";
 
-/// Creates the secret file if it does not exist (readable by the owner only).
-pub(crate) fn create(meta_dir: &Path) -> Result<()> {
-    let path = meta_dir.join(SECRET_FILE);
-    if path.exists() {
+/// Creates the secret if it does not exist. Two `init`s at once keep the first one's.
+pub(crate) async fn create(meta: &Meta) -> Result<()> {
+    if meta.read(SECRET_FILE).await?.is_some() {
         return Ok(());
     }
-    std::fs::create_dir_all(meta_dir).map_err(WarehouseError::io(meta_dir.display()))?;
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(WarehouseError::io(path.display()))?;
-    file.write_all(hex::encode(bytes).as_bytes()).map_err(WarehouseError::io(path.display()))
+    meta.create(SECRET_FILE, hex::encode(bytes).as_bytes()).await
 }
 
-/// Reads the secret: `YISHI_SECRET` if set, else the file.
-pub(crate) fn load(meta_dir: Option<&Path>, location: &str) -> Result<Vec<u8>> {
-    if let Ok(value) = std::env::var(SECRET_ENV) {
-        if !value.is_empty() {
-            return Ok(value.into_bytes());
-        }
+/// Reads the secret: `YISHI_SECRET` if set, else `_yishi/secret.key`.
+pub(crate) async fn load(meta: &Meta, location: &str) -> Result<Vec<u8>> {
+    if let Ok(value) = std::env::var(SECRET_ENV)
+        && !value.is_empty()
+    {
+        return Ok(value.into_bytes());
     }
-    let Some(dir) = meta_dir else {
-        return Err(WarehouseError::Metadata(format!("对象存储仓库需要设置环境变量 {SECRET_ENV}")));
-    };
-    let path = dir.join(SECRET_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(text.trim().as_bytes().to_vec()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(WarehouseError::NotInitialised(location.to_string())),
-        Err(e) => Err(WarehouseError::io(path.display())(e)),
+    match meta.read(SECRET_FILE).await? {
+        Some(bytes) => Ok(String::from_utf8_lossy(&bytes).trim().as_bytes().to_vec()),
+        None => Err(WarehouseError::NotInitialised(location.to_string())),
     }
 }

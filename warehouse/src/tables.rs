@@ -23,7 +23,9 @@ use ingest::Table;
 /// Opens a table at its latest version (or an uncreated location).
 pub(crate) async fn open(location: &Location, table: Table) -> Result<DeltaTable> {
     let url = location.table_url(table)?;
-    DeltaTable::try_from_url(url).await.map_err(WarehouseError::delta(table))
+    DeltaTable::try_from_url_with_storage_options(url, location.storage_options())
+        .await
+        .map_err(WarehouseError::delta(table))
 }
 
 /// Opens a table at an earlier version (Delta time travel).

@@ -1,0 +1,183 @@
+//! The warehouse on S3-compatible object storage, through a real S3 server on the loopback:
+//! moto's server mode, which `.ci/run` installs from PyPI and starts, passing its endpoint
+//! in `YISHI_TEST_S3`. Without it the tests say SKIPPED, or fail when `YISHI_REQUIRE_S3=1`.
+//!
+//! The same six sample ledgers go into a local warehouse and into `s3://bucket/wh`; every
+//! report, the SQL answer, the table list and the batch log must agree, the installation
+//! secret must live in the bucket (no local folder), and a re-ingested file must change
+//! nothing.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::api::skipped;
+use crate::support::{samples, yishi, yishi_bin};
+
+const TABLES: [&str; 6] = ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"];
+
+/// The S3 endpoint to test against, or `None` (SKIPPED) when there is none.
+fn endpoint(test: &str) -> Option<String> {
+    match std::env::var("YISHI_TEST_S3") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("YISHI_REQUIRE_S3").is_none_or(|v| v != "1"),
+                "YISHI_REQUIRE_S3=1 but YISHI_TEST_S3 is not set"
+            );
+            skipped(&format!("SKIPPED {test}: YISHI_TEST_S3 is not set (no S3 server to test against)"));
+            None
+        }
+    }
+}
+
+/// One plain HTTP request to the S3 server (moto takes unsigned requests): the status
+/// code and the body.
+fn http(endpoint: &str, method: &str, path: &str) -> (u16, Vec<u8>) {
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).expect("connect to the S3 server");
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read");
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.windows(4).position(|w| w == b"\r\n\r\n").map(|i| answer[i + 4..].to_vec()).unwrap_or_default();
+    (status, body)
+}
+
+/// A fresh bucket of its own for each test.
+fn bucket(endpoint: &str, name: &str) -> String {
+    let bucket = format!("yishi-{name}-{}", std::process::id());
+    let (status, body) = http(endpoint, "PUT", &format!("/{bucket}"));
+    assert_eq!(status, 200, "create bucket {bucket}: {}", String::from_utf8_lossy(&body));
+    bucket
+}
+
+/// `yishi` against the S3 server, with credentials in the usual `AWS_*` variables.
+fn yishi_s3(endpoint: &str, args: &[&str]) -> Output {
+    std::process::Command::new(yishi_bin())
+        .args(args)
+        .env_remove("YISHI_WAREHOUSE")
+        .env_remove("YISHI_COUNTY")
+        .env_remove("YISHI_COMMUNITY")
+        .env_remove("YISHI_SECRET")
+        .env("YISHI_USER", "tester")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "yishi-test")
+        .env("AWS_SECRET_ACCESS_KEY", "yishi-test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run yishi")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(out.status.success(), "{what}: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A report's rows (the JSON answer without its meta, which names versions and places).
+fn rows(json: &str) -> Value {
+    let doc: Value = serde_json::from_str(json).expect("report JSON");
+    match doc {
+        Value::Array(_) => doc,
+        Value::Object(map) => map.get("rows").cloned().unwrap_or(Value::Object(map)),
+        other => other,
+    }
+}
+
+#[test]
+fn a_warehouse_on_s3_answers_like_a_local_one() {
+    let Some(endpoint) = endpoint("a_warehouse_on_s3_answers_like_a_local_one") else { return };
+    let bucket = bucket(&endpoint, "same");
+    let remote = format!("s3://{bucket}/wh");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local = dir.path().join("wh");
+    let local = local.to_str().expect("utf-8");
+    let canonical = samples().join("canonical");
+
+    ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "init"]), "init on S3");
+    ok(&yishi(&["--warehouse", local, "init"]), "init locally");
+    // The secret lives in the bucket, written once: a second init keeps it.
+    let secret = http(&endpoint, "GET", &format!("/{bucket}/wh/_yishi/secret.key"));
+    assert_eq!(secret.0, 200, "the secret is an object in the bucket");
+    assert_eq!(secret.1.len(), 64, "32 bytes, hex");
+    ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "init"]), "init again");
+    assert_eq!(http(&endpoint, "GET", &format!("/{bucket}/wh/_yishi/secret.key")).1, secret.1, "kept");
+
+    for table in TABLES {
+        let file = canonical.join(format!("{table}.csv"));
+        let file = file.to_str().expect("utf-8");
+        let out = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", table, file]), table);
+        assert!(out.contains("已写入"), "{table}: {out}");
+        ok(&yishi(&["--warehouse", local, "ingest", table, file]), table);
+    }
+    // The same file again changes nothing.
+    let topics = canonical.join("topics.csv");
+    let again = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "topics", topics.to_str().expect("utf-8")]), "again");
+    assert!(again.contains("未变") || again.contains("已导入过"), "{again}");
+
+    for args in [
+        &["report", "quarterly", "--year", "2025", "--format", "json"][..],
+        &["report", "quarterly", "--year", "2025", "--by", "category", "--format", "json"],
+        &["report", "cadres", "--year", "2025", "--format", "json"],
+        &["report", "communities", "--year", "2025", "--format", "json"],
+        &["report", "counties", "--year", "2025", "--format", "json"],
+    ] {
+        let there = ok(&yishi_s3(&endpoint, &[&["--warehouse", &remote][..], args].concat()), &args.join(" "));
+        let here = ok(&yishi(&[&["--warehouse", local][..], args].concat()), &args.join(" "));
+        let (there, here) = (rows(&there), rows(&here));
+        assert!(here.as_array().is_some_and(|r| !r.is_empty()), "{args:?}: the local answer has rows");
+        assert_eq!(there, here, "{args:?}: S3 and local agree");
+    }
+    let sql = ["sql", "SELECT count(*) AS n, count(DISTINCT respondent) AS r FROM evaluations", "--format", "json"];
+    let there = ok(&yishi_s3(&endpoint, &[&["--warehouse", &remote][..], &sql].concat()), "sql");
+    let here = ok(&yishi(&[&["--warehouse", local][..], &sql].concat()), "sql");
+    assert_eq!(rows(&there), rows(&here), "SQL over S3");
+
+    let tables = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "tables", "--json"]), "tables");
+    let tables: Value = serde_json::from_str(&tables).expect("tables JSON");
+    assert_eq!(tables.as_array().map(Vec::len), Some(6), "{tables}");
+    assert!(tables.as_array().into_iter().flatten().all(|t| t["rows"].as_u64().is_some_and(|n| n > 0)), "{tables}");
+    let batches = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "batches", "--json"]), "batches");
+    let batches: Value = serde_json::from_str(&batches).expect("batches JSON");
+    let committed = batches.as_array().into_iter().flatten().filter(|b| b["outcome"] == "committed").count();
+    assert_eq!(committed, 6, "one commit per table: {batches}");
+    assert!(!Path::new(&remote).exists(), "nothing written to a local folder named like the URL");
+}
+
+#[test]
+fn a_refused_batch_is_recorded_in_the_bucket() {
+    let Some(endpoint) = endpoint("a_refused_batch_is_recorded_in_the_bucket") else { return };
+    let bucket = bucket(&endpoint, "refused");
+    let remote = format!("s3://{bucket}/wh");
+    ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "init"]), "init");
+    let good = samples().join("canonical/communities.csv");
+    ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "communities", good.to_str().expect("utf-8")]), "communities");
+    // Strict mode (the default) refuses a file with bad rows whole.
+    let bad = samples().join("bad/cadres.csv");
+    let out = yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "cadres", bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success(), "bad rows refuse the file");
+    let batches = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "batches", "--json"]), "batches");
+    let batches: Value = serde_json::from_str(&batches).expect("batches JSON");
+    let refused: Vec<&Value> = batches.as_array().into_iter().flatten().filter(|b| b["outcome"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{batches}");
+    assert_eq!(refused[0]["table"], "cadres");
+    let tables = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "tables", "--json"]), "tables");
+    let tables: Value = serde_json::from_str(&tables).expect("tables JSON");
+    let cadres = tables.as_array().into_iter().flatten().find(|t| t["table"] == "cadres").expect("cadres");
+    assert_eq!(cadres["rows"], 0, "nothing of the refused file was written: {cadres}");
+}
+
+#[test]
+fn a_bad_object_store_url_is_a_clear_error() {
+    let out = yishi(&["--warehouse", "s3:///wh", "tables"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("存储桶"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = yishi(&["--warehouse", "ftp://host/wh", "tables"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不支持的存储类型"), "{}", String::from_utf8_lossy(&out.stderr));
+}
