@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use api::charts::ServerReports;
 use clap::{Args, Subcommand, ValueEnum};
-use dashboards::charts::{self, ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use dashboards::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use dashboards::sources::{ReportSource, WarehouseReports};
 use ingest::Scope;
+use warehouse::analyses::{Report, ReportKind};
 use warehouse::scheme::{CountySchemes, Scheme, VersionedScheme};
 use warehouse::{Snapshot, Warehouse};
 
@@ -49,11 +52,30 @@ pub(crate) struct ChartArgs {
     /// 写入的文件。
     #[arg(long, value_name = "文件")]
     pub(crate) out: PathBuf,
-    /// 考核方案 TOML 文件（默认：数据口径的方案）。
+    /// 考核方案 TOML 文件（默认：账号库中本县区现行的方案；没有账号库时为数据口径的方案）。
     #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) data: DataArgs,
+    #[command(flatten)]
     pub(crate) size: SizeArgs,
+}
+
+/// Which data a chart or pack is drawn from: an earlier version, a date, the latest data
+/// of a frozen year; and the catalog that holds the county's schemes and freezes.
+#[derive(Debug, Args)]
+pub(crate) struct DataArgs {
+    /// 按较早的数据生成：一个版本号（所有表），或 表=版本,…（与 yishi report 相同）。
+    #[arg(long, conflicts_with = "as_of", value_name = "版本")]
+    pub(crate) as_of_version: Option<String>,
+    /// 按这一天结束时（UTC）的数据生成，例如 2026-01-31。
+    #[arg(long, value_name = "日期")]
+    pub(crate) as_of: Option<String>,
+    /// 年度考核已冻结时也按最新数据计算（默认显示冻结结果，见 yishi freeze）。
+    #[arg(long)]
+    pub(crate) latest: bool,
+    #[command(flatten)]
+    pub(crate) catalog: crate::server::CatalogArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,14 +111,8 @@ pub(crate) struct PackArgs {
     /// 考核方案 TOML 文件（默认：账号库中本县区现行的方案；没有账号库时为数据口径的方案）。
     #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
     pub(crate) scheme: Option<PathBuf>,
-    /// 按较早的数据生成：一个版本号（所有表），或 表=版本,…（与 yishi report 相同）。
-    #[arg(long, conflicts_with = "as_of", value_name = "版本")]
-    pub(crate) as_of_version: Option<String>,
-    /// 按这一天结束时（UTC）的数据生成，例如 2026-01-31。
-    #[arg(long, value_name = "日期")]
-    pub(crate) as_of: Option<String>,
     #[command(flatten)]
-    pub(crate) catalog: crate::server::CatalogArgs,
+    pub(crate) data: DataArgs,
     #[command(flatten)]
     pub(crate) size: SizeArgs,
 }
@@ -129,13 +145,6 @@ pub(crate) struct BenchChartsArgs {
     pub(crate) out: Option<PathBuf>,
 }
 
-fn scheme_of(path: Option<&Path>) -> Result<Scheme> {
-    Ok(match path {
-        Some(path) => Scheme::from_toml_file(path)?,
-        None => Scheme::default(),
-    })
-}
-
 fn format_of(args: &ChartArgs) -> ChartFormat {
     let by_extension = args.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match (args.format, by_extension.as_deref()) {
@@ -144,13 +153,85 @@ fn format_of(args: &ChartArgs) -> ChartFormat {
     }
 }
 
+/// Where a command's charts get their reports: with `--scheme FILE` (or without a
+/// catalog) the warehouse with that scheme (or the contract's default); with a catalog at
+/// hand, as the server computes them (each county's scheme in force, a frozen year's
+/// assessment as frozen unless `--latest`), so the CLI, the pages and the API agree.
+enum Source<'a> {
+    Warehouse(WarehouseReports<'a>),
+    Server(ServerReports<'a>),
+}
+
+impl ReportSource for Source<'_> {
+    async fn report(
+        &self,
+        kind: ReportKind,
+        scope: &Scope,
+        year: i32,
+        quarter: Option<u32>,
+    ) -> Result<Report, ChartError> {
+        match self {
+            Source::Warehouse(s) => s.report(kind, scope, year, quarter).await,
+            Source::Server(s) => s.report(kind, scope, year, quarter).await,
+        }
+    }
+
+    async fn scheme_of(&self, scope: &Scope, report: &Report) -> Result<Scheme, ChartError> {
+        match self {
+            Source::Warehouse(s) => s.scheme_of(scope, report).await,
+            Source::Server(s) => s.scheme_of(scope, report).await,
+        }
+    }
+}
+
+/// What a source is made of, owned by the command while it runs.
+struct Sourcing {
+    wh: Warehouse,
+    schemes: CountySchemes,
+    snapshot: Snapshot,
+    state: Option<api::AppState>,
+    latest: bool,
+}
+
+impl Sourcing {
+    async fn open(root: &str, scheme: Option<&Path>, data: &DataArgs) -> Result<Sourcing> {
+        let snapshot = Snapshot::parse(data.as_of_version.as_deref(), data.as_of.as_deref())?;
+        let wh = Warehouse::open(root).await?;
+        let (schemes, state) = match scheme {
+            Some(path) => (CountySchemes::one(VersionedScheme::unversioned(Scheme::from_toml_file(path)?)), None),
+            None => match crate::server::catalog_at_hand(root, &data.catalog).await? {
+                Some(catalog) => (CountySchemes::default(), Some(crate::server::cli_state(&wh, catalog))),
+                None => (CountySchemes::default(), None),
+            },
+        };
+        Ok(Sourcing { wh, schemes, snapshot, state, latest: data.latest })
+    }
+
+    fn source(&self) -> Source<'_> {
+        match &self.state {
+            Some(state) => {
+                let asked = api::reports::Asked { snapshot: self.snapshot.clone(), latest: self.latest };
+                Source::Server(ServerReports { state, asked })
+            }
+            None => Source::Warehouse(WarehouseReports::new(&self.wh, &self.schemes, &self.snapshot)),
+        }
+    }
+
+    async fn close(self) {
+        if let Some(state) = self.state {
+            state.catalog.close().await;
+        }
+    }
+}
+
 /// `yishi chart NAME …`: one chart to one file.
 pub(crate) async fn chart(root: &str, scope: &Scope, args: &ChartArgs) -> Result<ExitCode> {
     let name = ChartName::parse(&args.name)?;
-    let scheme = scheme_of(args.scheme.as_deref())?;
     let request = ChartRequest { year: args.year, quarter: args.quarter };
-    let wh = Warehouse::open(root).await?;
-    let data = ChartData::fetch(&wh, &[name], scope, request, &scheme, &Snapshot::Latest).await?;
+    let sourcing = Sourcing::open(root, args.scheme.as_deref(), &args.data).await?;
+    let data = dashboards::sources::chart_data(&sourcing.source(), name, scope, request).await;
+    sourcing.close().await;
+    let data = data?;
     let bytes = charts::render(name, &data, format_of(args), &args.size.options())?;
     std::fs::write(&args.out, bytes).with_context(|| format!("无法写入 {}", args.out.display()))?;
     let period = charts::period_text(name, &data)?;
@@ -164,32 +245,16 @@ pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Resu
     if matches!(scope, Scope::Platform) {
         bail!("报表包按县区或社区生成：请加 --county 县区代码（如 --county 141026）或 --community 社区代码");
     }
-    let snapshot = Snapshot::parse(args.as_of_version.as_deref(), args.as_of.as_deref())?;
     let request = ChartRequest { year: args.year, quarter: Some(args.quarter) };
-    let wh = Warehouse::open(root).await?;
-    let schemes = pack_schemes(root, &wh, scope, args).await?;
-    let pack = dashboards::pack::pack(&wh, scope, request, &schemes, &snapshot, &args.size.options()).await?;
-    let written = pack.write_to(&args.out)?;
+    let sourcing = Sourcing::open(root, args.scheme.as_deref(), &args.data).await?;
+    let pack = dashboards::pack::pack_from(&sourcing.source(), scope, request, &args.size.options()).await;
+    sourcing.close().await;
+    let written = pack?.write_to(&args.out)?;
     for path in &written {
         println!("{}", path.display());
     }
     eprintln!("报表包已写入 {}：{} 个文件", args.out.display(), written.len());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The pack's scheme: `--scheme FILE`; else the county's scheme in force at the quarter's
-/// end in the catalog at hand; else the contract's default.
-async fn pack_schemes(root: &str, wh: &Warehouse, scope: &Scope, args: &PackArgs) -> Result<CountySchemes> {
-    if let Some(path) = &args.scheme {
-        return Ok(CountySchemes::one(VersionedScheme::unversioned(Scheme::from_toml_file(path)?)));
-    }
-    let Some(catalog) = crate::server::catalog_at_hand(root, &args.catalog).await? else {
-        return Ok(CountySchemes::default());
-    };
-    let state = crate::server::cli_state(wh, catalog);
-    let schemes = api::reports::schemes_for(&state, scope, args.year, Some(args.quarter)).await;
-    state.catalog.close().await;
-    schemes.map_err(crate::server::api_error)
 }
 
 /// `yishi bench charts …`: timings for docs/benchmarks.md.

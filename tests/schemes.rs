@@ -285,6 +285,12 @@ fn a_frozen_year_end_result_survives_a_correction_with_a_note() {
         let before = get(&app, "/api/v1/reports/cadres?year=2025", &county_a).await;
         assert_grade(&grades(&before.json()), "K5", 45.0, "不称职");
 
+        // An upload that changes only 乙县's rows is no correction of 甲县's frozen result.
+        ingest_fixture(&wh, Table::Topics, "topics_other_county.csv").await;
+        let unrelated = get(&app, "/api/v1/reports/cadres?year=2025", &county_a).await;
+        let note = url_decoded(unrelated.headers["x-yishi-notes"].to_str().expect("ascii"));
+        assert!(note.starts_with("本结果为2025年度冻结结果") && !note.contains("其后数据已有更正"), "{note}");
+
         ingest_fixture(&wh, Table::Topics, "topics_corrected.csv").await;
 
         let after = get(&app, "/api/v1/reports/cadres?year=2025", &county_a).await;
@@ -315,6 +321,37 @@ fn a_frozen_year_end_result_survives_a_correction_with_a_note() {
     assert_grade(&frozen, "K5", 45.0, "不称职");
     assert!(footer.contains("本结果为2025年度冻结结果"), "{footer}");
     assert_grade(&cli(true).0, "K5", 30.0 + 40.0 / 3.0 + 15.0, "不称职");
+
+    // The pack of a frozen year: its cadres sheet is the frozen result and its 口径 sheet
+    // says so; with --latest, the corrected one. The cadre chart names the frozen result too.
+    let pack = |latest: bool| {
+        let out = dir.path().join(format!("pack-{latest}"));
+        let mut args = vec!["--warehouse", &root, "--county", COUNTY_A, "export", "pack", "--year", "2025"];
+        args.extend(["--quarter", "4", "--catalog", &catalog, "--out", out.to_str().expect("utf-8")]);
+        if latest {
+            args.push("--latest");
+        }
+        let run = yishi(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        workbook_of(&out)
+    };
+    let k5 = |rows: &[Vec<String>]| rows.iter().find(|r| r.contains(&"李五".to_string())).expect("李五").clone();
+    let (cadres, about) = pack(false);
+    assert!(k5(&cadres).contains(&"45.00".to_string()), "{:?}", k5(&cadres));
+    assert!(
+        about.iter().any(|l| l.contains("本结果为2025年度冻结结果") && l.contains("其后数据已有更正")),
+        "{about:?}"
+    );
+    let (cadres, about) = pack(true);
+    assert!(k5(&cadres).contains(&"58.33".to_string()), "{:?}", k5(&cadres));
+    assert!(!about.iter().any(|l| l.contains("冻结")), "{about:?}");
+    let svg = dir.path().join("cadres.svg");
+    let mut args = vec!["--warehouse", &root, "--county", COUNTY_A, "chart", "cadre_scores", "--year", "2025"];
+    args.extend(["--catalog", &catalog, "--out", svg.to_str().expect("utf-8")]);
+    let run = yishi(&args);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let svg = std::fs::read_to_string(&svg).expect("svg");
+    assert!(svg.contains("本结果为2025年度冻结结果") && svg.contains("45.0"), "the chart names the frozen result");
 }
 
 fn url_decoded(text: &str) -> String {

@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 
-use dashboards::charts::{ChartData, ChartFormat, ChartName, ChartOptions, ChartRequest, reports_needed};
+use dashboards::charts::{ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest, reports_needed};
+use dashboards::sources::ReportSource;
 use ingest::Scope;
-use warehouse::analyses::Report;
+use warehouse::analyses::{Report, ReportKind};
 use warehouse::scheme::Scheme;
 
 use crate::error::{AppError, AppResult};
@@ -99,7 +100,9 @@ async fn chart_data(
     own: Vec<Report>,
     county_wide: Vec<Report>,
 ) -> AppResult<ChartData> {
-    let scheme = scheme_of_reports(state, scope, own.first().or(county_wide.first())).await?;
+    // The requested year's scheme: a trend's previous year keeps the scheme of its own.
+    let of_year = |r: &&Report| r.meta.year == request.year;
+    let scheme = scheme_of_reports(state, scope, own.iter().find(of_year).or(county_wide.iter().find(of_year))).await?;
     let scope = scope.clone();
     tokio::task::spawn_blocking(move || {
         let data = ChartData::new(request, scope, scheme, own).map_err(|e| e.to_string())?;
@@ -121,5 +124,36 @@ async fn scheme_of_reports(state: &AppState, scope: &Scope, report: Option<&Repo
             None => Err(AppError::Internal(format!("scheme {v} of {county} is missing"))),
         },
         _ => Ok(Scheme::default()),
+    }
+}
+
+/// The server's reports as a [`ReportSource`] for the pack and `yishi chart`: through the
+/// report cache, each county with its scheme in force, a frozen year's assessment as
+/// frozen, on the data `asked` names (the CLI with a catalog at hand uses it too).
+pub struct ServerReports<'a> {
+    pub state: &'a AppState,
+    pub asked: Asked,
+}
+
+impl std::fmt::Debug for ServerReports<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerReports").field("asked", &self.asked).finish_non_exhaustive()
+    }
+}
+
+impl ReportSource for ServerReports<'_> {
+    async fn report(
+        &self,
+        kind: ReportKind,
+        scope: &Scope,
+        year: i32,
+        quarter: Option<u32>,
+    ) -> Result<Report, ChartError> {
+        let report = reports::report_at(self.state, kind, scope, year, quarter, &self.asked).await;
+        report.map(|r| (*r).clone()).map_err(|e| ChartError::Source(e.to_string()))
+    }
+
+    async fn scheme_of(&self, scope: &Scope, report: &Report) -> Result<Scheme, ChartError> {
+        scheme_of_reports(self.state, scope, Some(report)).await.map_err(|e| ChartError::Source(e.to_string()))
     }
 }

@@ -58,6 +58,29 @@ pub async fn report_at(
         None => (asked.snapshot.clone(), schemes_for(state, scope, year, period_quarter).await?),
     };
     let versions = versions_of(state, &snapshot).await?;
+    let report = cached(state, (kind, scope, year, quarter), &schemes, versions).await?;
+    let mut notes = Vec::new();
+    if let Some(f) = &frozen {
+        let corrected = corrected_since(state, (kind, scope, year, quarter), &schemes, &report).await?;
+        notes.push(frozen_note(f, corrected));
+    } else if let Some(shown) = asked.snapshot.describe() {
+        notes.push(format!("本结果{shown}，不是最新数据"));
+    }
+    if notes.is_empty() {
+        return Ok(report);
+    }
+    let mut noted = (*report).clone();
+    noted.meta.notes = notes;
+    Ok(Arc::new(noted))
+}
+
+/// The report computed on exactly `versions` with `schemes`, through the cache.
+async fn cached(
+    state: &AppState,
+    (kind, scope, year, quarter): (ReportKind, &Scope, i32, Option<u32>),
+    schemes: &CountySchemes,
+    versions: BTreeMap<Table, u64>,
+) -> AppResult<Arc<Report>> {
     let key = ReportKey {
         scope: scope.clone(),
         kind,
@@ -67,7 +90,7 @@ pub async fn report_at(
         versions: versions.iter().map(|(t, v)| (*t, *v)).collect(),
         today: (kind == ReportKind::Overdue).then(warehouse::analyses::overdue::today_in_china),
     };
-    let report = state
+    state
         .cache
         .get_or_compute(key, || async {
             let snapshot = Snapshot::Versions(versions.clone());
@@ -78,19 +101,26 @@ pub async fn report_at(
                 })
                 .await
         })
-        .await?;
-    let mut notes = Vec::new();
-    if let Some(f) = &frozen {
-        notes.push(frozen_note(state, f).await?);
-    } else if let Some(shown) = asked.snapshot.describe() {
-        notes.push(format!("本结果{shown}，不是最新数据"));
+        .await
+}
+
+/// Whether the data changed the frozen result since it was frozen: the same report, with
+/// the frozen scheme, on the latest data has other rows in the caller's scope (an upload
+/// of another county, or one that changed nothing here, is no correction of this result).
+async fn corrected_since(
+    state: &AppState,
+    request: (ReportKind, &Scope, i32, Option<u32>),
+    schemes: &CountySchemes,
+    frozen: &Report,
+) -> AppResult<bool> {
+    let latest = data_versions(&state.warehouse).await?;
+    let same_versions =
+        frozen.meta.versions.iter().all(|(t, v)| Table::parse(t).and_then(|t| latest.get(&t)).is_none_or(|l| l == v));
+    if same_versions {
+        return Ok(false);
     }
-    if notes.is_empty() {
-        return Ok(report);
-    }
-    let mut noted = (*report).clone();
-    noted.meta.notes = notes;
-    Ok(Arc::new(noted))
+    let now = cached(state, request, schemes, latest).await?;
+    Ok(!now.same_rows(frozen))
 }
 
 /// The last day of the period, YYYY-MM-DD: a scheme in force from that day or earlier
@@ -158,21 +188,15 @@ async fn frozen_schemes(state: &AppState, f: &FreezeRow) -> AppResult<CountySche
     Ok(schemes)
 }
 
-/// 「本结果为2025年度冻结结果（冻结于…）」, and whether newer data exist: a table whose
-/// latest version is past the frozen one (any county's upload counts; see docs/server.md).
-async fn frozen_note(state: &AppState, f: &FreezeRow) -> AppResult<String> {
-    let frozen: BTreeMap<Table, u64> = match frozen_snapshot(f)? {
-        Snapshot::Versions(v) => v,
-        _ => BTreeMap::new(),
-    };
-    let latest = data_versions(&state.warehouse).await?;
-    let newer = latest.iter().any(|(t, v)| frozen.get(t).is_some_and(|f| v > f));
+/// 「本结果为2025年度冻结结果（冻结于…）」, and, when the latest data give other figures,
+/// that newer corrections exist and how to see them.
+fn frozen_note(f: &FreezeRow, corrected: bool) -> String {
     let at = crate::catalog::beijing_time(f.frozen_at);
     let mut note = format!("本结果为{}年度冻结结果（冻结于{at}，{}）", f.year, f.frozen_by);
-    if newer {
+    if corrected {
         note.push_str("；其后数据已有更正，查看最新数据请在地址后加 latest=true（命令行加 --latest）");
     }
-    Ok(note)
+    note
 }
 
 /// The version of every table a snapshot reads: the latest, read now; given versions

@@ -9,5 +9,6 @@ pub mod long_lists;
 pub mod naming;
 pub mod pack;
 pub mod pages;
+pub mod sources;
 pub mod templates;
 pub mod xlsx;

@@ -11,8 +11,9 @@ use warehouse::analyses::ReportKind;
 use warehouse::scheme::CountySchemes;
 use warehouse::{Snapshot, Warehouse};
 
-use crate::charts::{self, ChartData, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
+use crate::charts::{self, ChartError, ChartFormat, ChartName, ChartOptions, ChartRequest};
 use crate::naming;
+use crate::sources::{Fetched, ReportSource, WarehouseReports};
 use crate::xlsx::{self, ExportError};
 
 /// Why a pack could not be made or written.
@@ -83,27 +84,46 @@ pub async fn pack(
     snapshot: &Snapshot,
     options: &ChartOptions,
 ) -> Result<Pack, PackError> {
-    let data = ChartData::fetch_for_counties(wh, &ChartName::ALL, scope, request, schemes, snapshot).await?;
+    pack_from(&WarehouseReports::new(wh, schemes, snapshot), scope, request, options).await
+}
+
+/// [`pack`] over the reports of `source`: in the server's hands (and the CLI's with a
+/// catalog), each county's scheme in force and a frozen year's assessment as frozen.
+pub async fn pack_from(
+    source: &impl ReportSource,
+    scope: &Scope,
+    request: ChartRequest,
+    options: &ChartOptions,
+) -> Result<Pack, PackError> {
     let prefix = request.period_text();
-    let place = data.scope_file_name();
+    let mut fetched = Fetched::new(source);
+    let mut charted = Vec::new();
+    for name in ChartName::ALL {
+        charted.push((name, fetched.chart_data(name, scope, request).await?));
+    }
+    let mut reports = Vec::new();
+    for kind in WORKBOOK_REPORTS {
+        let quarter = request.quarter.filter(|_| kind.is_quarterly());
+        reports.push(fetched.get(kind, scope, request.year, quarter).await?);
+    }
+    // Named by every report fetched, as one look-up: a chart over an empty report still
+    // carries the place's name.
+    let place = naming::scope_file_name(&naming::scope_text(scope, fetched.all()));
     let mut files = Vec::new();
-    for (i, name) in ChartName::ALL.into_iter().enumerate() {
-        let period = naming::file_safe(&charts::period_text(name, &data)?);
+    for (i, (name, data)) in charted.iter().enumerate() {
+        let period = naming::file_safe(&charts::period_text(*name, data)?);
         for format in [ChartFormat::Png, ChartFormat::Svg] {
-            let bytes = charts::render(name, &data, format, options)?;
+            let bytes = charts::render(*name, data, format, options)?;
             let file = format!("{period}_图{}_{}_{place}.{}", i + 1, name.chinese(), format.extension());
             files.push(PackFile { name: file, bytes });
         }
     }
-    // Every report on the versions the charts read, so the workbook and the charts agree.
-    let pinned = data.snapshot().unwrap_or_else(|| snapshot.clone());
-    let mut reports = Vec::new();
-    for kind in WORKBOOK_REPORTS {
-        let quarter = request.quarter.filter(|_| kind.is_quarterly());
-        reports.push(wh.report_for_counties(kind, scope, request.year, quarter, schemes, &pinned).await?);
-    }
+    let scheme = match reports.first() {
+        Some(first) => Some(fetched.source().scheme_of(scope, first).await?),
+        None => None,
+    };
     let refs: Vec<&warehouse::analyses::Report> = reports.iter().collect();
-    let bytes = xlsx::workbook(&refs, scope, Some(&data.scheme))?;
+    let bytes = xlsx::workbook(&refs, scope, scheme.as_ref())?;
     files.push(PackFile { name: format!("{prefix}_满意度分析_{place}.xlsx"), bytes });
     Ok(Pack { files })
 }

@@ -79,7 +79,6 @@ impl Location {
     pub fn local_dir(&self) -> Option<PathBuf> {
         (self.root.scheme() == "file").then(|| self.root.to_file_path().ok()).flatten()
     }
-
 }
 
 /// Lets deltalake open `s3://` URLs (once per process).

@@ -104,9 +104,13 @@ impl ChartData {
         Ok(self)
     }
 
+    /// The reports of the requested year must be computed with the chart's scheme (its
+    /// grade lines and cut-offs); a previous year's, shown beside them in a trend, keeps
+    /// the scheme that was in force in that year.
     fn check_scheme(&self, reports: &[Report]) -> Result<(), ChartError> {
         let given = self.scheme.hash();
-        match reports.iter().find(|r| r.meta.scheme_hash != given) {
+        let of_year = reports.iter().filter(|r| r.meta.year == self.request.year);
+        match of_year.into_iter().find(|r| r.meta.scheme_hash != given) {
             Some(r) => {
                 Err(ChartError::SchemeMismatch { report: r.meta.scheme_name.clone(), given: self.scheme.name.clone() })
             }

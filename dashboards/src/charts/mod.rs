@@ -189,6 +189,10 @@ pub enum ChartError {
     TooLarge { width: u32, height: u32 },
     #[error("读取报表失败：{0}")]
     Report(#[from] warehouse::WarehouseError),
+    /// A report supplied by a [`crate::sources::ReportSource`] other than the warehouse
+    /// (the server's), with its reason in Chinese.
+    #[error("读取报表失败：{0}")]
+    Source(String),
     #[error("绘图失败：{0}")]
     Draw(String),
     #[error("PNG 编码失败：{0}")]

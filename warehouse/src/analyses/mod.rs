@@ -304,6 +304,16 @@ impl Report {
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
+
+    /// Whether `other` holds the same rows with the same values, however either's rows
+    /// are split into batches (the metadata, versions included, is not compared).
+    pub fn same_rows(&self, other: &Report) -> bool {
+        let joined = |r: &Report| {
+            let schema = r.batches.first()?.schema();
+            datafusion::arrow::compute::concat_batches(&schema, &r.batches).ok()
+        };
+        self.num_rows() == other.num_rows() && joined(self) == joined(other)
+    }
 }
 
 impl Warehouse {
