@@ -340,7 +340,10 @@ async fn batches(root: &str, args: &ListArgs) -> Result<ExitCode> {
 async fn demo_run(root: &str, user: &str) -> Result<ExitCode> {
     let config =
         ingest::generator::GeneratorConfig { counties: 2, communities_per_county: 6, years: 2, ..Default::default() };
-    let ledger = Path::new(root).join("demo-ledger");
+    // Beside a local warehouse; for one in object storage, in the working folder (the
+    // ledger files are the clerk's to open, not objects).
+    let local = warehouse::Location::parse(root)?.local_dir();
+    let ledger = local.unwrap_or_default().join("demo-ledger");
     println!(
         "生成演示台账：{} 个县区 × {} 个社区 × {} 年 → {}",
         config.counties,

@@ -363,6 +363,14 @@ pub(crate) async fn token(root: &str, scope: &ScopeArgs, user: Option<&str>, arg
 
 /// The end of `yishi demo`: a platform login `demo` with a fresh password, then the server.
 pub(crate) async fn demo_serve(root: &str, listen: SocketAddr, catalog_args: &CatalogArgs) -> Result<ExitCode> {
+    // A warehouse in object storage has no folder for the catalog: the demo keeps its
+    // SQLite catalog in the working folder (`yishi serve` asks for --catalog instead).
+    let remote = warehouse::Location::parse(root)?.local_dir().is_none();
+    let demo_catalog = CatalogArgs { catalog: Some("sqlite://yishi-demo.db?mode=rwc".to_string()) };
+    let catalog_args = if remote && catalog_args.catalog.is_none() { &demo_catalog } else { catalog_args };
+    if std::ptr::eq(catalog_args, &demo_catalog) {
+        println!("账号库：工作文件夹中的 yishi-demo.db（数据仓库在对象存储上）");
+    }
     let catalog = open_catalog(root, catalog_args).await?;
     let (password, _) = password(false)?;
     if catalog.user("demo").await.map_err(api_error)?.is_some() {
