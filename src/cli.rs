@@ -16,6 +16,14 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "位置", env = "YISHI_WAREHOUSE", default_value = "./data")]
     pub(crate) warehouse: String,
 
+    /// 对象存储（s3://）的服务地址，例如 http://10.0.0.5:9000（本地部署的 S3 兼容服务）；不填则用 AWS。
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "地址")]
+    pub(crate) s3_endpoint: Option<String>,
+
+    /// 对象存储的区域，例如 cn-north-1。
+    #[arg(long, global = true, env = "AWS_REGION", value_name = "区域")]
+    pub(crate) s3_region: Option<String>,
+
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 

@@ -13,6 +13,12 @@ use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, Li
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
+    // The object store's endpoint and region (flags or the usual AWS_* variables) reach
+    // every place that opens the warehouse as explicit options, not through the environment.
+    warehouse::configure_object_store(warehouse::ObjectStoreSettings {
+        endpoint: cli.s3_endpoint.clone(),
+        region: cli.s3_region.clone(),
+    });
     let scope = scope_of(&cli.scope)?;
     let user = cli.user.clone().unwrap_or_else(os_user);
     match cli.command {

@@ -229,3 +229,199 @@ fn authorized_get(listen: &str, path: &str, token: &str) -> String {
     assert!(text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"), "{text}");
     text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
+
+#[test]
+fn a_refused_batch_is_recorded_in_the_bucket() {
+    let Some(endpoint) = endpoint("a_refused_batch_is_recorded_in_the_bucket") else { return };
+    let bucket = bucket(&endpoint, "refused");
+    let remote = format!("s3://{bucket}/wh");
+    ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "init"]), "init");
+    let good = samples().join("canonical/communities.csv");
+    ok(
+        &yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "communities", good.to_str().expect("utf-8")]),
+        "communities",
+    );
+    // Strict mode (the default) refuses a file with bad rows whole.
+    let bad = samples().join("bad/cadres.csv");
+    let out = yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "cadres", bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success(), "bad rows refuse the file");
+    let batches = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "batches", "--json"]), "batches");
+    let batches: Value = serde_json::from_str(&batches).expect("batches JSON");
+    let refused: Vec<&Value> = batches.as_array().into_iter().flatten().filter(|b| b["outcome"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{batches}");
+    assert_eq!(refused[0]["table"], "cadres");
+    let tables = ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "tables", "--json"]), "tables");
+    let tables: Value = serde_json::from_str(&tables).expect("tables JSON");
+    let cadres = tables.as_array().into_iter().flatten().find(|t| t["table"] == "cadres").expect("cadres");
+    assert_eq!(cadres["rows"], 0, "nothing of the refused file was written: {cadres}");
+
+    // The endpoint and region as flags instead of AWS_ENDPOINT_URL / AWS_REGION.
+    let out = std::process::Command::new(yishi_bin())
+        .args(["--warehouse", &remote, "--s3-endpoint", &endpoint, "--s3-region", "us-east-1", "tables", "--json"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT")
+        .env_remove("AWS_REGION")
+        .env("AWS_ACCESS_KEY_ID", "yishi-test")
+        .env("AWS_SECRET_ACCESS_KEY", "yishi-test-secret")
+        .output()
+        .expect("run yishi");
+    let by_flags: Value = serde_json::from_str(&ok(&out, "tables with --s3-endpoint")).expect("tables JSON");
+    assert_eq!(by_flags, tables, "the same tables through the flags");
+}
+
+#[test]
+fn a_bad_object_store_url_is_a_clear_error() {
+    let out = yishi(&["--warehouse", "s3:///wh", "tables"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("存储桶"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = yishi(&["--warehouse", "ftp://host/wh", "tables"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("不支持的存储类型"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Row count and version of a table on S3 as `yishi tables --json` reports them.
+fn s3_state(endpoint: &str, remote: &str, table: &str) -> (u64, u64) {
+    let out = ok(&yishi_s3(endpoint, &["--warehouse", remote, "tables", "--json"]), "tables");
+    let v: Value = serde_json::from_str(&out).expect("tables JSON");
+    let t = v.as_array().into_iter().flatten().find(|e| e["table"] == table).expect("table");
+    (t["rows"].as_u64().expect("rows"), t["version"].as_u64().expect("version"))
+}
+
+/// A generated county of twelve communities in `dir/ledger`; a warehouse at `remote` with
+/// its first four tables ingested (evaluations are next).
+fn county_before_evaluations(endpoint: &str, remote: &str, dir: &Path) -> ingest::generator::GeneratedSummary {
+    let config =
+        ingest::generator::GeneratorConfig { counties: 1, communities_per_county: 12, years: 1, ..Default::default() };
+    let summary = ingest::generator::generate(&config, &dir.join("ledger")).expect("generate");
+    ok(&yishi_s3(endpoint, &["--warehouse", remote, "init"]), "init");
+    for (table, file) in ingest::Table::ALL.iter().zip(&summary.files).take(4) {
+        ok(
+            &yishi_s3(endpoint, &["--warehouse", remote, "ingest", table.name(), file.to_str().expect("utf8")]),
+            table.name(),
+        );
+    }
+    summary
+}
+
+/// The evaluations file cut in two by community: the rows of the first six communities
+/// and of the other six, each with the header.
+fn halves(dir: &Path, summary: &ingest::generator::GeneratedSummary) -> [(std::path::PathBuf, u64); 2] {
+    let full = std::fs::read_to_string(&summary.files[4]).expect("evaluations");
+    let mut lines = full.lines();
+    let header = lines.next().expect("header");
+    let (first, second): (Vec<&str>, Vec<&str>) = lines.partition(|l| l[..12] <= *summary.community_codes[5]);
+    [("first", first), ("second", second)].map(|(name, rows)| {
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).expect("write");
+        (path, rows.len() as u64)
+    })
+}
+
+/// Killing `yishi ingest` against S3 at points spread over a batch leaves the table at its
+/// previous version or the new one (Delta's commit is one conditional PUT of the next log
+/// entry), and the warehouse takes the batch afterwards. Each round has a prefix of its
+/// own, prepared to the same state.
+#[test]
+fn a_killed_ingest_on_s3_leaves_the_old_or_the_new_version() {
+    let Some(endpoint) = endpoint("a_killed_ingest_on_s3_leaves_the_old_or_the_new_version") else { return };
+    let bucket = bucket(&endpoint, "kill");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut seen_old, mut seen_new, mut took) = (0, 0, std::time::Duration::ZERO);
+    for round in 0..=4u32 {
+        let remote = format!("s3://{bucket}/round{round}");
+        let summary = county_before_evaluations(&endpoint, &remote, dir.path());
+        let file = summary.files[4].to_str().expect("utf8").to_string();
+        let new_rows = summary.rows[&ingest::Table::Evaluations] as u64;
+        let before = s3_state(&endpoint, &remote, "evaluations");
+        if round == 0 {
+            // How long a whole batch takes; the kills are spread over that time.
+            let started = std::time::Instant::now();
+            ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "evaluations", &file]), "whole batch");
+            took = started.elapsed();
+            assert_eq!(s3_state(&endpoint, &remote, "evaluations"), (new_rows, before.1 + 1));
+            continue;
+        }
+        let mut child = std::process::Command::new(yishi_bin())
+            .args(["--warehouse", &remote, "ingest", "evaluations", &file])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "yishi-test")
+            .env("AWS_SECRET_ACCESS_KEY", "yishi-test-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("YISHI_USER", "tester")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(took.mul_f64(f64::from(round) / 5.0));
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = s3_state(&endpoint, &remote, "evaluations");
+        if after == before {
+            seen_old += 1;
+        } else {
+            assert_eq!(after, (new_rows, before.1 + 1), "a kill at {round}/5 left the table between versions");
+            seen_new += 1;
+        }
+        ok(&yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "evaluations", &file]), "after the kill");
+        assert_eq!(s3_state(&endpoint, &remote, "evaluations").0, new_rows);
+    }
+    assert!(seen_old > 0, "no kill landed before the commit (a batch took {took:?})");
+    eprintln!("kills on S3: {seen_old} before the commit, {seen_new} after");
+}
+
+/// Two ingests of one table at once, each of half the communities: each either commits
+/// or is refused whole with the conflict message (never a lost or torn write), the table's
+/// rows are exactly those of the batches that committed, and a refused half goes in when
+/// sent again.
+#[test]
+fn two_concurrent_ingests_of_one_table_on_s3_both_land_or_one_is_refused_whole() {
+    let Some(endpoint) = endpoint("two_concurrent_ingests_of_one_table_on_s3_both_land_or_one_is_refused_whole") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "race");
+    let remote = format!("s3://{bucket}/wh");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = county_before_evaluations(&endpoint, &remote, dir.path());
+    let parts = halves(dir.path(), &summary);
+    let before = s3_state(&endpoint, &remote, "evaluations");
+    let outputs: Vec<Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = parts
+            .iter()
+            .map(|(path, _)| {
+                let (endpoint, remote) = (&endpoint, &remote);
+                s.spawn(move || {
+                    yishi_s3(endpoint, &["--warehouse", remote, "ingest", "evaluations", path.to_str().expect("utf8")])
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().expect("thread")).collect()
+    });
+    let mut rows = before.0;
+    let mut commits = 0;
+    for ((path, n), out) in parts.iter().zip(&outputs) {
+        if out.status.success() {
+            rows += n;
+            commits += 1;
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("同时有其他写入"), "{}: refused for another reason: {err}", path.display());
+        }
+    }
+    assert!(commits >= 1, "at least one of two writers commits");
+    assert_eq!(s3_state(&endpoint, &remote, "evaluations"), (rows, before.1 + commits));
+    for ((path, _), out) in parts.iter().zip(&outputs) {
+        if !out.status.success() {
+            ok(
+                &yishi_s3(&endpoint, &["--warehouse", &remote, "ingest", "evaluations", path.to_str().expect("utf8")]),
+                "again",
+            );
+        }
+    }
+    let total = parts.iter().map(|(_, n)| n).sum::<u64>();
+    assert_eq!(s3_state(&endpoint, &remote, "evaluations").0, before.0 + total);
+    eprintln!("concurrent ingests on S3: {commits} of 2 committed at once");
+}

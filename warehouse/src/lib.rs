@@ -31,7 +31,7 @@ pub use coverage::Coverage;
 pub use errors::{Result, WarehouseError};
 pub use history::{MAX_HISTORY_VERSIONS, StatusStep, TopicHistory};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
-pub use location::Location;
+pub use location::{Location, ObjectStoreSettings, configure_object_store};
 pub use preview::{FieldChange, LISTED_CHANGES, Preview, RowChange};
 pub use secret::SECRET_ENV;
 pub use session::{AsOfError, ScopedSession, Snapshot};

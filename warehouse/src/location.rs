@@ -67,9 +67,19 @@ impl Location {
     pub fn storage_options(&self) -> std::collections::HashMap<String, String> {
         let mut options = std::collections::HashMap::new();
         if self.local_dir().is_none() {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT"));
-            if endpoint.is_ok_and(|e| e.starts_with("http://")) {
+            let settings = SETTINGS.get().cloned().unwrap_or_default();
+            let endpoint = settings
+                .endpoint
+                .clone()
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT")).ok());
+            if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
                 options.insert("allow_http".to_string(), "true".to_string());
+            }
+            if let Some(endpoint) = settings.endpoint {
+                options.insert("AWS_ENDPOINT_URL".to_string(), endpoint);
+            }
+            if let Some(region) = settings.region {
+                options.insert("AWS_REGION".to_string(), region);
             }
         }
         options
@@ -79,6 +89,23 @@ impl Location {
     pub fn local_dir(&self) -> Option<PathBuf> {
         (self.root.scheme() == "file").then(|| self.root.to_file_path().ok()).flatten()
     }
+}
+
+/// The object store's endpoint and region when given on the command line (`--s3-endpoint`,
+/// `--s3-region`, or their `AWS_*` variables read by clap); credentials stay in the
+/// environment (a flag would show them in the process list).
+#[derive(Debug, Clone, Default)]
+pub struct ObjectStoreSettings {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+}
+
+static SETTINGS: std::sync::OnceLock<ObjectStoreSettings> = std::sync::OnceLock::new();
+
+/// Sets the process's [`ObjectStoreSettings`] (the first call wins: a CLI sets them once
+/// at start).
+pub fn configure_object_store(settings: ObjectStoreSettings) {
+    let _ = SETTINGS.set(settings);
 }
 
 /// Lets deltalake open `s3://` URLs (once per process).
