@@ -290,49 +290,8 @@ pub async fn year_or_latest(state: &AppState, scope: &Scope, year: Option<i32>) 
     }
 }
 
-/// The latest version of every table. On a local warehouse this lists the Delta logs
-/// (a directory listing per table, no log replay); elsewhere it opens a session.
+/// The latest version of every table, from the names in the Delta logs
+/// (`Warehouse::latest_versions`: a listing, not a table open, local or in object storage).
 pub async fn data_versions(wh: &Warehouse) -> AppResult<BTreeMap<Table, u64>> {
-    if let Some(dir) = wh.location().local_dir() {
-        let mut out = BTreeMap::new();
-        for table in Table::ALL {
-            if let Some(v) = latest_log_version(&dir.join(table.name()).join("_delta_log")) {
-                out.insert(table, v);
-            }
-        }
-        if out.len() == Table::ALL.len() {
-            return Ok(out);
-        }
-    }
-    let session = wh.session(&Scope::Platform, &Snapshot::Latest).await?;
-    Ok(session.versions.iter().filter_map(|(name, v)| Table::parse(name).map(|t| (t, *v))).collect())
-}
-
-/// The highest commit number in a Delta log folder (`00000000000000000007.json`, or a
-/// checkpoint of that version).
-fn latest_log_version(dir: &std::path::Path) -> Option<u64> {
-    let entries = std::fs::read_dir(dir).ok()?;
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(".json").or_else(|| name.strip_suffix(".checkpoint.parquet"))?;
-            (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit())).then(|| stem.parse::<u64>().ok())?
-        })
-        .max()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_versions() {
-        let dir = tempfile::tempdir().expect("dir");
-        assert_eq!(latest_log_version(dir.path()), None);
-        for name in ["00000000000000000000.json", "00000000000000000003.json", "_commit_x.json.tmp", "x.json"] {
-            std::fs::write(dir.path().join(name), b"").expect("write");
-        }
-        assert_eq!(latest_log_version(dir.path()), Some(3));
-    }
+    Ok(wh.latest_versions().await?)
 }

@@ -21,6 +21,7 @@ mod secret;
 mod session;
 mod sql;
 mod tables;
+mod versions;
 
 pub use datafusion;
 pub use datafusion::arrow;
