@@ -133,8 +133,16 @@ pub(crate) struct IngestArgs {
     pub(crate) table: String,
 
     /// 台账文件（.csv、.xlsx、.jsonl），可以一次给多个。
-    #[arg(required = true, value_name = "文件")]
+    #[arg(required_unless_present = "from", conflicts_with = "from", value_name = "文件")]
     pub(crate) files: Vec<PathBuf>,
+
+    /// 从社区自己的数据库读取，而不是文件：postgres://用户:密码@主机/库 或 sqlite://文件路径（只读连接）。
+    #[arg(long, requires = "query", value_name = "地址")]
+    pub(crate) from: Option<String>,
+
+    /// 与 --from 一起用：读取台账行的查询；列名按表头的规则认（数据库列名不同时用 AS 改名，例如 SELECT title AS 议题名称）。
+    #[arg(long, requires = "from", value_name = "查询")]
+    pub(crate) query: Option<String>,
 
     /// 有不合格的行时，仍导入合格的行；不合格的行写入一个 CSV，改好后再导入。
     #[arg(long)]

@@ -6,6 +6,7 @@ mod api;
 mod charts;
 mod cli_help;
 mod contract;
+mod db_sources;
 mod deliberation;
 mod drilldown;
 mod echarts;

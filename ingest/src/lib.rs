@@ -9,6 +9,7 @@
 //!
 //! The crate also holds the synthetic-county generator ([`generator`]).
 
+pub mod database;
 pub mod encoding;
 pub mod errors;
 pub mod files;

@@ -127,6 +127,27 @@ impl Warehouse {
         self.commit(checked, table, options).await
     }
 
+    /// Ingests the answer of a query to a community's own database, already written as
+    /// CSV (`ingest::database::query_to_csv`): read, checked and committed exactly like an
+    /// uploaded CSV file, and recorded in the batch log with `source` (the address without
+    /// its password, and the query) in place of a file name. The same answer again changes
+    /// nothing (its hash is the CSV's).
+    pub async fn ingest_query_answer(
+        &self,
+        table: Table,
+        source: &str,
+        csv: &[u8],
+        options: &IngestOptions<'_>,
+    ) -> Result<IngestReport> {
+        let _turn = self.writer(table).await;
+        let references = self.load_references(table, options.scope);
+        let hash = || Ok(ingest::sha256_hex(csv));
+        let name = Path::new("数据库查询.csv");
+        let mut checked = self.check(table, name, csv, &hash, options, references, Stream::IntoEmptyTable).await?;
+        checked.record.file_name = source.to_string();
+        self.commit(checked, table, options).await
+    }
+
     /// Starts loading the keys `table` refers to, on another task: reading and hashing a
     /// large file takes as long, and neither needs the other.
     fn load_references(&self, table: Table, scope: &Scope) -> Loading {
