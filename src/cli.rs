@@ -140,6 +140,14 @@ pub(crate) struct IngestArgs {
     #[arg(long, requires = "query", value_name = "地址")]
     pub(crate) from: Option<String>,
 
+    /// 文件格式：默认按扩展名认台账文件；open311 为 12345 热线等系统导出的 Open311 工单（JSON 或 XML，只用于议题表，需 --mapping）。
+    #[arg(long, value_enum, value_name = "格式")]
+    pub(crate) format: Option<IngestFormat>,
+
+    /// 与 --format open311 一起用：映射文件（TOML），写明社区代码、责任人编号、办理方式和服务代码对应的议题类别。
+    #[arg(long, value_name = "文件")]
+    pub(crate) mapping: Option<PathBuf>,
+
     /// 与 --from 一起用：读取台账行的查询；列名按表头的规则认（数据库列名不同时用 AS 改名，例如 SELECT title AS 议题名称）。
     #[arg(long, requires = "from", value_name = "查询")]
     pub(crate) query: Option<String>,
@@ -171,6 +179,13 @@ pub(crate) struct IngestArgs {
     /// 预览：只显示导入后会新增、更新（列出变化的字段）、不变和不合格各多少行，不写入任何数据、不记批次、不写拒绝文件。
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+/// Formats of ledger files that are not read by their extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IngestFormat {
+    /// Open311 GeoReport v2 service requests (JSON or XML).
+    Open311,
 }
 
 #[derive(Debug, Args)]

@@ -101,6 +101,9 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
     if let (Some(url), Some(query)) = (&args.from, &args.query) {
         return ingest_query(&wh, table, (url, query), scope, user, args).await;
     }
+    if args.format == Some(crate::cli::IngestFormat::Open311) {
+        return ingest_work_orders(&wh, table, scope, user, args).await;
+    }
     if args.dry_run {
         return preview_files(&wh, table, scope, user, args).await;
     }
@@ -166,7 +169,7 @@ async fn ingest_query(
     let source = format!("{}：{query_shown}", ingest::database::redacted(url));
     let shown = Path::new("数据库查询.csv");
     let options = options_of(args, scope, user);
-    let report = match wh.ingest_query_answer(table, &source, &csv, &options).await {
+    let report = match wh.ingest_converted(table, &source, &csv, &options).await {
         Ok(report) => report,
         Err(e) => return finish(args, &[unreadable(shown, &e)], 2),
     };
@@ -179,6 +182,63 @@ async fn ingest_query(
         print_report(shown, &report, args, rejected.then(|| rejects_path(args, shown)));
     }
     finish(args, &[report_json(shown, &report)], if rejected { 1 } else { 0 })
+}
+
+/// `yishi ingest 议题 工单.json --format open311 --mapping 映射.toml`: Open311 work orders
+/// as topics, each file one batch (`ingest::open311`).
+async fn ingest_work_orders(
+    wh: &Warehouse,
+    table: Table,
+    scope: &Scope,
+    user: &str,
+    args: &IngestArgs,
+) -> Result<ExitCode> {
+    if table != Table::Topics {
+        bail!("--format open311 只用于议题表（yishi ingest 议题 工单.json --format open311 --mapping 映射.toml）");
+    }
+    let Some(mapping_path) = &args.mapping else {
+        bail!(
+            "--format open311 需要 --mapping 映射文件：写明社区代码、责任人编号和服务代码对应的议题类别（见 docs/ingest.md）"
+        );
+    };
+    let text = std::fs::read_to_string(mapping_path)
+        .with_context(|| format!("无法读取映射文件 {}", mapping_path.display()))?;
+    let mapping = ingest::open311::Open311Mapping::from_toml(&text, &mapping_path.display().to_string())?;
+    let (mut worst, mut results) = (0u8, Vec::new());
+    for path in &args.files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let converted = ingest::read_file(path, args.max_file_size)
+            .map_err(|e| e.to_string())
+            .and_then(|file| ingest::open311::to_topics_csv(&file, &mapping).map_err(|e| e.to_string()));
+        let csv = match converted {
+            Ok(csv) => csv,
+            Err(e) => {
+                eprintln!("错误：{}：{e}", path.display());
+                results.push(serde_json::json!({"file": path.display().to_string(), "error": e}));
+                worst = 2;
+                continue;
+            }
+        };
+        let options = options_of(args, scope, user);
+        match wh.ingest_converted(table, &name, &csv, &options).await {
+            Ok(report) => {
+                let rejected = report.file.as_ref().is_some_and(|f| !f.rejected.is_empty());
+                if rejected {
+                    write_rejects(&report, &rejects_path(args, path))?;
+                    worst = worst.max(1);
+                }
+                if !args.json {
+                    print_report(path, &report, args, rejected.then(|| rejects_path(args, path)));
+                }
+                results.push(report_json(path, &report));
+            }
+            Err(e) => {
+                results.push(unreadable(path, &e));
+                worst = 2;
+            }
+        }
+    }
+    finish(args, &results, worst)
 }
 
 fn options_of<'a>(args: &'a IngestArgs, scope: &'a Scope, user: &'a str) -> IngestOptions<'a> {

@@ -223,3 +223,102 @@ fn a_postgresql_query_reads_dates_and_numbers_as_a_file_would() {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut conn).await;
     });
 }
+
+/// 12345 work orders as Open311 JSON and XML (`tests/fixtures/sources`): three requests,
+/// closed, open and `acknowledged` (no mapping: a row error). Hand-worked from the files
+/// and `映射.toml`: GD…0101 已办结 raised 03-01, closed 03-05, deadline 03-01 + 15 days =
+/// 03-16, 基础设施, 联办单位 城管局, titled by its description; GD…0202 办理中, deadline its
+/// expected_datetime 03-09, 邻里纠纷, titled by its service name (no description); every
+/// topic 热线电话, 部门联办, lead cadre C01.
+#[test]
+fn open311_work_orders_become_topics_with_their_status_mapped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = warehouse(dir.path(), "wh");
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sources");
+    let json = sources.join("12345工单.json");
+    let mapping = sources.join("映射.toml");
+    let rejects = dir.path().join("rejects.csv");
+    let run = |file: &Path, partial: bool| {
+        let mut args =
+            vec!["--warehouse", &root, "ingest", "议题", file.to_str().expect("utf-8"), "--format", "open311"];
+        args.extend(["--mapping", mapping.to_str().expect("utf-8"), "--json"]);
+        args.extend(["--rejects-out", rejects.to_str().expect("utf-8")]);
+        if partial {
+            args.push("--partial");
+        }
+        yishi(&args)
+    };
+    // Strict: the unknown status refuses the file whole, naming the row and the value.
+    let strict = run(&json, false);
+    assert_eq!(strict.status.code(), Some(1), "{}", String::from_utf8_lossy(&strict.stderr));
+    let answer: Value = serde_json::from_slice(&strict.stdout).expect("json");
+    let errors = answer[0]["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert!(errors[0].to_string().contains("acknowledged") && errors[0]["row"] == 4, "{}", errors[0]);
+    // Partial: the two mappable orders go in.
+    let partial = run(&json, true);
+    assert_eq!(partial.status.code(), Some(1), "rows were rejected");
+    let sql = "SELECT topic_id, status, CAST(raised_on AS VARCHAR) AS raised, CAST(deadline AS VARCHAR) AS due, \
+               CAST(closed_on AS VARCHAR) AS closed, category, channel, handling_mode, lead_cadre_id, title, units \
+               FROM topics ORDER BY topic_id";
+    let rows: Value = serde_json::from_str(&ok(&yishi(&["--warehouse", &root, "sql", sql, "--format", "json"]), "sql"))
+        .expect("json");
+    let rows = rows.as_array().cloned().unwrap_or_else(|| rows["rows"].as_array().cloned().expect("rows"));
+    let text = |r: &Value, k: &str| r[k].as_str().unwrap_or("").to_string();
+    let got: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            [
+                "topic_id",
+                "status",
+                "raised",
+                "due",
+                "closed",
+                "category",
+                "channel",
+                "handling_mode",
+                "lead_cadre_id",
+                "title",
+            ]
+            .iter()
+            .map(|k| text(r, k))
+            .collect()
+        })
+        .collect();
+    let expected = [
+        [
+            "GD2025030101",
+            "resolved",
+            "2025-03-01",
+            "2025-03-16",
+            "2025-03-05",
+            "infrastructure",
+            "hotline",
+            "joint",
+            "C01",
+            "小区东门路灯不亮",
+        ],
+        [
+            "GD2025030202",
+            "in_progress",
+            "2025-03-02",
+            "2025-03-09",
+            "",
+            "disputes",
+            "hotline",
+            "joint",
+            "C01",
+            "噪音扰民",
+        ],
+    ];
+    assert_eq!(got, expected.map(|r| r.map(str::to_string)).to_vec(), "{rows:?}");
+    assert!(rows[0]["units"].to_string().contains("城管局"), "{}", rows[0]);
+    // The same orders as XML are the same rows: nothing changes.
+    let topics_version = version(&root, "topics");
+    let xml = run(&sources.join("12345工单.xml"), true);
+    assert_eq!(xml.status.code(), Some(1), "{}", String::from_utf8_lossy(&xml.stderr));
+    assert_eq!(version(&root, "topics"), topics_version, "the XML export holds the same orders");
+    // Without a mapping file: a clear error.
+    let out = yishi(&["--warehouse", &root, "ingest", "议题", json.to_str().expect("utf-8"), "--format", "open311"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mapping"), "{}", String::from_utf8_lossy(&out.stderr));
+}

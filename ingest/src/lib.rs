@@ -16,6 +16,7 @@ pub mod files;
 pub mod generator;
 pub mod guide;
 pub mod headers;
+pub mod open311;
 mod pipeline;
 mod pseudonyms;
 mod readers;

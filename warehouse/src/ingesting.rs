@@ -127,12 +127,13 @@ impl Warehouse {
         self.commit(checked, table, options).await
     }
 
-    /// Ingests the answer of a query to a community's own database, already written as
-    /// CSV (`ingest::database::query_to_csv`): read, checked and committed exactly like an
-    /// uploaded CSV file, and recorded in the batch log with `source` (the address without
-    /// its password, and the query) in place of a file name. The same answer again changes
-    /// nothing (its hash is the CSV's).
-    pub async fn ingest_query_answer(
+    /// Ingests rows converted to CSV from another source — the answer of a query to a
+    /// community's own database (`ingest::database`), work orders (`ingest::open311`):
+    /// read, checked and committed exactly like an uploaded CSV file, and recorded in the
+    /// batch log with `source` (the database address without its password and the query,
+    /// or the work-order file's name) in place of a file name. The same rows again change
+    /// nothing (the hash is the CSV's).
+    pub async fn ingest_converted(
         &self,
         table: Table,
         source: &str,
@@ -142,7 +143,7 @@ impl Warehouse {
         let _turn = self.writer(table).await;
         let references = self.load_references(table, options.scope);
         let hash = || Ok(ingest::sha256_hex(csv));
-        let name = Path::new("数据库查询.csv");
+        let name = Path::new("converted.csv");
         let mut checked = self.check(table, name, csv, &hash, options, references, Stream::IntoEmptyTable).await?;
         checked.record.file_name = source.to_string();
         self.commit(checked, table, options).await
