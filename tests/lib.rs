@@ -23,6 +23,7 @@ mod office_ledgers;
 mod pages_text;
 mod preview;
 mod print;
+mod public_pages;
 mod report_cli;
 mod schemes;
 mod sql_scope;

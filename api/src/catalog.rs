@@ -767,6 +767,65 @@ impl Catalog {
     }
 }
 
+// ---- public 晒 pages --------------------------------------------------------------------
+
+/// A community whose public page is on.
+#[derive(Debug, Clone, FromRow)]
+pub struct PublicPageRow {
+    pub community_code: String,
+    /// 1: cadres by name; 0: by role only.
+    pub show_names: i64,
+    pub enabled_by: String,
+    pub enabled_at: i64,
+}
+
+impl Catalog {
+    /// The community's public page setting, or `None` when its page is off.
+    pub async fn public_page(&self, community_code: &str) -> AppResult<Option<PublicPageRow>> {
+        Ok(sqlx::query_as::<_, PublicPageRow>(
+            "SELECT community_code, show_names, enabled_by, enabled_at FROM public_pages WHERE community_code = $1",
+        )
+        .bind(community_code)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Every community whose public page is on.
+    pub async fn public_pages(&self) -> AppResult<Vec<PublicPageRow>> {
+        Ok(sqlx::query_as::<_, PublicPageRow>(
+            "SELECT community_code, show_names, enabled_by, enabled_at FROM public_pages ORDER BY community_code",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Turns a community's public page on (with `row`'s setting) or, with `None`, off.
+    pub async fn set_public_page(&self, community_code: &str, row: Option<&PublicPageRow>) -> AppResult<()> {
+        match row {
+            Some(r) => {
+                sqlx::query(
+                    "INSERT INTO public_pages (community_code, show_names, enabled_by, enabled_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (community_code) DO UPDATE SET \
+                     show_names = excluded.show_names, enabled_by = excluded.enabled_by, enabled_at = excluded.enabled_at",
+                )
+                .bind(community_code)
+                .bind(r.show_names)
+                .bind(&r.enabled_by)
+                .bind(r.enabled_at)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM public_pages WHERE community_code = $1")
+                    .bind(community_code)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `WHERE` clause over county_code / community_code for rows recorded by accounts inside
 /// `scope`; placeholders start at `$first`.
 fn scope_filter(scope: &Scope, first: usize) -> (String, Vec<String>) {

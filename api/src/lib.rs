@@ -36,6 +36,7 @@ pub mod ledger;
 pub mod login;
 pub mod openapi;
 pub mod places;
+pub mod public;
 pub mod queries;
 pub mod reports;
 pub mod routes;
@@ -71,7 +72,12 @@ pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 
 pub const DATA_CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// The policy for `response`: its own when its handler set a stricter one (the public
+/// page allows no script), else by content type.
 fn content_security_policy(response: &Response) -> Option<HeaderValue> {
+    if let Some(own) = response.headers().get(header::CONTENT_SECURITY_POLICY) {
+        return Some(own.clone());
+    }
     let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let html = content_type.trim_start().to_ascii_lowercase().starts_with("text/html");
     Some(HeaderValue::from_static(if html { PAGE_CSP } else { DATA_CSP }))

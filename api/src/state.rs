@@ -84,6 +84,8 @@ pub struct Inner {
     pub coverage: CoverageCache,
     /// Files previewed on the upload page, waiting for confirmation.
     pub holds: crate::holds::Holds,
+    /// Public 晒 page requests per client address.
+    pub public_pages: crate::public::PublicThrottle,
 }
 
 impl Deref for AppState {
@@ -107,6 +109,7 @@ impl AppState {
             )),
             coverage: CoverageCache::default(),
             holds: crate::holds::Holds::default(),
+            public_pages: crate::public::PublicThrottle::new(60),
             logins: Throttle::new(&config.login),
             hashing: HashGate::new(config.login.max_hashing, config.login.max_waiting),
             warehouse,

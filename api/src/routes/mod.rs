@@ -39,6 +39,8 @@ pub fn routes(state: AppState) -> Router {
         .route(dashboards::pages::CHARTS_JS_PATH, get(assets::charts_js))
         .route("/upload/confirm", post(pages::upload_confirm))
         .route("/upload/history", get(pages::upload_history))
-        .route("/schemes", get(pages::schemes).post(pages::scheme_upload));
+        .route("/schemes", get(pages::schemes).post(pages::scheme_upload))
+        .route("/publicity", get(pages::publicity).post(pages::publicity_set))
+        .route("/public/{community}", get(pages::public_page));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

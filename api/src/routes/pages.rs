@@ -192,7 +192,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         community_fixed: matches!(account.scope, Scope::Community(_)),
     };
     let notice = match nav {
-        Nav::Upload | Nav::Schemes => None,
+        Nav::Upload | Nav::Schemes | Nav::Publicity => None,
         _ => reports::empty_notice(state, &scope, year, filters.quarter).await?,
     };
     let page = Page {
@@ -851,4 +851,100 @@ mod tests {
         assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/overview");
         assert_eq!(safe_next(None), "/overview");
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicQuery {
+    pub year: Option<String>,
+    pub quarter: Option<String>,
+}
+
+/// `/public/{community}`: the community's public 晒 page, without a login; 404 where the
+/// page is off (as for a community that does not exist), 429 past 60 requests a minute
+/// from one address. Cached by browsers and proxies for five minutes; no cookie is read
+/// or set, and its policy allows no script at all.
+pub async fn public_page(
+    State(state): State<AppState>,
+    crate::login::ClientAddr(ip): crate::login::ClientAddr,
+    axum::extract::Path(community): axum::extract::Path<String>,
+    Q(q): Q<PublicQuery>,
+) -> Response {
+    const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; \
+                       form-action 'none'; frame-ancestors 'none'";
+    let headers = |cache: &'static str| [(header::CONTENT_SECURITY_POLICY, CSP), (header::CACHE_CONTROL, cache)];
+    if !state.public_pages.allow(ip) {
+        let body = "访问过于频繁，请一分钟后再试。";
+        return (StatusCode::TOO_MANY_REQUESTS, headers("no-store"), Html(body.to_string())).into_response();
+    }
+    let year = q.year.as_deref().and_then(|y| y.trim().parse::<i32>().ok());
+    let quarter = q.quarter.as_deref().and_then(|v| v.trim().parse::<u32>().ok());
+    match crate::public::page(&state, community.trim(), year, quarter).await {
+        Ok(Some(page)) => {
+            (StatusCode::OK, headers("public, max-age=300"), Html(pages::public::render(&page))).into_response()
+        }
+        Ok(None) => {
+            let body = "没有这个社区的公示页（社区未开通公示，或社区代码有误）。";
+            (StatusCode::NOT_FOUND, headers("no-store"), Html(body.to_string())).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "public page");
+            let body = "公示页暂时无法显示，请稍后再试。";
+            (StatusCode::SERVICE_UNAVAILABLE, headers("no-store"), Html(body.to_string())).into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicityForm {
+    pub community: String,
+    pub action: String,
+    pub show_names: Option<String>,
+}
+
+/// `/publicity`: the caller's communities and whether their public pages are on.
+pub async fn publicity(State(state): State<AppState>, PageCaller(account): PageCaller) -> Response {
+    html(publicity_page(&state, &account, None).await)
+}
+
+/// The 公开/关闭 buttons of `/publicity`.
+pub async fn publicity_set(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Form(form): Form<PublicityForm>,
+) -> Response {
+    let on = form.action == "on";
+    let names = form.show_names.as_deref() == Some("1");
+    let done = crate::public::set(&state, &account, form.community.trim(), on, names).await;
+    let (status, message) = match done {
+        Ok(()) => {
+            let what = if on { "已公开" } else { "已关闭公示页" };
+            (StatusCode::OK, (true, format!("社区 {}：{what}", form.community.trim())))
+        }
+        Err(e) => (e.status(), (false, e.parts().2)),
+    };
+    match publicity_page(&state, &account, Some(message)).await {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn publicity_page(state: &AppState, account: &Account, message: Option<(bool, String)>) -> AppResult<String> {
+    let (page, _) = page_of(state, account, Nav::Publicity, &Filters::default()).await?;
+    let on: std::collections::HashMap<String, crate::catalog::PublicPageRow> =
+        state.catalog.public_pages().await?.into_iter().map(|r| (r.community_code.clone(), r)).collect();
+    let lines: Vec<pages::public::PublicityLine> = page
+        .options
+        .communities
+        .iter()
+        .map(|c| {
+            let row = on.get(&c.code);
+            pages::public::PublicityLine {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                on: row.map(|r| (r.enabled_by.clone(), beijing_time(r.enabled_at))),
+                show_names: row.is_some_and(|r| r.show_names == 1),
+            }
+        })
+        .collect();
+    Ok(pages::public::publicity(&page, &lines, message.as_ref()))
 }

@@ -142,7 +142,7 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             continue;
         }
         let class = if item == page.nav { " class=\"on\"" } else { "" };
-        let query = if matches!(item, Nav::Upload | Nav::Schemes) {
+        let query = if matches!(item, Nav::Upload | Nav::Schemes | Nav::Publicity) {
             String::new()
         } else {
             format!("?{}", page.filters.query())
@@ -165,8 +165,11 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             .unwrap_or_default(),
         about(&page.about),
     );
-    let title =
-        if matches!(page.nav, Nav::Upload | Nav::Schemes) { page.nav.title().to_string() } else { page.coverage() };
+    let title = if matches!(page.nav, Nav::Upload | Nav::Schemes | Nav::Publicity) {
+        page.nav.title().to_string()
+    } else {
+        page.coverage()
+    };
     document(&title, &body)
 }
 

@@ -10,6 +10,7 @@ mod hot;
 mod html;
 mod live;
 mod overdue;
+pub mod public;
 mod reference;
 mod schemes;
 mod views;
@@ -57,6 +58,8 @@ pub enum Nav {
     Upload,
     /// A county's scoring schemes (county and platform accounts).
     Schemes,
+    /// Which communities' public 晒 pages are on.
+    Publicity,
     /// One cadre (reached from a row; not in the navigation bar).
     Cadre,
     /// One topic (reached from a row; not in the navigation bar).
@@ -64,8 +67,16 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 7] =
-        [Nav::Overview, Nav::Quarterly, Nav::Cadres, Nav::Counties, Nav::Community, Nav::Upload, Nav::Schemes];
+    pub const ALL: [Nav; 8] = [
+        Nav::Overview,
+        Nav::Quarterly,
+        Nav::Cadres,
+        Nav::Counties,
+        Nav::Community,
+        Nav::Upload,
+        Nav::Schemes,
+        Nav::Publicity,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -76,6 +87,7 @@ impl Nav {
             Nav::Community => "/community",
             Nav::Upload => "/upload",
             Nav::Schemes => "/schemes",
+            Nav::Publicity => "/publicity",
             Nav::Cadre => "/cadre",
             Nav::Topic => "/topic",
         }
@@ -90,6 +102,7 @@ impl Nav {
             Nav::Community => "社区详情",
             Nav::Upload => "上传台账",
             Nav::Schemes => "评分方案",
+            Nav::Publicity => "公示页",
             Nav::Cadre => "干部详情",
             Nav::Topic => "议题详情",
         }
@@ -98,7 +111,7 @@ impl Nav {
     /// Whether the page shows the filter form (a detail page is reached from a row and
     /// keeps its own key, which the form does not carry).
     pub fn has_filters(self) -> bool {
-        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Cadre | Nav::Topic)
+        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Cadre | Nav::Topic)
     }
 }
 
