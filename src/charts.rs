@@ -95,6 +95,29 @@ pub(crate) enum ExportCommand {
     /// 一个季度的全部图表（PNG 和 SVG）和工作簿，文件名用中文，例如2025年第3季度_满意度分析_安泽县.xlsx。
     #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表")]
     Pack(PackArgs),
+    /// 社区公示海报（A4，PNG 和 PDF）：本季度三率、办结的议题、近期说事议事日和公示页二维码，贴在社区公示栏。
+    #[command(
+        after_help = "示例：\n  yishi export notice --community 141026100001 --year 2025 --quarter 3 --base-url https://yishi.example.gov.cn"
+    )]
+    Notice(NoticeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NoticeArgs {
+    /// 年份，例如 2025。
+    #[arg(long, value_name = "年份")]
+    pub(crate) year: i32,
+    /// 季度 1–4。
+    #[arg(long, value_name = "季度")]
+    pub(crate) quarter: u32,
+    /// 写入的文件夹（没有则创建；默认：当前文件夹）。
+    #[arg(long, value_name = "文件夹", default_value = ".")]
+    pub(crate) out: PathBuf,
+    /// 居民访问本平台的地址，二维码指向 <地址>/public/<社区代码>。
+    #[arg(long, env = "YISHI_PUBLIC_URL", value_name = "地址", default_value = "http://127.0.0.1:8080")]
+    pub(crate) base_url: String,
+    #[command(flatten)]
+    pub(crate) catalog: crate::server::CatalogArgs,
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +264,10 @@ pub(crate) async fn chart(root: &str, scope: &Scope, args: &ChartArgs) -> Result
 
 /// `yishi export pack …`: the county's charts and workbook of a quarter.
 pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Result<ExitCode> {
-    let ExportCommand::Pack(args) = &args.command;
+    let args = match &args.command {
+        ExportCommand::Pack(args) => args,
+        ExportCommand::Notice(args) => return notice(root, scope, args).await,
+    };
     if matches!(scope, Scope::Platform) {
         bail!("报表包按县区或社区生成：请加 --county 县区代码（如 --county 141026）或 --community 社区代码");
     }
@@ -254,6 +280,45 @@ pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Resu
         println!("{}", path.display());
     }
     eprintln!("报表包已写入 {}：{} 个文件", args.out.display(), written.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yishi export notice …`: the community's A4 公示 poster as PNG and PDF. The catalog
+/// at hand says whether cadres appear by name; without one, a throwaway catalog serves
+/// the computation (by role only). Warns when the public page the QR code leads to is off.
+async fn notice(root: &str, scope: &Scope, args: &NoticeArgs) -> Result<ExitCode> {
+    let Scope::Community(community) = scope else {
+        bail!("公示海报按社区生成：请加 --community 社区代码（如 --community 141026100001）");
+    };
+    let wh = Warehouse::open(root).await?;
+    let throwaway = std::env::temp_dir().join(format!("yishi-notice-{}.db", std::process::id()));
+    let catalog = match crate::server::catalog_at_hand(root, &args.catalog).await? {
+        Some(catalog) => catalog,
+        None => api::Catalog::open(&format!("sqlite://{}?mode=rwc", throwaway.display()))
+            .await
+            .map_err(crate::server::api_error)?,
+    };
+    let state = crate::server::cli_state(&wh, catalog);
+    let setting = state.catalog.public_page(community).await.map_err(crate::server::api_error)?;
+    let names = setting.as_ref().is_some_and(|s| s.show_names == 1);
+    let page = api::public::page_data(&state, community, Some(args.year), Some(args.quarter), names).await;
+    state.catalog.close().await;
+    let _ = std::fs::remove_file(&throwaway);
+    let page = page.map_err(crate::server::api_error)?;
+    let url = format!("{}/public/{community}", args.base_url.trim_end_matches('/'));
+    std::fs::create_dir_all(&args.out).with_context(|| format!("无法创建 {}", args.out.display()))?;
+    let stem = format!("{}_公示_{}", page.period, dashboards::naming::file_safe(&page.community_name));
+    for (ext, bytes) in [
+        ("png", dashboards::charts::notice::poster_png(&page, &url)?),
+        ("pdf", dashboards::charts::notice::poster_pdf(&page, &url)?),
+    ] {
+        let path = args.out.join(format!("{stem}.{ext}"));
+        std::fs::write(&path, bytes).with_context(|| format!("无法写入 {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    if setting.is_none() {
+        eprintln!("提示：社区 {community} 的公示页尚未开通，二维码指向的 {url} 暂时打不开；请在网页“公示页”中开通");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -127,3 +127,51 @@ fn a_public_page_shows_its_community_s_closed_topics_and_nothing_personal() {
         state.catalog.close().await;
     });
 }
+
+/// The A4 公示 poster: PNG and PDF, and its QR code (read back with rqrr, a decoder no one
+/// here wrote) leads to the community's public page under `--base-url`.
+#[test]
+fn the_notice_poster_s_qr_code_leads_to_the_public_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    runtime().block_on(async {
+        fixture_warehouse(&root).await;
+    });
+    let out = dir.path().join("poster");
+    let args = ["--warehouse", &root, "--community", A1, "export", "notice", "--year", "2025", "--quarter", "1"];
+    let run = crate::support::yishi(
+        &[&args[..], &["--out", out.to_str().expect("utf-8"), "--base-url", "https://yishi.example.gov.cn/"]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("公示页尚未开通"), "the page is off: said so: {stderr}");
+    let png = out.join("2025年第1季度_公示_东岭社区.png");
+    let pdf = out.join("2025年第1季度_公示_东岭社区.pdf");
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).expect("png")));
+    let mut reader = decoder.read_info().expect("png header");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("png frame");
+    assert_eq!((info.width, info.height), (1588, 2246), "A4 at 192 dpi");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let luma = |x: usize, y: usize| {
+        let i = (y * w + x) * 3;
+        ((u32::from(pixels[i]) + u32::from(pixels[i + 1]) + u32::from(pixels[i + 2])) / 3) as u8
+    };
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, luma);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the poster");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    assert_eq!(content, format!("https://yishi.example.gov.cn/public/{A1}"));
+
+    let bytes = std::fs::read(&pdf).expect("pdf");
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    if let Ok(info) = std::process::Command::new("pdfinfo").arg(&pdf).output() {
+        let info = String::from_utf8_lossy(&info.stdout);
+        let field = |name: &str| {
+            info.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_default()
+        };
+        assert_eq!(field("Pages:"), "1", "{info}");
+        assert!(field("Page size:").starts_with("595.28 x 841.89"), "{info}");
+    }
+}

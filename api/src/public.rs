@@ -55,8 +55,23 @@ pub async fn page(
     year: Option<i32>,
     quarter: Option<u32>,
 ) -> AppResult<Option<PublicPage>> {
-    let Ok(scope) = Scope::community(community) else { return Ok(None) };
+    if Scope::community(community).is_err() {
+        return Ok(None);
+    }
     let Some(setting) = state.catalog.public_page(community).await? else { return Ok(None) };
+    page_data(state, community, year, quarter, setting.show_names == 1).await.map(Some)
+}
+
+/// What the public page (and the 公示 poster) of `community` shows, whatever its setting:
+/// the caller decides whether it may be shown.
+pub async fn page_data(
+    state: &AppState,
+    community: &str,
+    year: Option<i32>,
+    quarter: Option<u32>,
+    show_names: bool,
+) -> AppResult<PublicPage> {
+    let scope = Scope::community(community).map_err(|e| AppError::bad_request("bad_scope_code", e.to_string()))?;
     let years = crate::reports::years(state, &scope).await?;
     let year = year.filter(|y| years.contains(y)).unwrap_or_else(|| years.last().copied().unwrap_or(2025));
     let quarter = quarter.filter(|q| (1..=4).contains(q)).unwrap_or(4);
@@ -74,7 +89,7 @@ pub async fn page(
             value(Figure::SatisfactionIndex).map_or_else(|| "—".to_string(), |v| format!("{v:.1}")),
         ),
     ];
-    let closed = closed_topics(state, &scope, year, quarter, setting.show_names == 1).await?;
+    let closed = closed_topics(state, &scope, year, quarter, show_names).await?;
     let coming = coming_days(state, &scope).await?;
     let periods = years
         .iter()
@@ -84,7 +99,7 @@ pub async fn page(
         .filter(|p| *p != (year, quarter))
         .map(|(y, q)| (format!("{y}年第{q}季度"), format!("year={y}&quarter={q}")))
         .collect();
-    Ok(Some(PublicPage {
+    Ok(PublicPage {
         community_name: name_or(text_of(Figure::CommunityName), community),
         county_name: text_of(Figure::CountyName),
         period: format!("{year}年第{quarter}季度"),
@@ -92,7 +107,7 @@ pub async fn page(
         closed,
         coming,
         periods,
-    }))
+    })
 }
 
 fn name_or(name: String, code: &str) -> String {

@@ -16,6 +16,7 @@
 mod cadres;
 mod canvas;
 mod data;
+pub mod notice;
 mod page;
 mod palette;
 mod ranking;
