@@ -7,6 +7,7 @@ mod charts;
 mod cli_help;
 mod contract;
 mod deliberation;
+mod documents;
 mod drilldown;
 mod echarts;
 mod empty_answers;
