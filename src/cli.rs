@@ -227,6 +227,7 @@ const EXAMPLES: &str = "示例：
   yishi ingest 议题 议题台账.xlsx               导入台账
   yishi report quarterly --year 2025 --quarter 3 --county 141026
   yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表
+  yishi export report --year 2025 --quarter 3 --county 141026   书面分析报告（Word）
 
 各命令的说明：yishi <命令> --help";
 

@@ -52,13 +52,17 @@ fn county() -> Scope {
 
 /// The quarterly document of 甲县 for 2025 and `quarter` from the fixture ledger.
 fn fixture_document(quarter: u32) -> Document {
+    fixture_document_of(&county(), quarter)
+}
+
+fn fixture_document_of(scope: &Scope, quarter: u32) -> Document {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("wh");
     runtime().block_on(async {
         let wh = fixture_warehouse(root.to_str().expect("utf-8")).await;
         let schemes = CountySchemes::default();
         let source = WarehouseReports::new(&wh, &schemes, &Snapshot::Latest);
-        documents::quarterly(&source, &county(), 2025, quarter, &ChartOptions::default()).await.expect("document")
+        documents::quarterly(&source, scope, 2025, quarter, &ChartOptions::default()).await.expect("document")
     })
 }
 
@@ -159,6 +163,33 @@ fn a_quarter_without_evaluations_says_so_and_shows_no_rate() {
     let comparison = table(&document, "主要指标与上季度");
     let satisfaction = comparison.rows.iter().find(|r| r[0] == "满意率（%）").expect("row");
     assert_eq!(satisfaction[1], "—");
+}
+
+/// 东岭社区's own document of 2025 Q2. Q1 had 3 sessions, 5 topics all closed (100.0%), 5
+/// evaluations of which 3 满意 or 基本满意 (60.0%), index 80.0; Q2 has 1, 4, 4 (100.0%), 2
+/// (100.0%), 75.0. Its 2025 assessment: completion 9/9, on time 8/9 (T07 late), publicised
+/// 5/9, index 550/7 = 78.571, rectifications 1/2 on time, regular sessions 3/24 →
+/// 25 + 15·8/9 + 35·0.785714 + 10·0.5 + 10·5/9 + 5·0.125 = 77.0139 → 77.01; 西岭 scores
+/// 72.62 and 南岭 10 (only its rectification rate of 1), so 东岭 is first; with two ranked
+/// communities N = 0: on no list.
+#[test]
+fn a_community_document_speaks_of_the_community() {
+    let scope = Scope::community("141026100001").expect("community code");
+    let document = fixture_document_of(&scope, 2);
+    assert_eq!(document.title, "东岭社区2025年第二季度说事议事工作满意度分析报告");
+    let text = paragraphs(&document);
+    let expected = [
+        "2025年第二季度，东岭社区共开展说事议事1次，收集议题4件，办结4件，办结率100.0%（仅4件议题，样本较少，仅供参考）；\
+         收到评价2条，满意率100.0%，满意度指数75.0分（仅2条评价，样本较少，仅供参考）。",
+        "与上季度相比，会议次数减少2次，议题数减少1件，办结数减少1件，办结率持平，评价数减少3条，满意率上升40.0个百分点，\
+         满意度指数下降5.0分；与上年同期相比，会议次数增加1次，议题数增加4件，办结数增加4件，办结率无可比数据，\
+         评价数增加2条，满意率无可比数据，满意度指数无可比数据。",
+        "东岭社区2025年度社区考核（按生成本报告时的数据）得分77.01分，县内排名第1名，未列入红黑榜。",
+    ];
+    for sentence in expected {
+        assert!(text.contains(&sentence), "missing:\n{sentence}\nin:\n{}", text.join("\n"));
+    }
+    assert!(!text.iter().any(|p| p.contains("本季度排名靠前")), "no ranking in a community's own document");
 }
 
 fn row(name: &str, index: f64, evaluations: i64) -> Map<String, Value> {

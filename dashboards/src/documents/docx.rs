@@ -13,7 +13,7 @@ use std::io::Cursor;
 
 use docx_rs::{
     AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Pic, Run,
-    RunFonts, Shading, ShdType, TableCell, TableRow, WidthType,
+    RunFonts, Shading, ShdType, SpecialIndentType, TableCell, TableRow, WidthType,
 };
 
 use super::{Block, Document, DocumentError, Picture, Table};
@@ -33,6 +33,9 @@ const CAPTION_SIZE: usize = 24;
 const TABLE_SIZE: usize = 21;
 /// The 公文 line: 22 lines on 225 mm, about 28.95 pt.
 const BODY_LINE: i32 = 579;
+/// Two characters of the body size (2 × 16 pt), in twips: LibreOffice ignores an indent
+/// given in characters (`w:firstLineChars`), so it is given in twips.
+const FIRST_LINE: i32 = 640;
 
 /// The faces: body, headings, title; Latin text in Times New Roman.
 const BODY_FACE: &str = "仿宋";
@@ -115,7 +118,7 @@ fn heading(text: &str) -> Paragraph {
     Paragraph::new()
         .keep_next(true)
         .line_spacing(LineSpacing::new().line(BODY_LINE).line_rule(LineSpacingType::Exact).before(120))
-        .first_line_chars(200)
+        .indent(None, Some(SpecialIndentType::FirstLine(FIRST_LINE)), None, None)
         .add_run(run(text, HEADING_FACE, BODY_SIZE))
 }
 
@@ -124,7 +127,7 @@ fn body(text: &str) -> Paragraph {
     Paragraph::new()
         .align(AlignmentType::Both)
         .line_spacing(LineSpacing::new().line(BODY_LINE).line_rule(LineSpacingType::Exact))
-        .first_line_chars(200)
+        .indent(None, Some(SpecialIndentType::FirstLine(FIRST_LINE)), None, None)
         .add_run(run(text, BODY_FACE, BODY_SIZE))
 }
 
@@ -163,7 +166,8 @@ fn grid(table: &Table) -> docx_rs::Table {
 /// A cell; a line break in `text` (a header's unit under its name) breaks the line.
 fn cell(text: &str, width: usize, header: bool) -> TableCell {
     let face = if header { HEADING_FACE } else { BODY_FACE };
-    let mut paragraph = Paragraph::new().align(AlignmentType::Center);
+    // The paragraph mark's size too: an empty cell is otherwise a body-size line high.
+    let mut paragraph = Paragraph::new().align(AlignmentType::Center).size(TABLE_SIZE).fonts(fonts(face));
     for (i, line) in text.split('\n').enumerate() {
         let start = if i > 0 { Run::new().add_break(BreakType::TextWrapping) } else { Run::new() };
         paragraph = paragraph.add_run(start.add_text(line).fonts(fonts(face)).size(TABLE_SIZE));

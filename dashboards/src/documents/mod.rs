@@ -238,16 +238,26 @@ impl Context<'_> {
 
     fn communities(&self, body: &mut Body, rows: &QuarterRows) {
         body.heading("二、各社区情况");
-        body.paragraph(narrative::leaders_sentence(&rows.now));
+        // A community's own document has no one to rank it against.
+        if matches!(self.scope, Scope::County(_)) {
+            body.paragraph(narrative::leaders_sentence(&rows.now));
+        }
         if let Some(quality) = narrative::quality_sentence(&rows.now) {
             body.paragraph(quality);
         }
-        body.table("各社区主要指标", tables::communities(&rows.now));
+        body.table(
+            "各社区主要指标（会议：次；议题、办结：件；评价：条；满意度指数：分）",
+            tables::communities(&rows.now),
+        );
     }
 
     fn lists(&self, body: &mut Body, rows: &QuarterRows) {
         body.heading("三、社区考核红黑榜");
-        body.paragraph(narrative::lists_sentence(rows.year, &rows.communities));
+        let sentence = match self.scope {
+            Scope::Community(_) => narrative::own_assessment_sentence(rows.year, &rows.communities),
+            _ => narrative::lists_sentence(rows.year, &rows.communities),
+        };
+        body.paragraph(sentence);
         body.table(&format!("{}年度社区考核得分与红黑榜", rows.year), tables::assessment(&rows.communities));
     }
 

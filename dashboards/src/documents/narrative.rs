@@ -416,6 +416,28 @@ pub fn lists_sentence(year: i32, rows: &[Row]) -> String {
     s
 }
 
+/// A community's own place in the year's assessment, for its own document: "东岭社区2025年度
+/// 社区考核得分86.25分，县内排名第1名，列入红榜。"
+pub fn own_assessment_sentence(year: i32, rows: &[Row]) -> String {
+    let Some(row) = rows.first() else {
+        return format!("{year}年度社区考核暂无数据。");
+    };
+    let name = text(row, Figure::CommunityName);
+    let place = match int(row, Figure::RankInCounty) {
+        Some(rank) => format!("，县内排名第{rank}名"),
+        None => String::new(),
+    };
+    let list = match CommunityList::parse(text(row, Figure::List)) {
+        Some(CommunityList::Unranked) => "，年度议题不足，不参与红黑榜排名".to_string(),
+        Some(list) => format!("，列入{}", list.chinese()),
+        None => "，未列入红黑榜".to_string(),
+    };
+    format!(
+        "{name}{year}年度社区考核（按生成本报告时的数据）得分{}分{place}{list}。",
+        score(num(row, Figure::CommunityScore))
+    )
+}
+
 /// How many rows of the overdue list are of `kind` and `overdue`.
 pub fn overdue_count(rows: &[Row], kind: ItemKind, overdue: Overdue) -> usize {
     rows.iter()
