@@ -309,6 +309,7 @@ fn demo_county_document_opens_in_libreoffice_with_title_and_narrative() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let title = stderr.split('《').nth(1).and_then(|t| t.split('》').next()).expect("the title on stderr").to_string();
     assert!(title.ends_with("2025年第三季度说事议事工作满意度分析报告"), "{title}");
+    check_layout(&docx);
     if !tools_present() {
         assert!(
             std::env::var_os("YISHI_REQUIRE_LIBREOFFICE").is_none_or(|v| v != "1"),
@@ -327,6 +328,56 @@ fn demo_county_document_opens_in_libreoffice_with_title_and_narrative() {
     assert!(text.contains("全县8个社区共开展说事议事"), "no overview sentence in the PDF's text");
     assert!(text.contains("表1主要指标与上季度、上年同期比较") && text.contains("图4社区排名"), "captions");
     assert!(text.contains("附录：口径") && text.contains("—1—"), "appendix and page numbers");
+}
+
+/// The DOCX's own markup: A4 with the 公文 margins, a PAGE field in the footer, every run
+/// with text naming an East-Asian face (else 汉字 fall back to the Latin face) and four
+/// pictures.
+fn check_layout(docx: &Path) {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(docx).expect("open")).expect("a zip");
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).expect(name), &mut text).expect("utf-8");
+        text
+    };
+    let (document, footer) = (part("word/document.xml"), part("word/footer1.xml"));
+    let xml = roxmltree::Document::parse(&document).expect("document.xml");
+    let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    let attr = |node: roxmltree::Node, name: &str| node.attribute((w, name)).map(str::to_string);
+    let size = xml.descendants().find(|n| n.has_tag_name((w, "pgSz"))).expect("page size");
+    assert_eq!((attr(size, "w").as_deref(), attr(size, "h").as_deref()), (Some("11906"), Some("16838")), "A4");
+    let margins = xml.descendants().find(|n| n.has_tag_name((w, "pgMar"))).expect("margins");
+    // 37, 35, 28, 26 mm at 56.693 twips a millimetre.
+    let got: Vec<Option<String>> = ["top", "bottom", "left", "right"].iter().map(|m| attr(margins, m)).collect();
+    let want: Vec<Option<String>> = ["2098", "1984", "1587", "1474"].iter().map(|m| Some(m.to_string())).collect();
+    assert_eq!(got, want);
+    let runs: Vec<_> = xml
+        .descendants()
+        .filter(|n| n.has_tag_name((w, "r")) && n.children().any(|c| c.has_tag_name((w, "t"))))
+        .collect();
+    assert!(runs.len() > 50, "{} runs", runs.len());
+    for run in runs {
+        let fonts = run.descendants().find(|n| n.has_tag_name((w, "rFonts")));
+        let east_asia = fonts.and_then(|f| attr(f, "eastAsia"));
+        assert!(east_asia.is_some_and(|f| ["仿宋", "黑体", "宋体"].contains(&f.as_str())), "a run without a CJK face");
+    }
+    assert!(footer.contains("PAGE"), "no page number field in the footer");
+    let pictures = (1..).take_while(|i| archive.by_name(&format!("word/media/rIdImage{i}.png")).is_ok()).count();
+    assert!(pictures >= 4, "{pictures} pictures");
+}
+
+/// A year outside the ledger's years has no rows: a message, no document.
+#[test]
+fn a_quarter_without_any_data_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("wh");
+    let error = runtime().block_on(async {
+        let wh = fixture_warehouse(root.to_str().expect("utf-8")).await;
+        let schemes = CountySchemes::default();
+        let source = WarehouseReports::new(&wh, &schemes, &Snapshot::Latest);
+        documents::quarterly(&source, &county(), 2019, 3, &ChartOptions::default()).await.expect_err("no data")
+    });
+    assert!(error.to_string().starts_with("2019年第三季度在所选范围内没有数据"), "{error}");
 }
 
 #[test]

@@ -35,6 +35,11 @@ pub enum DocumentError {
     InvalidQuarter(u32),
     #[error("书面报告按县区或社区生成：请加 --county 县区代码（如 --county 141026）或 --community 社区代码")]
     NeedsPlace,
+    #[error(
+        "{period}在所选范围内没有数据（没有一个社区的记录）：请检查 --year、--quarter 和 --county（或 --community）\
+         是否正确，或先导入台账"
+    )]
+    NoData { period: String },
     #[error("生成 Word 文件失败：{0}；请重试，仍失败请把这条提示报给维护人员")]
     Docx(String),
 }
@@ -129,6 +134,10 @@ pub async fn quarterly(
     }
     let mut fetched = Fetched::new(source);
     let (rows, now) = fetch_rows(&mut fetched, scope, year, quarter).await?;
+    // A year outside the ledger's years has no rows at all: no place name, nothing to say.
+    if rows.now.is_empty() {
+        return Err(DocumentError::NoData { period: narrative::period_chinese(year, quarter) });
+    }
     let scheme = fetched.source().scheme_of(scope, &now).await?;
     let place = naming::scope_text(scope, fetched.all());
     let request = ChartRequest { year, quarter: Some(quarter) };
