@@ -226,15 +226,21 @@ fn direction_words_follow_the_values_as_shown() {
 // ---------------------------------------------------------------------------------------
 // The DOCX in a real client.
 
-/// The page count of the demo county's document, reasoned from the page: A4 with the
-/// 公文 margins leaves 156 × 225 mm, 22 body lines of 28.95 pt. The document holds four
-/// charts of 590 px (156 mm) wide and at least 400 px (106 mm) tall — at most two a page,
-/// so at least two pages — four tables (one of 7 rows, one of a row per community and a
-/// total, the assessment of the 8 communities, up to 30 overdue items at 10.5 pt), eight
-/// body paragraphs, and the appendix, which starts a page of its own and holds 16
-/// paragraphs of definitions (more than one page). So at least 2 + 1 + 1 = 4 pages; and
-/// with every block on a page of its own it could not exceed 4 charts + 4 tables × 2 + 8
-/// paragraphs + 3 appendix pages + 1 title = 24; a sensible layout is 6–16.
+/// The page count of the demo county's document, reasoned from the page. A4 with the 公文
+/// margins leaves 156 × 225 mm: 22 body lines of 28.95 pt (10.2 mm). In body lines:
+/// - title, cover and headings: about 10;
+/// - eight paragraphs of 2–5 lines: about 25;
+/// - four charts 156 mm wide and at least 400 px (106 mm) tall, with captions: about 45;
+/// - four tables of 10.5 pt rows (about 6 mm, 0.6 line): 7 + 9 + 8 rows and up to 30
+///   overdue items (some two lines): about 35 with the captions.
+///
+/// That is about 115 lines, 5.2 pages before the appendix, which starts a page of its own
+/// and holds 16 paragraphs of definitions (about 45 lines, 2 pages): at least 7 pages with
+/// no room lost, so 6 allows for a denser layout than reckoned. A chart kept whole with its
+/// caption can push half a page of blank ahead of it (four charts: 2 pages) and a table's
+/// caption kept with it a few lines more: about 10 pages at most as reckoned; 16 leaves
+/// room for longer names and more wrapped lines, and more means the layout has gone wrong
+/// (9 when this was written).
 const PAGES: std::ops::RangeInclusive<usize> = 6..=16;
 const CONVERT_TIMEOUT: Duration = Duration::from_secs(300);
 
