@@ -372,6 +372,17 @@ fn check_layout(docx: &Path) {
     assert!(pictures >= 4, "{pictures} pictures");
 }
 
+/// The text of a DOCX's body (every `w:t`, in order, without breaks).
+pub(crate) fn docx_text(docx: &Path) -> String {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(docx).expect("open")).expect("a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("word/document.xml").expect("document.xml"), &mut xml)
+        .expect("utf-8");
+    let document = roxmltree::Document::parse(&xml).expect("document.xml");
+    let w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    document.descendants().filter(|n| n.has_tag_name((w, "t"))).filter_map(|n| n.text()).collect()
+}
+
 /// A year outside the ledger's years has no rows: a message, no document.
 #[test]
 fn a_quarter_without_any_data_is_refused() {
