@@ -117,7 +117,7 @@ pub(crate) struct DocumentArgs {
     /// 季度 1–4。
     #[arg(long, value_name = "季度")]
     pub(crate) quarter: u32,
-    /// docx（Word，默认）；pdf 尚未提供。
+    /// docx（Word，默认，可修改）或 pdf（A4，内嵌中文字体，任何电脑上都显示汉字）。
     #[arg(long, value_enum, default_value = "docx", value_name = "格式")]
     pub(crate) format: DocumentFormat,
     /// 写入的文件（默认：当前文件夹下的 2025年第3季度_满意度分析报告_安泽县.docx）。
@@ -280,23 +280,21 @@ pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Resu
     }
 }
 
-/// `yishi export report …`: the written report of a quarter, as DOCX.
+/// `yishi export report …`: the written report of a quarter, as DOCX or PDF.
 async fn export_document(root: &str, scope: &Scope, args: &DocumentArgs) -> Result<ExitCode> {
-    if args.format == DocumentFormat::Pdf {
-        bail!(
-            "PDF 格式的书面报告尚未提供：请先用 --format docx 生成 Word 文件，再用 Word、WPS 或 LibreOffice 另存为 PDF"
-        );
-    }
     let sourcing = Sourcing::open(root, args.scheme.as_deref(), &args.data).await?;
     let document =
         dashboards::documents::quarterly(&sourcing.source(), scope, args.year, args.quarter, &ChartOptions::default())
             .await;
     sourcing.close().await;
     let document = document?;
-    let bytes = dashboards::documents::docx::write(&document)?;
+    let (bytes, extension) = match args.format {
+        DocumentFormat::Docx => (dashboards::documents::docx::write(&document)?, "docx"),
+        DocumentFormat::Pdf => (dashboards::documents::pdf::write(&document)?, "pdf"),
+    };
     let out = match &args.out {
         Some(path) => path.clone(),
-        None => PathBuf::from(dashboards::documents::file_name(&document, "docx")),
+        None => PathBuf::from(dashboards::documents::file_name(&document, extension)),
     };
     std::fs::write(&out, bytes)
         .with_context(|| format!("无法写入 {}；请检查文件夹是否存在、是否有写权限", out.display()))?;

@@ -397,10 +397,88 @@ fn a_quarter_without_any_data_is_refused() {
     assert!(error.to_string().starts_with("2019年第三季度在所选范围内没有数据"), "{error}");
 }
 
+/// The PDF written without LibreOffice: A4, its only font the embedded Noto Sans CJK, the
+/// text readable (ToUnicode), and the title drawn with no system font at all (fontconfig
+/// given an empty configuration, so nothing could stand in for a missing embedded font).
 #[test]
-fn pdf_is_refused_with_a_clear_message() {
-    let out = yishi(&["--county", "141026", "export", "report", "--year", "2025", "--quarter", "3", "--format", "pdf"]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("PDF 格式的书面报告尚未提供"), "{stderr}");
+fn pdf_is_a4_with_the_embedded_font_and_shows_the_narrative() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (root, county) = demo_warehouse(dir.path(), 8);
+    let pdf = dir.path().join("report.pdf");
+    let args = ["--warehouse", &root, "--county", &county, "export", "report", "--year", "2025", "--quarter", "3"];
+    let out = yishi(&[&args[..], &["--format", "pdf", "--out", pdf.to_str().expect("utf-8")]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&pdf).expect("pdf").starts_with(b"%PDF-"));
+    if !poppler_present() {
+        assert!(
+            std::env::var_os("YISHI_REQUIRE_LIBREOFFICE").is_none_or(|v| v != "1"),
+            "YISHI_REQUIRE_LIBREOFFICE=1 but pdfinfo, pdffonts, pdftotext or pdftoppm is not installed"
+        );
+        eprintln!("SKIPPED: poppler's tools not installed");
+        return;
+    }
+    let path = pdf.to_str().expect("utf-8");
+    let count = pages(path);
+    assert!(PAGES.contains(&count), "{count} pages, expected {PAGES:?} (the same page as the DOCX)");
+    assert!(run_text("pdfinfo", &[path]).contains("595.28 x 841.89 pts (A4)"));
+    let fonts = run_text("pdffonts", &[path]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(rows.len(), 1, "one font: {fonts}");
+    assert!(rows[0].starts_with("NotoSansCJKsc-Regular") && rows[0].contains(" yes "), "embedded: {fonts}");
+    let text: String = run_text("pdftotext", &[path, "-"]).split_whitespace().collect();
+    for expected in [
+        "2025年第三季度说事议事工作满意度分析报告",
+        "全县8个社区共开展说事议事",
+        "表1主要指标与上季度、上年同期比较",
+        "图4社区排名",
+        "附录：口径",
+        "—1—",
+    ] {
+        assert!(text.contains(expected), "no {expected} in the PDF's text");
+    }
+    assert!(title_ink(path, dir.path()) > 0.02, "the title is not drawn without system fonts");
+}
+
+fn poppler_present() -> bool {
+    ["pdfinfo", "pdffonts", "pdftotext", "pdftoppm"].iter().all(|tool| {
+        Command::new(tool).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    })
+}
+
+/// The share of dark pixels in the title's band of page 1 (from the top margin, 37 mm, down
+/// two 22 pt lines), rendered at 72 DPI in grey with fontconfig knowing no font.
+fn title_ink(pdf: &str, dir: &Path) -> f64 {
+    let conf = dir.join("no-fonts.conf");
+    std::fs::write(&conf, "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n").expect("fonts.conf");
+    let stem = dir.join("page");
+    let out = Command::new("pdftoppm")
+        .env("FONTCONFIG_FILE", &conf)
+        .args(["-r", "72", "-gray", "-f", "1", "-l", "1", "-singlefile", pdf])
+        .arg(&stem)
+        .output()
+        .expect("pdftoppm");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pgm = std::fs::read(stem.with_extension("pgm")).expect("pgm");
+    let (width, pixels) = parse_pgm(&pgm);
+    let top = (37.0 * 72.0 / 25.4) as usize;
+    let band = &pixels[top * width..(top + 66) * width];
+    band.iter().filter(|p| **p < 128).count() as f64 / band.len() as f64
+}
+
+/// A binary PGM's width and pixels.
+fn parse_pgm(pgm: &[u8]) -> (usize, &[u8]) {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P5", "a binary PGM");
+    (fields[1].parse().expect("width"), &pgm[at + 1..])
 }

@@ -11,6 +11,7 @@
 
 pub mod docx;
 pub mod narrative;
+pub mod pdf;
 mod tables;
 
 use ingest::Scope;
@@ -40,6 +41,8 @@ pub enum DocumentError {
          是否正确，或先导入台账"
     )]
     NoData { period: String },
+    #[error("生成 PDF 文件失败：{0}；请重试，仍失败请把这条提示报给维护人员")]
+    Pdf(String),
     #[error("生成 Word 文件失败：{0}；请重试，仍失败请把这条提示报给维护人员")]
     Docx(String),
 }
