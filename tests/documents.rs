@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, point};
 use dashboards::charts::ChartOptions;
 use dashboards::documents::narrative::{self, Totals};
 use dashboards::documents::{self, Block, Document};
@@ -436,7 +437,9 @@ fn pdf_is_a4_with_the_embedded_font_and_shows_the_narrative() {
     ] {
         assert!(text.contains(expected), "no {expected} in the PDF's text");
     }
-    assert!(title_ink(path, dir.path()) > 0.02, "the title is not drawn without system fonts");
+    let (width, pixels) = render_without_fonts(path, dir.path(), 72.0);
+    assert!(title_ink(width, &pixels) > 0.02, "the title is not drawn without system fonts");
+    glyphs_match_the_font(path, dir.path());
 }
 
 fn poppler_present() -> bool {
@@ -445,24 +448,117 @@ fn poppler_present() -> bool {
     })
 }
 
-/// The share of dark pixels in the title's band of page 1 (from the top margin, 37 mm, down
-/// two 22 pt lines), rendered at 72 DPI in grey with fontconfig knowing no font.
-fn title_ink(pdf: &str, dir: &Path) -> f64 {
+/// Page 1 rendered by poppler in grey at `dpi` with fontconfig knowing no font (so nothing
+/// can stand in for a missing embedded font): its width and pixels.
+fn render_without_fonts(pdf: &str, dir: &Path, dpi: f64) -> (usize, Vec<u8>) {
     let conf = dir.join("no-fonts.conf");
     std::fs::write(&conf, "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n").expect("fonts.conf");
-    let stem = dir.join("page");
+    let stem = dir.join(format!("page-{dpi}"));
     let out = Command::new("pdftoppm")
         .env("FONTCONFIG_FILE", &conf)
-        .args(["-r", "72", "-gray", "-f", "1", "-l", "1", "-singlefile", pdf])
+        .args(["-r", &dpi.to_string(), "-gray", "-f", "1", "-l", "1", "-singlefile", pdf])
         .arg(&stem)
         .output()
         .expect("pdftoppm");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let pgm = std::fs::read(stem.with_extension("pgm")).expect("pgm");
     let (width, pixels) = parse_pgm(&pgm);
+    (width, pixels.to_vec())
+}
+
+/// The share of dark pixels in the title's band of page 1 at 72 DPI (from the top margin,
+/// 37 mm, down two 22 pt lines).
+fn title_ink(width: usize, pixels: &[u8]) -> f64 {
     let top = (37.0 * 72.0 / 25.4) as usize;
     let band = &pixels[top * width..(top + 66) * width];
     band.iter().filter(|p| **p < 128).count() as f64 / band.len() as f64
+}
+
+/// Every character of the all-Hanzi words on page 1 (title, table headers), as poppler draws
+/// it with no system font, looks most like its own glyph in the embedded font: more than
+/// like any other character of the word or the font's empty box (.notdef, the "tofu").
+/// Wrong CIDs (another character's glyph) or a missing font fail this.
+fn glyphs_match_the_font(pdf: &str, dir: &Path) {
+    let dpi = 144.0;
+    let (width, pixels) = render_without_fonts(pdf, dir, dpi);
+    let font = FontRef::try_from_slice(dashboards::fonts::CJK_FONT).expect("the embedded font");
+    let em = font.units_per_em().expect("units per em");
+    let (ascent, line) = (font.ascent_unscaled() / em, (font.ascent_unscaled() - font.descent_unscaled()) / em);
+    let words = hanzi_words(pdf);
+    assert!(words.len() >= 3, "Hanzi words on page 1: {words:?}");
+    let mut checked = 0;
+    for (text, x_min, y_min, y_max) in &words {
+        let to_px = |pt: f64| pt * dpi / 72.0;
+        let size = to_px((y_max - y_min) / f64::from(line));
+        let (cell_w, cell_h) = (size.round() as usize, to_px(y_max - y_min).round() as usize);
+        let chars: Vec<char> = text.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            let (x0, y0) = ((to_px(*x_min) + i as f64 * size).round() as usize, to_px(*y_min).round() as usize);
+            let drawn: Vec<f32> = (0..cell_h)
+                .flat_map(|y| (0..cell_w).map(move |x| (x, y)))
+                .map(|(x, y)| 1.0 - f32::from(pixels[(y0 + y) * width + x0 + x]) / 255.0)
+                .collect();
+            let like = |glyph: GlyphId| {
+                similarity(&drawn, &raster(&font, glyph, size as f32, size as f32 * ascent, (cell_w, cell_h)))
+            };
+            let own = like(font.glyph_id(*c));
+            assert!(own > 0.5, "{c} in {text}: not like its glyph ({own:.2})");
+            let rivals = chars.iter().filter(|o| *o != c).map(|o| font.glyph_id(*o)).chain([GlyphId(0)]);
+            for rival in rivals {
+                assert!(own > like(rival), "{c} in {text} looks like another glyph ({rival:?})");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} characters checked");
+}
+
+/// The words of page 1 made only of CJK ideographs (at least two), with their boxes in points.
+fn hanzi_words(pdf: &str) -> Vec<(String, f64, f64, f64)> {
+    let html = run_text("pdftotext", &["-f", "1", "-l", "1", "-bbox", pdf, "-"]);
+    let attribute = |line: &str, name: &str| -> Option<f64> {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        line[start..].split('"').next()?.parse().ok()
+    };
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word"))
+        .filter_map(|l| {
+            let text = l.split('>').nth(1)?.split('<').next()?.to_string();
+            let hanzi = text.chars().count() >= 2 && text.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            hanzi.then(|| Some((text, attribute(l, "xMin")?, attribute(l, "yMin")?, attribute(l, "yMax")?)))?
+        })
+        .collect()
+}
+
+/// The embedded font's rasterisation of one glyph in a cell of `size` px per em, its
+/// baseline `ascent` px below the cell's top.
+fn raster(font: &FontRef<'_>, glyph: GlyphId, size: f32, ascent: f32, (w, h): (usize, usize)) -> Vec<f32> {
+    let scale = PxScale::from(size / dashboards::fonts::em_per_size() as f32);
+    let mut ink = vec![0f32; w * h];
+    if let Some(outline) = font.outline_glyph(glyph.with_scale_and_position(scale, point(0.0, ascent))) {
+        let b = outline.px_bounds();
+        outline.draw(|x, y, c| {
+            let (px, py) = (b.min.x as i64 + i64::from(x), b.min.y as i64 + i64::from(y));
+            if (0..w as i64).contains(&px) && (0..h as i64).contains(&py) {
+                ink[py as usize * w + px as usize] = c.min(1.0);
+            }
+        });
+    }
+    ink
+}
+
+/// The cosine of two ink images after subtracting their means (1 = the same shape).
+fn similarity(a: &[f32], b: &[f32]) -> f32 {
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut dot, mut na, mut nb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (x - ma, y - mb);
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    dot / (na * nb).sqrt().max(1e-6)
 }
 
 /// A binary PGM's width and pixels.
