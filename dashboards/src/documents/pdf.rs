@@ -65,15 +65,20 @@ pub fn write(document: &Document) -> Result<Vec<u8>, DocumentError> {
 /// The embedded font: its cmap, advances and CIDs, and which characters the text used.
 struct CidFont {
     face: Face<'static>,
+    /// The font's CFF table, embedded as the PDF's font file.
+    cff: &'static [u8],
     units: f64,
     used: std::cell::RefCell<BTreeMap<u16, (char, u16)>>,
 }
 
 impl CidFont {
     fn new() -> Result<CidFont, DocumentError> {
-        let face = Face::parse(CJK_FONT, 0).map_err(|e| DocumentError::Pdf(format!("内置字体无法读取：{e}")))?;
+        let broken = |why: String| DocumentError::Pdf(format!("内置字体无法读取（{why}），请重新安装 yishi"));
+        let face = Face::parse(CJK_FONT, 0).map_err(|e| broken(e.to_string()))?;
+        let cff =
+            face.raw_face().table(ttf_parser::Tag::from_bytes(b"CFF ")).ok_or_else(|| broken("无 CFF 表".into()))?;
         let units = f64::from(face.units_per_em());
-        Ok(CidFont { face, units, used: Default::default() })
+        Ok(CidFont { face, cff, units, used: Default::default() })
     }
 
     fn glyph(&self, c: char) -> GlyphId {
@@ -434,8 +439,7 @@ fn font_objects(pdf: &mut Pdf, font: &CidFont) {
     );
     // The bare CFF table: readers map a CID-keyed CFF's CIDs to glyphs through its charset
     // (poppler took an OpenType wrapper's codes as glyph indices instead).
-    let cff = face.raw_face().table(ttf_parser::Tag::from_bytes(b"CFF ")).unwrap_or(CJK_FONT);
-    pdf.stream(6, "/Subtype /CIDFontType0C /Filter /FlateDecode", &deflate(cff));
+    pdf.stream(6, "/Subtype /CIDFontType0C /Filter /FlateDecode", &deflate(font.cff));
     pdf.stream(7, "/Filter /FlateDecode", &deflate(to_unicode(&used).as_bytes()));
 }
 
