@@ -100,6 +100,39 @@ pub(crate) enum ExportCommand {
         after_help = "示例：\n  yishi export notice --community 141026100001 --year 2025 --quarter 3 --base-url https://yishi.example.gov.cn"
     )]
     Notice(NoticeArgs),
+    /// 一个季度的书面分析报告（Word），例如《安泽县2025年第三季度说事议事工作满意度分析报告》：
+    /// 由数据生成的文字、表格、图表和口径附录。
+    #[command(after_help = "示例：\n  yishi export report --year 2025 --quarter 3 --county 141026\n  \
+                      yishi export report --year 2025 --quarter 3 --county 141026 --out 三季度报告.docx")]
+    Report(DocumentArgs),
+}
+
+/// The format of the written report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DocumentFormat {
+    Docx,
+    Pdf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DocumentArgs {
+    /// 年份，例如 2025。
+    #[arg(long, value_name = "年份")]
+    pub(crate) year: i32,
+    /// 季度 1–4。
+    #[arg(long, value_name = "季度")]
+    pub(crate) quarter: u32,
+    /// docx（Word，默认，可修改）或 pdf（A4，内嵌中文字体，任何电脑上都显示汉字）。
+    #[arg(long, value_enum, default_value = "docx", value_name = "格式")]
+    pub(crate) format: DocumentFormat,
+    /// 写入的文件（默认：当前文件夹下的 2025年第3季度_满意度分析报告_安泽县.docx）。
+    #[arg(long, value_name = "文件")]
+    pub(crate) out: Option<PathBuf>,
+    /// 考核方案 TOML 文件（默认：账号库中本县区现行的方案；没有账号库时为数据口径的方案）。
+    #[arg(long, env = "YISHI_SCHEME", value_name = "文件")]
+    pub(crate) scheme: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -262,12 +295,40 @@ pub(crate) async fn chart(root: &str, scope: &Scope, args: &ChartArgs) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
-/// `yishi export pack …`: the county's charts and workbook of a quarter.
+/// `yishi export pack …` or `yishi export report …`.
 pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Result<ExitCode> {
-    let args = match &args.command {
-        ExportCommand::Pack(args) => args,
-        ExportCommand::Notice(args) => return notice(root, scope, args).await,
+    match &args.command {
+        ExportCommand::Pack(args) => export_pack(root, scope, args).await,
+        ExportCommand::Report(args) => export_document(root, scope, args).await,
+        ExportCommand::Notice(args) => notice(root, scope, args).await,
+    }
+}
+
+/// `yishi export report …`: the written report of a quarter, as DOCX or PDF.
+async fn export_document(root: &str, scope: &Scope, args: &DocumentArgs) -> Result<ExitCode> {
+    let sourcing = Sourcing::open(root, args.scheme.as_deref(), &args.data).await?;
+    let document =
+        dashboards::documents::quarterly(&sourcing.source(), scope, args.year, args.quarter, &ChartOptions::default())
+            .await;
+    sourcing.close().await;
+    let document = document?;
+    let (bytes, extension) = match args.format {
+        DocumentFormat::Docx => (dashboards::documents::docx::write(&document)?, "docx"),
+        DocumentFormat::Pdf => (dashboards::documents::pdf::write(&document)?, "pdf"),
     };
+    let out = match &args.out {
+        Some(path) => path.clone(),
+        None => PathBuf::from(dashboards::documents::file_name(&document, extension)),
+    };
+    std::fs::write(&out, bytes)
+        .with_context(|| format!("无法写入 {}；请检查文件夹是否存在、是否有写权限", out.display()))?;
+    println!("{}", out.display());
+    eprintln!("已生成《{}》：{}", document.title, out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yishi export pack …`: the county's charts and workbook of a quarter.
+async fn export_pack(root: &str, scope: &Scope, args: &PackArgs) -> Result<ExitCode> {
     if matches!(scope, Scope::Platform) {
         bail!("报表包按县区或社区生成：请加 --county 县区代码（如 --county 141026）或 --community 社区代码");
     }

@@ -111,8 +111,9 @@ pub(crate) enum Command {
     )]
     Chart(crate::charts::ChartArgs),
 
-    /// 导出：`yishi export pack` 写出一个季度的全部图表和工作簿。
-    #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表")]
+    /// 导出：`yishi export pack` 写出一个季度的全部图表和工作簿；`yishi export report` 写出书面分析报告（Word）。
+    #[command(after_help = "示例：\n  yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表\n  \
+                      yishi export report --year 2025 --quarter 3 --county 141026")]
     Export(crate::charts::ExportArgs),
 
     /// 冻结一个县区某年度的考核结果：记下年末现行的评分方案版本和各表数据版本，此后按冻结结果显示。
@@ -257,6 +258,7 @@ const EXAMPLES: &str = "示例：
   yishi ingest 议题 议题台账.xlsx               导入台账
   yishi report quarterly --year 2025 --quarter 3 --county 141026
   yishi export pack --year 2025 --quarter 3 --county 141026 --out 报表
+  yishi export report --year 2025 --quarter 3 --county 141026   书面分析报告（Word）
 
 各命令的说明：yishi <命令> --help";
 

@@ -8,6 +8,7 @@ mod cli_help;
 mod contract;
 mod db_sources;
 mod deliberation;
+mod documents;
 mod drilldown;
 mod echarts;
 mod empty_answers;

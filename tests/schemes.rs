@@ -186,6 +186,18 @@ fn a_county_scheme_changes_its_grades_on_the_page_and_in_the_pack_and_no_other_c
     let k7 = cadres.iter().find(|r| r.contains(&"王七".to_string())).expect("王七");
     assert!(k7.contains(&"91.25".to_string()) && k7.contains(&"优秀".to_string()), "{k7:?}");
     assert!(about.iter().any(|l| l.contains("数据契约默认方案")), "{about:?}");
+
+    // The written report takes its reports from the same source: its cover names the
+    // county's scheme in force.
+    let cover = |county: &str| {
+        let out = dir.path().join(format!("report-{county}.docx"));
+        let args = ["--warehouse", &root, "--county", county, "export", "report", "--year", "2025", "--quarter", "2"];
+        let run = yishi(&[&args[..], &["--out", out.to_str().expect("utf-8"), "--catalog", &catalog]].concat());
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        crate::documents::docx_text(&out)
+    };
+    assert!(cover(COUNTY_A).contains("评分方案：甲县2025年度方案（第1版"), "甲县's scheme on the cover");
+    assert!(cover(COUNTY_B).contains("评分方案：数据契约默认方案（默认"), "乙县 keeps the default");
 }
 
 /// The rows of a pack's workbook's cadres sheet and its 口径 sheet, each cell as text.
