@@ -31,9 +31,8 @@
 //! 30 + 31 + 30 = 91 days; rectification R02 (due 2025-04-10, not done): 20 + 31 + 30 = 81
 //! days. Nothing closed late within Q2 (T08–T11, U03, U07, U08 all by their deadline).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, point};
 use dashboards::charts::ChartOptions;
@@ -45,7 +44,7 @@ use serde_json::{Map, Value, json};
 use warehouse::Snapshot;
 use warehouse::scheme::CountySchemes;
 
-use crate::support::{demo_warehouse, fixture_warehouse, runtime, yishi};
+use crate::support::{convert_to_pdf, demo_warehouse, fixture_warehouse, run_text, runtime, yishi};
 
 fn county() -> Scope {
     Scope::county("141026").expect("county code")
@@ -243,7 +242,6 @@ fn direction_words_follow_the_values_as_shown() {
 /// room for longer names and more wrapped lines, and more means the layout has gone wrong
 /// (9 when this was written).
 const PAGES: std::ops::RangeInclusive<usize> = 6..=16;
-const CONVERT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// soffice with its Writer component (a Calc-only install cannot load a DOCX), pdfinfo
 /// and pdftotext.
@@ -262,41 +260,6 @@ fn writer_installed() -> bool {
         .and_then(|p| std::fs::canonicalize(p).ok())
         .and_then(|p| p.parent().map(|dir| dir.join("libswlo.so").exists()))
         .unwrap_or(false)
-}
-
-fn convert_to_pdf(docx: &Path, dir: &Path) -> PathBuf {
-    let profile = dir.join("lo-profile");
-    let outdir = dir.join("pdf");
-    let mut child = Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
-        .arg(&outdir)
-        .arg(docx)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start soffice");
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for soffice") {
-            assert!(status.success(), "soffice failed: {status}");
-            break;
-        }
-        if started.elapsed() > CONVERT_TIMEOUT {
-            let _ = child.kill();
-            panic!("soffice did not finish converting {} in {CONVERT_TIMEOUT:?}", docx.display());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let pdf = outdir.join(docx.with_extension("pdf").file_name().expect("file name"));
-    assert!(pdf.is_file(), "LibreOffice wrote no PDF for {} (could it load the DOCX?)", docx.display());
-    pdf
-}
-
-fn run_text(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
-    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn pages(pdf: &str) -> usize {

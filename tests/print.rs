@@ -27,13 +27,12 @@
 //!   than 40, so the cadre chart shows the top and bottom 20 with a marker row saying
 //!   16 were left out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{demo_warehouse, export_pack_2025_q3, yishi};
+use crate::support::{convert_to_pdf, demo_warehouse, export_pack_2025_q3, run_text, yishi};
 
 const COMMUNITIES: usize = 8;
 const CHART_TITLES: [&str; 7] = [
@@ -47,7 +46,6 @@ const CHART_TITLES: [&str; 7] = [
 ];
 /// Data rows a printed page holds at least (see the module comment).
 const ROWS_PER_PAGE: usize = 25;
-const CONVERT_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn tools_present() -> bool {
     let runs = |tool: &str, arg: &str| {
@@ -65,43 +63,6 @@ fn report_rows(root: &str, county: &str, args: &[&str]) -> Vec<Value> {
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     let json: Value = serde_json::from_slice(&out.stdout).expect("report json");
     json.as_array().cloned().unwrap_or_else(|| panic!("an array of rows: {json}"))
-}
-
-/// `soffice --convert-to pdf` with a profile of its own (parallel runs would share the
-/// default one and fail), killed after `CONVERT_TIMEOUT`.
-fn convert_to_pdf(xlsx: &Path, dir: &Path) -> PathBuf {
-    let profile = dir.join("lo-profile");
-    let outdir = dir.join("pdf");
-    let mut child = Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
-        .arg(&outdir)
-        .arg(xlsx)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start soffice");
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for soffice") {
-            assert!(status.success(), "soffice failed: {status}");
-            break;
-        }
-        if started.elapsed() > CONVERT_TIMEOUT {
-            let _ = child.kill();
-            panic!("soffice did not finish converting {} in {CONVERT_TIMEOUT:?}", xlsx.display());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let pdf = outdir.join(xlsx.with_extension("pdf").file_name().expect("file name"));
-    assert!(pdf.is_file(), "no PDF at {}", pdf.display());
-    pdf
-}
-
-fn run_text(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
-    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Each page's size in points, from `pdfinfo -f 1 -l N`.

@@ -112,3 +112,44 @@ pub(crate) async fn ingest_fixture(wh: &warehouse::Warehouse, table: ingest::Tab
     let report = wh.ingest_file(table, &path, &options).await.expect("ingest");
     assert_eq!(report.outcome, warehouse::IngestOutcome::Committed, "{file}");
 }
+
+/// How long LibreOffice may take to convert one file.
+pub(crate) const CONVERT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `soffice --convert-to pdf` with a profile of its own (parallel runs would share the
+/// default one and fail), killed after `CONVERT_TIMEOUT`.
+pub(crate) fn convert_to_pdf(file: &Path, dir: &Path) -> PathBuf {
+    let profile = dir.join("lo-profile");
+    let outdir = dir.join("pdf");
+    let mut child = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+        .arg(&outdir)
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start soffice");
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for soffice") {
+            assert!(status.success(), "soffice failed: {status}");
+            break;
+        }
+        if started.elapsed() > CONVERT_TIMEOUT {
+            let _ = child.kill();
+            panic!("soffice did not finish converting {} in {CONVERT_TIMEOUT:?}", file.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let pdf = outdir.join(file.with_extension("pdf").file_name().expect("file name"));
+    assert!(pdf.is_file(), "LibreOffice wrote no PDF for {} (could it load the file?)", file.display());
+    pdf
+}
+
+/// A tool's standard output (poppler's pdftotext, pdfinfo …); it must succeed.
+pub(crate) fn run_text(tool: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -24,20 +24,18 @@ const PAPER: RGBColor = RGBColor(245, 242, 234);
 
 /// The poster as PNG; `url` is the public page the QR code leads to.
 pub fn poster_png(page: &PublicPage, url: &str) -> Result<Vec<u8>, ChartError> {
-    let (w, h) = ((WIDTH * SCALE) as u32, (HEIGHT * SCALE) as u32);
-    let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
-    {
-        let area = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        let canvas = Canvas::new(&area, SCALE, false, WIDTH, HEIGHT);
-        canvas.clear()?;
-        draw(&canvas, page, url)?;
-        area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
-    }
+    let (pixels, w, h) = pixels(page, url)?;
     encode_png(&pixels, w, h, SCALE)
 }
 
 /// The poster as a one-page A4 PDF holding its picture (so its 汉字 print on any machine).
 pub fn poster_pdf(page: &PublicPage, url: &str) -> Result<Vec<u8>, ChartError> {
+    let (pixels, w, h) = pixels(page, url)?;
+    Ok(pdf_of_image(&pixels, w, h))
+}
+
+/// The poster's RGB pixels and size.
+fn pixels(page: &PublicPage, url: &str) -> Result<(Vec<u8>, u32, u32), ChartError> {
     let (w, h) = ((WIDTH * SCALE) as u32, (HEIGHT * SCALE) as u32);
     let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
     {
@@ -47,7 +45,7 @@ pub fn poster_pdf(page: &PublicPage, url: &str) -> Result<Vec<u8>, ChartError> {
         draw(&canvas, page, url)?;
         area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
-    Ok(pdf_of_image(&pixels, w, h))
+    Ok((pixels, w, h))
 }
 
 fn draw<DB: plotters::prelude::DrawingBackend>(
