@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
 
 use super::facts::{self, Aggregate, COUNTS, Counted, Kind, Span};
 use crate::ScopedSession;
@@ -70,12 +71,21 @@ pub(crate) async fn build(session: &ScopedSession) -> Result<Vec<RecordBatch>> {
     // Strict: `evaluations_satisfied` counts `satisfied` only (see the module's doc).
     let strict = Scheme { basically_satisfied_counts_as_satisfied: false, ..Scheme::default() };
     let mut cells = Vec::new();
-    for text in [quarter_cells_sql(), group_cells_sql()] {
-        let df = facts::query(session, &strict, Span::all(), &text).await?;
-        for batch in df.collect().await? {
-            cells.push(conform(&batch)?);
-        }
+    let quarters = facts::query(session, &strict, Span::all(), &quarter_cells_sql()).await?;
+    for batch in quarters.collect().await? {
+        cells.push(conform(&batch)?);
     }
+    let fine = facts::query(session, &strict, Span::all(), &fine_counts_sql()).await?;
+    let planned = fine.schema().inner().clone();
+    let batches = fine.collect().await?;
+    // The batches' own schema: nullability can differ from the plan's.
+    let schema = batches.first().map_or(planned, |b| b.schema());
+    let fine = MemTable::try_new(schema, vec![batches])?;
+    session.ctx.register_table(FINE, Arc::new(fine))?;
+    for batch in session.ctx.sql(&group_cells_sql()).await?.collect().await? {
+        cells.push(conform(&batch)?);
+    }
+    session.ctx.deregister_table(FINE)?;
     Ok(cells)
 }
 
@@ -96,22 +106,40 @@ fn quarter_cells_sql() -> String {
     )
 }
 
-/// The topic-group rows: the breakdowns' `group_counts` with the group as (`dim`, `grp`).
-/// Each fact is crossed with the three dims, so the events are joined to their topics once.
+/// The in-memory table of [`fine_counts_sql`]'s rows while the group rows are summed.
+const FINE: &str = "fine_group_counts";
+
+/// The breakdowns' `group_counts` per community × quarter × category × channel × handling
+/// mode: each fact counted once and the events joined to their topics once, for all three
+/// dims (events of a missing topic have null groups and are left out of every dim below).
+fn fine_counts_sql() -> String {
+    let keys: &[&str] = &["community_code", "year", "quarter", "category", "channel", "handling_mode"];
+    let counted = Counted { keys, filter: "TRUE", sessions: false, ratings: false, events: true, days: false };
+    format!("WITH {} SELECT * FROM group_counts", facts::group_counts(counted))
+}
+
+/// The topic-group rows: the fine counts summed per group of each dim (a group exists
+/// when any of its fine rows does, as in the breakdowns' full join).
 fn group_cells_sql() -> String {
-    let dims = DIMS.iter().map(|d| format!("('{d}')")).collect::<Vec<_>>().join(", ");
-    let grp = DIMS.iter().map(|d| format!("WHEN '{d}' THEN f.{d}")).collect::<Vec<_>>().join(" ");
-    let keys: &[&str] = &["community_code", "year", "quarter", "dim", "grp"];
-    let counted =
-        Counted { keys, filter: "grp IS NOT NULL", sessions: false, ratings: false, events: true, days: false };
-    format!(
-        "WITH dims AS (SELECT column1 AS dim FROM (VALUES {dims})),
-         topic_groups AS (SELECT f.*, d.dim, CASE d.dim {grp} END AS grp FROM topic_facts f CROSS JOIN dims d),
-         event_groups AS (SELECT f.*, d.dim, CASE d.dim {grp} END AS grp FROM event_facts f CROSS JOIN dims d),
-         {counts}
-         SELECT substr(community_code, 1, 6) AS county_code, * FROM group_counts",
-        counts = facts::group_counts_over(counted, "topic_groups", "event_groups"),
-    )
+    let sums = COUNTS
+        .iter()
+        .filter(|(kind, _, _)| [Kind::Topic, Kind::Evaluation, Kind::Rectification].contains(kind))
+        .map(|(_, name, aggregate)| match aggregate {
+            Aggregate::Any(_) => format!("bool_or({name}) AS {name}"),
+            _ => format!("sum({name}) AS {name}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    DIMS.iter()
+        .map(|d| {
+            format!(
+                "SELECT substr(community_code, 1, 6) AS county_code, community_code, year, quarter,
+                        '{d}' AS dim, {d} AS grp, {sums}
+                 FROM {FINE} WHERE {d} IS NOT NULL GROUP BY community_code, year, quarter, {d}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n UNION ALL\n")
 }
 
 /// A computed batch in the stored [`schema`]: columns by name, cast to the stored type
