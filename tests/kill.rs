@@ -84,6 +84,15 @@ fn killed_ingest_leaves_old_or_new_version() {
             assert_eq!(after, (new_rows, before.1 + 1), "kill at {step}/8 left a table between versions");
             seen_new += 1;
         }
+        // Wherever the kill landed — before the batch's commit, or after it and before the
+        // quarter cells' — the reports give the events' figures.
+        for by in [None, Some("category")] {
+            assert_eq!(
+                quarterly(round_root, by, true),
+                quarterly(round_root, by, false),
+                "kill at {step}/8, by {by:?}"
+            );
+        }
         // The warehouse still takes the batch afterwards.
         let out =
             yishi(&["--warehouse", round_root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
@@ -165,6 +174,21 @@ fn a_full_disk_mid_ingest_is_reported_and_leaves_nothing_behind() {
     let out = yishi(&["--warehouse", &root, "ingest", "evaluations", summary.files[4].to_str().expect("utf8")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(state(&root, "evaluations"), (summary.rows[&ingest::Table::Evaluations] as u64, before.1 + 1));
+}
+
+/// `yishi report quarterly --year 2025 [--by …] --format json` of the warehouse at `root`,
+/// counted from the events (`YISHI_AGGREGATES=off`) or as the warehouse chooses.
+fn quarterly(root: &str, by: Option<&str>, events: bool) -> String {
+    let mut command = Command::new(yishi_bin());
+    command.args(["--warehouse", root, "report", "quarterly", "--year", "2025", "--format", "json"]);
+    if let Some(by) = by {
+        command.args(["--by", by]);
+    }
+    command.env_remove("YISHI_COUNTY").env_remove("YISHI_COMMUNITY").env("YISHI_USER", "tester");
+    command.env(warehouse::AGGREGATES_ENV, if events { "off" } else { "on" });
+    let out = command.output().expect("run yishi");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

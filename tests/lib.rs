@@ -1,6 +1,7 @@
 //! End-to-end tests, linked into one binary (every extra test binary costs a long link
 //! with DataFusion in the build).
 
+mod aggregates;
 mod analyses;
 mod api;
 mod charts;

@@ -48,6 +48,10 @@ pub enum WarehouseError {
 
     #[error("仓库元数据损坏：{0} (corrupt_metadata)")]
     Metadata(String),
+
+    /// An aggregate the ingest keeps (the reports fall back to the events meanwhile).
+    #[error("汇总表 {name} 操作失败：{source} (aggregate_error)")]
+    Aggregate { name: &'static str, source: deltalake::DeltaTableError },
 }
 
 impl WarehouseError {
@@ -64,6 +68,10 @@ impl WarehouseError {
                 _ => WarehouseError::Delta { table: table.name(), source },
             }
         }
+    }
+
+    pub(crate) fn aggregate(name: &'static str) -> impl FnOnce(deltalake::DeltaTableError) -> WarehouseError {
+        move |source| WarehouseError::Aggregate { name, source }
     }
 
     pub(crate) fn io(path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> WarehouseError {

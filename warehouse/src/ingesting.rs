@@ -171,6 +171,9 @@ impl Warehouse {
         record.outcome = "committed".into();
         let complete = file.rejected.is_empty();
         let started = std::time::Instant::now();
+        // The counties the batch touched, for the aggregates; rows streamed into an empty
+        // table were not kept, so all counties are rebuilt then.
+        let counties = appender.is_none().then(|| tables::counties_of(&file.batches));
         let upserted = match appender {
             Some(appender) => {
                 let actions = appender.finish(true).await?;
@@ -181,6 +184,9 @@ impl Warehouse {
             None => upsert(target, table, file.batches.clone(), &record, complete).await?,
         };
         tracing::info!(ms = started.elapsed().as_millis() as u64, "rows committed");
+        // After the batch's own commit: a kill here leaves the aggregates behind the
+        // tables, which the reports notice by the versions (see `aggregates`).
+        self.refresh_cells(table, upserted.version, counties).await;
         record.version = Some(upserted.version);
         record.rows_inserted = upserted.inserted;
         record.rows_updated = upserted.updated;

@@ -5,6 +5,7 @@
 //! `warehouse` owns DataFusion and re-exports it (and so arrow): the rest of the
 //! workspace uses these re-exports, so there is one arrow in the build.
 
+mod aggregates;
 pub mod analyses;
 mod appends;
 pub mod batches;
@@ -53,7 +54,16 @@ pub struct Warehouse {
     /// One writer at a time per table in this process (the server's parallel uploads):
     /// two batches validated against the same version would otherwise race to commit.
     writers: std::sync::Arc<[tokio::sync::Mutex<()>; Table::ALL.len()]>,
+    /// Whether the ingest keeps the aggregates and the reports read them (`aggregates`);
+    /// off with `YISHI_AGGREGATES=off`, e.g. to time or check the events' path.
+    aggregates: bool,
+    /// One update of the aggregates at a time in this process.
+    cells_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// Set to `off` (or `0`, `false`), the ingest keeps no aggregates and the reports count
+/// the events.
+pub const AGGREGATES_ENV: &str = "YISHI_AGGREGATES";
 
 /// Default memory limit of queries: sorts and joins spill or fail with a clear error
 /// beyond it instead of taking the machine down.
@@ -78,7 +88,14 @@ impl Warehouse {
         for table in Table::ALL {
             tables::create(&location, table).await?;
         }
-        Warehouse::open(root).await
+        let wh = Warehouse::open(root).await?;
+        // Run again on an existing warehouse, init is also the repair of the aggregates.
+        if wh.aggregates
+            && let Err(e) = wh.repair_aggregates().await
+        {
+            tracing::warn!(error = %e, "aggregates not rebuilt: reports count the events");
+        }
+        Ok(wh)
     }
 
     /// Opens an initialised warehouse.
@@ -88,7 +105,17 @@ impl Warehouse {
         let secret = secret::load(&meta, &location.to_string()).await?;
         let runtime = session::runtime(Some(DEFAULT_MEMORY_LIMIT))?;
         let writers = std::sync::Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(())));
-        Ok(Warehouse { location, meta, secret, runtime, writers })
+        let aggregates = !std::env::var(AGGREGATES_ENV)
+            .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false"));
+        let cells_writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        Ok(Warehouse { location, meta, secret, runtime, writers, aggregates, cells_writer })
+    }
+
+    /// Keeps and reads the aggregates (`true`, the default) or not: reports then count
+    /// the events and ingests leave the aggregates as they are (behind the tables).
+    pub fn with_aggregates(mut self, on: bool) -> Warehouse {
+        self.aggregates = on;
+        self
     }
 
     /// Sets the memory limit of queries (`None`: unbounded).

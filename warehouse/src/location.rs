@@ -61,6 +61,11 @@ impl Location {
             .map_err(|e| WarehouseError::Location(self.root.to_string(), e.to_string()))
     }
 
+    /// The Delta table of an aggregate, at `path` under the root (`_agg/…`).
+    pub(crate) fn aggregate_url(&self, path: &str) -> Result<Url> {
+        self.root.join(&format!("{path}/")).map_err(|e| WarehouseError::Location(self.root.to_string(), e.to_string()))
+    }
+
     /// Options for deltalake's object store beyond the `AWS_*` variables it reads itself:
     /// plain HTTP allowed when the endpoint is `http://` (an on-premises service on the
     /// loopback or a private network).

@@ -110,11 +110,19 @@ pub struct ScopedSession {
     /// values give them without reading a row. `None` in a community scope (a county's
     /// file may hold a year this community has no rows in): the reports then ask the rows.
     pub years: Option<Vec<i32>>,
+    /// Whether the session holds the quarter cells (`quarter_cells`, scoped like the
+    /// tables) built from exactly the versions it reads, so the quarterly reports may read
+    /// them instead of counting the events (see `aggregates`).
+    pub cells: bool,
 }
 
 impl std::fmt::Debug for ScopedSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScopedSession").field("scope", &self.scope).field("versions", &self.versions).finish()
+        f.debug_struct("ScopedSession")
+            .field("scope", &self.scope)
+            .field("versions", &self.versions)
+            .field("cells", &self.cells)
+            .finish()
     }
 }
 
@@ -190,7 +198,7 @@ impl Warehouse {
             let view = ctx.read_table(provider)?.filter(scope_filter(scope))?.into_view();
             ctx.register_table(table.name(), view)?;
         }
-        Ok(ScopedSession { ctx, scope: scope.clone(), versions, years: years.years() })
+        Ok(ScopedSession { ctx, scope: scope.clone(), versions, years: years.years(), cells: false })
     }
 
     async fn open_at(&self, table: Table, snapshot: &Snapshot) -> Result<deltalake::DeltaTable> {
@@ -299,7 +307,7 @@ impl YearSpan {
 
 /// The rows of `table` a scope may see. The county filter comes first so that a
 /// community's queries prune to its county's partition.
-fn scope_filter(scope: &Scope) -> datafusion::prelude::Expr {
+pub(crate) fn scope_filter(scope: &Scope) -> datafusion::prelude::Expr {
     match scope {
         Scope::Platform => lit(true),
         Scope::County(c) => col("county_code").eq(lit(c.as_str())),

@@ -29,6 +29,12 @@ impl Span {
         Span { first, last }
     }
 
+    /// Every quarter a ledger can hold (years 1–9999): what an aggregate kept for every
+    /// period is built over.
+    pub(crate) fn all() -> Span {
+        Span::new((1, 1), (9999, 4))
+    }
+
     /// The whole of `year`.
     pub(crate) fn year(year: i32) -> Span {
         Span::new((year, 1), (year, 4))
@@ -189,14 +195,15 @@ fn topic_facts(span: Span, ratings: bool) -> String {
 }
 
 /// One row per evaluation dated in the span, in the period of `evaluated_on`.
-/// `satisfied` uses the verdict only (fine print 5).
+/// `satisfied` uses the verdict only (fine print 5). `basically_satisfied` is counted apart
+/// so that an aggregate built with the strict `satisfied` serves either scheme.
 fn evaluation_facts(span: Span, satisfied: &str) -> String {
     format!(
         "SELECT e.county_code, e.community_code, e.topic_id,
                 CAST(e.year AS BIGINT) AS year, {quarter} AS quarter, {month} AS month,
                 e.attitude, e.efficiency, e.result, e.effect,
                 e.attitude + e.efficiency + e.result + e.effect AS dimensions,
-                {satisfied} AS satisfied
+                {satisfied} AS satisfied, e.verdict = 'basically_satisfied' AS basically_satisfied
          FROM evaluations e
          WHERE {in_span}",
         quarter = quarter_of("e.evaluated_on"),
@@ -230,11 +237,12 @@ fn event_facts(span: Span, satisfied: &str) -> String {
     format!(
         "SELECT x.*, t.category, t.channel, t.lead_cadre_id AS cadre_id, t.handling_mode
          FROM (SELECT county_code, community_code, topic_id, year, quarter, month, true AS is_evaluation,
-                      attitude, efficiency, result, effect, dimensions, satisfied, CAST(NULL AS BOOLEAN) AS rectified_on_time
+                      attitude, efficiency, result, effect, dimensions, satisfied, basically_satisfied,
+                      CAST(NULL AS BOOLEAN) AS rectified_on_time
                FROM ({evaluations})
                UNION ALL
                SELECT county_code, community_code, topic_id, year, quarter, month, false AS is_evaluation,
-                      NULL, NULL, NULL, NULL, NULL, NULL, rectified_on_time
+                      NULL, NULL, NULL, NULL, NULL, NULL, NULL, rectified_on_time
                FROM ({rectifications})) x
          LEFT JOIN topics t ON x.community_code = t.community_code AND x.topic_id = t.topic_id",
         evaluations = evaluation_facts(span, satisfied),
@@ -338,7 +346,7 @@ pub(crate) struct Counted<'a> {
 
 /// The kinds of fact a report counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Topic = 1,
     Evaluation = 2,
     Rectification = 3,
@@ -347,7 +355,7 @@ enum Kind {
 
 /// How a count is aggregated over its kind's rows.
 #[derive(Debug, Clone, Copy)]
-enum Aggregate {
+pub(super) enum Aggregate {
     /// Rows (meeting the condition).
     Rows(Option<&'static str>),
     /// Sum of a column.
@@ -358,7 +366,7 @@ enum Aggregate {
 
 /// Every count the figures are made of, once: its kind, its name and its aggregate over
 /// the kind's fact rows (columns as the fact views name them).
-const COUNTS: &[(Kind, &str, Aggregate)] = &[
+pub(super) const COUNTS: &[(Kind, &str, Aggregate)] = &[
     (Kind::Topic, "topics_raised", Aggregate::Rows(None)),
     (Kind::Topic, "topics_closed", Aggregate::Rows(Some("closed"))),
     (Kind::Topic, "topics_resolved", Aggregate::Rows(Some("resolved"))),
@@ -368,6 +376,7 @@ const COUNTS: &[(Kind, &str, Aggregate)] = &[
     (Kind::Topic, "any_closed_after_evaluated", Aggregate::Any("closed_after_evaluated")),
     (Kind::Evaluation, "evaluations", Aggregate::Rows(None)),
     (Kind::Evaluation, "evaluations_satisfied", Aggregate::Rows(Some("satisfied"))),
+    (Kind::Evaluation, "evaluations_basically_satisfied", Aggregate::Rows(Some("basically_satisfied"))),
     (Kind::Evaluation, "attitude_sum", Aggregate::Sum("attitude")),
     (Kind::Evaluation, "efficiency_sum", Aggregate::Sum("efficiency")),
     (Kind::Evaluation, "result_sum", Aggregate::Sum("result")),
@@ -390,6 +399,7 @@ const FACT_COLUMNS: &[(Kind, &str, &str)] = &[
     (Kind::Topic, "closed_after_evaluated", "BOOLEAN"),
     (Kind::Topic, "days_to_close", "BIGINT"),
     (Kind::Evaluation, "satisfied", "BOOLEAN"),
+    (Kind::Evaluation, "basically_satisfied", "BOOLEAN"),
     (Kind::Evaluation, "attitude", "BIGINT"),
     (Kind::Evaluation, "efficiency", "BIGINT"),
     (Kind::Evaluation, "result", "BIGINT"),
@@ -484,11 +494,23 @@ pub(crate) fn counts(c: Counted<'_>) -> String {
 /// four hash joins one after another. With `days`, also `closed_days`: the days to close
 /// of the group's closed topics, sorted.
 fn union_counts(c: Counted<'_>) -> String {
-    let (k, filter) = (c.keys.join(", "), c.filter);
+    format!("{},\n{}", fact_counts(c), grid_counts(c))
+}
+
+/// The kinds of fact `c` counts when grouped by their own keys.
+pub(super) fn counted_kinds(c: Counted<'_>) -> Vec<Kind> {
     let mut kinds = vec![Kind::Topic, Kind::Evaluation, Kind::Rectification];
     if c.sessions {
         kinds.push(Kind::Session);
     }
+    kinds
+}
+
+/// The CTE `fact_counts` of [`union_counts`]: one row per group of `c.keys` with at least
+/// one fact, its counts (and `closed_days` with `days`).
+pub(super) fn fact_counts(c: Counted<'_>) -> String {
+    let (k, filter) = (c.keys.join(", "), c.filter);
+    let kinds = counted_kinds(c);
     let view = |kind: Kind| match kind {
         Kind::Topic => topic_view(c),
         Kind::Evaluation => "evaluation_facts",
@@ -506,22 +528,25 @@ fn union_counts(c: Counted<'_>) -> String {
     };
     let union = kinds.iter().map(|&kind| part(kind)).collect::<Vec<_>>().join("\n UNION ALL\n");
     let mut figures = aggregates(&kinds, |kind| Some(format!("kind = {}", kind as u8)));
-    let mut columns = zero_filled("f", &kinds);
     if c.days {
         let topic = Kind::Topic as u8;
         figures.push(format!(
             "array_sort(array_agg(days_to_close) FILTER (WHERE kind = {topic} AND closed), 'ASC', 'NULLS LAST')
                  AS closed_days"
         ));
+    }
+    format!("fact_counts AS (SELECT {k}, {} FROM ({union}) GROUP BY {k})", figures.join(", "))
+}
+
+/// The CTE `counts` of [`union_counts`]: the caller's `grid` left-joined to `fact_counts`
+/// (computed here or read from an aggregate), 0 (false) where a group has no facts.
+pub(super) fn grid_counts(c: Counted<'_>) -> String {
+    let mut columns = zero_filled("f", &counted_kinds(c));
+    if c.days {
         columns.push("f.closed_days".to_string());
     }
     let on = same_keys(c.keys, "g", "f");
-    format!(
-        "fact_counts AS (SELECT {k}, {} FROM ({union}) GROUP BY {k}),
-         counts AS (SELECT g.*, {} FROM grid g LEFT JOIN fact_counts f ON {on})",
-        figures.join(", "),
-        columns.join(", "),
-    )
+    format!("counts AS (SELECT g.*, {} FROM grid g LEFT JOIN fact_counts f ON {on})", columns.join(", "))
 }
 
 /// CTEs ending in `group_counts`: one row per group (keys that are topic groups) with at

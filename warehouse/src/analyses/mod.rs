@@ -10,6 +10,7 @@
 //! it was computed on, so a result can be reproduced later.
 
 mod cadres;
+pub(crate) mod cells;
 mod columns;
 mod communities;
 mod facts;
@@ -168,6 +169,18 @@ impl ReportKind {
         named.map(|k| format!("{}（{}）", k.name(), k.chinese())).collect::<Vec<_>>().join("、")
     }
 
+    /// Whether the report's counts can be read from the quarter cells the ingest keeps
+    /// (`cells`): the quarterly analysis, its breakdowns and the handling modes.
+    pub fn reads_cells(self) -> bool {
+        matches!(
+            self,
+            ReportKind::Quarterly
+                | ReportKind::QuarterlyByCategory
+                | ReportKind::QuarterlyByChannel
+                | ReportKind::Handling
+        )
+    }
+
     /// Whether the report is per quarter (takes a quarter filter).
     pub fn is_quarterly(self) -> bool {
         matches!(
@@ -259,6 +272,10 @@ pub struct ReportMeta {
     pub notes: Vec<String>,
     /// Table name → Delta version read. Pass as `Snapshot::Versions` to recompute.
     pub versions: BTreeMap<&'static str, u64>,
+    /// Whether the counts were read from the quarter cells the ingest keeps rather than
+    /// counted from the events (the same figures either way; not part of the output).
+    #[serde(skip)]
+    pub from_cells: bool,
     /// The caller's scope, as shown to people.
     pub scope: String,
     pub year: i32,
@@ -337,8 +354,12 @@ impl Warehouse {
         let quarter = quarter.filter(|_| kind.is_quarterly() || kind.is_monthly());
         let session_scope = if kind.county_wide() { county_of(scope)? } else { scope.clone() };
         let started = std::time::Instant::now();
-        let session = self.session(&session_scope, snapshot).await?;
-        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report session opened");
+        let session = if kind.reads_cells() {
+            self.session_with_cells(&session_scope, snapshot).await?
+        } else {
+            self.session(&session_scope, snapshot).await?
+        };
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, cells = session.cells, "report session opened");
         let df = match kind {
             ReportKind::Quarterly => quarterly(&session, year, quarter, scheme).await?,
             ReportKind::QuarterlyByCategory => breakdown(&session, Breakdown::Category, year, quarter, scheme).await?,
@@ -390,6 +411,7 @@ impl Warehouse {
             }],
             notes: Vec::new(),
             versions: session.versions.clone(),
+            from_cells: session.cells,
             scope: scope.to_string(),
             year,
             quarter,

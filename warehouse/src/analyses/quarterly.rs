@@ -4,6 +4,7 @@
 use datafusion::dataframe::DataFrame;
 
 use super::ReportKind;
+use super::cells;
 use super::facts::{self, Counted, Span, counts, group_counts};
 use super::labels::QualityFlag;
 use crate::ScopedSession;
@@ -35,8 +36,18 @@ use crate::scheme::Scheme;
 /// the collected rows). A filter above the window made DataFusion recompute the
 /// statistics of the whole plan below it at every step of physical optimisation, a
 /// tenth of a one-county report's time.
+///
+/// When the session holds quarter cells matching its versions ([`ScopedSession::cells`]),
+/// `counts` and `backdated` read them instead of counting the events
+/// ([`cells::quarterly_counts`]); the rest of the SQL is the same.
 pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>, scheme: &Scheme) -> Result<DataFrame> {
     let span = Span::of(year, quarter).with_previous_quarter();
+    let [counted, backdated] = if session.cells {
+        cells::quarterly_counts(span, scheme)
+    } else {
+        let keys = &["community_code", "year", "quarter"];
+        [counts(cells::quarterly_counted()), facts::backdated(keys)]
+    };
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
@@ -57,21 +68,13 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
          changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM flagged)
          SELECT * FROM changes",
         in_span = span.quarters("y.year", "q.quarter"),
-        counts = counts(Counted {
-            keys: &["community_code", "year", "quarter"],
-            filter: "TRUE",
-            sessions: true,
-            ratings: true,
-            events: false,
-            days: true
-        }),
+        counts = counted,
         days = days_to_close(),
         sessions = facts::session_figures(scheme.sessions.regular_per_quarter),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         changes = changes(),
-        backdated = facts::backdated(&["community_code", "year", "quarter"]),
         flagged = facts::with_backdated("figures", &["community_code", "year", "quarter"]),
         flags = QualityFlag::sql(&QualityFlag::ALL),
     );
@@ -146,7 +149,8 @@ impl Breakdown {
 /// The quarterly analysis broken down by category or channel: one row per community ×
 /// quarter × group with at least one topic, evaluation or rectification in the quarter;
 /// the figures from topics_raised to rectification_rate, no session figures and no
-/// changes (fine print 9). Only the asked year (or quarter) is read.
+/// changes (fine print 9). Only the asked year (or quarter) is read. With matching quarter
+/// cells, `group_counts` reads their rows of the group ([`cells::group_counts`]).
 ///
 /// ```sql
 /// WITH topic_counts, evaluation_counts, rectification_counts AS (counts per
@@ -164,6 +168,12 @@ pub async fn breakdown(
 ) -> Result<DataFrame> {
     let g = by.column();
     let filter = format!("{g} IS NOT NULL AND {}", period_filter(year, quarter));
+    let counts = if session.cells {
+        cells::group_counts(g, &period_filter(year, quarter), scheme)
+    } else {
+        let keys = &["community_code", "year", "quarter", g];
+        group_counts(Counted { keys, filter: &filter, sessions: false, ratings: false, events: true, days: false })
+    };
     let text = format!(
         "WITH {counts},
          counts AS (
@@ -173,14 +183,6 @@ pub async fn breakdown(
          SELECT county_code, county_name, community_code, community_name, year, quarter, {g},
                 {topics}, {evaluations}, {rectifications}{share}
          FROM counts",
-        counts = group_counts(Counted {
-            keys: &["community_code", "year", "quarter", g],
-            filter: &filter,
-            sessions: false,
-            ratings: false,
-            events: true,
-            days: false
-        }),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
