@@ -13,7 +13,8 @@
 # reuse; a fresh temp dir by default, with the warehouse reused if WORK/wh exists),
 # YEAR / QUARTER (default: the last year of the data, quarter 1, so that the quarterly
 # change reads the previous year's partition), COUNTY (default: the first county),
-# REPEAT (runs per case, the median is shown; default 3), CHECK=0 to skip comparing
+# REPEAT (runs per case, the median is shown; default 3), SERVER=0 to leave out the server's
+# first answers (`yishi serve --report-cache 0`), CHECK=0 to skip comparing
 # yishi's rows with the reference's, YISHI=path to time that binary instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -198,6 +199,59 @@ def compare(mine, theirs):
     return problems
 
 
+# The server's first answers: `yishi serve --report-cache 0` computes every report (no
+# cache), in a warm process (tables' snapshots read once, as a long-running server does),
+# over HTTP on the loopback with one kept-alive connection — the like of the peer's warm
+# session. SERVER=0 leaves it out.
+server = None
+if have_report and os.environ.get("SERVER", "1") != "0":
+    import http.client, socket, urllib.parse
+    sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
+    env = dict(os.environ, YISHI_PASSWORD="bench-password-1")
+    subprocess.run([yishi, "--warehouse", wh, "user", "add", "bench-reports", "--platform"], env=env,
+                   capture_output=True)
+    server = subprocess.Popen([yishi, "--warehouse", wh, "serve", "--listen", f"127.0.0.1:{port}",
+                               "--report-cache", "0", "--request-timeout", "600"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conn = None
+    for _ in range(300):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            conn.request("GET", "/healthz"); conn.getresponse().read()
+            break
+        except OSError:
+            conn = None
+            time.sleep(0.1)
+    body = urllib.parse.urlencode({"username": "bench-reports", "password": "bench-password-1"})
+    conn.request("POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = conn.getresponse(); answer.read()
+    cookie = (answer.getheader("Set-Cookie") or "").split(";")[0]
+
+
+def time_server(args, extra):
+    """Median time of the server's answer (computed, not cached) over `repeat` requests,
+    after one untimed request (the process's first read of the tables' snapshots)."""
+    kind = args[0]
+    query = {"year": str(year), "format": "json"}
+    if "--quarter" in args:
+        query["quarter"] = str(quarter)
+    if "--by" in args:
+        query["by"] = args[args.index("--by") + 1]
+    if extra:
+        query[extra[0].lstrip("-")] = extra[1]
+    url = f"/api/v1/reports/{kind}?" + urllib.parse.urlencode(query)
+    times = []
+    for i in range(repeat + 1):
+        t = time.perf_counter()
+        conn.request("GET", url, headers={"Cookie": cookie})
+        answer = conn.getresponse(); answer.read()
+        if answer.status != 200:
+            return None
+        if i:
+            times.append(time.perf_counter() - t)
+    return median(times)
+
+
 results = []
 for name, args in cases:
     runs = list(scopes)
@@ -249,23 +303,31 @@ for name, args in cases:
             except (ValueError, OSError) as e:
                 problems = [str(e)]
             note = "rows agree" if not problems else f"{len(problems)} differences, e.g. {problems[0]}"
-        results.append((name, scope, y_med, y_rss, p_med, r_med, note))
+        s_med = time_server(args, extra) if server else None
+        results.append((name, scope, y_med, y_rss, p_med, r_med, s_med, note))
+
+if server:
+    server.terminate()
+    server.wait()
 
 def cell(v, fmt, width):
     return format(v, fmt) if v is not None else "—".rjust(width)
 
 
 print()
-print(f"{'report':<22} {'scope':<12} {'yishi s':>8} {'peer s':>8} {'÷ peer':>7} {'ref s':>8} {'÷ ref':>6} "
-      f"{'yishi RSS MiB':>14}  check")
-for name, scope, y, rss, p, r, note in results:
+print(f"{'report':<22} {'scope':<12} {'yishi s':>8} {'peer s':>8} {'÷ peer':>7} {'server s':>9} {'÷ peer':>7} "
+      f"{'ref s':>8} {'÷ ref':>6} {'yishi RSS MiB':>14}  check")
+for name, scope, y, rss, p, r, srv, note in results:
     by_peer = y / p if y is not None and p else None
+    srv_by_peer = srv / p if srv is not None and p else None
     by_ref = y / r if y is not None and r else None
     print(f"{name:<22} {scope:<12} {cell(y, '8.3f', 8)} {cell(p, '8.3f', 8)} {cell(by_peer, '7.2f', 7)} "
+          f"{cell(srv, '9.4f', 9)} {cell(srv_by_peer, '7.2f', 7)} "
           f"{cell(r, '8.3f', 8)} {cell(by_ref, '6.2f', 6)} {cell(rss, '14,.0f', 14)}  {note}")
 print(f"\nMedians of {repeat} runs. yishi s: the whole `yishi report` process (start-up, Delta log, query, JSON). "
       f"peer s: DuckDB over one ZSTD Parquet file per table (COPY from the CSV ledger), the query alone in a warm "
-      f"session (one untimed run first). ref s: reference.py's own timing of Delta log replay + query in a fresh "
+      f"session (one untimed run first). server s: `yishi serve --report-cache 0`, each answer computed in a warm "
+      f"process, over one kept-alive HTTP connection (one untimed request first). ref s: reference.py's own timing of Delta log replay + query in a fresh "
       f"process. ÷ peer = yishi s / peer s (issue 20's target: at most 0.5). duckdb {duckdb.__version__}, "
       f"{os.cpu_count()} CPUs.")
 PY

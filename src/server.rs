@@ -52,6 +52,9 @@ pub(crate) struct ServeArgs {
     /// 会话 Cookie 标记为 Secure（经 HTTPS 提供服务时）。
     #[arg(long, env = "YISHI_SECURE_COOKIES")]
     pub(crate) secure_cookies: bool,
+    /// 报表缓存保留的报表数；0 为不缓存（每次重新计算，用于测速）。
+    #[arg(long, env = "YISHI_REPORT_CACHE", default_value_t = 512, value_name = "个数")]
+    pub(crate) report_cache: usize,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +256,7 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
         max_sql_bytes: usize::try_from(args.max_sql_size).unwrap_or(usize::MAX),
         max_sql_rows: args.max_sql_rows.max(1),
         upload_memory_bytes: args.upload_memory.max(args.max_upload_size),
+        cache_entries: args.report_cache,
         ..api::Config::default()
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);

@@ -34,7 +34,8 @@ pub struct ReportKey {
 
 type Slot = Arc<OnceCell<Arc<Report>>>;
 
-/// A bounded cache of reports (oldest entries go first).
+/// A bounded cache of reports (oldest entries go first); with capacity 0 every report is
+/// computed (`yishi serve --report-cache 0`, to time first answers).
 #[derive(Debug)]
 pub struct ReportCache {
     capacity: usize,
@@ -52,7 +53,7 @@ struct Entries {
 impl ReportCache {
     pub fn new(capacity: usize) -> ReportCache {
         ReportCache {
-            capacity: capacity.max(1),
+            capacity,
             inner: Mutex::new(Entries::default()),
             hits: Default::default(),
             misses: Default::default(),
@@ -65,6 +66,10 @@ impl ReportCache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = AppResult<Report>>,
     {
+        if self.capacity == 0 {
+            self.misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return compute().await.map(Arc::new);
+        }
         let slot = {
             let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(slot) = entries.map.get(&key) {

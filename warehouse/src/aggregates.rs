@@ -10,6 +10,7 @@
 //!   community is in its county) — when the cells recorded the versions just before the
 //!   batch. Otherwise (a kill between the batch's commit and the cells', a table's first
 //!   rows, another process's batch) it rebuilds every county.
+//! - Nothing is built while a source table has no rows (a first load, table by table).
 //! - A report reads the cells only when a version of them recorded exactly the versions
 //!   its session reads (the latest, or an older one for `--as-of-version`); otherwise it
 //!   counts the events, which stay the reference. A kill between the two commits thus
@@ -50,8 +51,18 @@ const VERSIONS_KEY: &str = "yishi_sources";
 /// to a version further back counts the events).
 const HISTORY_SEARCHED: usize = 100;
 
-/// Source table name → Delta version.
+/// Source table name → Delta version, and [`FORMAT_KEY`] → [`cells::FORMAT`].
 pub(crate) type Versions = BTreeMap<String, u64>;
+
+/// The entry of [`Versions`] that records what the cells hold: cells of another format
+/// (an older yishi's, without the cadre rows) match no report's versions, and the next
+/// ingest or `yishi init` rebuilds them all.
+const FORMAT_KEY: &str = "cells_format";
+
+/// `versions` of the source tables as the cells record them (with the format).
+fn recorded(versions: impl Iterator<Item = (String, u64)>) -> Versions {
+    versions.chain(std::iter::once((FORMAT_KEY.to_string(), cells::FORMAT))).collect()
+}
 
 /// What updating the cells did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +73,8 @@ enum Refreshed {
     Counties(usize),
     /// Every county was rebuilt.
     All,
+    /// Not built: a ledger table has no rows yet.
+    Waiting,
 }
 
 impl Warehouse {
@@ -87,7 +100,7 @@ impl Warehouse {
     /// Rebuilds the quarter cells of every county unless they already record the tables'
     /// latest versions (the repair after a kill; `yishi init` runs it). Whether it rebuilt.
     pub async fn repair_aggregates(&self) -> Result<bool> {
-        Ok(self.update_cells(None).await? != Refreshed::Current)
+        Ok(matches!(self.update_cells(None).await?, Refreshed::Counties(_) | Refreshed::All))
     }
 
     /// Rebuilds the cells of `batch`'s counties when the cells recorded the versions just
@@ -95,7 +108,17 @@ impl Warehouse {
     async fn update_cells(&self, batch: Option<(Table, u64, Option<BTreeSet<String>>)>) -> Result<Refreshed> {
         let _turn = self.cells_writer.lock().await;
         let sources = open_sources(&self.location).await?;
-        let current: Versions = sources.iter().map(|(t, d)| (t.name().to_string(), d.version().unwrap_or(0))).collect();
+        // A first load brings the tables one by one, each batch with every county: cells
+        // built after each would be rebuilt whole by the next (three wasted builds, ~5 s of
+        // the 2,000-community load). Until every table has rows the reports count the
+        // events, which are few or none of them anyway.
+        if let Some((empty, _)) =
+            sources.iter().find(|(_, t)| t.snapshot().is_ok_and(|s| s.log_data().num_files() == 0))
+        {
+            tracing::debug!(table = empty.name(), "quarter cells wait for rows in every ledger table");
+            return Ok(Refreshed::Waiting);
+        }
+        let current = recorded(sources.iter().map(|(t, d)| (t.name().to_string(), d.version().unwrap_or(0))));
         let existing = open_cells(&self.location).await?;
         let recorded = match &existing {
             Some(t) => latest_recorded(t).await?,
@@ -159,9 +182,9 @@ impl Warehouse {
         if !self.aggregates {
             return;
         }
-        let wanted: Versions =
-            SOURCES.iter().filter_map(|t| session.versions.get(t.name()).map(|v| (t.name().to_string(), *v))).collect();
-        match matching_cells(&self.location, &wanted).await {
+        let wanted =
+            recorded(SOURCES.iter().filter_map(|t| session.versions.get(t.name()).map(|v| (t.name().to_string(), *v))));
+        match self.cells_of(&wanted).await {
             Ok(Some(t)) => match register(session, &t).await {
                 Ok(()) => {
                     session.cells = true;
@@ -172,6 +195,20 @@ impl Warehouse {
             Ok(None) => tracing::debug!(?wanted, "no quarter cells of these versions: the report counts the events"),
             Err(e) => tracing::warn!(error = %e, "quarter cells unreadable: the report counts the events"),
         }
+    }
+}
+
+impl Warehouse {
+    /// The cells built from exactly `wanted`: read before by this process, or searched.
+    async fn cells_of(&self, wanted: &Versions) -> Result<Option<DeltaTable>> {
+        if let Some(t) = self.opened.cells(wanted) {
+            return Ok(Some(t));
+        }
+        let found = matching_cells(&self.location, wanted).await?;
+        if let Some(t) = &found {
+            self.opened.keep_cells(wanted, t);
+        }
+        Ok(found)
     }
 }
 

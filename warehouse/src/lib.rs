@@ -16,6 +16,7 @@ mod history;
 mod ingesting;
 mod location;
 mod meta;
+mod opened;
 mod preview;
 pub mod scheme;
 mod secret;
@@ -59,6 +60,8 @@ pub struct Warehouse {
     aggregates: bool,
     /// One update of the aggregates at a time in this process.
     cells_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Snapshots read at exact versions, for the next report at them (`opened`).
+    opened: std::sync::Arc<opened::Opened>,
 }
 
 /// Set to `off` (or `0`, `false`), the ingest keeps no aggregates and the reports count
@@ -108,7 +111,8 @@ impl Warehouse {
         let aggregates = !std::env::var(AGGREGATES_ENV)
             .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false"));
         let cells_writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
-        Ok(Warehouse { location, meta, secret, runtime, writers, aggregates, cells_writer })
+        let opened = std::sync::Arc::default();
+        Ok(Warehouse { location, meta, secret, runtime, writers, aggregates, cells_writer, opened })
     }
 
     /// Keeps and reads the aggregates (`true`, the default) or not: reports then count

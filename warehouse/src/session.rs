@@ -205,7 +205,14 @@ impl Warehouse {
         match snapshot {
             Snapshot::Latest => tables::open(&self.location, table).await,
             Snapshot::Versions(map) => match map.get(&table) {
-                Some(v) => tables::open_version(&self.location, table, *v).await,
+                Some(v) => {
+                    if let Some(t) = self.opened.table(table, *v) {
+                        return Ok(t);
+                    }
+                    let t = tables::open_version(&self.location, table, *v).await?;
+                    self.opened.keep_table(table, &t);
+                    Ok(t)
+                }
                 None => tables::open(&self.location, table).await,
             },
             Snapshot::AsOf(at) => {

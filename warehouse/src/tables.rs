@@ -29,10 +29,17 @@ pub(crate) async fn open(location: &Location, table: Table) -> Result<DeltaTable
 }
 
 /// Opens a table at an earlier version (Delta time travel).
+/// Only the log up to `version` is read (opening the latest first and then going back read
+/// the whole log and then that part again).
 pub(crate) async fn open_version(location: &Location, table: Table, version: u64) -> Result<DeltaTable> {
-    let mut t = open(location, table).await?;
-    t.load_version(version).await.map_err(WarehouseError::delta(table))?;
-    Ok(t)
+    let url = location.table_url(table)?;
+    deltalake::DeltaTableBuilder::from_url(url)
+        .map_err(WarehouseError::delta(table))?
+        .with_storage_options(location.storage_options())
+        .with_version(version)
+        .load()
+        .await
+        .map_err(WarehouseError::delta(table))
 }
 
 /// Creates the table if it does not exist yet.

@@ -4,7 +4,8 @@
 use datafusion::dataframe::DataFrame;
 
 use super::Grade;
-use super::facts::{self, Counted, Span, counts, number, rounded};
+use super::cells;
+use super::facts::{self, Span, counts, number, rounded};
 use super::labels::QualityFlag;
 use crate::ScopedSession;
 use crate::errors::Result;
@@ -44,8 +45,17 @@ const CADRE_FLAGS: [QualityFlag; 2] = [QualityFlag::SmallSample, QualityFlag::Ba
 ///      flagged AS (graded with any_backdated)
 /// SELECT *, grade_chinese, quality_flags (small_sample, backdated) FROM flagged
 /// ```
+///
+/// With quarter cells matching the session's versions, `counts` and `backdated` sum the
+/// cadre's cells of the year ([`cells::cadre_counts`]); the rest of the SQL is the same.
 pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let g = &scheme.grades;
+    let filter = format!("year = {year}");
+    let [counted, backdated] = if session.cells {
+        cells::cadre_counts(year, scheme)
+    } else {
+        [counts(cells::cadre_counted(&filter)), facts::backdated(&["community_code", "cadre_id", "year"])]
+    };
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
     let seats = format!("GREATEST(1, CAST(floor({quota}) AS BIGINT))");
@@ -90,14 +100,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
          flagged AS ({flagged})
          SELECT *, {grade_chinese} AS grade_chinese, {flags} AS quality_flags
          FROM flagged",
-        counts = counts(Counted {
-            keys: &["community_code", "cadre_id", "year"],
-            filter: &format!("year = {year}"),
-            sessions: false,
-            ratings: false,
-            events: true,
-            days: false
-        }),
+        counts = counted,
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
@@ -112,7 +115,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         basically_token = Grade::BasicallyCompetent.token(),
         incompetent_token = Grade::Incompetent.token(),
         grade_chinese = grade_chinese(),
-        backdated = facts::backdated(&["community_code", "cadre_id", "year"]),
+        backdated = backdated,
         flagged = facts::with_backdated("graded", &["community_code", "cadre_id", "year"]),
         flags = QualityFlag::sql(&CADRE_FLAGS),
     );

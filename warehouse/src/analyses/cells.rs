@@ -34,8 +34,13 @@ pub(crate) const CELLS: &str = "quarter_cells";
 /// The keys of the quarterly analysis's counts.
 const QUARTER_KEYS: &[&str] = &["community_code", "year", "quarter"];
 
-/// The topic groups kept, each a `dim` (the breakdowns' and the handling report's groups).
-const DIMS: [&str; 3] = ["category", "channel", "handling_mode"];
+/// The topic groups kept, each a `dim` (the breakdowns' and the handling report's
+/// groups, and the lead cadre for the cadre assessment).
+const DIMS: [&str; 4] = ["category", "channel", "handling_mode", "cadre_id"];
+
+/// What the cells hold, recorded with their versions (see `aggregates`): 2 added the
+/// `cadre_id` rows and their backdated flag.
+pub(crate) const FORMAT: u64 = 2;
 
 /// The kinds counted in a `dim = 'all'` row.
 const ALL_KINDS: [Kind; 4] = [Kind::Topic, Kind::Evaluation, Kind::Rectification, Kind::Session];
@@ -82,7 +87,8 @@ pub(crate) async fn build(session: &ScopedSession) -> Result<Vec<RecordBatch>> {
     let schema = batches.first().map_or(planned, |b| b.schema());
     let fine = MemTable::try_new(schema, vec![batches])?;
     session.ctx.register_table(FINE, Arc::new(fine))?;
-    for batch in session.ctx.sql(&group_cells_sql()).await?.collect().await? {
+    // Through `facts::query`: the cadre rows' flag reads `backdated_facts`.
+    for batch in facts::query(session, &strict, Span::all(), &group_cells_sql()).await?.collect().await? {
         cells.push(conform(&batch)?);
     }
     session.ctx.deregister_table(FINE)?;
@@ -113,7 +119,7 @@ const FINE: &str = "fine_group_counts";
 /// mode: each fact counted once and the events joined to their topics once, for all three
 /// dims (events of a missing topic have null groups and are left out of every dim below).
 fn fine_counts_sql() -> String {
-    let keys: &[&str] = &["community_code", "year", "quarter", "category", "channel", "handling_mode"];
+    let keys: &[&str] = &["community_code", "year", "quarter", "category", "channel", "handling_mode", "cadre_id"];
     let counted = Counted { keys, filter: "TRUE", sessions: false, ratings: false, events: true, days: false };
     format!("WITH {} SELECT * FROM group_counts", facts::group_counts(counted))
 }
@@ -132,14 +138,32 @@ fn group_cells_sql() -> String {
         .join(", ");
     DIMS.iter()
         .map(|d| {
-            format!(
+            let grouped = format!(
                 "SELECT substr(community_code, 1, 6) AS county_code, community_code, year, quarter,
                         '{d}' AS dim, {d} AS grp, {sums}
                  FROM {FINE} WHERE {d} IS NOT NULL GROUP BY community_code, year, quarter, {d}"
-            )
+            );
+            if *d == "cadre_id" {
+                cadre_backdated(&grouped)
+            } else {
+                format!("SELECT *, CAST(NULL AS BOOLEAN) AS any_backdated FROM ({grouped})")
+            }
         })
         .collect::<Vec<_>>()
         .join("\n UNION ALL\n")
+}
+
+/// The cadre rows `grouped` with `any_backdated`: a backdated evaluation of a topic the
+/// cadre leads (as last ingested), dated in the quarter — the cadre assessment's flag.
+fn cadre_backdated(grouped: &str) -> String {
+    format!(
+        "SELECT g.*, COALESCE(b.any_backdated, false) AS any_backdated
+         FROM ({grouped}) g
+         LEFT JOIN (SELECT community_code, cadre_id, year, quarter, true AS any_backdated
+                    FROM backdated_facts GROUP BY community_code, cadre_id, year, quarter) b
+           ON g.community_code = b.community_code AND g.grp = b.cadre_id
+          AND g.year = b.year AND g.quarter = b.quarter"
+    )
 }
 
 /// A computed batch in the stored [`schema`]: columns by name, cast to the stored type
@@ -211,4 +235,79 @@ pub(crate) fn group_counts(g: &str, filter: &str, scheme: &Scheme) -> String {
             SELECT community_code, year, quarter, grp AS {g}, {counts}
             FROM {CELLS} WHERE dim = '{g}' AND grp IS NOT NULL AND {filter})"
     )
+}
+
+/// The counts of `kinds` summed over the cells of a group's quarters (`… AS name`),
+/// `evaluations_satisfied` read under `scheme`: every count is a count or sum of facts
+/// each in exactly one quarter (or a flag), so a year's is the sum of its quarters'.
+fn summed_counts(kinds: &[Kind], scheme: &Scheme) -> String {
+    COUNTS
+        .iter()
+        .filter(|(kind, _, _)| kinds.contains(kind))
+        .map(|(_, name, aggregate)| match aggregate {
+            Aggregate::Any(_) => format!("bool_or({name}) AS {name}"),
+            _ if *name == "evaluations_satisfied" && scheme.basically_satisfied_counts_as_satisfied => {
+                format!("sum(evaluations_satisfied + evaluations_basically_satisfied) AS {name}")
+            }
+            _ => format!("sum({name}) AS {name}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the community assessment counts per community and year.
+pub(crate) fn yearly_counted<'a>(filter: &'a str) -> Counted<'a> {
+    Counted { keys: &["community_code", "year"], filter, sessions: true, ratings: true, events: false, days: false }
+}
+
+/// The community assessment's `counts` and `backdated` CTEs for `year` read from the
+/// cells (its quarters summed), in place of [`facts::counts`] and [`facts::backdated`]
+/// over the events (put after `WITH grid AS (…),`).
+pub(crate) fn yearly_counts(year: i32, scheme: &Scheme) -> [String; 2] {
+    let counts = format!(
+        "fact_counts AS (
+            SELECT community_code, year, {counts}
+            FROM {CELLS} WHERE dim = 'all' AND year = {year} GROUP BY community_code, year),
+         {grid_counts}",
+        counts = summed_counts(&ALL_KINDS, scheme),
+        grid_counts = facts::grid_counts(yearly_counted("")),
+    );
+    let backdated = format!(
+        "backdated AS (SELECT community_code, year, true AS any_backdated
+                       FROM {CELLS} WHERE dim = 'all' AND any_backdated AND year = {year}
+                       GROUP BY community_code, year)"
+    );
+    [counts, backdated]
+}
+
+/// The keys of the cadre assessment's counts.
+const CADRE_KEYS: &[&str] = &["community_code", "cadre_id", "year"];
+
+/// What the cadre assessment counts per cadre and year (topics unrated, as on the events).
+pub(crate) fn cadre_counted<'a>(filter: &'a str) -> Counted<'a> {
+    Counted { keys: CADRE_KEYS, filter, sessions: false, ratings: false, events: true, days: false }
+}
+
+/// The cadre assessment's `counts` and `backdated` CTEs for `year` read from the cadre
+/// cells (its quarters summed), in place of [`facts::counts`] and [`facts::backdated`]
+/// over the events (put after `WITH grid AS (…),`).
+pub(crate) fn cadre_counts(year: i32, scheme: &Scheme) -> [String; 2] {
+    let kinds = [Kind::Topic, Kind::Evaluation, Kind::Rectification];
+    // `grid_counts` of keys grouped by their own facts: the same columns, in the same
+    // order, as the events' topic and event counts joined to the grid.
+    let own = Counted { events: false, ..cadre_counted("") };
+    let counts = format!(
+        "fact_counts AS (
+            SELECT community_code, grp AS cadre_id, year, {counts}
+            FROM {CELLS} WHERE dim = 'cadre_id' AND year = {year} GROUP BY community_code, grp, year),
+         {grid_counts}",
+        counts = summed_counts(&kinds, scheme),
+        grid_counts = facts::grid_counts(own),
+    );
+    let backdated = format!(
+        "backdated AS (SELECT community_code, grp AS cadre_id, year, true AS any_backdated
+                       FROM {CELLS} WHERE dim = 'cadre_id' AND any_backdated AND year = {year}
+                       GROUP BY community_code, grp, year)"
+    );
+    [counts, backdated]
 }

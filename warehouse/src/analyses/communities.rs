@@ -3,7 +3,8 @@
 
 use datafusion::dataframe::DataFrame;
 
-use super::facts::{self, Counted, Span, counts, number, rounded};
+use super::cells;
+use super::facts::{self, Span, counts, number, rounded};
 use super::labels::QualityFlag;
 use super::sql;
 use crate::ScopedSession;
@@ -35,8 +36,17 @@ use crate::scheme::Scheme;
 ///           avg(score) OVER (PARTITION BY county_code) AS county_avg_score
 /// FROM scored
 /// ```
+///
+/// With quarter cells matching the session's versions, `counts` and `backdated` sum the
+/// year's cells ([`cells::yearly_counts`]); the rest of the SQL is the same.
 pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let score9 = rounded("score");
+    let filter = format!("year = {year}");
+    let [counted, backdated] = if session.cells {
+        cells::yearly_counts(year, scheme)
+    } else {
+        [counts(cells::yearly_counted(&filter)), facts::backdated(&["community_code", "year"])]
+    };
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year
@@ -56,25 +66,19 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
          SELECT *, {flags} AS quality_flags,
                 CAST(rank() OVER (PARTITION BY county_code, year ORDER BY {score9} DESC) AS BIGINT) AS rank_in_county,
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
-                avg(score) OVER (PARTITION BY county_code, year) AS county_avg_score
+                avg(score) OVER {county_in_order} AS county_avg_score
          FROM listed",
-        counts = counts(Counted {
-            keys: &["community_code", "year"],
-            filter: &format!("year = {year}"),
-            sessions: true,
-            ratings: true,
-            events: false,
-            days: false
-        }),
+        counts = counted,
         sessions = facts::session_figures(scheme.sessions.regular_per_year),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         score = score(scheme),
-        backdated = facts::backdated(&["community_code", "year"]),
+        backdated = backdated,
         flagged = facts::with_backdated("scored", &["community_code", "year"]),
         flags = QualityFlag::sql(&QualityFlag::ALL),
         listed = super::lists::listed("flagged", scheme),
+        county_in_order = COUNTY_IN_ORDER,
     );
     facts::query(session, scheme, Span::year(year), &text).await
 }
@@ -104,9 +108,10 @@ fn score(scheme: &Scheme) -> String {
 /// without topics.
 ///
 /// ```sql
-/// WITH totals AS (SELECT county_code, year, count(*), sum(…), avg(score), avg(…)
+/// WITH totals AS (SELECT county_code, year, count(*), sum(…)
 ///                 FROM community_scores GROUP BY county_code, year),
-///      rates AS (completion_rate), shown AS (tenths of a percent, an integer)
+///      means AS (avg(score), avg(…) over the county's communities in code order),
+///      rates AS (totals ⋈ means, completion_rate), shown AS (tenths of a percent, an integer)
 /// SELECT *, concat(…) AS summary FROM shown
 /// ```
 pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
@@ -117,18 +122,29 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
             SELECT county_code, max(county_name) AS county_name, year,
                    count(*) AS communities, sum(sessions_held) AS sessions_held,
                    sum(topics_raised) AS topics_raised, sum(topics_closed) AS topics_closed,
-                   avg(score) AS avg_score,
-                   avg(completion_rate) AS avg_completion_rate, avg(on_time_rate) AS avg_on_time_rate,
-                   avg(publicity_rate) AS avg_publicity_rate, avg(satisfaction_index) AS avg_satisfaction_index,
-                   avg(rectification_rate) AS avg_rectification_rate, avg(session_rate) AS avg_session_rate,
                    sum(evaluations) AS evaluations, sum(rectifications) AS rectifications,
                    sum(closed_rated) AS closed_rated, bool_or(any_closed_after_evaluated) AS any_closed_after_evaluated,
                    bool_or(any_backdated) AS any_backdated
             FROM community_scores GROUP BY county_code, year
          ),
-         rates AS (SELECT *, CAST(topics_closed AS DOUBLE) / NULLIF(topics_raised, 0) AS completion_rate,
-                          CAST(closed_rated AS DOUBLE) / NULLIF(topics_closed, 0) AS rating_coverage
-                   FROM totals),
+         means AS (
+            SELECT DISTINCT county_code AS mean_county, year AS mean_year,
+                   avg(score) OVER {w} AS avg_score,
+                   avg(completion_rate) OVER {w} AS avg_completion_rate, avg(on_time_rate) OVER {w} AS avg_on_time_rate,
+                   avg(publicity_rate) OVER {w} AS avg_publicity_rate,
+                   avg(satisfaction_index) OVER {w} AS avg_satisfaction_index,
+                   avg(rectification_rate) OVER {w} AS avg_rectification_rate,
+                   avg(session_rate) OVER {w} AS avg_session_rate
+            FROM community_scores
+         ),
+         rates AS (SELECT t.county_code, t.county_name, t.year, t.communities, t.sessions_held, t.topics_raised,
+                          t.topics_closed, m.avg_score, m.avg_completion_rate, m.avg_on_time_rate,
+                          m.avg_publicity_rate, m.avg_satisfaction_index, m.avg_rectification_rate,
+                          m.avg_session_rate, t.evaluations, t.rectifications, t.closed_rated,
+                          t.any_closed_after_evaluated, t.any_backdated,
+                          CAST(t.topics_closed AS DOUBLE) / NULLIF(t.topics_raised, 0) AS completion_rate,
+                          CAST(t.closed_rated AS DOUBLE) / NULLIF(t.topics_closed, 0) AS rating_coverage
+                   FROM totals t JOIN means m ON t.county_code = m.mean_county AND t.year = m.mean_year),
          shown AS (SELECT *, CAST(round(completion_rate * 100 * 10) AS BIGINT) AS tenths FROM rates)
          SELECT *,
                 concat(CAST(communities AS VARCHAR), '个社区，', CAST(sessions_held AS VARCHAR), '次会议，',
@@ -140,6 +156,13 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
                 {flags} AS quality_flags
          FROM shown",
         flags = QualityFlag::sql(&QualityFlag::ALL),
+        w = COUNTY_IN_ORDER,
     );
     sql(&session.ctx, &text).await
 }
+
+/// The window of a county's communities in code order, whole. Means over it add the
+/// values in that order: a `GROUP BY` mean adds them in the order the partitions
+/// deliver them, and the last digit of the county means changed from run to run.
+const COUNTY_IN_ORDER: &str = "(PARTITION BY county_code, year ORDER BY community_code
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)";

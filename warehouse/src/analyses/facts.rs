@@ -112,6 +112,8 @@ async fn register(session: &ScopedSession, scheme: &Scheme, span: Span, query: &
     ];
     for (name, sql) in views.into_iter().filter(|(name, _)| named.contains(name)) {
         let view = ctx.sql(&sql).await?.into_view();
+        // DataFusion refuses a name already taken: the previous report's view goes.
+        ctx.deregister_table(name)?;
         ctx.register_table(name, view)?;
     }
     Ok(())

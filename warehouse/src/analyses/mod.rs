@@ -170,7 +170,8 @@ impl ReportKind {
     }
 
     /// Whether the report's counts can be read from the quarter cells the ingest keeps
-    /// (`cells`): the quarterly analysis, its breakdowns and the handling modes.
+    /// (`cells`): the quarterly analysis, its breakdowns, the handling modes, and the
+    /// cadre and community assessments and the county summary (a year's quarters summed).
     pub fn reads_cells(self) -> bool {
         matches!(
             self,
@@ -178,6 +179,9 @@ impl ReportKind {
                 | ReportKind::QuarterlyByCategory
                 | ReportKind::QuarterlyByChannel
                 | ReportKind::Handling
+                | ReportKind::Cadres
+                | ReportKind::Communities
+                | ReportKind::Counties
         )
     }
 
