@@ -27,6 +27,7 @@ mod preview;
 mod print;
 mod public_pages;
 mod report_cli;
+mod report_page;
 mod schemes;
 mod sql_scope;
 mod support;

@@ -35,7 +35,7 @@ const SCHEME_A: &str = "name = \"甲县2025年度方案\"\n[cadre]\nsatisfaction
 
 /// A server over the warehouse at `root` with a fresh SQLite catalog at `catalog`, and a
 /// token each for the platform, 甲县, 乙县 and 甲县's community …001.
-async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
+pub(crate) async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
     let wh = warehouse::Warehouse::open(root).await.expect("open");
     let catalog = Catalog::open(catalog).await.expect("catalog");
     let state = AppState::new(wh, catalog, Config::default());
@@ -57,7 +57,7 @@ async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
     (state, app, tokens)
 }
 
-async fn get(app: &Router, uri: &str, token: &str) -> Answer {
+pub(crate) async fn get(app: &Router, uri: &str, token: &str) -> Answer {
     call(app, Method::GET, uri, Some(token), Body::empty(), None).await
 }
 
@@ -66,7 +66,7 @@ async fn post(app: &Router, uri: &str, token: &str, body: &str) -> Answer {
 }
 
 /// A page as a signed-in user sees it.
-async fn page(state: &AppState, app: &Router, user: &str, uri: &str) -> (StatusCode, String) {
+pub(crate) async fn page(state: &AppState, app: &Router, user: &str, uri: &str) -> (StatusCode, String) {
     let secret = state.catalog.create_session(user, std::time::Duration::from_secs(600)).await.expect("session");
     let request = axum::http::Request::builder()
         .uri(uri)

@@ -30,6 +30,7 @@ pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod charts;
+pub mod documents;
 pub mod error;
 pub mod holds;
 pub mod ledger;
