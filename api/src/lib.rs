@@ -41,6 +41,7 @@ pub mod public;
 pub mod queries;
 pub mod reports;
 pub mod routes;
+pub mod schedule;
 pub mod schemes;
 pub mod state;
 pub mod uploads;
