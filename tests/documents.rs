@@ -645,6 +645,32 @@ fn first_year_document_compares_with_nothing() {
     }
 }
 
+/// 东岭社区's own year-end document. 2025: Q1 3 sessions, 5 topics all closed, 5 evaluations
+/// (3 满意 or 基本满意, index 80.0 → 400); Q2 1, 4, 4, 2 (both, 75.0 → 150): the year 4
+/// sessions, 9 topics, 9 closed (100.0%), 7 evaluations, 5/7 = 71.4%, 550 ÷ 7 = 78.571 →
+/// 78.6. 2024 (Q4 only): 1, 2, 1 (50.0%), 1 (100.0%), 75.0: +3, +7, +8, +50.0 pp, +6,
+/// 71.4 − 100.0 = −28.6 pp, +3.6. Its cadres K1 优秀, K2 称职, K3 基本称职 (graded in the
+/// county), all 未评定 in 2024. Its assessment as in the quarterly community test.
+#[test]
+fn a_community_year_document_speaks_of_the_community() {
+    let scope = Scope::community("141026100001").expect("community code");
+    let document = fixture_year_document(&scope, 2025);
+    assert_eq!(document.title, "东岭社区2025年度说事议事工作满意度分析报告");
+    let text = paragraphs(&document);
+    let expected = [
+        "2025年，东岭社区共开展说事议事4次，收集议题9件，办结9件，办结率100.0%；收到评价7条，满意率71.4%，满意度指数78.6分。",
+        "与上年相比，会议次数增加3次，议题数增加7件，办结数增加8件，办结率上升50.0个百分点，评价数增加6条，\
+         满意率下降28.6个百分点，满意度指数上升3.6分。",
+        "东岭社区2025年度社区考核（按生成本报告时的数据）得分77.01分，县内排名第1名，未列入红黑榜。",
+        "2025年度社区干部考核（按生成本报告时的数据）共3名干部，评定优秀1名、称职1名、基本称职1名、不称职0名。",
+        "与2024年度相比，考核等级发生变化的干部3名：张一（东岭社区）由未评定变为优秀、张二（东岭社区）由未评定变为称职、\
+         张三（东岭社区）由未评定变为基本称职。",
+    ];
+    for sentence in expected {
+        assert!(text.contains(&sentence), "missing:\n{sentence}\nin:\n{}", text.join("\n"));
+    }
+}
+
 /// The demo county's year-end document through the CLI, as DOCX opened by LibreOffice and
 /// as our own PDF. Pages reckoned as for the quarterly document: title, cover, headings and
 /// about ten paragraphs (about 35 lines), three charts (about 35 lines), tables of 8, 6, 9
