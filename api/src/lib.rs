@@ -131,6 +131,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let catalog = state.catalog.clone();
+    // The written reports' PDF font, compressed before the first download asks for it.
+    tokio::task::spawn_blocking(dashboards::documents::pdf::prepare);
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
