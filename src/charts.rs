@@ -100,10 +100,12 @@ pub(crate) enum ExportCommand {
         after_help = "示例：\n  yishi export notice --community 141026100001 --year 2025 --quarter 3 --base-url https://yishi.example.gov.cn"
     )]
     Notice(NoticeArgs),
-    /// 一个季度的书面分析报告（Word），例如《安泽县2025年第三季度说事议事工作满意度分析报告》：
+    /// 书面分析报告（Word 或 PDF）：加 --quarter 为季度报告，例如《安泽县2025年第三季度说事议事工作满意度分析报告》；
+    /// 不加 --quarter 为年度报告（四个季度、社区考核与红黑榜、干部考核等级及较上年的变化、逾期事项）。
     /// 由数据生成的文字、表格、图表和口径附录。
     #[command(after_help = "示例：\n  yishi export report --year 2025 --quarter 3 --county 141026\n  \
-                      yishi export report --year 2025 --quarter 3 --county 141026 --out 三季度报告.docx")]
+                      yishi export report --year 2025 --quarter 3 --county 141026 --out 三季度报告.docx\n  \
+                      yishi export report --year 2025 --county 141026 --format pdf   年度报告")]
     Report(DocumentArgs),
 }
 
@@ -119,9 +121,9 @@ pub(crate) struct DocumentArgs {
     /// 年份，例如 2025。
     #[arg(long, value_name = "年份")]
     pub(crate) year: i32,
-    /// 季度 1–4。
+    /// 季度 1–4；不写则生成全年的年度报告。
     #[arg(long, value_name = "季度")]
-    pub(crate) quarter: u32,
+    pub(crate) quarter: Option<u32>,
     /// docx（Word，默认，可修改）或 pdf（A4，内嵌中文字体，任何电脑上都显示汉字）。
     #[arg(long, value_enum, default_value = "docx", value_name = "格式")]
     pub(crate) format: DocumentFormat,
@@ -304,12 +306,16 @@ pub(crate) async fn export(root: &str, scope: &Scope, args: &ExportArgs) -> Resu
     }
 }
 
-/// `yishi export report …`: the written report of a quarter, as DOCX or PDF.
+/// `yishi export report …`: the written report of a quarter, or of the year without
+/// `--quarter`, as DOCX or PDF.
 async fn export_document(root: &str, scope: &Scope, args: &DocumentArgs) -> Result<ExitCode> {
     let sourcing = Sourcing::open(root, args.scheme.as_deref(), &args.data).await?;
-    let document =
-        dashboards::documents::quarterly(&sourcing.source(), scope, args.year, args.quarter, &ChartOptions::default())
-            .await;
+    let (source, options) = (sourcing.source(), ChartOptions::default());
+    let document = match args.quarter {
+        Some(quarter) => dashboards::documents::quarterly(&source, scope, args.year, quarter, &options).await,
+        None => dashboards::documents::yearly(&source, scope, args.year, &options).await,
+    };
+    drop(source);
     sourcing.close().await;
     let document = document?;
     let (bytes, extension) = match args.format {

@@ -55,6 +55,60 @@ pub(crate) struct ServeArgs {
     /// 报表缓存保留的报表数；0 为不缓存（每次重新计算，用于测速）。
     #[arg(long, env = "YISHI_REPORT_CACHE", default_value_t = 512, value_name = "个数")]
     pub(crate) report_cache: usize,
+    #[command(flatten)]
+    pub(crate) schedule: ScheduleArgs,
+}
+
+/// The written reports on schedule.
+#[derive(Debug, Args)]
+pub(crate) struct ScheduleArgs {
+    /// 定时生成书面报告的县区代码，逗号分隔，例如 141026,141021：每季度结束后生成各县区该季度的报告，
+    /// 第四季度后（1月）另生成年度报告；文件名带数据版本，数据更正后另存一份新文件，旧文件保留。不写则不定时生成。
+    #[arg(long, env = "YISHI_SCHEDULE_COUNTIES", value_delimiter = ',', value_name = "县区代码")]
+    pub(crate) schedule_counties: Vec<String>,
+    /// 季度结束后第几天生成（1 为次日）。
+    #[arg(long, env = "YISHI_SCHEDULE_DAYS_AFTER", default_value_t = 1, value_name = "天数")]
+    pub(crate) schedule_days_after: u32,
+    /// 定时生成的报告写入的文件夹（没有则创建）。
+    #[arg(long, env = "YISHI_SCHEDULE_OUT", default_value = "书面报告", value_name = "文件夹")]
+    pub(crate) schedule_out: std::path::PathBuf,
+    /// 定时生成的格式：docx、pdf，逗号分隔。
+    #[arg(
+        long,
+        env = "YISHI_SCHEDULE_FORMATS",
+        value_delimiter = ',',
+        default_value = "docx,pdf",
+        value_name = "格式"
+    )]
+    pub(crate) schedule_formats: Vec<crate::charts::DocumentFormat>,
+}
+
+impl ScheduleArgs {
+    /// The schedule, or `None` when no county is named; a bad county code is refused.
+    fn schedule(&self) -> Result<Option<api::schedule::Schedule>> {
+        if self.schedule_counties.is_empty() {
+            return Ok(None);
+        }
+        for county in &self.schedule_counties {
+            Scope::county(county).map_err(|e| anyhow::anyhow!("--schedule-counties：{e}"))?;
+        }
+        let formats = self
+            .schedule_formats
+            .iter()
+            .map(|f| match f {
+                crate::charts::DocumentFormat::Docx => api::documents::DocumentFormat::Docx,
+                crate::charts::DocumentFormat::Pdf => api::documents::DocumentFormat::Pdf,
+            })
+            .collect();
+        Ok(Some(api::schedule::Schedule {
+            counties: self.schedule_counties.clone(),
+            days_after: self.schedule_days_after,
+            out_dir: self.schedule_out.clone(),
+            formats,
+            // Hourly: a quarter's documents are due once a day changes.
+            every: Duration::from_secs(3600),
+        }))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +314,8 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
         ..api::Config::default()
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);
-    run_server(root, &args.catalog, args.listen, config, Some(memory)).await
+    let schedule = args.schedule.schedule()?;
+    run_server(root, &args.catalog, args.listen, config, Some(memory), schedule).await
 }
 
 async fn run_server(
@@ -269,6 +324,7 @@ async fn run_server(
     listen: SocketAddr,
     config: api::Config,
     memory: Option<usize>,
+    schedule: Option<api::schedule::Schedule>,
 ) -> Result<ExitCode> {
     let wh = Warehouse::open(root).await?.with_memory_limit(memory)?;
     let catalog = open_catalog(root, catalog).await?;
@@ -280,6 +336,16 @@ async fn run_server(
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
     let addr = listener.local_addr()?;
     println!("议事服务已启动：http://{addr}/ （Ctrl-C 停止）");
+    if let Some(schedule) = schedule {
+        println!(
+            "定时生成书面报告：县区 {}，季度结束后第 {} 天，写入 {}",
+            schedule.counties.join("、"),
+            schedule.days_after,
+            schedule.out_dir.display()
+        );
+        let stop = api::shutdown_signal();
+        tokio::spawn(api::schedule::run(state.clone(), schedule, api::schedule::SystemClock, stop));
+    }
     api::serve(listener, state, api::shutdown_signal()).await?;
     println!("议事服务已停止");
     Ok(ExitCode::SUCCESS)
@@ -386,5 +452,5 @@ pub(crate) async fn demo_serve(root: &str, listen: SocketAddr, catalog_args: &Ca
     println!();
     println!("演示账号（平台）：用户名 demo  密码 {password}");
     println!("浏览器打开 http://{listen}/login 登录");
-    run_server(root, catalog_args, listen, api::Config::default(), Some(warehouse::DEFAULT_MEMORY_LIMIT)).await
+    run_server(root, catalog_args, listen, api::Config::default(), Some(warehouse::DEFAULT_MEMORY_LIMIT), None).await
 }

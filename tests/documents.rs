@@ -541,3 +541,174 @@ fn parse_pgm(pgm: &[u8]) -> (usize, &[u8]) {
     assert_eq!(fields[0], "P5", "a binary PGM");
     (fields[1].parse().expect("width"), &pgm[at + 1..])
 }
+
+// ---------------------------------------------------------------------------------------
+// The year-end document (`yishi export report` without `--quarter`), from the same fixture
+// ledger. Hand work for 甲县's 2025 (quarters as above; Q3 and Q4 have no records):
+//
+// - the year: sessions 4 + 1 = 5; topics 10 + 7 = 17, closed 9 + 7 = 16 → 16/17 = 94.12%
+//   → 94.1%; evaluations 7 + 2 = 9, 满意 or 基本满意 5 + 2 = 7 → 77.78% → 77.8%; index
+//   (550 + 150) ÷ 9 = 77.78 → 77.8. 2024 (only Q4): 1, 2, 1 (50.0%), 1 (100.0%), 75.0.
+//   Changes: +4, +15, +15, 94.1 − 50.0 = +44.1 pp, +8, 77.8 − 100.0 = −22.2 pp,
+//   77.8 − 75.0 = +2.8.
+// - cadres 2025 (see analyses::cadre_grades_follow_quota_ties_and_minimum_topics): K1 优秀,
+//   K2 K4 称职, K3 基本称职, K5 不称职, K6 未评定 (2 topics); 2024: K1 and K2 led one topic
+//   each (T01, T02), the others none: all six 未评定 (< 3 topics). So five changed, K6 not.
+// - overdue as of 2025-12-31: T02 open since its deadline 2024-12-20: 11 + 365 = 376 days;
+//   U06 (due 03-31): 30 + 31 + 30 + 31 + 31 + 30 + 31 + 30 + 31 = 275; R02 (due 04-10):
+//   20 + 245 = 265; closed late within 2025: T07 (due 03-10, closed 03-20) and U05 (due
+//   02-22, closed 03-01); R01 closed 03-01 before its 03-05 deadline.
+
+fn fixture_year_document(scope: &Scope, year: i32) -> Document {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("wh");
+    runtime().block_on(async {
+        let wh = fixture_warehouse(root.to_str().expect("utf-8")).await;
+        let schemes = CountySchemes::default();
+        let source = WarehouseReports::new(&wh, &schemes, &Snapshot::Latest);
+        documents::yearly(&source, scope, year, &ChartOptions::default()).await.expect("document")
+    })
+}
+
+#[test]
+fn year_document_states_the_hand_worked_year() {
+    let document = fixture_year_document(&county(), 2025);
+    assert_eq!(document.title, "甲县2025年度说事议事工作满意度分析报告");
+    assert_eq!(document.file_stem, "2025年度_满意度分析报告_甲县");
+    assert!(document.cover[0].contains("期间：2025年（2025年1月1日—12月31日）"), "{}", document.cover[0]);
+    let text = paragraphs(&document);
+    let expected = [
+        "2025年，全县3个社区共开展说事议事5次，收集议题17件，办结16件，办结率94.1%；\
+         收到评价9条，满意率77.8%，满意度指数77.8分。",
+        "与上年相比，会议次数增加4次，议题数增加15件，办结数增加15件，办结率上升44.1个百分点，评价数增加8条，\
+         满意率下降22.2个百分点，满意度指数上升2.8分。",
+        "分季度看：第一季度开展说事议事4次，收集议题10件，办结率90.0%，收到评价7条，满意率71.4%；\
+         第二季度开展说事议事1次，收集议题7件，办结率100.0%，收到评价2条，满意率100.0%（样本较少）；\
+         第三季度无说事议事、议题和评价记录；第四季度无说事议事、议题和评价记录。",
+        "2025年度社区考核（按生成本报告时的数据）暂无社区列入红黑榜。1个社区年度议题不足，不参与排名：南岭社区。",
+        "2025年度社区干部考核（按生成本报告时的数据）共6名干部，评定优秀1名、称职2名、基本称职1名、不称职1名；\
+         1名干部年度牵头议题不足，未评定。",
+        "与2024年度相比，考核等级发生变化的干部5名：张一（东岭社区）由未评定变为优秀、张二（东岭社区）由未评定变为称职、\
+         张三（东岭社区）由未评定变为基本称职、李四（西岭社区）由未评定变为称职、李五（西岭社区）由未评定变为不称职。",
+        "截至2025年12月31日，逾期未办结议题2件，本年度逾期办结议题2件；逾期未完成整改1件，本年度逾期完成整改0件。\
+         逾期未办结最久的议题：东岭社区“垃圾清运”（逾期376天）、西岭社区“电梯故障”（逾期275天）。",
+    ];
+    for sentence in expected {
+        assert!(text.contains(&sentence), "missing:\n{sentence}\nin:\n{}", text.join("\n"));
+    }
+}
+
+#[test]
+fn every_figure_of_the_year_sentences_is_in_a_table() {
+    let document = fixture_year_document(&county(), 2025);
+    let comparison = table(&document, "全年主要指标与上年比较");
+    let row = |label: &str| comparison.rows.iter().find(|r| r[0] == label).unwrap_or_else(|| panic!("{label}"));
+    assert_eq!(row("办结率（%）")[1..], ["94.1%", "50.0%", "+44.1个百分点"]);
+    assert_eq!(row("满意率（%）")[1..], ["77.8%", "100.0%", "-22.2个百分点"]);
+    assert_eq!(row("满意度指数（分）")[1..], ["77.8", "75.0", "+2.8分"]);
+    let quarters = table(&document, "分季度主要指标");
+    assert_eq!(quarters.rows[0], ["第一季度", "4", "10", "9", "90.0%", "7", "71.4%", "78.6"]);
+    assert_eq!(quarters.rows[1], ["第二季度", "1", "7", "7", "100.0%", "2", "100.0%", "75.0"]);
+    assert_eq!(quarters.rows[2][1..4], ["0", "0", "0"]);
+    assert_eq!(quarters.rows[4], ["全年", "5", "17", "16", "94.1%", "9", "77.8%", "77.8"]);
+    let grades = table(&document, "社区干部考核等级");
+    let counts: Vec<(&str, &str)> = grades.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    assert_eq!(
+        counts,
+        [("优秀", "1"), ("称职", "2"), ("基本称职", "1"), ("不称职", "1"), ("未评定", "1"), ("合计", "6")]
+    );
+    let changes = table(&document, "考核等级较2024年度变化的干部");
+    assert!(changes.caption.contains("共5名"), "{}", changes.caption);
+    // K1: 100 points, first in the county (analyses' hand work).
+    assert_eq!(changes.rows[0], ["张一", "东岭社区", "未评定", "优秀", "100.00", "1"]);
+    let overdue = table(&document, "逾期事项");
+    assert!(overdue.caption.contains("共5项"), "{}", overdue.caption);
+    assert_eq!(overdue.rows[0][2..], ["垃圾清运", "张二", "2024-12-20", "逾期未办结", "376"]);
+}
+
+/// 2024: only Q4 has records, 2023 is before the first year with data, so nothing to compare
+/// with; every cadre 未评定 (T01, T02: one topic each).
+#[test]
+fn first_year_document_compares_with_nothing() {
+    let document = fixture_year_document(&county(), 2024);
+    let text = paragraphs(&document);
+    let expected = [
+        "2024年，全县3个社区共开展说事议事1次，收集议题2件，办结1件，办结率50.0%（仅2件议题，样本较少，仅供参考）；\
+         收到评价1条，满意率100.0%，满意度指数75.0分（仅1条评价，样本较少，仅供参考）。",
+        "上年无数据，不作比较。",
+        "2024年度社区干部考核（按生成本报告时的数据）共6名干部，评定优秀0名、称职0名、基本称职0名、不称职0名；\
+         6名干部年度牵头议题不足，未评定。",
+        "2023年度无干部考核数据，不作等级比较。",
+    ];
+    for sentence in expected {
+        assert!(text.contains(&sentence), "missing:\n{sentence}\nin:\n{}", text.join("\n"));
+    }
+}
+
+/// 东岭社区's own year-end document. 2025: Q1 3 sessions, 5 topics all closed, 5 evaluations
+/// (3 满意 or 基本满意, index 80.0 → 400); Q2 1, 4, 4, 2 (both, 75.0 → 150): the year 4
+/// sessions, 9 topics, 9 closed (100.0%), 7 evaluations, 5/7 = 71.4%, 550 ÷ 7 = 78.571 →
+/// 78.6. 2024 (Q4 only): 1, 2, 1 (50.0%), 1 (100.0%), 75.0: +3, +7, +8, +50.0 pp, +6,
+/// 71.4 − 100.0 = −28.6 pp, +3.6. Its cadres K1 优秀, K2 称职, K3 基本称职 (graded in the
+/// county), all 未评定 in 2024. Its assessment as in the quarterly community test.
+#[test]
+fn a_community_year_document_speaks_of_the_community() {
+    let scope = Scope::community("141026100001").expect("community code");
+    let document = fixture_year_document(&scope, 2025);
+    assert_eq!(document.title, "东岭社区2025年度说事议事工作满意度分析报告");
+    let text = paragraphs(&document);
+    let expected = [
+        "2025年，东岭社区共开展说事议事4次，收集议题9件，办结9件，办结率100.0%；收到评价7条，满意率71.4%，满意度指数78.6分。",
+        "与上年相比，会议次数增加3次，议题数增加7件，办结数增加8件，办结率上升50.0个百分点，评价数增加6条，\
+         满意率下降28.6个百分点，满意度指数上升3.6分。",
+        "东岭社区2025年度社区考核（按生成本报告时的数据）得分77.01分，县内排名第1名，未列入红黑榜。",
+        "2025年度社区干部考核（按生成本报告时的数据）共3名干部，评定优秀1名、称职1名、基本称职1名、不称职0名。",
+        "与2024年度相比，考核等级发生变化的干部3名：张一（东岭社区）由未评定变为优秀、张二（东岭社区）由未评定变为称职、\
+         张三（东岭社区）由未评定变为基本称职。",
+    ];
+    for sentence in expected {
+        assert!(text.contains(&sentence), "missing:\n{sentence}\nin:\n{}", text.join("\n"));
+    }
+}
+
+/// The demo county's year-end document through the CLI, as DOCX opened by LibreOffice and
+/// as our own PDF. Pages reckoned as for the quarterly document: title, cover, headings and
+/// about ten paragraphs (about 35 lines), three charts (about 35 lines), tables of 8, 6, 9
+/// and 7 rows, the grade changes (up to one row per cadre, 24 in the demo county) and up to
+/// 30 overdue items (about 40 lines): about 5 pages, then the appendix (two pages): at least
+/// 5 if denser than reckoned, and 16 allows for wrapped rows and charts pushed to a new page.
+const YEAR_PAGES: std::ops::RangeInclusive<usize> = 5..=16;
+
+#[test]
+fn demo_year_document_opens_in_libreoffice_with_its_title() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (root, county) = demo_warehouse(dir.path(), 8);
+    let (docx, pdf) = (dir.path().join("year.docx"), dir.path().join("year.pdf"));
+    let args = ["--warehouse", &root, "--county", &county, "export", "report", "--year", "2025"];
+    let out = yishi(&[&args[..], &["--out", docx.to_str().expect("utf-8")]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let title = stderr.split('《').nth(1).and_then(|t| t.split('》').next()).expect("the title on stderr").to_string();
+    assert!(title.ends_with("2025年度说事议事工作满意度分析报告"), "{title}");
+    let out = yishi(&[&args[..], &["--format", "pdf", "--out", pdf.to_str().expect("utf-8")]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&pdf).expect("pdf").starts_with(b"%PDF-"));
+    let body = docx_text(&docx);
+    assert!(body.contains("三、社区干部考核") && body.contains("表4 2025年度社区干部考核等级"), "sections");
+    if !tools_present() {
+        assert!(
+            std::env::var_os("YISHI_REQUIRE_LIBREOFFICE").is_none_or(|v| v != "1"),
+            "YISHI_REQUIRE_LIBREOFFICE=1 but soffice (with Writer), pdfinfo or pdftotext is not installed"
+        );
+        eprintln!("SKIPPED: LibreOffice Writer, pdfinfo or pdftotext not installed");
+        return;
+    }
+    let converted = convert_to_pdf(&docx, dir.path());
+    for pdf in [converted.to_str().expect("utf-8"), pdf.to_str().expect("utf-8")] {
+        let count = pages(pdf);
+        assert!(YEAR_PAGES.contains(&count), "{pdf}: {count} pages, expected {YEAR_PAGES:?}");
+        let text: String = run_text("pdftotext", &[pdf, "-"]).split_whitespace().collect();
+        assert!(text.contains(&title), "no title in {pdf}'s text");
+        assert!(text.contains("全县8个社区共开展说事议事") && text.contains("分季度看："), "narrative in {pdf}");
+    }
+}

@@ -27,6 +27,8 @@ mod preview;
 mod print;
 mod public_pages;
 mod report_cli;
+mod report_page;
+mod schedule;
 mod schemes;
 mod sql_scope;
 mod support;

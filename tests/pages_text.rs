@@ -56,6 +56,7 @@ fn pages() -> Vec<String> {
         "/quarterly?year=2025",
         "/cadres?year=2025",
         "/counties?year=2025",
+        "/documents?year=2025",
         "/upload",
     ]
     .into_iter()

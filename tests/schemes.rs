@@ -35,7 +35,7 @@ const SCHEME_A: &str = "name = \"甲县2025年度方案\"\n[cadre]\nsatisfaction
 
 /// A server over the warehouse at `root` with a fresh SQLite catalog at `catalog`, and a
 /// token each for the platform, 甲县, 乙县 and 甲县's community …001.
-async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
+pub(crate) async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
     let wh = warehouse::Warehouse::open(root).await.expect("open");
     let catalog = Catalog::open(catalog).await.expect("catalog");
     let state = AppState::new(wh, catalog, Config::default());
@@ -57,7 +57,7 @@ async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
     (state, app, tokens)
 }
 
-async fn get(app: &Router, uri: &str, token: &str) -> Answer {
+pub(crate) async fn get(app: &Router, uri: &str, token: &str) -> Answer {
     call(app, Method::GET, uri, Some(token), Body::empty(), None).await
 }
 
@@ -66,7 +66,7 @@ async fn post(app: &Router, uri: &str, token: &str, body: &str) -> Answer {
 }
 
 /// A page as a signed-in user sees it.
-async fn page(state: &AppState, app: &Router, user: &str, uri: &str) -> (StatusCode, String) {
+pub(crate) async fn page(state: &AppState, app: &Router, user: &str, uri: &str) -> (StatusCode, String) {
     let secret = state.catalog.create_session(user, std::time::Duration::from_secs(600)).await.expect("session");
     let request = axum::http::Request::builder()
         .uri(uri)
@@ -198,6 +198,17 @@ fn a_county_scheme_changes_its_grades_on_the_page_and_in_the_pack_and_no_other_c
     };
     assert!(cover(COUNTY_A).contains("评分方案：甲县2025年度方案（第1版"), "甲县's scheme on the cover");
     assert!(cover(COUNTY_B).contains("评分方案：数据契约默认方案（默认"), "乙县 keeps the default");
+
+    // The year-end document grades 甲县's cadres with 甲县's scheme: K3 65.83 is 不称职
+    // (基本称职 by default), so 0 基本称职 and 2 不称职 (K3, K5); 2024 all 未评定.
+    let out = dir.path().join("year-a.docx");
+    let args = ["--warehouse", &root, "--county", COUNTY_A, "export", "report", "--year", "2025"];
+    let run = yishi(&[&args[..], &["--out", out.to_str().expect("utf-8"), "--catalog", &catalog]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let year = crate::documents::docx_text(&out);
+    assert!(year.contains("评分方案：甲县2025年度方案（第1版"), "甲县's scheme on the year's cover");
+    assert!(year.contains("评定优秀1名、称职2名、基本称职0名、不称职2名"), "grades by 甲县's scheme");
+    assert!(year.contains("张三（东岭社区）由未评定变为不称职"), "K3's change by 甲县's scheme");
 }
 
 /// The rows of a pack's workbook's cadres sheet and its 口径 sheet, each cell as text.
@@ -357,6 +368,27 @@ fn a_frozen_year_end_result_survives_a_correction_with_a_note() {
     let (cadres, about) = pack(true);
     assert!(k5(&cadres).contains(&"58.33".to_string()), "{:?}", k5(&cadres));
     assert!(!about.iter().any(|l| l.contains("冻结")), "{about:?}");
+
+    // The year-end document of the frozen year: its assessment sentences and its cover say
+    // so, and 李五's row of the grade changes (未评定 in 2024) carries the frozen 45.00;
+    // with --latest the corrected 58.33 and the latest data.
+    let year = |latest: bool| {
+        let out = dir.path().join(format!("year-{latest}.docx"));
+        let mut args = vec!["--warehouse", &root, "--county", COUNTY_A, "export", "report", "--year", "2025"];
+        args.extend(["--catalog", &catalog, "--out", out.to_str().expect("utf-8")]);
+        if latest {
+            args.push("--latest");
+        }
+        let run = yishi(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        crate::documents::docx_text(&out)
+    };
+    let frozen = year(false);
+    assert!(frozen.contains("2025年度社区干部考核（冻结结果）") && frozen.contains("本结果为2025年度冻结结果"));
+    assert!(frozen.contains("李五西岭社区未评定不称职45.00"), "the frozen score in the grade changes");
+    let latest = year(true);
+    assert!(latest.contains("2025年度社区干部考核（按生成本报告时的数据）") && !latest.contains("冻结结果"));
+    assert!(latest.contains("李五西岭社区未评定不称职58.33"), "the corrected score with --latest");
     let svg = dir.path().join("cadres.svg");
     let mut args = vec!["--warehouse", &root, "--county", COUNTY_A, "chart", "cadre_scores", "--year", "2025"];
     args.extend(["--catalog", &catalog, "--out", svg.to_str().expect("utf-8")]);

@@ -30,6 +30,7 @@ pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod charts;
+pub mod documents;
 pub mod error;
 pub mod holds;
 pub mod ledger;
@@ -40,6 +41,7 @@ pub mod public;
 pub mod queries;
 pub mod reports;
 pub mod routes;
+pub mod schedule;
 pub mod schemes;
 pub mod state;
 pub mod uploads;
@@ -129,6 +131,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let catalog = state.catalog.clone();
+    // The written reports' PDF font, compressed before the first download asks for it.
+    tokio::task::spawn_blocking(dashboards::documents::pdf::prepare);
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)

@@ -64,6 +64,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(api::template))
         .routes(routes!(api::report))
         .routes(routes!(api::chart))
+        .routes(routes!(api::document))
         .routes(routes!(api::sql))
         .routes(routes!(api::batches))
         .routes(routes!(api::batch))
@@ -148,8 +149,8 @@ impl Modify for ReportRows {
 }
 
 /// The names a path takes, from the lists the server parses them with: tables
-/// (`Table::ALL`, also as template files), reports (`ReportKind::ALL`) and chart files (`ChartName::ALL`, as PNG
-/// and as SVG).
+/// (`Table::ALL`, also as template files), reports (`ReportKind::ALL`), chart files (`ChartName::ALL`, as PNG
+/// and as SVG) and document files (`DocumentFormat::ALL`).
 struct PathNames;
 
 impl Modify for PathNames {
@@ -164,7 +165,9 @@ impl Modify for PathNames {
             .iter()
             .flat_map(|c| [format!("{}.png", c.name()), format!("{}.svg", c.name())])
             .collect();
+        let documents: Vec<String> = crate::documents::DocumentFormat::ALL.iter().map(|f| f.file()).collect();
         for (path, parameter, names) in [
+            ("/api/v1/documents/{file}", "file", documents),
             ("/api/v1/ingest/{table}", "table", tables),
             ("/api/v1/reports/{kind}", "kind", kinds),
             ("/api/v1/charts/{file}", "file", charts),

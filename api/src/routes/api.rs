@@ -16,6 +16,7 @@ use super::params::{Filters, Q, check_code, id_of, no_empty_values, report_kind,
 use crate::accounts::Account;
 use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
+use crate::documents::{self, DocumentFormat};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use crate::uploads::{IngestAnswer, PreviewAnswer};
@@ -473,6 +474,45 @@ pub async fn chart(
         return Ok(download(bytes, content_type, &file, &format!("{place}_{period}_{}.{ext}", chart.chinese())));
     }
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=60")], bytes).into_response())
+}
+
+/// `GET /api/v1/documents/report.{docx|pdf}`: the written report of the caller's county or
+/// community (or one it may see) for a quarter, or the year-end report without `quarter`.
+#[utoipa::path(get, path = "/api/v1/documents/{file}", tag = "reports", summary = "书面分析报告（Word 或 PDF）",
+    description = "县区或社区的季度书面分析报告；不带 quarter 为年度报告。平台账号须用 county 或 community 指定范围。",
+    params(("file" = String, Path, description = "report.docx 或 report.pdf"), Filters),
+    responses(
+        (status = 200, description = "报告文件", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 400, description = "参数无效，或平台账号未指定县区或社区", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个文件，或该期间在范围内没有数据", body = ErrorBody),
+        (status = 503, description = "查询超时", body = ErrorBody),
+    ))]
+pub async fn document(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    UrlPath(file): UrlPath<String>,
+    Q(filters): Q<Filters>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "as_of_version", "as_of"])?;
+    let format = DocumentFormat::parse_file(&file)
+        .ok_or_else(|| AppError::not_found(format!("没有“{file}”；可用：report.docx、report.pdf")))?;
+    filters.check()?;
+    let asked = filters.asked()?;
+    let scope = narrow(&account.scope, filters.county.as_deref(), filters.community.as_deref())?;
+    reports::check_named(&state, &scope, filters.county.is_some() || filters.community.is_some()).await?;
+    let year = reports::year_or_latest(&state, &scope, filters.year).await?;
+    let written = documents::write(&state, &scope, (year, filters.quarter), format, &asked).await?;
+    state.catalog.audit(Some(&account), "export", &format!("document {file}?{}", describe(&filters)), "", 200).await;
+    let ascii = match filters.quarter {
+        Some(q) => format!("report-{year}-q{q}.{}", format.extension()),
+        None => format!("report-{year}.{}", format.extension()),
+    };
+    Ok(download(written.bytes, format.content_type(), &ascii, &written.file_name))
 }
 
 /// A report or chart request: filters and output options.

@@ -30,6 +30,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/cadres", get(pages::cadres))
         .route("/counties", get(pages::counties))
         .route("/community", get(pages::community))
+        .route("/documents", get(pages::documents))
         .route("/cadre", get(pages::cadre))
         .route("/topic", get(pages::topic))
         .route("/upload", get(pages::upload_form).post(pages::upload).layer(upload_limit))

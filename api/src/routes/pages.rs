@@ -307,6 +307,23 @@ pub async fn counties(
     )
 }
 
+/// The 书面报告 page: the documents of the caller's scope (narrowed by the filters) to
+/// generate and download through `/api/v1/documents`.
+pub async fn documents(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Q(filters): Q<Filters>,
+) -> Response {
+    html(
+        async {
+            let (page, scope) = page_of(&state, &account, Nav::Documents, &filters).await?;
+            let view = crate::documents::listing(&state, &scope, &page).await?;
+            Ok(pages::documents(&page, &view))
+        }
+        .await,
+    )
+}
+
 pub async fn community(
     State(state): State<AppState>,
     PageCaller(account): PageCaller,

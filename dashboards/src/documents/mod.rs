@@ -13,6 +13,9 @@ pub mod docx;
 pub mod narrative;
 pub mod pdf;
 mod tables;
+pub mod year;
+
+pub use year::yearly;
 
 use ingest::Scope;
 use serde_json::Value;
@@ -211,22 +214,19 @@ impl Context<'_> {
         self.overdue(&mut body, rows);
         self.appendix(&mut body);
         let file_stem = format!("{}_满意度分析报告_{name}", naming::quarter_text(rows.year, rows.quarter));
-        Document { title, cover: self.cover(&period), blocks: body.blocks, file_stem }
+        let days = quarter_days(self.meta.year, self.meta.quarter);
+        Document { title, cover: self.cover(&period, &days), blocks: body.blocks, file_stem }
     }
 
-    /// 范围、期间、评分方案、数据版本.
-    fn cover(&self, period: &str) -> Vec<String> {
+    /// 范围、期间 (`period` from `days`)、评分方案、数据版本.
+    fn cover(&self, period: &str, days: &str) -> Vec<String> {
         let code = match self.scope {
             Scope::County(c) | Scope::Community(c) => format!("（{c}）"),
             Scope::Platform => String::new(),
         };
         let versions: Vec<String> = self.meta.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
         let mut cover = vec![
-            format!(
-                "范围：{}{code}　期间：{period}（{}）",
-                self.place,
-                quarter_days(self.meta.year, self.meta.quarter)
-            ),
+            format!("范围：{}{code}　期间：{period}（{days}）", self.place),
             format!("评分方案：{}", self.meta.scheme_text()),
             format!(
                 "数据版本：{}（可用 --as-of-version 重现）　生成时间：{}",
@@ -275,7 +275,7 @@ impl Context<'_> {
 
     fn overdue(&self, body: &mut Body, rows: &QuarterRows) {
         body.heading("四、逾期议题与未完成整改");
-        let as_of = as_of_text(rows);
+        let as_of = as_of_text(&rows.overdue, rows.year, Some(rows.quarter));
         body.paragraph(narrative::overdue_sentence(&rows.overdue, &as_of));
         if !rows.overdue.is_empty() {
             let (table, shown) = tables::overdue(&rows.overdue);
@@ -325,16 +325,25 @@ fn appendix_rules(scheme: &warehouse::scheme::Scheme) -> Vec<String> {
         "比较：比率以百分数、满意度指数以分表示，均保留一位小数；“上升/下降”是两期所示数值之差（比率为百分点），差为 0 时为“持平”；\
          任一期没有该指标（如无评价）时为“无可比数据”。上季度、上年同期早于有数据的首年时不作比较。"
             .into(),
-        format!(
-            "样本较少：议题或评价少于{}件（条）时，相应比率注明“样本较少，仅供参考”；本季度无评价时写“本季度无评价”，不写满意率。",
-            narrative::SMALL_SAMPLE
-        ),
+        small_sample_rule(),
         format!(
             "排名靠前、靠后：本季度有评价的社区按满意度指数（一位小数）排序，各取 min({}, 有评价社区数 ÷ 2 取整) 个，并列均入。",
             narrative::LEADERS
         ),
-        format!("评分方案：{}（权重与红黑榜名额见方案；红黑榜按年度社区考核）。", scheme.name),
+        scheme_rule(scheme),
     ]
+}
+
+fn small_sample_rule() -> String {
+    format!(
+        "样本较少：议题或评价少于{}件（条）时，相应比率注明“样本较少，仅供参考”（分季度中注明“样本较少”）；\
+         本季度（本年度）无评价时写“本季度无评价”（“本年度无评价”），不写满意率。",
+        narrative::SMALL_SAMPLE
+    )
+}
+
+fn scheme_rule(scheme: &warehouse::scheme::Scheme) -> String {
+    format!("评分方案：{}（权重与红黑榜名额见方案；红黑榜按年度社区考核）。", scheme.name)
 }
 
 /// The blocks being written, with the table and figure counters.
@@ -387,17 +396,14 @@ fn quarter_days(year: i32, quarter: Option<u32>) -> String {
     format!("{year}年{first}—{last}")
 }
 
-/// The overdue list's as-of day as a clerk writes it: "2025年9月30日".
-fn as_of_text(rows: &QuarterRows) -> String {
-    let from_rows = rows.overdue.first().and_then(|r| r.get(Figure::AsOf.key())).and_then(Value::as_str);
+/// The overdue list's as-of day as a clerk writes it: "2025年9月30日"; the list's own, or
+/// the period's last day (today if earlier) when the list is empty.
+fn as_of_text(overdue: &[Row], year: i32, quarter: Option<u32>) -> String {
+    let from_rows = overdue.first().and_then(|r| r.get(Figure::AsOf.key())).and_then(Value::as_str);
     let day = match from_rows {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
-        None => warehouse::analyses::overdue::as_of(
-            rows.year,
-            Some(rows.quarter),
-            warehouse::analyses::overdue::today_in_china(),
-        )
-        .map(|(_, a)| a),
+        None => warehouse::analyses::overdue::as_of(year, quarter, warehouse::analyses::overdue::today_in_china())
+            .map(|(_, a)| a),
     };
     day.map_or_else(|| "本季度末".into(), |d| d.format("%Y年%-m月%-d日").to_string())
 }

@@ -14,9 +14,9 @@
 //! - A rate over fewer than [`SMALL_SAMPLE`] cases says so; a quarter without evaluations
 //!   says 「本季度无评价」 and shows no satisfaction rate at all (never 0%).
 
-use warehouse::analyses::Figure;
 use warehouse::analyses::lists::CommunityList;
 use warehouse::analyses::overdue::{ItemKind, Overdue};
+use warehouse::analyses::{Figure, Grade};
 
 use super::{Row, int, num, text};
 
@@ -263,9 +263,31 @@ pub fn subject(county: bool, name: &str, communities: usize) -> String {
 /// 办结7件，办结率100.0%；收到评价2条，满意率100.0%，满意度指数75.0分（仅2条评价，样本较少，
 /// 仅供参考）。"
 pub fn overview(period: &str, subject: &str, t: &Totals) -> String {
+    overview_over(period, subject, t, Span::Quarter)
+}
+
+/// The period a sentence speaks of: 本季度 or 本年度.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Quarter,
+    Year,
+}
+
+impl Span {
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Span::Quarter => "本季度",
+            Span::Year => "本年度",
+        }
+    }
+}
+
+/// [`overview`] over a quarter or a year: "2025年，全县3个社区共开展说事议事5次，……".
+pub fn overview_over(period: &str, subject: &str, t: &Totals, span: Span) -> String {
+    let within = span.chinese();
     let mut s = format!("{period}，{subject}共开展说事议事{}次，", t.sessions);
     if t.topics == 0 {
-        s.push_str("本季度未收集议题；");
+        s.push_str(&format!("{within}未收集议题；"));
     } else {
         s.push_str(&format!(
             "收集议题{}件，办结{}件，办结率{}{}；",
@@ -276,7 +298,7 @@ pub fn overview(period: &str, subject: &str, t: &Totals) -> String {
         ));
     }
     if t.evaluations == 0 {
-        s.push_str("本季度无评价。");
+        s.push_str(&format!("{within}无评价。"));
     } else {
         s.push_str(&format!(
             "收到评价{}条，满意率{}，满意度指数{}分{}。",
@@ -383,6 +405,18 @@ pub fn leaders_sentence(rows: &[Row]) -> String {
 
 /// The red and black lists of the year's community assessment in words.
 pub fn lists_sentence(year: i32, rows: &[Row]) -> String {
+    lists_sentence_on(year, rows, LATEST_BASIS)
+}
+
+/// What an assessment sentence is based on when the year is not frozen.
+pub const LATEST_BASIS: &str = "按生成本报告时的数据";
+
+/// What an assessment sentence of a frozen year is based on.
+pub const FROZEN_BASIS: &str = "冻结结果";
+
+/// [`lists_sentence`] saying what the assessment is based on (`basis`: [`LATEST_BASIS`] or
+/// [`FROZEN_BASIS`]).
+pub fn lists_sentence_on(year: i32, rows: &[Row], basis: &str) -> String {
     let on = |list: CommunityList| -> Vec<&Row> {
         let mut found: Vec<&Row> = rows.iter().filter(|r| text(r, Figure::List) == list.token()).collect();
         found.sort_by(|a, b| {
@@ -400,7 +434,7 @@ pub fn lists_sentence(year: i32, rows: &[Row]) -> String {
     };
     let (red, mut black) = (on(CommunityList::Red), on(CommunityList::Black));
     black.reverse();
-    let mut s = format!("{year}年度社区考核（按生成本报告时的数据）");
+    let mut s = format!("{year}年度社区考核（{basis}）");
     match (red.is_empty(), black.is_empty()) {
         (true, true) => s.push_str("暂无社区列入红黑榜"),
         (false, true) => s.push_str(&format!("红榜：{}；暂无社区列入黑榜", named(&red))),
@@ -419,6 +453,11 @@ pub fn lists_sentence(year: i32, rows: &[Row]) -> String {
 /// A community's own place in the year's assessment, for its own document: "东岭社区2025年度
 /// 社区考核得分86.25分，县内排名第1名，列入红榜。"
 pub fn own_assessment_sentence(year: i32, rows: &[Row]) -> String {
+    own_assessment_sentence_on(year, rows, LATEST_BASIS)
+}
+
+/// [`own_assessment_sentence`] saying what the assessment is based on.
+pub fn own_assessment_sentence_on(year: i32, rows: &[Row], basis: &str) -> String {
     let Some(row) = rows.first() else {
         return format!("{year}年度社区考核暂无数据。");
     };
@@ -432,10 +471,7 @@ pub fn own_assessment_sentence(year: i32, rows: &[Row]) -> String {
         Some(list) => format!("，列入{}", list.chinese()),
         None => "，未列入红黑榜".to_string(),
     };
-    format!(
-        "{name}{year}年度社区考核（按生成本报告时的数据）得分{}分{place}{list}。",
-        score(num(row, Figure::CommunityScore))
-    )
+    format!("{name}{year}年度社区考核（{basis}）得分{}分{place}{list}。", score(num(row, Figure::CommunityScore)))
 }
 
 /// How many rows of the overdue list are of `kind` and `overdue`.
@@ -448,17 +484,23 @@ pub fn overdue_count(rows: &[Row], kind: ItemKind, overdue: Overdue) -> usize {
 /// The overdue topics and the rectifications not closed in words, as of `as_of`
 /// ("2025年6月30日"), with the three longest overdue topics.
 pub fn overdue_sentence(rows: &[Row], as_of: &str) -> String {
+    overdue_sentence_over(rows, as_of, Span::Quarter)
+}
+
+/// [`overdue_sentence`] over a quarter or a year (本年度逾期办结……).
+pub fn overdue_sentence_over(rows: &[Row], as_of: &str, span: Span) -> String {
+    let within = span.chinese();
     let count = |kind, overdue| overdue_count(rows, kind, overdue);
     let open_topics = count(ItemKind::Topic, Overdue::OpenOverdue);
     let late_topics = count(ItemKind::Topic, Overdue::ClosedLate);
     let open_rects = count(ItemKind::Rectification, Overdue::OpenOverdue);
     let late_rects = count(ItemKind::Rectification, Overdue::ClosedLate);
     if rows.is_empty() {
-        return format!("截至{as_of}，没有逾期未办结的议题和逾期未完成的整改，本季度也没有逾期办结的议题和整改。");
+        return format!("截至{as_of}，没有逾期未办结的议题和逾期未完成的整改，{within}也没有逾期办结的议题和整改。");
     }
     let mut s = format!(
-        "截至{as_of}，逾期未办结议题{open_topics}件，本季度逾期办结议题{late_topics}件；\
-         逾期未完成整改{open_rects}件，本季度逾期完成整改{late_rects}件"
+        "截至{as_of}，逾期未办结议题{open_topics}件，{within}逾期办结议题{late_topics}件；\
+         逾期未完成整改{open_rects}件，{within}逾期完成整改{late_rects}件"
     );
     let mut open: Vec<&Row> = rows
         .iter()
@@ -493,4 +535,166 @@ pub fn quality_sentence(rows: &[Row]) -> Option<String> {
     (!flagged.is_empty()).then(|| {
         format!("数据质量提示：{}。这些社区的比率基于较少或不完整的记录，引用时请一并说明。", flagged.join("；"))
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// The year-end document's sentences.
+
+/// The rows of one quarter of a year's quarterly analysis (asked for without a quarter).
+pub fn quarter_rows(rows: &[Row], quarter: u32) -> Vec<Row> {
+    rows.iter().filter(|r| int(r, Figure::Quarter) == Some(i64::from(quarter))).cloned().collect()
+}
+
+impl Totals {
+    /// A whole year of a scope: every community's every quarter pooled as [`Totals::of`]
+    /// pools the communities of a quarter; each community counted once.
+    pub fn of_year(rows: &[Row]) -> Totals {
+        let codes: std::collections::BTreeSet<&str> = rows.iter().map(|r| text(r, Figure::CommunityCode)).collect();
+        Totals { communities: codes.len(), ..Totals::of(rows) }
+    }
+}
+
+/// The year against the year before: "与上年相比，会议次数增加4次，……。"
+pub fn year_changes(now: &Totals, last_year: &Totals) -> String {
+    if !last_year.has_data {
+        return "上年无数据，不作比较。".into();
+    }
+    let words: Vec<String> = Compared::ALL.iter().map(|c| c.change_words(now, last_year)).collect();
+    format!("与上年相比，{}。", words.join("，"))
+}
+
+/// "（样本较少）" after a rate over fewer than [`SMALL_SAMPLE`] cases.
+fn few(n: i64) -> &'static str {
+    if (1..SMALL_SAMPLE).contains(&n) { "（样本较少）" } else { "" }
+}
+
+/// The four quarters in one sentence: "分季度看：第一季度开展说事议事4次，收集议题10件，
+/// 办结率90.0%，收到评价7条，满意率71.4%；第二季度……；第三季度无说事议事、议题和评价记录；……。"
+pub fn quarters_sentence(rows: &[Row]) -> String {
+    let parts: Vec<String> = (1..=4).map(|q| quarter_clause(q, &Totals::of(&quarter_rows(rows, q)))).collect();
+    format!("分季度看：{}。", parts.join("；"))
+}
+
+fn quarter_clause(quarter: u32, t: &Totals) -> String {
+    let name = format!("第{}季度", quarter_chinese(quarter));
+    if !t.has_data {
+        return format!("{name}无数据");
+    }
+    if t.sessions == 0 && t.topics == 0 && t.evaluations == 0 {
+        return format!("{name}无说事议事、议题和评价记录");
+    }
+    let mut s = format!("{name}开展说事议事{}次，", t.sessions);
+    if t.topics == 0 {
+        s.push_str("未收集议题，");
+    } else {
+        s.push_str(&format!("收集议题{}件，办结率{}{}，", t.topics, percent(t.completion_rate()), few(t.topics)));
+    }
+    if t.evaluations == 0 {
+        s.push_str("无评价");
+    } else {
+        let rate = percent(t.satisfaction_rate());
+        s.push_str(&format!("收到评价{}条，满意率{rate}{}", t.evaluations, few(t.evaluations)));
+    }
+    s
+}
+
+/// How many cadres of a year's assessment have `grade`.
+pub fn grade_count(rows: &[Row], grade: Grade) -> usize {
+    rows.iter().filter(|r| text(r, Figure::Grade) == grade.token()).count()
+}
+
+/// The grades of the year's cadre assessment: "2025年度社区干部考核（按生成本报告时的数据）
+/// 共6名干部，评定优秀1名、称职2名、基本称职1名、不称职1名；1名干部年度牵头议题不足，未评定。"
+pub fn grades_sentence(year: i32, rows: &[Row], basis: &str) -> String {
+    if rows.is_empty() {
+        return format!("{year}年度社区干部考核暂无数据。");
+    }
+    let rated: Vec<String> =
+        Grade::ALL[..4].iter().map(|g| format!("{}{}名", g.chinese(), grade_count(rows, *g))).collect();
+    let mut s = format!("{year}年度社区干部考核（{basis}）共{}名干部，评定{}", rows.len(), rated.join("、"));
+    let unrated = grade_count(rows, Grade::NotRated);
+    if unrated > 0 {
+        s.push_str(&format!("；{unrated}名干部年度牵头议题不足，未评定"));
+    }
+    s.push('。');
+    s
+}
+
+/// A cadre whose grade differs from the year before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradeChange {
+    pub cadre: String,
+    pub community: String,
+    pub before: Grade,
+    pub after: Grade,
+    /// The year's score and rank in the county, as the assessment gives them.
+    pub score: Option<f64>,
+    pub rank: Option<i64>,
+}
+
+impl GradeChange {
+    /// 升为 or 降为 between two grades; 变为 to or from 未评定, which is no rung of the ladder.
+    pub fn verb(&self) -> &'static str {
+        match (self.before, self.after) {
+            (Grade::NotRated, _) | (_, Grade::NotRated) => "变为",
+            // Grade orders best first.
+            (before, after) if after < before => "升为",
+            _ => "降为",
+        }
+    }
+
+    /// "张一（东岭社区）由未评定变为优秀".
+    pub fn text(&self) -> String {
+        format!(
+            "{}（{}）由{}{}{}",
+            self.cadre,
+            self.community,
+            self.before.chinese(),
+            self.verb(),
+            self.after.chinese()
+        )
+    }
+}
+
+/// The cadres of `now` (a year's assessment) whose grade differs from `last_year`'s, matched
+/// by cadre number; a cadre in one year only has no change. In community, then cadre order.
+pub fn grade_changes(now: &[Row], last_year: &[Row]) -> Vec<GradeChange> {
+    let before: std::collections::HashMap<&str, Grade> = last_year
+        .iter()
+        .filter_map(|r| Some((text(r, Figure::CadreId), Grade::parse(text(r, Figure::Grade))?)))
+        .collect();
+    let mut rows: Vec<&Row> = now.iter().collect();
+    rows.sort_by_key(|r| (text(r, Figure::CommunityCode), text(r, Figure::CadreId)));
+    rows.into_iter()
+        .filter_map(|r| {
+            let after = Grade::parse(text(r, Figure::Grade))?;
+            let before = *before.get(text(r, Figure::CadreId))?;
+            (before != after).then(|| GradeChange {
+                cadre: text(r, Figure::CadreName).to_string(),
+                community: text(r, Figure::CommunityName).to_string(),
+                before,
+                after,
+                score: num(r, Figure::CadreScore),
+                rank: int(r, Figure::RankInCounty),
+            })
+        })
+        .collect()
+}
+
+/// How many changed cadres the sentence names (the table lists them all).
+const CHANGES_NAMED: usize = 10;
+
+/// The grade changes in words: "与2024年度相比，考核等级发生变化的干部5名：张一（东岭社区）
+/// 由未评定变为优秀、……。"
+pub fn grade_changes_sentence(year: i32, changes: &[GradeChange], last_year_assessed: bool) -> String {
+    let before = year - 1;
+    if !last_year_assessed {
+        return format!("{before}年度无干部考核数据，不作等级比较。");
+    }
+    if changes.is_empty() {
+        return format!("与{before}年度相比，没有干部的考核等级发生变化。");
+    }
+    let named: Vec<String> = changes.iter().take(CHANGES_NAMED).map(GradeChange::text).collect();
+    let more = if changes.len() > CHANGES_NAMED { "等" } else { "" };
+    format!("与{before}年度相比，考核等级发生变化的干部{}名：{}{more}。", changes.len(), named.join("、"))
 }

@@ -321,6 +321,22 @@ fn png_idat(png: &[u8]) -> Result<(Vec<u8>, u32, u32), DocumentError> {
     Ok((data, width, height))
 }
 
+/// The embedded font's CFF table, deflated. The whole font is embedded in every document
+/// (no subset yet), so it is compressed once per process: compressing its megabytes took
+/// most of a PDF's time.
+fn deflated_font(cff: &[u8]) -> &'static [u8] {
+    static FONT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| deflate(cff))
+}
+
+/// Compresses the embedded font ahead of the first PDF (a server calls it at start, off
+/// its request threads, so the first download is not the slow one).
+pub fn prepare() {
+    if let Ok(font) = CidFont::new() {
+        deflated_font(font.cff);
+    }
+}
+
 fn deflate(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
     // Writing to a Vec cannot fail.
@@ -439,7 +455,7 @@ fn font_objects(pdf: &mut Pdf, font: &CidFont) {
     );
     // The bare CFF table: readers map a CID-keyed CFF's CIDs to glyphs through its charset
     // (poppler took an OpenType wrapper's codes as glyph indices instead).
-    pdf.stream(6, "/Subtype /CIDFontType0C /Filter /FlateDecode", &deflate(font.cff));
+    pdf.stream(6, "/Subtype /CIDFontType0C /Filter /FlateDecode", deflated_font(font.cff));
     pdf.stream(7, "/Filter /FlateDecode", &deflate(to_unicode(&used).as_bytes()));
 }
 

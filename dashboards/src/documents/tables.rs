@@ -1,7 +1,7 @@
 //! The document's tables, built from the same rows and the same formatting as its
 //! sentences ([`super::narrative`]), so every figure a sentence states is in a table.
 
-use warehouse::analyses::Figure;
+use warehouse::analyses::{Figure, Grade};
 
 use super::narrative::{self, Compared, Totals};
 use super::{Row, Table, int, num, text};
@@ -125,4 +125,81 @@ pub(super) fn overdue(rows: &[Row]) -> (Table, usize) {
     let shown = out.len();
     let headers = ["社区", "类型", "议题名称", "责任人", "时限", "逾期类型", "逾期天数"];
     (table(&headers, &[16, 7, 22, 9, 14, 13, 9], out), shown)
+}
+
+/// 指标 | 本年 | 上年 | 较上年.
+pub(super) fn year_comparison(now: &Totals, last_year: &Totals) -> Table {
+    let rows = Compared::ALL
+        .iter()
+        .map(|c| {
+            let (before, change) = if last_year.has_data {
+                (c.value_text(last_year), c.change_text(now, last_year))
+            } else {
+                ("—".into(), "—".into())
+            };
+            vec![c.label(), c.value_text(now), before, change]
+        })
+        .collect();
+    table(&["指标", "本年", "上年", "较上年"], &[26, 16, 16, 22], rows)
+}
+
+/// One row per quarter of the year and the 全年 row, pooled as the sentences pool them.
+pub(super) fn quarters(rows: &[Row]) -> Table {
+    let line = |name: String, t: &Totals| {
+        let mut cells = vec![name];
+        cells.extend(
+            [
+                Compared::Sessions,
+                Compared::Topics,
+                Compared::Closed,
+                Compared::CompletionRate,
+                Compared::Evaluations,
+                Compared::SatisfactionRate,
+                Compared::SatisfactionIndex,
+            ]
+            .iter()
+            .map(|c| if t.has_data { c.value_text(t) } else { "—".into() }),
+        );
+        cells
+    };
+    let mut out: Vec<Vec<String>> = (1..=4)
+        .map(|q| {
+            let name = format!("第{}季度", narrative::quarter_chinese(q));
+            line(name, &Totals::of(&narrative::quarter_rows(rows, q)))
+        })
+        .collect();
+    out.push(line("全年".into(), &Totals::of_year(rows)));
+    table(
+        &["季度", "会议\n次数", "议题\n数", "办结\n数", "办结率", "评价\n数", "满意率", "满意度\n指数"],
+        &[14, 9, 9, 9, 11, 9, 11, 11],
+        out,
+    )
+}
+
+/// 等级 | 人数, with the 合计 row.
+pub(super) fn grades(rows: &[Row]) -> Table {
+    let mut out: Vec<Vec<String>> = Grade::ALL
+        .iter()
+        .map(|g| vec![g.chinese().to_string(), narrative::grade_count(rows, *g).to_string()])
+        .collect();
+    out.push(vec!["合计".into(), rows.len().to_string()]);
+    table(&["等级", "人数（名）"], &[30, 20], out)
+}
+
+/// The cadres whose grade changed: 姓名 | 社区 | 上年等级 | 本年等级 | 本年得分 | 县内排名.
+pub(super) fn grade_changes(changes: &[narrative::GradeChange]) -> Table {
+    let out = changes
+        .iter()
+        .map(|c| {
+            vec![
+                c.cadre.clone(),
+                c.community.clone(),
+                c.before.chinese().to_string(),
+                c.after.chinese().to_string(),
+                narrative::score(c.score),
+                c.rank.map_or_else(|| "—".into(), |n| n.to_string()),
+            ]
+        })
+        .collect();
+    table(&["姓名", "社区", "上年等级", "本年等级", "本年得分（分）", "县内排名"], &[12, 20, 14, 14, 16, 12], out)
 }

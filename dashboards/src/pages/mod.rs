@@ -6,6 +6,7 @@
 
 pub mod data;
 mod deliberation;
+mod documents;
 mod hot;
 mod html;
 mod live;
@@ -24,6 +25,7 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 /// the tables read whole without it).
 pub const TABLES_JS: &str = include_str!("tables.js");
 pub use deliberation::{community_sections, units_section};
+pub use documents::{DocumentLine, DocumentsView, documents};
 
 /// Where Apache ECharts is served: the pages' interactive charts, from yishi itself (no
 /// CDN: county networks are often offline).
@@ -60,6 +62,8 @@ pub enum Nav {
     Schemes,
     /// Which communities' public 晒 pages are on.
     Publicity,
+    /// The written reports (书面报告) to generate and download.
+    Documents,
     /// One cadre (reached from a row; not in the navigation bar).
     Cadre,
     /// One topic (reached from a row; not in the navigation bar).
@@ -67,12 +71,13 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 8] = [
+    pub const ALL: [Nav; 9] = [
         Nav::Overview,
         Nav::Quarterly,
         Nav::Cadres,
         Nav::Counties,
         Nav::Community,
+        Nav::Documents,
         Nav::Upload,
         Nav::Schemes,
         Nav::Publicity,
@@ -88,6 +93,7 @@ impl Nav {
             Nav::Upload => "/upload",
             Nav::Schemes => "/schemes",
             Nav::Publicity => "/publicity",
+            Nav::Documents => "/documents",
             Nav::Cadre => "/cadre",
             Nav::Topic => "/topic",
         }
@@ -103,6 +109,7 @@ impl Nav {
             Nav::Upload => "上传台账",
             Nav::Schemes => "评分方案",
             Nav::Publicity => "公示页",
+            Nav::Documents => "书面报告",
             Nav::Cadre => "干部详情",
             Nav::Topic => "议题详情",
         }
