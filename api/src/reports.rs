@@ -248,6 +248,11 @@ pub async fn years(state: &AppState, scope: &Scope) -> AppResult<Vec<i32>> {
     Ok(years)
 }
 
+/// The quarters in which the scope has topics raised, in order.
+pub async fn quarters(state: &AppState, scope: &Scope) -> AppResult<Vec<(i32, u32)>> {
+    Ok(coverage(state, scope).await?.quarters)
+}
+
 /// The quarters in which the scope has topics, read once per scope while the tables stay
 /// at the same versions: every page and report asks (for its year list and the empty
 /// period notice), so it must not scan the topics each time.
