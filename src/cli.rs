@@ -49,7 +49,7 @@ pub(crate) enum Command {
     ///
     /// 退出码：0 全部导入；1 有不合格的行（加 --partial 时合格的行照样导入，不合格的行写入待修改文件）；2 用法或文件读写错误。
     #[command(
-        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n  yishi ingest 议题 议题台账.xlsx --header-row 4（表头不在前 30 行时指明）\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
+        after_help = "示例：\n  yishi ingest 社区 台账/社区.xlsx\n  yishi ingest topics 议题台账.csv --community 141026100001\n  yishi ingest 评价 评价.xlsx --partial --rejects-out 待修改.csv\n  yishi ingest 议题 议题台账.xlsx --header-row 4（表头不在前 30 行时指明）\n  yishi ingest 会议 --from mysql://台账:密码@10.0.0.8/shequ --query \"SELECT * FROM meetings\" --mapping 列名.toml --dry-run\n  yishi ingest 议题 12345工单.json --format workorders --mapping 工单映射.toml\n\n导入顺序：社区 → 干部 → 会议 → 议题 → 评价 → 整改（后面的表引用前面的表）。"
     )]
     Ingest(IngestArgs),
 
@@ -137,15 +137,15 @@ pub(crate) struct IngestArgs {
     #[arg(required_unless_present = "from", conflicts_with = "from", value_name = "文件")]
     pub(crate) files: Vec<PathBuf>,
 
-    /// 从社区自己的数据库读取，而不是文件：postgres://用户:密码@主机/库 或 sqlite://文件路径（只读连接）。
+    /// 从社区自己的数据库读取，而不是文件：postgres://用户:密码@主机/库、mysql://用户:密码@主机/库（MySQL 或 MariaDB）或 sqlite://文件路径（只读连接）。
     #[arg(long, requires = "query", value_name = "地址")]
     pub(crate) from: Option<String>,
 
-    /// 文件格式：默认按扩展名认台账文件；open311 为 12345 热线等系统导出的 Open311 工单（JSON 或 XML，只用于议题表，需 --mapping）。
+    /// 文件格式：默认按内容认台账文件；open311 为 12345 热线等系统导出的 Open311 工单（JSON 或 XML），workorders 为其他格式的 JSON 工单导出（字段名由映射文件指明）；这两种只用于议题表，需 --mapping。
     #[arg(long, value_enum, value_name = "格式")]
     pub(crate) format: Option<IngestFormat>,
 
-    /// 与 --format open311 一起用：映射文件（TOML），写明社区代码、责任人编号、办理方式和服务代码对应的议题类别。
+    /// 映射文件（TOML）。与 --format open311/workorders 一起用：写明社区代码、责任人编号、办理方式、服务代码对应的议题类别（workorders 还要写明各字段名和工单状态的对应）；与 --from 一起用：[columns] 写明数据库列名对应的台账列（例如 shequ = "社区代码"）。
     #[arg(long, value_name = "文件")]
     pub(crate) mapping: Option<PathBuf>,
 
@@ -187,6 +187,8 @@ pub(crate) struct IngestArgs {
 pub(crate) enum IngestFormat {
     /// Open311 GeoReport v2 service requests (JSON or XML).
     Open311,
+    /// A JSON work-order export of any field names (a 12345 hotline's), named by the mapping.
+    Workorders,
 }
 
 #[derive(Debug, Args)]

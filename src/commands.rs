@@ -9,7 +9,9 @@ use ingest::{Scope, Table};
 use warehouse::{IngestOptions, IngestOutcome, IngestReport, Warehouse};
 
 use crate::args::ScopeArgs;
-use crate::cli::{Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, ListArgs, SqlArgs, TemplateArgs};
+use crate::cli::{
+    Cli, Command, DemoCommand, Format, GenerateArgs, IngestArgs, IngestFormat, ListArgs, SqlArgs, TemplateArgs,
+};
 use crate::output;
 
 pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
@@ -101,8 +103,13 @@ async fn ingest_files(root: &str, scope: &Scope, user: &str, args: &IngestArgs) 
     if let (Some(url), Some(query)) = (&args.from, &args.query) {
         return ingest_query(&wh, table, (url, query), scope, user, args).await;
     }
-    if args.format == Some(crate::cli::IngestFormat::Open311) {
-        return ingest_work_orders(&wh, table, scope, user, args).await;
+    if args.mapping.is_some() && args.format.is_none() {
+        bail!(
+            "--mapping 只与 --from（数据库列名的映射）或 --format open311/workorders（工单字段的映射）一起用；台账文件的列名按表头规则认"
+        );
+    }
+    if let Some(format) = args.format {
+        return ingest_work_orders(&wh, table, format, scope, user, args).await;
     }
     if args.dry_run {
         return preview_files(&wh, table, scope, user, args).await;
@@ -154,10 +161,25 @@ async fn ingest_query(
     user: &str,
     args: &IngestArgs,
 ) -> Result<ExitCode> {
-    if args.dry_run {
-        bail!("--dry-run 暂不支持 --from：可先把查询结果导出为 CSV 再预览");
+    if args.format.is_some() {
+        bail!(
+            "--from 不能与 --format 一起用：数据库查询的结果按表头规则读取（列名不同时用 --mapping 映射文件或 AS 改名）"
+        );
     }
-    let csv = match ingest::database::query_to_csv(url, query, args.max_file_size).await {
+    let mapping = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("无法读取映射文件 {}", path.display()))?;
+            match ingest::database::ColumnMapping::from_toml(&text, &path.display().to_string(), table) {
+                Ok(mapping) => Some(mapping),
+                Err(e) => {
+                    eprintln!("错误：{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        None => None,
+    };
+    let csv = match ingest::database::query_to_csv(url, query, mapping.as_ref(), args.max_file_size).await {
         Ok(csv) => csv,
         Err(e) => {
             eprintln!("错误：{e}");
@@ -169,6 +191,22 @@ async fn ingest_query(
     let source = format!("{}：{query_shown}", ingest::database::redacted(url));
     let shown = Path::new("数据库查询.csv");
     let options = options_of(args, scope, user);
+    if args.dry_run {
+        // The file's preview on the query's answer: nothing written, no batch, no rejects.
+        return match wh.preview_bytes(table, shown, &csv, &options).await {
+            Ok(preview) => {
+                if !args.json {
+                    println!("来源：{source}");
+                    print_preview(shown, &preview);
+                }
+                let errors: Vec<&ingest::RowError> = preview.file.iter().flat_map(|f| f.errors()).collect();
+                let worst = if preview.rows_rejected > 0 { 1 } else { 0 };
+                let json = serde_json::json!({"file": shown.display().to_string(), "source": source, "preview": preview, "errors": errors});
+                finish(args, &[json], worst)
+            }
+            Err(e) => finish(args, &[unreadable(shown, &e)], 2),
+        };
+    }
     let report = match wh.ingest_converted(table, &source, &csv, &options).await {
         Ok(report) => report,
         Err(e) => return finish(args, &[unreadable(shown, &e)], 2),
@@ -185,31 +223,50 @@ async fn ingest_query(
 }
 
 /// `yishi ingest 议题 工单.json --format open311 --mapping 映射.toml`: Open311 work orders
-/// as topics, each file one batch (`ingest::open311`).
+/// as topics, each file one batch (`ingest::open311`); `--format workorders`: a hotline's
+/// own JSON export, its field names and statuses named by the mapping, the same way.
 async fn ingest_work_orders(
     wh: &Warehouse,
     table: Table,
+    format: IngestFormat,
     scope: &Scope,
     user: &str,
     args: &IngestArgs,
 ) -> Result<ExitCode> {
+    let flag = match format {
+        IngestFormat::Open311 => "open311",
+        IngestFormat::Workorders => "workorders",
+    };
     if table != Table::Topics {
-        bail!("--format open311 只用于议题表（yishi ingest 议题 工单.json --format open311 --mapping 映射.toml）");
+        bail!("--format {flag} 只用于议题表（yishi ingest 议题 工单.json --format {flag} --mapping 映射.toml）");
     }
     let Some(mapping_path) = &args.mapping else {
         bail!(
-            "--format open311 需要 --mapping 映射文件：写明社区代码、责任人编号和服务代码对应的议题类别（见 docs/ingest.md）"
+            "--format {flag} 需要 --mapping 映射文件：写明社区代码、责任人编号和服务代码对应的议题类别{}（见 docs/ingest.md）",
+            if format == IngestFormat::Workorders {
+                "，以及工单各字段的字段名和工单状态的对应"
+            } else {
+                ""
+            }
         );
     };
     let text = std::fs::read_to_string(mapping_path)
         .with_context(|| format!("无法读取映射文件 {}", mapping_path.display()))?;
-    let mapping = ingest::open311::Open311Mapping::from_toml(&text, &mapping_path.display().to_string())?;
+    let shown_path = mapping_path.display().to_string();
+    let mapping = ingest::open311::Open311Mapping::from_toml(&text, &shown_path)?;
+    if format == IngestFormat::Workorders {
+        mapping.check_work_orders(&shown_path)?;
+    }
+    let convert = |file: &[u8]| match format {
+        IngestFormat::Open311 => ingest::open311::to_topics_csv(file, &mapping),
+        IngestFormat::Workorders => ingest::open311::work_orders_to_topics_csv(file, &mapping),
+    };
     let (mut worst, mut results) = (0u8, Vec::new());
     for path in &args.files {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let converted = ingest::read_file(path, args.max_file_size)
             .map_err(|e| e.to_string())
-            .and_then(|file| ingest::open311::to_topics_csv(&file, &mapping).map_err(|e| e.to_string()));
+            .and_then(|file| convert(&file).map_err(|e| e.to_string()));
         let csv = match converted {
             Ok(csv) => csv,
             Err(e) => {
@@ -220,6 +277,28 @@ async fn ingest_work_orders(
             }
         };
         let options = options_of(args, scope, user);
+        if args.dry_run {
+            // The converted rows previewed as a CSV file's (named .csv: a .json name would
+            // be read as JSON lines): nothing written.
+            let stem = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            match wh.preview_bytes(table, Path::new(&format!("{stem}.csv")), &csv, &options).await {
+                Ok(preview) => {
+                    worst = worst.max(u8::from(preview.rows_rejected > 0));
+                    if !args.json {
+                        print_preview(path, &preview);
+                    }
+                    let errors: Vec<&ingest::RowError> = preview.file.iter().flat_map(|f| f.errors()).collect();
+                    results.push(
+                        serde_json::json!({"file": path.display().to_string(), "preview": preview, "errors": errors}),
+                    );
+                }
+                Err(e) => {
+                    results.push(unreadable(path, &e));
+                    worst = 2;
+                }
+            }
+            continue;
+        }
         match wh.ingest_converted(table, &name, &csv, &options).await {
             Ok(report) => {
                 let rejected = report.file.as_ref().is_some_and(|f| !f.rejected.is_empty());

@@ -110,6 +110,18 @@ fn a_public_page_shows_its_community_s_closed_topics_and_nothing_personal() {
         assert!(!page.headers.contains_key(header::SET_COOKIE));
         assert!(page.headers[header::CACHE_CONTROL].to_str().expect("cc").contains("max-age=300"));
         assert!(!html.contains("<script"));
+        // 其他时期: only the quarters with 东岭社区's topics (raised 2024 Q4, 2025 Q1 and Q2),
+        // not the empty quarters of those years, nor 西岭社区's.
+        let nav = html.split("<nav>").nth(1).and_then(|n| n.split("</nav>").next()).expect("其他时期");
+        assert!(nav.contains("2025年第2季度") && nav.contains("2024年第4季度"), "{nav}");
+        for empty in ["2025年第3季度", "2025年第4季度", "2024年第1季度", "2024年第3季度", "2025年第1季度"]
+        {
+            assert!(!nav.contains(empty), "{empty} has no rows (or is the page itself): {nav}");
+        }
+        // Without a period: the latest quarter with rows (2025 Q2: T08–T11 closed), not Q4.
+        let latest = public(format!("/public/{A1}")).await.body;
+        assert!(latest.contains("2025年第2季度") && latest.contains("健身器材损坏"), "{latest}");
+        assert!(latest.contains("本期办结的议题（4 件）"), "{latest}");
 
         // Another community of the county stays off.
         assert_eq!(public(format!("/public/{A2}")).await.status, StatusCode::NOT_FOUND);
@@ -124,6 +136,38 @@ fn a_public_page_shows_its_community_s_closed_topics_and_nothing_personal() {
         assert_eq!(public(format!("/public/{A1}")).await.status, StatusCode::NOT_FOUND);
         let audit = state.catalog.audit_log(&Scope::Platform, Some("public_page"), 10).await.expect("audit");
         assert_eq!(audit.len(), 4, "three changes and one refusal audited");
+
+        // The county-wide switch: 甲县's clerk turns on all three of its communities at
+        // once; 乙县's 北岭社区 stays off, and 乙县's own switch touches only 乙县.
+        let settings = send(&app, Method::GET, "/publicity", Some(&a), None).await;
+        assert!(
+            settings.body.contains("全县 3 个社区（已公开 0 个）") && settings.body.contains("全部公开"),
+            "{}",
+            settings.body
+        );
+        let all_on = send(&app, Method::POST, "/publicity", Some(&a), Some("community=all&action=on")).await;
+        assert_eq!(all_on.status, StatusCode::OK, "{}", all_on.body);
+        assert!(
+            all_on.body.contains("全部 3 个社区：已公开") && all_on.body.contains("已公开 3 个"),
+            "{}",
+            all_on.body
+        );
+        for c in [A1, A2, "141026100003"] {
+            assert_eq!(public(format!("/public/{c}")).await.status, StatusCode::OK, "{c} on");
+        }
+        assert_eq!(public("/public/141021100001".into()).await.status, StatusCode::NOT_FOUND, "乙县 untouched");
+        let b_on = send(&app, Method::POST, "/publicity", Some(&b), Some("community=all&action=on&show_names=1")).await;
+        assert!(b_on.body.contains("全部 1 个社区：已公开"), "{}", b_on.body);
+        assert_eq!(public("/public/141021100001".into()).await.status, StatusCode::OK);
+        assert!(!public(format!("/public/{A1}?year=2025&quarter=1")).await.body.contains("张三"), "甲县 still by role");
+        let all_off = send(&app, Method::POST, "/publicity", Some(&a), Some("community=all&action=off")).await;
+        assert_eq!(all_off.status, StatusCode::OK, "{}", all_off.body);
+        for c in [A1, A2, "141026100003"] {
+            assert_eq!(public(format!("/public/{c}")).await.status, StatusCode::NOT_FOUND, "{c} off");
+        }
+        assert_eq!(public("/public/141021100001".into()).await.status, StatusCode::OK, "乙县's stays on");
+        let audit = state.catalog.audit_log(&Scope::Platform, Some("public_page"), 10).await.expect("audit");
+        assert_eq!(audit.len(), 7, "one audit line per county-wide switch");
         state.catalog.close().await;
     });
 }

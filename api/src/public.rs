@@ -46,6 +46,42 @@ pub async fn set(state: &AppState, account: &Account, community: &str, on: bool,
     Ok(())
 }
 
+/// The county-wide switch: turns the public pages of all `communities` (the county
+/// account's communities, as its settings page lists them) on or off at once; one audit
+/// line names the county and the number of communities. Only a county account may: a
+/// community account has its own line, and the platform sets counties one by one.
+pub async fn set_county(
+    state: &AppState,
+    account: &Account,
+    communities: &[String],
+    on: bool,
+    show_names: bool,
+) -> AppResult<usize> {
+    let Scope::County(county) = &account.scope else {
+        return Err(AppError::bad_request(
+            "not_a_county_account",
+            "只有县区账号可以一次设置全县的公示页；请逐个社区设置".to_string(),
+        ));
+    };
+    let mine: Vec<&String> = communities.iter().filter(|c| c.starts_with(county.as_str())).collect();
+    for community in &mine {
+        let row = on.then(|| PublicPageRow {
+            community_code: community.to_string(),
+            show_names: i64::from(show_names),
+            enabled_by: account.name.clone(),
+            enabled_at: now_ms(),
+        });
+        state.catalog.set_public_page(community, row.as_ref()).await?;
+    }
+    let detail = match (on, show_names) {
+        (true, true) => format!("on, names: {} communities", mine.len()),
+        (true, false) => format!("on, roles: {} communities", mine.len()),
+        (false, _) => format!("off: {} communities", mine.len()),
+    };
+    state.catalog.audit(Some(account), "public_page", &format!("public county {county}"), &detail, 200).await;
+    Ok(mine.len())
+}
+
 /// The page of `community` for `year` and `quarter` (default: the latest quarter with
 /// topics), or `None` when its page is off (shown as 404, like a community that does not
 /// exist: the public cannot tell which communities have a page turned off).
@@ -72,9 +108,14 @@ pub async fn page_data(
     show_names: bool,
 ) -> AppResult<PublicPage> {
     let scope = Scope::community(community).map_err(|e| AppError::bad_request("bad_scope_code", e.to_string()))?;
+    // The quarters with the community's topics, in order: the default period is the
+    // latest of them (of the year asked for, if any), and only they are offered as other
+    // periods — a quarter without rows would be a page of dashes.
+    let quarters = crate::reports::quarters_with_data(state, &scope).await?;
     let years = crate::reports::years(state, &scope).await?;
     let year = year.filter(|y| years.contains(y)).unwrap_or_else(|| years.last().copied().unwrap_or(2025));
-    let quarter = quarter.filter(|q| (1..=4).contains(q)).unwrap_or(4);
+    let latest_of_year = quarters.iter().rev().find(|(y, _)| *y == year).map(|(_, q)| *q);
+    let quarter = quarter.filter(|q| (1..=4).contains(q)).or(latest_of_year).unwrap_or(4);
     let report = crate::reports::report(state, ReportKind::Quarterly, &scope, year, Some(quarter)).await?;
     let rows = dashboards::encoding::json::report_rows(&report);
     let row = rows.first();
@@ -91,12 +132,12 @@ pub async fn page_data(
     ];
     let closed = closed_topics(state, &scope, year, quarter, show_names).await?;
     let coming = coming_days(state, &scope).await?;
-    let periods = years
+    let periods = quarters
         .iter()
         .rev()
-        .take(2)
-        .flat_map(|y| (1..=4).rev().map(move |q| (*y, q)))
+        .copied()
         .filter(|p| *p != (year, quarter))
+        .take(8)
         .map(|(y, q)| (format!("{y}年第{q}季度"), format!("year={y}&quarter={q}")))
         .collect();
     Ok(PublicPage {

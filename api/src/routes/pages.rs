@@ -931,13 +931,31 @@ pub async fn publicity_set(
 ) -> Response {
     let on = form.action == "on";
     let names = form.show_names.as_deref() == Some("1");
-    let done = crate::public::set(&state, &account, form.community.trim(), on, names).await;
-    let (status, message) = match done {
-        Ok(()) => {
-            let what = if on { "已公开" } else { "已关闭公示页" };
-            (StatusCode::OK, (true, format!("社区 {}：{what}", form.community.trim())))
+    let (status, message) = if form.community.trim() == "all" {
+        // The county-wide switch: every community the settings page lists.
+        let listed = page_of(&state, &account, Nav::Publicity, &Filters::default()).await;
+        let done = match listed {
+            Ok((page, _)) => {
+                let codes: Vec<String> = page.options.communities.iter().map(|c| c.code.clone()).collect();
+                crate::public::set_county(&state, &account, &codes, on, names).await
+            }
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(n) => {
+                let what = if on { "已公开" } else { "已关闭公示页" };
+                (StatusCode::OK, (true, format!("{}的全部 {n} 个社区：{what}", account.scope)))
+            }
+            Err(e) => (e.status(), (false, e.parts().2)),
         }
-        Err(e) => (e.status(), (false, e.parts().2)),
+    } else {
+        match crate::public::set(&state, &account, form.community.trim(), on, names).await {
+            Ok(()) => {
+                let what = if on { "已公开" } else { "已关闭公示页" };
+                (StatusCode::OK, (true, format!("社区 {}：{what}", form.community.trim())))
+            }
+            Err(e) => (e.status(), (false, e.parts().2)),
+        }
     };
     match publicity_page(&state, &account, Some(message)).await {
         Ok(body) => (status, Html(body)).into_response(),
@@ -963,5 +981,6 @@ async fn publicity_page(state: &AppState, account: &Account, message: Option<(bo
             }
         })
         .collect();
-    Ok(pages::public::publicity(&page, &lines, message.as_ref()))
+    let county_wide = matches!(account.scope, Scope::County(_)) && lines.len() > 1;
+    Ok(pages::public::publicity(&page, &lines, county_wide, message.as_ref()))
 }

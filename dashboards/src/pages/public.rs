@@ -129,7 +129,12 @@ pub struct PublicityLine {
 
 /// The 公开 page (`/publicity`): the caller's communities, whether each one's public page
 /// is on, and a form to turn it on or off.
-pub fn publicity(page: &super::Page, lines: &[PublicityLine], message: Option<&(bool, String)>) -> String {
+pub fn publicity(
+    page: &super::Page,
+    lines: &[PublicityLine],
+    county_wide: bool,
+    message: Option<&(bool, String)>,
+) -> String {
     let mut out = String::new();
     if let Some((ok, text)) = message {
         let class = if *ok { "ok" } else { "alert" };
@@ -139,6 +144,18 @@ pub fn publicity(page: &super::Page, lines: &[PublicityLine], message: Option<&(
         "<p>打开后，居民不登录即可在公示页看到本社区本季度办结的议题、办理方式、办结日期和三率，\
          以及近期说事议事日；不显示评价人和评价内容，干部默认只显示职务。</p>",
     );
+    if county_wide {
+        // The county-wide switch: every community below at once.
+        let on = lines.iter().filter(|l| l.on.is_some()).count();
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"/publicity\" id=\"publicity-all\">\
+             <input type=\"hidden\" name=\"community\" value=\"all\">全县 {} 个社区（已公开 {on} 个）：\
+             <label><input type=\"checkbox\" name=\"show_names\" value=\"1\"> 显示干部姓名</label> \
+             <button name=\"action\" value=\"on\">全部公开</button> <button name=\"action\" value=\"off\">全部关闭</button>\
+             </form>",
+            lines.len()
+        ));
+    }
     out.push_str(
         "<div class=\"table-wrap\"><table><thead><tr><th>社区</th><th>公示页</th><th>干部显示</th><th>设置</th></tr>\
          </thead><tbody>",
