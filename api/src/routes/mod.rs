@@ -9,6 +9,7 @@ pub mod download;
 pub mod pages;
 pub mod params;
 pub mod schemes;
+pub mod subscriptions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
