@@ -24,7 +24,7 @@ use axum::http::{Method, StatusCode};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::api::{Answer, call, chrono_free_nanos, skipped};
-use crate::schemes::{get, server};
+use crate::schemes::{get, page, server};
 use crate::support::{fixture_warehouse, runtime};
 
 fn day(text: &str) -> NaiveDate {
@@ -195,6 +195,8 @@ async fn suite(root: &str, catalog: &str) {
     let mail_id = made.json()["id"].as_i64().expect("id");
     let made = post_json(&app, &county_b, r#"{"condition":"overdue","channel":"in_app"}"#).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+    let made = post_json(&app, &county_a, r#"{"condition":"overdue","channel":"in_app"}"#).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
 
     // Refusals, in Chinese: not http(s), not JSON, a threshold out of range, an address.
     let bad =
@@ -234,7 +236,9 @@ async fn suite(root: &str, catalog: &str) {
         }),
     };
     let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
-    assert_eq!(done, TickReport { created: 2, delivered: 2, failed_attempts: 1 });
+    // Three new alerts (东岭's webhook, 甲县's e-mail and in-app notice; 乙县 has none), two
+    // sent, one try failed.
+    assert_eq!(done, TickReport { created: 3, delivered: 2, failed_attempts: 1 });
     {
         let seen = received.lock().expect("lock");
         assert_eq!(seen.requests.len(), 2, "one refused, one accepted");
@@ -263,6 +267,16 @@ async fn suite(root: &str, catalog: &str) {
     }
     let mail_rows = alerts::deliveries(&state, mail_id).await.expect("deliveries");
     assert_eq!((mail_rows[0].status.as_str(), mail_rows[0].attempts), ("delivered", 1));
+
+    // 甲县's clerk sees the notice on 订阅与提醒, counted in the navigation, and the state
+    // of the e-mail subscription.
+    let (status, html) = page(&state, &app, "scheme-a", "/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h2>订阅与提醒</h2>") && html.contains("（1）</span>"), "{html}");
+    assert!(html.contains("西岭社区 议题 U06《电梯故障》时限 2025-03-31，已逾期 183 天"), "{html}");
+    assert!(html.contains("已送达（第 1 次尝试）") && html.contains("clerk@example.cn"), "{html}");
+    let (_, other) = page(&state, &app, "scheme-p", "/alerts").await;
+    assert!(other.contains("暂无站内提醒") && !other.contains("电梯故障"), "the platform user has no notice");
 
     // The next tick, the same day: nothing new, nothing sent. Three months later the same
     // items are still overdue (more days): the same set, so still nothing. The loop on a

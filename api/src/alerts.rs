@@ -195,17 +195,14 @@ fn view(row: &SubscriptionRow) -> Option<SubscriptionView> {
 
 /// Checks a new subscription; the threshold and the target as stored.
 fn checked(new: &NewSubscription) -> AppResult<(Option<f64>, String)> {
+    // A threshold given is checked whatever the condition (and kept only where it counts).
+    if let Some(t) = new.threshold
+        && (!t.is_finite() || !(0.0..=100.0).contains(&t))
+    {
+        return Err(AppError::bad_request("bad_threshold", format!("满意率阈值应为 0 到 100 的百分数，收到 {t}")));
+    }
     let threshold = match new.condition {
-        Condition::SatisfactionBelow => {
-            let t = new.threshold.unwrap_or(80.0);
-            if !t.is_finite() || !(0.0..=100.0).contains(&t) {
-                return Err(AppError::bad_request(
-                    "bad_threshold",
-                    format!("满意率阈值应为 0 到 100 的百分数，收到 {t}"),
-                ));
-            }
-            Some(t)
-        }
+        Condition::SatisfactionBelow => Some(new.threshold.unwrap_or(80.0)),
         _ => None,
     };
     let target = new.target.as_deref().unwrap_or("").trim().to_string();
@@ -315,6 +312,57 @@ pub async fn notices(state: &AppState, account: &Account, limit: i64) -> AppResu
     .bind(limit)
     .fetch_all(state.catalog.pool())
     .await?)
+}
+
+/// `account`'s in-app notices of the last 7 days (the count beside 订阅与提醒); 0 when the
+/// catalog cannot say (a page is not refused for it).
+pub async fn notice_count(state: &AppState, account: &Account) -> usize {
+    let since = now_ms() - 7 * 24 * 3600 * 1000;
+    let counted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id \
+         WHERE s.account = $1 AND s.channel = 'in_app' AND d.created_at >= $2",
+    )
+    .bind(&account.name)
+    .bind(since)
+    .fetch_one(state.catalog.pool())
+    .await;
+    match counted {
+        Ok(n) => usize::try_from(n).unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(error = %e, "alerts: notices not counted");
+            0
+        }
+    }
+}
+
+/// `account`'s subscriptions as the 订阅与提醒 page lists them, each with its latest
+/// delivery in words.
+pub async fn subscription_lines(
+    state: &AppState,
+    account: &Account,
+) -> AppResult<Vec<dashboards::pages::SubscriptionLine>> {
+    let mut lines = Vec::new();
+    for s in subscriptions(state, account).await? {
+        let last = deliveries(state, s.id).await?.pop().map(|d| match d.status.as_str() {
+            "delivered" if s.channel == Channel::InApp => "已提醒".to_string(),
+            "delivered" => format!("已送达（第 {} 次尝试）", d.attempts),
+            "failed" => format!("发送失败，已停止重试：{}", d.last_error.unwrap_or_default()),
+            _ => format!("等待重试（已尝试 {} 次）：{}", d.attempts, d.last_error.unwrap_or_default()),
+        });
+        let condition = match s.threshold {
+            Some(t) if s.condition == Condition::SatisfactionBelow => format!("{}（{t}%）", s.condition_label),
+            _ => s.condition_label.clone(),
+        };
+        lines.push(dashboards::pages::SubscriptionLine {
+            id: s.id,
+            condition,
+            channel: s.channel_label.clone(),
+            target: s.target.clone(),
+            created: catalog::beijing_time(s.created_at),
+            last,
+        });
+    }
+    Ok(lines)
 }
 
 /// Every delivery of `subscription`, oldest first (for tests and the page).
@@ -734,5 +782,7 @@ mod tests {
         assert!(checked(&new(Channel::Email, "clerk@example.cn")).is_ok());
         let long = format!("https://example.cn/{}", "a".repeat(600));
         assert!(checked(&new(Channel::Webhook, &long)).is_err());
+        let below_zero = NewSubscription { threshold: Some(-1.0), ..new(Channel::InApp, "") };
+        assert!(checked(&below_zero).is_err(), "a threshold out of range is refused whatever the condition");
     }
 }
