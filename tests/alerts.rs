@@ -360,3 +360,55 @@ fn alerts_with_a_postgres_catalog() {
             .expect("drop");
     });
 }
+
+/// The other two conditions on 2025-04-01 (2025 Q1 is the last quarter ended), hand-worked
+/// from the fixture (see analyses::quarterly_figures_and_changes_match_hand_computation):
+/// 东岭社区's Q1 satisfaction rate is 3 of 5 = 60% (E01 E02 satisfied, E03 basically, E04
+/// E05 dissatisfied), 西岭社区's 2 of 2 = 100%, 南岭社区 has no evaluation (no rate, so no
+/// alert); regular sessions in Q1: 东岭 S2 S3 = 2, 西岭 S1 = 1, 南岭 0, 乙县's 北岭 S1 = 1.
+#[test]
+fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, _, _) = server(&root, &catalog).await;
+        let county_a = ingest::Scope::county("141026").expect("code");
+        let today = day("2025-04-01");
+        let low = alerts::evaluate(&state, alerts::Condition::SatisfactionBelow, Some(80.0), &county_a, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(low.title, "2025年第1季度满意率低于 80% 的社区共 1 个");
+        assert_eq!(low.lines, vec!["东岭社区 满意率 60.0%（阈值 80%）".to_string()]);
+        assert!(low.key.starts_with("satisfaction_below:141026:2025Q1:80:"), "{}", low.key);
+        // At 60% nobody is below: 东岭's 60% is not below 60.
+        let none = alerts::evaluate(&state, alerts::Condition::SatisfactionBelow, Some(60.0), &county_a, today)
+            .await
+            .expect("evaluate");
+        assert_eq!(none, None);
+
+        let meetings = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &county_a, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(meetings.title, "2025年第1季度有半月未召开定期会议的社区共 3 个");
+        assert_eq!(
+            meetings.lines,
+            vec![
+                "东岭社区 定期会议 2 次（每半月一次应为 6 次）".to_string(),
+                "西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string(),
+                "南岭社区 定期会议 0 次（每半月一次应为 6 次）".to_string(),
+            ]
+        );
+        // A community account hears of its own community only.
+        let xiling = ingest::Scope::community("141026100002").expect("code");
+        let own = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &xiling, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(own.lines, vec!["西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string()]);
+        state.catalog.close().await;
+    });
+}
