@@ -59,7 +59,8 @@ pub(crate) struct ServeArgs {
 }
 
 /// Subscriptions and alerts: how often they are evaluated, and the SMTP server for e-mail.
-#[derive(Debug, Args)]
+/// (Its `Debug` hides the SMTP password.)
+#[derive(Args)]
 pub(crate) struct AlertArgs {
     /// 每隔几分钟检查一次订阅的提醒条件并发送（0 为不检查）。
     #[arg(long, env = "YISHI_ALERT_EVERY_MINUTES", default_value_t = 10, value_name = "分钟")]
@@ -82,6 +83,20 @@ pub(crate) struct AlertArgs {
     /// 发件人，例如 "议事提醒 <yishi@example.cn>"。
     #[arg(long, env = "YISHI_SMTP_FROM", default_value = "议事提醒 <yishi@localhost>", value_name = "发件人")]
     pub(crate) smtp_from: String,
+}
+
+impl std::fmt::Debug for AlertArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertArgs")
+            .field("alert_every_minutes", &self.alert_every_minutes)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_user", &self.smtp_user)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
 }
 
 impl AlertArgs {

@@ -46,16 +46,20 @@ pub enum Condition {
     SatisfactionBelow,
     /// 上一季度有半月未召开定期会议（定期会议少于 6 次）
     NoMeeting,
+    /// 上一季度的书面报告可以下载了（县区或社区账号的范围）
+    Document,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 3] = [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting];
+    pub const ALL: [Condition; 4] =
+        [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting, Condition::Document];
 
     pub fn token(self) -> &'static str {
         match self {
             Condition::Overdue => "overdue",
             Condition::SatisfactionBelow => "satisfaction_below",
             Condition::NoMeeting => "no_meeting",
+            Condition::Document => "document",
         }
     }
 
@@ -64,6 +68,7 @@ impl Condition {
             Condition::Overdue => "议题或整改逾期未办结",
             Condition::SatisfactionBelow => "社区满意率低于阈值",
             Condition::NoMeeting => "有半月未召开定期会议",
+            Condition::Document => "季度书面报告可下载",
         }
     }
 
@@ -454,6 +459,7 @@ pub async fn evaluate(
     today: NaiveDate,
 ) -> AppResult<Option<Alert>> {
     match condition {
+        Condition::Document => document(state, scope, today).await,
         Condition::Overdue => {
             let (year, quarter) = (today.year(), today.month0() / 3 + 1);
             let report = reports::report(state, ReportKind::Overdue, scope, year, Some(quarter)).await?;
@@ -541,6 +547,38 @@ pub async fn evaluate(
             }))
         }
     }
+}
+
+/// The written report of the last quarter ended (and, after the fourth, of the year) for
+/// a county's or community's own scope, once the scope has topics in that quarter: where
+/// to download it. A platform account names no place: nothing.
+async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let place = match scope {
+        Scope::Platform => return Ok(None),
+        Scope::County(c) => format!("county={c}"),
+        Scope::Community(c) => format!("community={c}"),
+    };
+    let (year, quarter) = due_quarter(today, 1);
+    if !reports::quarters_with_data(state, scope).await?.contains(&(year, quarter)) {
+        return Ok(None);
+    }
+    let url = |format: &str, quarter: Option<u32>| {
+        let q = quarter.map(|q| format!("&quarter={q}")).unwrap_or_default();
+        format!("/api/v1/documents/report.{format}?year={year}{q}&{place}")
+    };
+    let mut lines =
+        vec![format!("Word：{}", url("docx", Some(quarter))), format!("PDF：{}", url("pdf", Some(quarter)))];
+    if quarter == 4 {
+        lines.push(format!("{year}年度报告 Word：{}", url("docx", None)));
+        lines.push(format!("{year}年度报告 PDF：{}", url("pdf", None)));
+    }
+    lines.push("也可登录议事，在「书面报告」页下载。".to_string());
+    let period = format!("{year}Q{quarter}");
+    Ok(Some(Alert {
+        key: key_of(Condition::Document, scope, &period, &[period.clone()]),
+        title: format!("{year}年第{quarter}季度说事议事工作满意度分析报告已可下载"),
+        lines,
+    }))
 }
 
 // ---- the tick -----------------------------------------------------------------------
