@@ -57,6 +57,90 @@ pub(crate) struct ServeArgs {
     pub(crate) report_cache: usize,
     #[command(flatten)]
     pub(crate) schedule: ScheduleArgs,
+    #[command(flatten)]
+    pub(crate) alerts: AlertArgs,
+}
+
+/// Subscriptions and alerts: how often they are evaluated, and the SMTP server for e-mail.
+/// (Its `Debug` hides the SMTP password.)
+#[derive(Args)]
+pub(crate) struct AlertArgs {
+    /// 每隔几分钟检查一次订阅的提醒条件并发送（0 为不检查）。
+    #[arg(long, env = "YISHI_ALERT_EVERY_MINUTES", default_value_t = 10, value_name = "分钟")]
+    pub(crate) alert_every_minutes: u64,
+    /// 发送提醒邮件的 SMTP 服务器（主机名）；不写则不发邮件，邮件订阅记为发送失败。
+    #[arg(long, env = "YISHI_SMTP_HOST", value_name = "主机")]
+    pub(crate) smtp_host: Option<String>,
+    /// SMTP 端口。
+    #[arg(long, env = "YISHI_SMTP_PORT", default_value_t = 25, value_name = "端口")]
+    pub(crate) smtp_port: u16,
+    /// SMTP 连接加密：none（本地网络内的中继，本版本只支持这一种）。
+    #[arg(long, env = "YISHI_SMTP_SECURITY", default_value = "none", value_name = "方式")]
+    pub(crate) smtp_security: String,
+    /// SMTP 用户名（需要登录时）。
+    #[arg(long, env = "YISHI_SMTP_USER", value_name = "用户名")]
+    pub(crate) smtp_user: Option<String>,
+    /// SMTP 密码（建议用环境变量 YISHI_SMTP_PASSWORD 传入，不会写进日志）。
+    #[arg(long, env = "YISHI_SMTP_PASSWORD", hide_env_values = true, value_name = "密码")]
+    pub(crate) smtp_password: Option<String>,
+    /// 发件人，例如 "议事提醒 <yishi@example.cn>"。
+    #[arg(long, env = "YISHI_SMTP_FROM", default_value = "议事提醒 <yishi@localhost>", value_name = "发件人")]
+    pub(crate) smtp_from: String,
+}
+
+impl std::fmt::Debug for AlertArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertArgs")
+            .field("alert_every_minutes", &self.alert_every_minutes)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_security", &self.smtp_security)
+            .field("smtp_user", &self.smtp_user)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("smtp_from", &self.smtp_from)
+            .finish()
+    }
+}
+
+impl AlertArgs {
+    /// The alert settings, or `None` when alerts are off; a bad SMTP setting is refused.
+    fn settings(&self) -> Result<Option<api::alerts::Settings>> {
+        if self.alert_every_minutes == 0 {
+            return Ok(None);
+        }
+        let smtp = match &self.smtp_host {
+            None => None,
+            Some(host) => {
+                let security = api::delivery::SmtpSecurity::parse(&self.smtp_security)
+                    .filter(|s| *s == api::delivery::SmtpSecurity::None)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--smtp-security：“{}”不支持，本版本只支持 none（本地网络内不加密的 SMTP 中继）",
+                            self.smtp_security
+                        )
+                    })?;
+                if !self.smtp_from.contains('@') {
+                    anyhow::bail!(
+                        "--smtp-from：发件人“{}”不是邮箱地址，例如 议事提醒 <yishi@example.cn>",
+                        self.smtp_from
+                    );
+                }
+                Some(api::delivery::Smtp {
+                    host: host.clone(),
+                    port: self.smtp_port,
+                    security,
+                    username: self.smtp_user.clone(),
+                    password: self.smtp_password.clone(),
+                    from: self.smtp_from.clone(),
+                })
+            }
+        };
+        Ok(Some(api::alerts::Settings {
+            every: Duration::from_secs(self.alert_every_minutes.saturating_mul(60)),
+            smtp,
+            ..api::alerts::Settings::default()
+        }))
+    }
 }
 
 /// The written reports on schedule.
@@ -315,7 +399,8 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);
     let schedule = args.schedule.schedule()?;
-    run_server(root, &args.catalog, args.listen, config, Some(memory), schedule).await
+    let alerts = args.alerts.settings()?;
+    run_server(root, &args.catalog, args.listen, config, Some(memory), (schedule, alerts)).await
 }
 
 async fn run_server(
@@ -324,7 +409,7 @@ async fn run_server(
     listen: SocketAddr,
     config: api::Config,
     memory: Option<usize>,
-    schedule: Option<api::schedule::Schedule>,
+    (schedule, alerts): (Option<api::schedule::Schedule>, Option<api::alerts::Settings>),
 ) -> Result<ExitCode> {
     let wh = Warehouse::open(root).await?.with_memory_limit(memory)?;
     let catalog = open_catalog(root, catalog).await?;
@@ -345,6 +430,10 @@ async fn run_server(
         );
         let stop = api::shutdown_signal();
         tokio::spawn(api::schedule::run(state.clone(), schedule, api::schedule::SystemClock, stop));
+    }
+    if let Some(alerts) = alerts {
+        let stop = api::shutdown_signal();
+        tokio::spawn(api::alerts::run(state.clone(), alerts, api::schedule::SystemClock, stop));
     }
     api::serve(listener, state, api::shutdown_signal()).await?;
     println!("议事服务已停止");
@@ -452,5 +541,6 @@ pub(crate) async fn demo_serve(root: &str, listen: SocketAddr, catalog_args: &Ca
     println!();
     println!("演示账号（平台）：用户名 demo  密码 {password}");
     println!("浏览器打开 http://{listen}/login 登录");
-    run_server(root, catalog_args, listen, api::Config::default(), Some(warehouse::DEFAULT_MEMORY_LIMIT), None).await
+    run_server(root, catalog_args, listen, api::Config::default(), Some(warehouse::DEFAULT_MEMORY_LIMIT), (None, None))
+        .await
 }

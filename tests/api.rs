@@ -908,7 +908,7 @@ pub(crate) fn skipped(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "\n{message}");
 }
 
-fn chrono_free_nanos() -> u128 {
+pub(crate) fn chrono_free_nanos() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 

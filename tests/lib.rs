@@ -2,6 +2,7 @@
 //! with DataFusion in the build).
 
 mod aggregates;
+mod alerts;
 mod analyses;
 mod api;
 mod charts;

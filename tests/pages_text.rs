@@ -57,6 +57,7 @@ fn pages() -> Vec<String> {
         "/cadres?year=2025",
         "/counties?year=2025",
         "/documents?year=2025",
+        "/alerts",
         "/upload",
     ]
     .into_iter()

@@ -195,6 +195,11 @@ impl Catalog {
         Ok(Catalog { pool, backend })
     }
 
+    /// The pool, for the modules that keep their own tables in the catalog (alerts).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -26,10 +26,12 @@
 //! shutdown.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod charts;
+pub mod delivery;
 pub mod documents;
 pub mod error;
 pub mod holds;

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use warehouse::analyses::ReportKind;
 use warehouse::arrow::datatypes::DataType;
 
-use crate::routes::{api, schemes};
+use crate::routes::{api, schemes, subscriptions};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use crate::state::AppState;
         (name = "sql", description = "只读 SQL 查询"),
         (name = "schemes", description = "评分方案与冻结的年度结果"),
         (name = "accounts", description = "账号与审计"),
+        (name = "alerts", description = "订阅与提醒"),
         (name = "server", description = "服务与接口文档"),
     ),
     modifiers(&Security),
@@ -74,6 +75,8 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(schemes::upload, schemes::list))
         .routes(routes!(schemes::one))
         .routes(routes!(schemes::freeze))
+        .routes(routes!(subscriptions::list, subscriptions::create))
+        .routes(routes!(subscriptions::delete))
 }
 
 /// The document (built once).

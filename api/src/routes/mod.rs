@@ -9,6 +9,7 @@ pub mod download;
 pub mod pages;
 pub mod params;
 pub mod schemes;
+pub mod subscriptions;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -42,6 +43,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/upload/history", get(pages::upload_history))
         .route("/schemes", get(pages::schemes).post(pages::scheme_upload))
         .route("/publicity", get(pages::publicity).post(pages::publicity_set))
+        .route("/alerts", get(pages::alerts).post(pages::alerts_create))
+        .route("/alerts/delete", post(pages::alerts_delete))
         .route("/public/{community}", get(pages::public_page));
     api.merge(pages).fallback(api::not_found).with_state(state)
 }

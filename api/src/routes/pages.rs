@@ -192,7 +192,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         community_fixed: matches!(account.scope, Scope::Community(_)),
     };
     let notice = match nav {
-        Nav::Upload | Nav::Schemes | Nav::Publicity => None,
+        Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Alerts => None,
         _ => reports::empty_notice(state, &scope, year, filters.quarter).await?,
     };
     let page = Page {
@@ -203,6 +203,7 @@ async fn page_of(state: &AppState, account: &Account, nav: Nav, filters: &Filter
         filters: pages::Filters { year, quarter: filters.quarter, county, community },
         options,
         notice,
+        notices: crate::alerts::notice_count(state, account).await,
         about: Vec::new(),
     };
     Ok((page, scope))
@@ -983,4 +984,99 @@ async fn publicity_page(state: &AppState, account: &Account, message: Option<(bo
         .collect();
     let county_wide = matches!(account.scope, Scope::County(_)) && lines.len() > 1;
     Ok(pages::public::publicity(&page, &lines, county_wide, message.as_ref()))
+}
+
+// ---- 订阅与提醒 ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct AlertForm {
+    pub condition: String,
+    pub threshold: Option<String>,
+    pub channel: String,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AlertDeleteForm {
+    pub id: String,
+}
+
+/// `/alerts`: one's notices and subscriptions.
+pub async fn alerts(State(state): State<AppState>, PageCaller(account): PageCaller) -> Response {
+    html(alerts_page(&state, &account, None).await)
+}
+
+/// The 订阅 button of `/alerts`.
+pub async fn alerts_create(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Form(form): Form<AlertForm>,
+) -> Response {
+    let done = async {
+        let condition = crate::alerts::Condition::parse(form.condition.trim())
+            .ok_or_else(|| AppError::bad_request("bad_condition", "请选择提醒条件"))?;
+        let channel = crate::alerts::Channel::parse(form.channel.trim())
+            .ok_or_else(|| AppError::bad_request("bad_channel", "请选择送达方式"))?;
+        let threshold = match form.threshold.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) if condition == crate::alerts::Condition::SatisfactionBelow => Some(
+                t.parse::<f64>()
+                    .map_err(|_| AppError::bad_request("bad_threshold", format!("满意率阈值应为数字，收到“{t}”")))?,
+            ),
+            _ => None,
+        };
+        let new = crate::alerts::NewSubscription { condition, threshold, channel, target: form.target.clone() };
+        crate::alerts::subscribe(&state, &account, &new).await
+    }
+    .await;
+    let (status, message) = match done {
+        Ok(view) => (StatusCode::OK, (true, format!("已订阅：{}，{}", view.condition_label, view.channel_label))),
+        Err(e) => (e.status(), (false, e.parts().2)),
+    };
+    match alerts_page(&state, &account, Some(message)).await {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+/// The 删除 buttons of `/alerts`.
+pub async fn alerts_delete(
+    State(state): State<AppState>,
+    PageCaller(account): PageCaller,
+    Form(form): Form<AlertDeleteForm>,
+) -> Response {
+    let done = match form.id.trim().parse::<i64>() {
+        Ok(id) => crate::alerts::unsubscribe(&state, &account, id).await,
+        Err(_) => Err(AppError::bad_request("bad_id", "订阅编号无效")),
+    };
+    let (status, message) = match done {
+        Ok(()) => (StatusCode::OK, (true, "已删除订阅".to_string())),
+        Err(e) => (e.status(), (false, e.parts().2)),
+    };
+    match alerts_page(&state, &account, Some(message)).await {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn alerts_page(state: &AppState, account: &Account, message: Option<(bool, String)>) -> AppResult<String> {
+    let (page, _) = page_of(state, account, Nav::Alerts, &Filters::default()).await?;
+    let notices: Vec<pages::NoticeLine> = crate::alerts::notices(state, account, 50)
+        .await?
+        .into_iter()
+        .map(|d| pages::NoticeLine { at: beijing_time(d.created_at), content: d.content })
+        .collect();
+    let lines = crate::alerts::subscription_lines(state, account).await?;
+    let conditions: Vec<(&'static str, &'static str)> =
+        crate::alerts::Condition::ALL.iter().map(|c| (c.token(), c.chinese())).collect();
+    let channels: Vec<(&'static str, &'static str)> =
+        crate::alerts::Channel::ALL.iter().map(|c| (c.token(), c.chinese())).collect();
+    let view = pages::AlertsView {
+        notices: &notices,
+        subscriptions: &lines,
+        conditions: &conditions,
+        channels: &channels,
+        max: crate::alerts::MAX_SUBSCRIPTIONS,
+        message: message.as_ref(),
+    };
+    Ok(pages::alerts(&page, &view))
 }

@@ -142,12 +142,17 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             continue;
         }
         let class = if item == page.nav { " class=\"on\"" } else { "" };
-        let query = if matches!(item, Nav::Upload | Nav::Schemes | Nav::Publicity) {
+        let query = if matches!(item, Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Alerts) {
             String::new()
         } else {
             format!("?{}", page.filters.query())
         };
-        let _ = write!(nav, "<a href=\"{}{}\"{class}>{}</a>", item.path(), escape(&query), item.title());
+        let count = if item == Nav::Alerts && page.notices > 0 {
+            format!("<span class=\"count\" id=\"notice-count\">（{}）</span>", page.notices)
+        } else {
+            String::new()
+        };
+        let _ = write!(nav, "<a href=\"{}{}\"{class}>{}{count}</a>", item.path(), escape(&query), item.title());
     }
     let body = format!(
         "<header class=\"top\"><h1>议事 · 说事议事分析</h1><nav>{nav}</nav>\
@@ -165,7 +170,7 @@ pub(super) fn frame(page: &Page, content: &str) -> String {
             .unwrap_or_default(),
         about(&page.about),
     );
-    let title = if matches!(page.nav, Nav::Upload | Nav::Schemes | Nav::Publicity) {
+    let title = if matches!(page.nav, Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Alerts) {
         page.nav.title().to_string()
     } else {
         page.coverage()

@@ -4,6 +4,7 @@
 //! every chart and table has download buttons (PNG, SVG, CSV, XLSX). Large type for a
 //! projector; a print style sheet for A4.
 
+mod alerts;
 pub mod data;
 mod deliberation;
 mod documents;
@@ -24,6 +25,7 @@ pub const TABLES_JS_PATH: &str = "/assets/tables.js";
 /// The script at [`TABLES_JS_PATH`] (same origin, as the CSP's `script-src 'self'` allows;
 /// the tables read whole without it).
 pub const TABLES_JS: &str = include_str!("tables.js");
+pub use alerts::{AlertsView, NoticeLine, SubscriptionLine, alerts};
 pub use deliberation::{community_sections, units_section};
 pub use documents::{DocumentLine, DocumentsView, documents};
 
@@ -64,6 +66,8 @@ pub enum Nav {
     Publicity,
     /// The written reports (书面报告) to generate and download.
     Documents,
+    /// One's subscriptions and in-app notices (订阅与提醒).
+    Alerts,
     /// One cadre (reached from a row; not in the navigation bar).
     Cadre,
     /// One topic (reached from a row; not in the navigation bar).
@@ -71,7 +75,7 @@ pub enum Nav {
 }
 
 impl Nav {
-    pub const ALL: [Nav; 9] = [
+    pub const ALL: [Nav; 10] = [
         Nav::Overview,
         Nav::Quarterly,
         Nav::Cadres,
@@ -81,6 +85,7 @@ impl Nav {
         Nav::Upload,
         Nav::Schemes,
         Nav::Publicity,
+        Nav::Alerts,
     ];
 
     pub fn path(self) -> &'static str {
@@ -94,6 +99,7 @@ impl Nav {
             Nav::Schemes => "/schemes",
             Nav::Publicity => "/publicity",
             Nav::Documents => "/documents",
+            Nav::Alerts => "/alerts",
             Nav::Cadre => "/cadre",
             Nav::Topic => "/topic",
         }
@@ -110,6 +116,7 @@ impl Nav {
             Nav::Schemes => "评分方案",
             Nav::Publicity => "公示页",
             Nav::Documents => "书面报告",
+            Nav::Alerts => "订阅与提醒",
             Nav::Cadre => "干部详情",
             Nav::Topic => "议题详情",
         }
@@ -118,7 +125,7 @@ impl Nav {
     /// Whether the page shows the filter form (a detail page is reached from a row and
     /// keeps its own key, which the form does not carry).
     pub fn has_filters(self) -> bool {
-        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Cadre | Nav::Topic)
+        !matches!(self, Nav::Upload | Nav::Schemes | Nav::Publicity | Nav::Alerts | Nav::Cadre | Nav::Topic)
     }
 }
 
@@ -224,6 +231,9 @@ pub struct Page {
     pub options: Options,
     /// Shown above the content, e.g. that the period has no topics.
     pub notice: Option<String>,
+    /// The account's in-app notices of the last 7 days, counted beside 订阅与提醒 in the
+    /// navigation.
+    pub notices: usize,
     /// The 口径 lines below the content: the schemes (name, version, hash) and data
     /// versions the figures were computed with, and notes such as a frozen result's.
     pub about: Vec<String>,

@@ -1,0 +1,446 @@
+//! Subscriptions and alerts (`api::alerts`, `/api/v1/subscriptions`), over the fixture
+//! ledger (tests/fixtures/analyses) on a test clock, with a local webhook receiver (an
+//! axum listener that answers 500 to the first request) and a local SMTP sink (a small
+//! SMTP server on a TCP socket). Run on SQLite and, when YISHI_TEST_POSTGRES is set, on
+//! PostgreSQL.
+//!
+//! Hand-worked overdue list on 2025-09-30 (the quarter's last day, as of which the list is
+//! judged): topics and rectifications raised by then, deadline before it, not closed by it:
+//! - 东岭社区 141026100001: topic T02 垃圾清运, due 2024-12-20, in progress: 11 days of
+//!   December + 273 of 2025 up to 09-30 = 284 days; rectification R02 of topic T07 井盖缺失,
+//!   due 2025-04-10, open: 20 + 31 + 30 + 31 + 31 + 30 = 173 days.
+//! - 西岭社区 141026100002: topic U06 电梯故障, due 2025-03-31, pending: 30 + 31 + 30 + 31
+//!   + 31 + 30 = 183 days.
+//! - 乙县 141021: none (every topic closed on time).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use api::alerts::{self, Settings, TickReport};
+use api::delivery::{Smtp, SmtpSecurity};
+use api::schedule::NaiveDate;
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::api::{Answer, call, chrono_free_nanos, skipped};
+use crate::schemes::{get, page, server};
+use crate::support::{fixture_warehouse, runtime};
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+}
+
+/// What the receiver saw: every request's body, and how many it accepted.
+#[derive(Default)]
+struct Received {
+    requests: Vec<String>,
+    accepted: Vec<String>,
+}
+
+/// A webhook receiver on 127.0.0.1 that answers 500 to its first request and then
+/// `{"errcode":0,"errmsg":"ok"}` like a robot; returns its base URL.
+async fn webhook_receiver(seen: Arc<Mutex<Received>>) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/robot",
+        post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                let mut seen = seen.lock().expect("lock");
+                seen.requests.push(body.clone());
+                if seen.requests.len() == 1 {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "busy".to_string());
+                }
+                seen.accepted.push(body);
+                (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.to_string())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// One mail the sink took: its envelope recipients and its data.
+#[derive(Debug, Clone)]
+struct Mail {
+    to: Vec<String>,
+    data: String,
+}
+
+/// A minimal SMTP server (RFC 5321 without extensions) on 127.0.0.1; returns its port.
+async fn smtp_sink(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let mails = mails.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut to = Vec::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let answer = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        "250 sink\r\n".to_string()
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                        "250 OK\r\n".to_string()
+                    } else if upper.starts_with("DATA") {
+                        let _ = write.write_all(b"354 go on\r\n").await;
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        mails.lock().expect("lock").push(Mail { to: std::mem::take(&mut to), data });
+                        "250 queued\r\n".to_string()
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        "250 OK\r\n".to_string()
+                    };
+                    let _ = write.write_all(answer.as_bytes()).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Base64 (RFC 4648, with padding, line breaks ignored).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, d)| n | (u32::from(*d) << (18 - 6 * i)));
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+/// The text body of a mail written with Content-Transfer-Encoding: base64.
+fn mail_body(mail: &Mail) -> String {
+    let (headers, body) = mail.data.split_once("\n\n").expect("headers and body");
+    assert!(headers.contains("Content-Transfer-Encoding: base64"), "{headers}");
+    String::from_utf8(base64_decode(body)).expect("utf-8 body")
+}
+
+fn text(answer: &Answer) -> String {
+    String::from_utf8_lossy(&answer.body).into_owned()
+}
+
+async fn post_json(app: &axum::Router, token: &str, body: &str) -> Answer {
+    call(
+        app,
+        Method::POST,
+        "/api/v1/subscriptions",
+        Some(token),
+        Body::from(body.to_string()),
+        Some("application/json"),
+    )
+    .await
+}
+
+const DONGLING_ALERT: &str = "【议事提醒】逾期未办结的议题和整改共 2 项\n\
+                              东岭社区 整改 R02《井盖缺失》时限 2025-04-10，已逾期 173 天\n\
+                              东岭社区 议题 T02《垃圾清运》时限 2024-12-20，已逾期 284 天";
+
+const COUNTY_A_ALERT: &str = "【议事提醒】逾期未办结的议题和整改共 3 项\n\
+                              东岭社区 整改 R02《井盖缺失》时限 2025-04-10，已逾期 173 天\n\
+                              东岭社区 议题 T02《垃圾清运》时限 2024-12-20，已逾期 284 天\n\
+                              西岭社区 议题 U06《电梯故障》时限 2025-03-31，已逾期 183 天";
+
+/// The whole story on the catalog at `catalog`.
+async fn suite(root: &str, catalog: &str) {
+    let _wh = fixture_warehouse(root).await;
+    let (state, app, [_platform, county_a, county_b, dongling]) = server(root, catalog).await;
+    let received = Arc::new(Mutex::new(Received::default()));
+    let base = webhook_receiver(received.clone()).await;
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let smtp_port = smtp_sink(mails.clone()).await;
+
+    // Subscriptions through the API. 东岭社区 (community token): overdue to a robot webhook
+    // whose key must never be shown; 甲县 (county user): overdue by e-mail; 乙县: overdue
+    // in-app (nothing is overdue there).
+    let hook = format!("{base}/robot?key=SECRET-ROBOT-KEY");
+    let made =
+        post_json(&app, &dongling, &format!(r#"{{"condition":"overdue","channel":"webhook","target":"{hook}"}}"#))
+            .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+    assert!(!text(&made).contains("SECRET-ROBOT-KEY"), "{}", text(&made));
+    assert_eq!(made.json()["target"], format!("{base}/robot?***"));
+    assert_eq!(made.json()["condition_label"], "议题或整改逾期未办结");
+    let hook_id = made.json()["id"].as_i64().expect("id");
+    let made =
+        post_json(&app, &county_a, r#"{"condition":"overdue","channel":"email","target":"clerk@example.cn"}"#).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+    let mail_id = made.json()["id"].as_i64().expect("id");
+    let made = post_json(&app, &county_b, r#"{"condition":"overdue","channel":"in_app"}"#).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+    let made = post_json(&app, &county_a, r#"{"condition":"overdue","channel":"in_app"}"#).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+
+    // Refusals, in Chinese: not http(s), not JSON, a threshold out of range, an address.
+    let bad =
+        post_json(&app, &dongling, r#"{"condition":"overdue","channel":"webhook","target":"ftp://x.cn/a"}"#).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.json()["message"].as_str().is_some_and(|m| m.contains("http")), "{}", text(&bad));
+    assert_eq!(post_json(&app, &dongling, "{").await.status, StatusCode::BAD_REQUEST);
+    let high = r#"{"condition":"satisfaction_below","threshold":150,"channel":"in_app"}"#;
+    assert_eq!(post_json(&app, &dongling, high).await.status, StatusCode::BAD_REQUEST);
+    let mail = r#"{"condition":"overdue","channel":"email","target":"a@b.cn\r\nBcc: x@y.cn"}"#;
+    assert_eq!(post_json(&app, &dongling, mail).await.status, StatusCode::BAD_REQUEST);
+
+    // One's own list; another account's subscription cannot be deleted (404).
+    let listed = get(&app, "/api/v1/subscriptions", &dongling).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let ids: Vec<i64> =
+        listed.json()["subscriptions"].as_array().expect("list").iter().filter_map(|s| s["id"].as_i64()).collect();
+    assert_eq!(ids, vec![hook_id]);
+    let uri = format!("/api/v1/subscriptions/{mail_id}");
+    let other = call(&app, Method::DELETE, &uri, Some(&dongling), Body::empty(), None).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+
+    // The tick on the test clock: two alerts (东岭's and 甲县's), 乙县 none. The webhook
+    // fails once (500), is retried after the backoff and delivered on the second attempt.
+    let settings = Settings {
+        every: Duration::from_secs(1),
+        attempts_per_tick: 3,
+        backoff: Duration::from_millis(50),
+        max_attempts: 5,
+        smtp: Some(Smtp {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "议事提醒 <yishi@example.cn>".into(),
+        }),
+    };
+    let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
+    // Three new alerts (东岭's webhook, 甲县's e-mail and in-app notice; 乙县 has none), two
+    // sent, one try failed.
+    assert_eq!(done, TickReport { created: 3, delivered: 2, failed_attempts: 1 });
+    {
+        let seen = received.lock().expect("lock");
+        assert_eq!(seen.requests.len(), 2, "one refused, one accepted");
+        assert_eq!(seen.accepted.len(), 1);
+        let message: serde_json::Value = serde_json::from_str(&seen.accepted[0]).expect("json");
+        assert_eq!(message["msgtype"], "text");
+        assert_eq!(message["text"]["content"], DONGLING_ALERT);
+        // Only 东岭's rows: 西岭's overdue topic is not in its message.
+        assert!(!seen.accepted[0].contains("U06") && !seen.accepted[0].contains("西岭"));
+    }
+    let hook_rows = alerts::deliveries(&state, hook_id).await.expect("deliveries");
+    assert_eq!(hook_rows.len(), 1);
+    assert_eq!((hook_rows[0].status.as_str(), hook_rows[0].attempts), ("delivered", 2));
+    let error = hook_rows[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("HTTP 500") && !error.contains("SECRET"), "{error}");
+    assert!(hook_rows[0].alert_key.starts_with("overdue:141026100001:"), "{}", hook_rows[0].alert_key);
+    {
+        let mails = mails.lock().expect("lock");
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to, vec!["clerk@example.cn".to_string()]);
+        // Mail text has CRLF line ends.
+        let body = mail_body(&mails[0]).replace("\r\n", "\n");
+        assert_eq!(body.trim_end(), COUNTY_A_ALERT);
+        assert!(!body.contains("北岭"), "no 乙县 row");
+        assert!(mails[0].data.contains("Subject: =?utf-8?"), "an encoded Chinese subject: {}", mails[0].data);
+    }
+    let mail_rows = alerts::deliveries(&state, mail_id).await.expect("deliveries");
+    assert_eq!((mail_rows[0].status.as_str(), mail_rows[0].attempts), ("delivered", 1));
+
+    // 甲县's clerk sees the notice on 订阅与提醒, counted in the navigation, and the state
+    // of the e-mail subscription.
+    let (status, html) = page(&state, &app, "scheme-a", "/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h2>订阅与提醒</h2>") && html.contains("（1）</span>"), "{html}");
+    assert!(html.contains("西岭社区 议题 U06《电梯故障》时限 2025-03-31，已逾期 183 天"), "{html}");
+    assert!(html.contains("已送达（第 1 次尝试）") && html.contains("clerk@example.cn"), "{html}");
+    let (_, other) = page(&state, &app, "scheme-p", "/alerts").await;
+    assert!(other.contains("暂无站内提醒") && !other.contains("电梯故障"), "the platform user has no notice");
+
+    // The next tick, the same day: nothing new, nothing sent. Three months later the same
+    // items are still overdue (more days): the same set, so still nothing. The loop on a
+    // test clock over several ticks: nothing either.
+    assert_eq!(alerts::tick(&state, &settings, day("2025-09-30")).await, TickReport::default());
+    assert_eq!(alerts::tick(&state, &settings, day("2025-12-31")).await, TickReport::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let looping = tokio::spawn(alerts::run(state.clone(), settings.clone(), FixedClock(day("2025-10-15")), async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let _ = stop.send(());
+    looping.await.expect("the loop ends when told");
+    assert_eq!(received.lock().expect("lock").requests.len(), 2);
+    assert_eq!(mails.lock().expect("lock").len(), 1);
+
+    // Deleting one's own subscription: 204, then it is gone (404 again).
+    let uri = format!("/api/v1/subscriptions/{hook_id}");
+    assert_eq!(
+        call(&app, Method::DELETE, &uri, Some(&dongling), Body::empty(), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&app, Method::DELETE, &uri, Some(&dongling), Body::empty(), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(alerts::deliveries(&state, hook_id).await.expect("deliveries").is_empty());
+
+    // At most 20 subscriptions per account: the 21st is refused with 409.
+    for _ in 0..alerts::MAX_SUBSCRIPTIONS - 1 {
+        let made = post_json(&app, &county_b, r#"{"condition":"no_meeting","channel":"in_app"}"#).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+    }
+    let over = post_json(&app, &county_b, r#"{"condition":"no_meeting","channel":"in_app"}"#).await;
+    assert_eq!(over.status, StatusCode::CONFLICT, "{}", text(&over));
+    state.catalog.close().await;
+}
+
+/// A clock standing on one day.
+struct FixedClock(NaiveDate);
+
+impl api::schedule::Clock for FixedClock {
+    fn today(&self) -> NaiveDate {
+        self.0
+    }
+}
+
+#[test]
+fn an_alert_reaches_a_webhook_and_a_mailbox_once_with_only_the_recipient_s_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(suite(&root, &catalog));
+}
+
+#[test]
+fn alerts_with_a_postgres_catalog() {
+    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
+        skipped("SKIPPED alerts_with_a_postgres_catalog: YISHI_TEST_POSTGRES is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    runtime().block_on(async {
+        use sqlx::Connection;
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("YISHI_REQUIRE_POSTGRES").is_err(), "PostgreSQL unreachable: {e}");
+                skipped(&format!("SKIPPED alerts_with_a_postgres_catalog: {e}"));
+                return;
+            }
+        };
+        let name = format!("yishi_alerts_{}_{}", std::process::id(), chrono_free_nanos());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
+        let (base, _) = admin.rsplit_once('/').expect("YISHI_TEST_POSTGRES ends with /database");
+        suite(&root, &format!("{base}/{name}")).await;
+        // Cleanup, not the test: a background worker of the server (autovacuum) may still be
+        // in the new database for a moment, which FORCE may not end; try a few times.
+        for attempt in 0..5 {
+            let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut conn)
+                .await;
+            match dropped {
+                Ok(_) => break,
+                Err(e) if attempt == 4 => skipped(&format!("alerts_with_a_postgres_catalog: {name} not dropped: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    });
+}
+
+/// The other conditions on 2025-04-01 (2025 Q1 is the last quarter ended), hand-worked
+/// from the fixture (see analyses::quarterly_figures_and_changes_match_hand_computation):
+/// 东岭社区's Q1 satisfaction rate is 3 of 5 = 60% (E01 E02 satisfied, E03 basically, E04
+/// E05 dissatisfied), 西岭社区's 2 of 2 = 100%, 南岭社区 has no evaluation (no rate, so no
+/// alert); regular sessions in Q1: 东岭 S2 S3 = 2, 西岭 S1 = 1, 南岭 0, 乙县's 北岭 S1 = 1.
+#[test]
+fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, _, _) = server(&root, &catalog).await;
+        let county_a = ingest::Scope::county("141026").expect("code");
+        let today = day("2025-04-01");
+        let low = alerts::evaluate(&state, alerts::Condition::SatisfactionBelow, Some(80.0), &county_a, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(low.title, "2025年第1季度满意率低于 80% 的社区共 1 个");
+        assert_eq!(low.lines, vec!["东岭社区 满意率 60.0%（阈值 80%）".to_string()]);
+        assert!(low.key.starts_with("satisfaction_below:141026:2025Q1:80:"), "{}", low.key);
+        // At 60% nobody is below: 东岭's 60% is not below 60.
+        let none = alerts::evaluate(&state, alerts::Condition::SatisfactionBelow, Some(60.0), &county_a, today)
+            .await
+            .expect("evaluate");
+        assert_eq!(none, None);
+
+        let meetings = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &county_a, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(meetings.title, "2025年第1季度有半月未召开定期会议的社区共 3 个");
+        assert_eq!(
+            meetings.lines,
+            vec![
+                "东岭社区 定期会议 2 次（每半月一次应为 6 次）".to_string(),
+                "西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string(),
+                "南岭社区 定期会议 0 次（每半月一次应为 6 次）".to_string(),
+            ]
+        );
+        // The written report: 甲县 has 2025 Q1 topics, so its Q1 documents are announced;
+        // 乙县's ledger starts in 2025, so on 2025-01-02 (2024 Q4 due) nothing; a platform
+        // account names no place.
+        let doc = alerts::evaluate(&state, alerts::Condition::Document, None, &county_a, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(doc.title, "2025年第1季度说事议事工作满意度分析报告已可下载");
+        assert_eq!(doc.lines[0], "Word：/api/v1/documents/report.docx?year=2025&quarter=1&county=141026");
+        assert_eq!(doc.lines[1], "PDF：/api/v1/documents/report.pdf?year=2025&quarter=1&county=141026");
+        let county_b = ingest::Scope::county("141021").expect("code");
+        let early = alerts::evaluate(&state, alerts::Condition::Document, None, &county_b, day("2025-01-02")).await;
+        assert_eq!(early.expect("evaluate"), None);
+        let platform =
+            alerts::evaluate(&state, alerts::Condition::Document, None, &ingest::Scope::Platform, today).await;
+        assert_eq!(platform.expect("evaluate"), None);
+        // 甲县 on 2025-01-02: 2024 Q4 with the year-end documents.
+        let q4 = alerts::evaluate(&state, alerts::Condition::Document, None, &county_a, day("2025-01-02"))
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(q4.lines.len(), 5, "{:?}", q4.lines);
+        assert_eq!(q4.lines[2], "2024年度报告 Word：/api/v1/documents/report.docx?year=2024&county=141026");
+
+        // A community account hears of its own community only.
+        let xiling = ingest::Scope::community("141026100002").expect("code");
+        let own = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &xiling, today)
+            .await
+            .expect("evaluate")
+            .expect("an alert");
+        assert_eq!(own.lines, vec!["西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string()]);
+        state.catalog.close().await;
+    });
+}
