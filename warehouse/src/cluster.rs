@@ -49,10 +49,10 @@ pub(crate) async fn remote_context(engine: &Engine, state: SessionState) -> Resu
     // stages without end here (10,000 stages of one job in 15 minutes, never an answer);
     // the static distributed planner runs every report.
     let mut settings = vec![("ballista.planner.adaptive.enabled", "false")];
-    // With several partitions per stage, the static planner cut the community ranking's
-    // plan between a sort and the window that needs it ("Expects PARTITION BY expression
-    // to be ordered" on the executor). One partition per stage runs every report; a
-    // deployment may set DATAFUSION_EXECUTION_TARGET_PARTITIONS to try more.
+    // With two partitions per stage the handling-mode report failed on the executors too
+    // ("All partition by columns should have an ordering": a window whose sort the plan
+    // relied on was rebuilt without it); with one, 10 of the 13 report kinds run (see
+    // docs/scale-out.md). A deployment may set DATAFUSION_EXECUTION_TARGET_PARTITIONS.
     if std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_none() {
         settings.push(("datafusion.execution.target_partitions", "1"));
     }
