@@ -24,6 +24,10 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "AWS_REGION", value_name = "区域")]
     pub(crate) s3_region: Option<String>,
 
+    /// 计算引擎：local（本机计算，默认）或 ballista://调度器主机:50050（在 Ballista 集群上算报表和 SQL 查询；需用 --features ballista 编译，见 docs/scale-out.md）。
+    #[arg(long, global = true, env = "YISHI_ENGINE", value_name = "引擎")]
+    pub(crate) engine: Option<String>,
+
     #[command(flatten)]
     pub(crate) scope: ScopeArgs,
 
@@ -121,6 +125,12 @@ pub(crate) enum Command {
         after_help = "示例：\n  yishi freeze --year 2025 --county 141026\n  yishi report cadres --year 2025 --county 141026 --latest   看最新数据"
     )]
     Freeze(crate::server::FreezeArgs),
+
+    /// Ballista 集群：scheduler 启动调度器、executor 启动执行器（配合 --engine ballista://…；需用 --features ballista 编译）。
+    #[command(
+        after_help = "示例：\n  yishi cluster scheduler --bind 0.0.0.0:50050\n  yishi cluster executor --scheduler 10.0.0.5:50050\n  yishi report quarterly --year 2025 --quarter 3 --engine ballista://10.0.0.5:50050\n\n部署说明见 docs/scale-out.md。"
+    )]
+    Cluster(crate::cluster::ClusterArgs),
 
     /// 性能计时，用于 docs/benchmarks.md（`yishi bench charts`）。
     #[command(hide = true)]

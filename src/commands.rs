@@ -21,6 +21,11 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         endpoint: cli.s3_endpoint.clone(),
         region: cli.s3_region.clone(),
     });
+    // The engine of every report and SQL query this process runs (a build without the
+    // `ballista` feature refuses `ballista://…` here, before anything is read).
+    if let Some(engine) = cli.engine.as_deref() {
+        warehouse::configure_engine(warehouse::Engine::parse(engine)?);
+    }
     let scope = scope_of(&cli.scope)?;
     let user = cli.user.clone().unwrap_or_else(os_user);
     match cli.command {
@@ -47,6 +52,7 @@ pub(crate) async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Chart(args) => crate::charts::chart(&cli.warehouse, &scope, &args).await,
         Command::Export(args) => crate::charts::export(&cli.warehouse, &scope, &args).await,
         Command::Freeze(args) => crate::server::freeze(&cli.warehouse, &scope, &args).await,
+        Command::Cluster(args) => crate::cluster::run(args).await,
         Command::Bench(args) => crate::charts::bench(&cli.warehouse, &scope, &args).await,
     }
 }

@@ -4,6 +4,7 @@ mod allocator;
 mod args;
 mod charts;
 mod cli;
+mod cluster;
 mod commands;
 mod help;
 mod output;
@@ -28,9 +29,15 @@ fn main() -> ExitCode {
     }
     // A server logs every request by default; one-shot commands stay quiet unless -v, and
     // so does `yishi demo`, whose Chinese progress and login must not drown in log lines.
-    let serving = matches!(args.command, cli::Command::Serve(_));
+    let serving = matches!(args.command, cli::Command::Serve(_) | cli::Command::Cluster(_));
     init_tracing(args.verbose || serving);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(args.command, cli::Command::Cluster(_)) {
+        // A Ballista scheduler decodes and plans a report's whole plan recursively: the
+        // cadre assessment's overflowed tokio's default 2 MiB worker stack (debug build).
+        builder.thread_stack_size(CLUSTER_STACK);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("错误：无法启动运行时：{e}");
@@ -52,6 +59,9 @@ fn main() -> ExitCode {
     std::mem::forget(runtime);
     code
 }
+
+/// The worker threads' stack of a Ballista scheduler or executor.
+const CLUSTER_STACK: usize = 64 << 20;
 
 fn init_tracing(verbose: bool) {
     // delta-rs warns about its own internal merge metrics on every upsert: noise for a clerk.

@@ -7,6 +7,8 @@ mod analyses;
 mod api;
 mod charts;
 mod cli_help;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod contract;
 mod db_sources;
 mod deliberation;

@@ -20,7 +20,7 @@ use crate::support::{samples, yishi, yishi_bin};
 const TABLES: [&str; 6] = ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"];
 
 /// The S3 endpoint to test against, or `None` (SKIPPED) when there is none.
-fn endpoint(test: &str) -> Option<String> {
+pub(crate) fn endpoint(test: &str) -> Option<String> {
     match std::env::var("YISHI_TEST_S3") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -50,7 +50,7 @@ fn http(endpoint: &str, method: &str, path: &str) -> (u16, Vec<u8>) {
 }
 
 /// A fresh bucket of its own for each test.
-fn bucket(endpoint: &str, name: &str) -> String {
+pub(crate) fn bucket(endpoint: &str, name: &str) -> String {
     let bucket = format!("yishi-{name}-{}", std::process::id());
     let (status, body) = http(endpoint, "PUT", &format!("/{bucket}"));
     assert_eq!(status, 200, "create bucket {bucket}: {}", String::from_utf8_lossy(&body));
@@ -74,7 +74,7 @@ fn yishi_s3(endpoint: &str, args: &[&str]) -> Output {
         .expect("run yishi")
 }
 
-fn ok(out: &Output, what: &str) -> String {
+pub(crate) fn ok(out: &Output, what: &str) -> String {
     assert!(
         out.status.success(),
         "{what}: {}\n{}",

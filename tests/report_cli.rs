@@ -223,3 +223,25 @@ fn breakdowns_carry_chinese_labels() {
         assert!(!tokens.contains(&cell.as_str()), "token {cell} in the workbook");
     }
 }
+
+/// A build without the `ballista` feature says so when asked for a Ballista engine or a
+/// cluster, before reading anything, instead of computing locally.
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn a_build_without_ballista_says_it_cannot_use_a_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh");
+    let root = root.to_str().expect("utf-8");
+    let out =
+        yishi(&["--warehouse", root, "--engine", "ballista://127.0.0.1:50050", "report", "cadres", "--year", "2025"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("没有包含 Ballista"), "{err}");
+    let out = yishi(&["cluster", "scheduler"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("没有包含 Ballista") && err.contains("--features ballista"), "{err}");
+    let out = yishi(&["--warehouse", root, "--engine", "spark://x", "tables"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("不支持的计算引擎"), "{err}");
+}

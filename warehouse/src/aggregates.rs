@@ -185,7 +185,7 @@ impl Warehouse {
         let wanted =
             recorded(SOURCES.iter().filter_map(|t| session.versions.get(t.name()).map(|v| (t.name().to_string(), *v))));
         match self.cells_of(&wanted).await {
-            Ok(Some(t)) => match register(session, &t).await {
+            Ok(Some(t)) => match self.register_cells(session, &t).await {
                 Ok(()) => {
                     session.cells = true;
                     tracing::debug!(version = t.version(), "report reads the quarter cells");
@@ -285,13 +285,18 @@ async fn matching_cells(location: &Location, wanted: &Versions) -> Result<Option
     Ok(Some(t))
 }
 
-/// Registers the cells under [`CELLS`] as a view holding only the session's scope, as
-/// the session does for the ledger tables: the unfiltered provider has no name.
-async fn register(session: &ScopedSession, t: &DeltaTable) -> Result<()> {
-    let provider = t.table_provider().await?;
-    let view = session.ctx.read_table(provider)?.filter(scope_filter(&session.scope))?.into_view();
-    session.ctx.register_table(CELLS, view)?;
-    Ok(())
+impl Warehouse {
+    /// Registers the cells `t` under [`CELLS`] in `session` as a view holding only the
+    /// session's scope, as the session does for the ledger tables: the unfiltered
+    /// provider has no name.
+    async fn register_cells(&self, session: &ScopedSession, t: &DeltaTable) -> Result<()> {
+        let provider = t.table_provider().await?;
+        let url = self.location.aggregate_url(&cells_path())?;
+        let base = self.shipped(&session.ctx, t, &url, provider, &session.scope)?;
+        let view = session.ctx.read_table(base)?.filter(scope_filter(&session.scope))?.into_view();
+        session.ctx.register_table(CELLS, view)?;
+        Ok(())
+    }
 }
 
 /// Writes `batches` as the cells of `counties` (replacing theirs) or of every county, in

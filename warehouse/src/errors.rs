@@ -49,6 +49,11 @@ pub enum WarehouseError {
     #[error("仓库元数据损坏：{0} (corrupt_metadata)")]
     Metadata(String),
 
+    /// `--engine` / `YISHI_ENGINE` names no engine this build can use, or the cluster
+    /// cannot be reached.
+    #[error("计算引擎：{0} (bad_engine)")]
+    Engine(String),
+
     /// An aggregate the ingest keeps (the reports fall back to the events meanwhile).
     #[error("汇总表 {name} 操作失败：{source} (aggregate_error)")]
     Aggregate { name: &'static str, source: deltalake::DeltaTableError },

@@ -10,7 +10,10 @@ pub mod analyses;
 mod appends;
 pub mod batches;
 mod bounds;
+#[cfg(feature = "ballista")]
+pub mod cluster;
 mod coverage;
+mod engine;
 mod errors;
 mod history;
 mod ingesting;
@@ -31,6 +34,7 @@ pub use datafusion::arrow;
 pub use batches::BatchRecord;
 pub use bounds::{MAX_GROWN_BYTES, MAX_GROWN_VALUE_BYTES, MAX_SERIES_ROWS, SqlLimits, Truncation};
 pub use coverage::Coverage;
+pub use engine::{DEFAULT_SCHEDULER_PORT, ENGINE_ENV, Engine, configure_engine};
 pub use errors::{Result, WarehouseError};
 pub use history::{MAX_HISTORY_VERSIONS, StatusStep, TopicHistory};
 pub use ingesting::{IngestOptions, IngestOutcome, IngestReport};
@@ -62,6 +66,8 @@ pub struct Warehouse {
     cells_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Snapshots read at exact versions, for the next report at them (`opened`).
     opened: std::sync::Arc<opened::Opened>,
+    /// Where the reports and SQL queries run (local DataFusion or a Ballista cluster).
+    engine: Engine,
 }
 
 /// Set to `off` (or `0`, `false`), the ingest keeps no aggregates and the reports count
@@ -112,7 +118,17 @@ impl Warehouse {
             .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false"));
         let cells_writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let opened = std::sync::Arc::default();
-        Ok(Warehouse { location, meta, secret, runtime, writers, aggregates, cells_writer, opened })
+        Ok(Warehouse {
+            location,
+            meta,
+            secret,
+            runtime,
+            writers,
+            aggregates,
+            cells_writer,
+            opened,
+            engine: engine::configured(),
+        })
     }
 
     /// Keeps and reads the aggregates (`true`, the default) or not: reports then count
@@ -120,6 +136,17 @@ impl Warehouse {
     pub fn with_aggregates(mut self, on: bool) -> Warehouse {
         self.aggregates = on;
         self
+    }
+
+    /// Runs the reports and SQL queries on `engine` (the ingest and its aggregates stay in
+    /// this process).
+    pub fn with_engine(mut self, engine: Engine) -> Warehouse {
+        self.engine = engine;
+        self
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Sets the memory limit of queries (`None`: unbounded).

@@ -113,6 +113,12 @@ pub fn configure_object_store(settings: ObjectStoreSettings) {
     let _ = SETTINGS.set(settings);
 }
 
+/// The process's [`ObjectStoreSettings`] (empty when none were set).
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+pub(crate) fn settings() -> ObjectStoreSettings {
+    SETTINGS.get().cloned().unwrap_or_default()
+}
+
 /// Lets deltalake open `s3://` URLs (once per process).
 fn register_s3() {
     static ONCE: std::sync::Once = std::sync::Once::new();

@@ -167,7 +167,7 @@ impl Warehouse {
             .with_default_features()
             .with_optimizer_rules(optimizer_rules())
             .build();
-        let ctx = SessionContext::new_with_state(state);
+        let ctx = self.context(state).await?;
         // Reading a Delta log (listing it, parsing the commits and file statistics) is most
         // of a one-county report's time: read the six at once, on the runtime's threads.
         let tasks: Vec<_> = Table::ALL
@@ -181,24 +181,74 @@ impl Warehouse {
                         None => None,
                     };
                     let years = partition_years(&t, table, &scope)?;
-                    Ok::<_, WarehouseError>((table, t.version(), provider, years))
+                    Ok::<_, WarehouseError>((table, t, provider, years))
                 })
             })
             .collect();
         let mut versions = BTreeMap::new();
         let mut years = YearSpan::default();
         for task in tasks {
-            let (table, version, provider, table_years) =
+            let (table, t, provider, table_years) =
                 task.await.map_err(|e| WarehouseError::Metadata(format!("opening the tables: {e}")))??;
             years.add(table_years);
-            let (Some(version), Some(provider)) = (version, provider) else {
+            let (Some(version), Some(provider)) = (t.version(), provider) else {
                 return Err(WarehouseError::NotInitialised(self.location.to_string()));
             };
             versions.insert(table.name(), version);
-            let view = ctx.read_table(provider)?.filter(scope_filter(scope))?.into_view();
+            let base = self.shipped(&ctx, &t, &self.location.table_url(table)?, provider, scope)?;
+            let view = ctx.read_table(base)?.filter(scope_filter(scope))?.into_view();
             ctx.register_table(table.name(), view)?;
         }
         Ok(ScopedSession { ctx, scope: scope.clone(), versions, years: years.years(), cells: false })
+    }
+
+    /// A context over `state` on the warehouse's engine: this process, or a Ballista
+    /// scheduler.
+    async fn context(&self, state: datafusion::execution::SessionState) -> Result<SessionContext> {
+        match &self.engine {
+            crate::Engine::Local => Ok(SessionContext::new_with_state(state)),
+            #[cfg(feature = "ballista")]
+            engine @ crate::Engine::Ballista { .. } => crate::cluster::remote_context(engine, state).await,
+            #[cfg(not(feature = "ballista"))]
+            engine @ crate::Engine::Ballista { .. } => {
+                Err(WarehouseError::Engine(format!("这个 yishi 编译时没有包含 Ballista 分布式计算，不能使用 {engine}")))
+            }
+        }
+    }
+
+    /// The table a session's scoped view reads, for the Delta snapshot `t` at `url` with
+    /// its `provider`: the provider itself in this process; on a cluster, listing tables
+    /// of exactly the snapshot's files of the scope's counties (see `cluster.rs`), so that
+    /// nothing unscoped is shipped.
+    pub(crate) fn shipped(
+        &self,
+        ctx: &SessionContext,
+        t: &deltalake::DeltaTable,
+        url: &url::Url,
+        provider: Arc<dyn datafusion::catalog::TableProvider>,
+        scope: &Scope,
+    ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+        if self.engine.is_local() {
+            return Ok(provider);
+        }
+        #[cfg(feature = "ballista")]
+        let shipped = {
+            let county = match scope {
+                Scope::Platform => None,
+                Scope::County(c) => Some(c.as_str()),
+                Scope::Community(c) => Some(c.get(..6).unwrap_or(c.as_str())),
+            };
+            crate::cluster::scoped_listing(ctx, t, url, provider.schema(), county)
+        };
+        #[cfg(not(feature = "ballista"))]
+        let shipped = {
+            let _ = (ctx, t, url, scope);
+            Err(WarehouseError::Engine(format!(
+                "这个 yishi 编译时没有包含 Ballista 分布式计算，不能使用 {}",
+                self.engine
+            )))
+        };
+        shipped
     }
 
     async fn open_at(&self, table: Table, snapshot: &Snapshot) -> Result<deltalake::DeltaTable> {
