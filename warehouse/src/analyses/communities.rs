@@ -66,7 +66,7 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
          SELECT *, {flags} AS quality_flags,
                 CAST(rank() OVER (PARTITION BY county_code, year ORDER BY {score9} DESC) AS BIGINT) AS rank_in_county,
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
-                avg(score) OVER {county_in_order} AS county_avg_score
+                {county_avg} AS county_avg_score
          FROM listed",
         counts = counted,
         sessions = facts::session_figures(scheme.sessions.regular_per_year),
@@ -78,7 +78,7 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         flagged = facts::with_backdated("scored", &["community_code", "year"]),
         flags = QualityFlag::sql(&QualityFlag::ALL),
         listed = super::lists::listed("flagged", scheme),
-        county_in_order = COUNTY_IN_ORDER,
+        county_avg = exact_mean("score", " OVER (PARTITION BY county_code, year)"),
     );
     facts::query(session, scheme, Span::year(year), &text).await
 }
@@ -110,7 +110,7 @@ fn score(scheme: &Scheme) -> String {
 /// ```sql
 /// WITH totals AS (SELECT county_code, year, count(*), sum(…)
 ///                 FROM community_scores GROUP BY county_code, year),
-///      means AS (avg(score), avg(…) over the county's communities in code order),
+///      means AS (avg(score), avg(…) as exact decimals: the same whatever the rows' order),
 ///      rates AS (totals ⋈ means, completion_rate), shown AS (tenths of a percent, an integer)
 /// SELECT *, concat(…) AS summary FROM shown
 /// ```
@@ -128,14 +128,8 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
             FROM community_scores GROUP BY county_code, year
          ),
          means AS (
-            SELECT DISTINCT county_code AS mean_county, year AS mean_year,
-                   avg(score) OVER {w} AS avg_score,
-                   avg(completion_rate) OVER {w} AS avg_completion_rate, avg(on_time_rate) OVER {w} AS avg_on_time_rate,
-                   avg(publicity_rate) OVER {w} AS avg_publicity_rate,
-                   avg(satisfaction_index) OVER {w} AS avg_satisfaction_index,
-                   avg(rectification_rate) OVER {w} AS avg_rectification_rate,
-                   avg(session_rate) OVER {w} AS avg_session_rate
-            FROM community_scores
+            SELECT county_code AS mean_county, year AS mean_year, {means}
+            FROM community_scores GROUP BY county_code, year
          ),
          rates AS (SELECT t.county_code, t.county_name, t.year, t.communities, t.sessions_held, t.topics_raised,
                           t.topics_closed, m.avg_score, m.avg_completion_rate, m.avg_on_time_rate,
@@ -156,13 +150,26 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
                 {flags} AS quality_flags
          FROM shown",
         flags = QualityFlag::sql(&QualityFlag::ALL),
-        w = COUNTY_IN_ORDER,
+        means = [
+            "score",
+            "completion_rate",
+            "on_time_rate",
+            "publicity_rate",
+            "satisfaction_index",
+            "rectification_rate",
+            "session_rate"
+        ]
+        .map(|c| format!("{} AS avg_{c}", exact_mean(c, "")))
+        .join(", "),
     );
     sql(&session.ctx, &text).await
 }
 
-/// The window of a county's communities in code order, whole. Means over it add the
-/// values in that order: a `GROUP BY` mean adds them in the order the partitions
-/// deliver them, and the last digit of the county means changed from run to run.
-const COUNTY_IN_ORDER: &str = "(PARTITION BY county_code, year ORDER BY community_code
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)";
+/// The mean of `expr` over a group, the same whatever order the rows arrive in: summed as
+/// decimals (exact) of the values to 15 places. A mean of doubles adds them in the order
+/// the partitions deliver them, and the last digit of the county means changed from run
+/// to run. Each value is a score (≤ 100) or a rate, so 15 places keep every digit a
+/// report shows and more. `over`: a window clause (` OVER (…)`) or nothing.
+fn exact_mean(expr: &str, over: &str) -> String {
+    format!("CAST(avg(CAST({expr} AS DECIMAL(38, 15))){over} AS DOUBLE)")
+}
