@@ -224,7 +224,9 @@ impl Context<'_> {
             Scope::County(c) | Scope::Community(c) => format!("（{c}）"),
             Scope::Platform => String::new(),
         };
-        let versions: Vec<String> = self.meta.versions.iter().map(|(t, v)| format!("{t}={v}")).collect();
+        // Tables by the names a clerk uses (`--as-of-version` reads them too).
+        let label = |t: &str| ingest::Table::parse(t).map_or(t.to_string(), |t| t.chinese().to_string());
+        let versions: Vec<String> = self.meta.versions.iter().map(|(t, v)| format!("{}={v}", label(t))).collect();
         let mut cover = vec![
             format!("范围：{}{code}　期间：{period}（{days}）", self.place),
             format!("评分方案：{}", self.meta.scheme_text()),
