@@ -84,13 +84,13 @@ impl Snapshot {
         Ok(Snapshot::Versions(versions))
     }
 
-    /// How a page or sheet says what it shows: "数据版本 topics=3,…" or "截至 2026-01-31 的数据";
+    /// How a page or sheet says what it shows: "按指定数据版本 议题=3,… 计算" or "截至 2026-01-31 的数据";
     /// `None` for the latest data.
     pub fn describe(&self) -> Option<String> {
         match self {
             Snapshot::Latest => None,
             Snapshot::Versions(v) => {
-                let parts: Vec<String> = v.iter().map(|(t, n)| format!("{}={n}", t.name())).collect();
+                let parts: Vec<String> = v.iter().map(|(t, n)| format!("{}={n}", t.chinese())).collect();
                 Some(format!("按指定数据版本 {} 计算", parts.join(",")))
             }
             Snapshot::AsOf(at) => Some(format!("按截至 {} 的数据计算", at.format("%Y-%m-%d"))),
