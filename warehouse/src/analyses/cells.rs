@@ -39,8 +39,9 @@ const QUARTER_KEYS: &[&str] = &["community_code", "year", "quarter"];
 const DIMS: [&str; 4] = ["category", "channel", "handling_mode", "cadre_id"];
 
 /// What the cells hold, recorded with their versions (see `aggregates`): 2 added the
-/// `cadre_id` rows and their backdated flag.
-pub(crate) const FORMAT: u64 = 2;
+/// `cadre_id` rows and their backdated flag, 3 partitioned them by `dim` as well (an
+/// older warehouse's cells are rebuilt whole on the next ingest or `yishi init`).
+pub(crate) const FORMAT: u64 = 3;
 
 /// The kinds counted in a `dim = 'all'` row.
 const ALL_KINDS: [Kind; 4] = [Kind::Topic, Kind::Evaluation, Kind::Rectification, Kind::Session];

@@ -39,11 +39,12 @@ pub(super) async fn monthly(
         None => "TRUE".to_string(),
     };
     let score9 = rounded("monthly_score");
+    // The months on the cross join's left: see `facts::quarter_grid`.
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name,
                    CAST({year} AS BIGINT) AS year, m.month
-            FROM communities c CROSS JOIN (SELECT unnest(range(1, 13)) AS month) m
+            FROM (SELECT unnest(range(1, 13)) AS month) m CROSS JOIN communities c
             WHERE {months}
          ),
          {counts},

@@ -49,13 +49,7 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
         [counts(cells::quarterly_counted()), facts::backdated(keys)]
     };
     let text = format!(
-        "WITH grid AS (
-            SELECT c.county_code, c.county_name, c.community_code, c.community_name, p.year, p.quarter
-            FROM communities c
-            CROSS JOIN (SELECT y.year, q.quarter
-                        FROM years_in_scope y CROSS JOIN (SELECT unnest(range(1, 5)) AS quarter) q
-                        WHERE {in_span}) p
-         ),
+        "WITH grid AS ({grid}),
          {counts},
          figures AS (
             SELECT county_code, county_name, community_code, community_name, year, quarter,
@@ -67,7 +61,7 @@ pub async fn quarterly(session: &ScopedSession, year: i32, quarter: Option<u32>,
          flagged AS ({flagged}),
          changes AS (SELECT *, {changes}, {flags} AS quality_flags FROM flagged)
          SELECT * FROM changes",
-        in_span = span.quarters("y.year", "q.quarter"),
+        grid = facts::quarter_grid(span),
         counts = counted,
         days = days_to_close(),
         sessions = facts::session_figures(scheme.sessions.regular_per_quarter),
