@@ -156,7 +156,8 @@ pub(crate) struct ScheduleArgs {
     /// 定时生成的报告写入的文件夹（没有则创建）。
     #[arg(long, env = "YISHI_SCHEDULE_OUT", default_value = "书面报告", value_name = "文件夹")]
     pub(crate) schedule_out: std::path::PathBuf,
-    /// 定时生成的格式：docx、pdf，逗号分隔。
+    /// 定时生成的格式，逗号分隔：docx（Word）、pdf、pack（报表包：全部图表和工作簿打成一个 zip，
+    /// 例如 2025年第3季度_报表包_安泽县_数据版本….zip，只按季度生成）。
     #[arg(
         long,
         env = "YISHI_SCHEDULE_FORMATS",
@@ -164,7 +165,15 @@ pub(crate) struct ScheduleArgs {
         default_value = "docx,pdf",
         value_name = "格式"
     )]
-    pub(crate) schedule_formats: Vec<crate::charts::DocumentFormat>,
+    pub(crate) schedule_formats: Vec<ScheduleFormat>,
+}
+
+/// What `--schedule-formats` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ScheduleFormat {
+    Docx,
+    Pdf,
+    Pack,
 }
 
 impl ScheduleArgs {
@@ -179,9 +188,10 @@ impl ScheduleArgs {
         let formats = self
             .schedule_formats
             .iter()
-            .map(|f| match f {
-                crate::charts::DocumentFormat::Docx => api::documents::DocumentFormat::Docx,
-                crate::charts::DocumentFormat::Pdf => api::documents::DocumentFormat::Pdf,
+            .filter_map(|f| match f {
+                ScheduleFormat::Docx => Some(api::documents::DocumentFormat::Docx),
+                ScheduleFormat::Pdf => Some(api::documents::DocumentFormat::Pdf),
+                ScheduleFormat::Pack => None,
             })
             .collect();
         Ok(Some(api::schedule::Schedule {
@@ -189,6 +199,7 @@ impl ScheduleArgs {
             days_after: self.schedule_days_after,
             out_dir: self.schedule_out.clone(),
             formats,
+            pack: self.schedule_formats.contains(&ScheduleFormat::Pack),
             // Hourly: a quarter's documents are due once a day changes.
             every: Duration::from_secs(3600),
         }))
@@ -423,7 +434,8 @@ async fn run_server(
     println!("议事服务已启动：http://{addr}/ （Ctrl-C 停止）");
     if let Some(schedule) = schedule {
         println!(
-            "定时生成书面报告：县区 {}，季度结束后第 {} 天，写入 {}",
+            "定时生成书面报告{}：县区 {}，季度结束后第 {} 天，写入 {}",
+            if schedule.pack { "和报表包" } else { "" },
             schedule.counties.join("、"),
             schedule.days_after,
             schedule.out_dir.display()
