@@ -444,3 +444,123 @@ fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
         state.catalog.close().await;
     });
 }
+
+/// The bytes of a mail's attachment (the part with `Content-Disposition: attachment`,
+/// base64) and that part's headers.
+fn mail_attachment(mail: &Mail) -> (String, Vec<u8>) {
+    let part = mail
+        .data
+        .split("\n--")
+        .find(|part| part.contains("Content-Disposition: attachment"))
+        .unwrap_or_else(|| panic!("no attachment: {}", mail.data));
+    let (headers, body) = part.split_once("\n\n").expect("part headers and body");
+    assert!(headers.contains("Content-Transfer-Encoding: base64"), "{headers}");
+    (headers.to_string(), base64_decode(body))
+}
+
+/// Every entry of a zip in memory, by name, with its bytes.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).expect("entry");
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).expect("read entry");
+            (entry.name().expect("an entry name").to_string(), data)
+        })
+        .collect()
+}
+
+/// The text of every XML part of an office file (DOCX or XLSX), concatenated.
+fn office_text(bytes: &[u8]) -> String {
+    unzip(bytes)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".xml"))
+        .map(|(_, data)| String::from_utf8_lossy(&data).into_owned())
+        .collect()
+}
+
+/// Pack and document subscriptions on 2025-04-01 (2025 Q1 due): 东岭社区's pack to a robot
+/// webhook carries its own download link; 甲县's pack by e-mail attaches 甲县's zip (the
+/// workbook without 乙县's 北岭社区); 乙县's document by e-mail attaches 乙县's Word file. The
+/// download route gives a community its own pack and refuses another place (403), a
+/// missing quarter and a platform account without a place (400).
+#[test]
+fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, app, [platform, county_a, county_b, dongling]) = server(&root, &catalog).await;
+        let received = Arc::new(Mutex::new(Received::default()));
+        let base = webhook_receiver(received.clone()).await;
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let smtp_port = smtp_sink(mails.clone()).await;
+        let hook = format!(r#"{{"condition":"pack","channel":"webhook","target":"{base}/robot?key=K"}}"#);
+        for (token, body) in [
+            (&dongling, hook.as_str()),
+            (&county_a, r#"{"condition":"pack","channel":"email","target":"a@example.cn"}"#),
+            (&county_b, r#"{"condition":"document","channel":"email","target":"b@example.cn"}"#),
+        ] {
+            let made = post_json(&app, token, body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+        }
+        let settings = Settings {
+            backoff: Duration::from_millis(50),
+            smtp: Some(Smtp {
+                host: "127.0.0.1".into(),
+                port: smtp_port,
+                security: SmtpSecurity::None,
+                username: None,
+                password: None,
+                from: "议事提醒 <yishi@example.cn>".into(),
+            }),
+            ..Settings::default()
+        };
+        let done = alerts::tick(&state, &settings, day("2025-04-01")).await;
+        assert_eq!(done, TickReport { created: 3, delivered: 3, failed_attempts: 1 });
+        {
+            let seen = received.lock().expect("lock");
+            let message: serde_json::Value = serde_json::from_str(&seen.accepted[0]).expect("json");
+            let content = message["text"]["content"].as_str().expect("content");
+            assert!(content.starts_with("【议事提醒】2025年第1季度报表包（全部图表和工作簿）已可下载"), "{content}");
+            assert!(content.contains("/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100001"), "{content}");
+        }
+        let mails = mails.lock().expect("lock").clone();
+        assert_eq!(mails.len(), 2);
+        let to_a = mails.iter().find(|m| m.to == ["a@example.cn"]).expect("甲县's mail");
+        let (headers, zip) = mail_attachment(to_a);
+        assert!(headers.contains("application/zip"), "{headers}");
+        let files = unzip(&zip);
+        assert_eq!(files.len(), 17, "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+        let (_, workbook) = files.iter().find(|(n, _)| n == "2025年第1季度_满意度分析_甲县.xlsx").expect("workbook");
+        let sheets = office_text(workbook);
+        assert!(sheets.contains("东岭社区") && sheets.contains("西岭社区"), "甲县's communities");
+        assert!(!sheets.contains("北岭社区") && !sheets.contains("乙县"), "nothing of 乙县");
+        let to_b = mails.iter().find(|m| m.to == ["b@example.cn"]).expect("乙县's mail");
+        let (headers, docx) = mail_attachment(to_b);
+        assert!(headers.contains("wordprocessingml"), "{headers}");
+        let words = office_text(&docx);
+        assert!(words.contains("乙县2025年第一季度说事议事工作满意度分析报告"), "乙县's own document");
+        assert!(!words.contains("东岭社区"), "nothing of 甲县");
+
+        // The download: one's own pack; another place, no quarter, no place: refused.
+        let own = get(&app, "/api/v1/packs/pack.zip?year=2025&quarter=1", &dongling).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", text(&own));
+        assert_eq!(own.headers["content-type"], "application/zip");
+        let names: Vec<String> = unzip(&own.body).into_iter().map(|(n, _)| n).collect();
+        assert!(names.iter().all(|n| n.contains("_东岭社区.")), "{names:?}");
+        for (uri, token, status) in [
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100002", &dongling, StatusCode::FORBIDDEN),
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1&county=141026", &county_b, StatusCode::FORBIDDEN),
+            ("/api/v1/packs/pack.zip?year=2025", &county_a, StatusCode::BAD_REQUEST),
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1", &platform, StatusCode::BAD_REQUEST),
+            ("/api/v1/packs/pack.rar?year=2025&quarter=1", &county_a, StatusCode::NOT_FOUND),
+        ] {
+            assert_eq!(get(&app, uri, token).await.status, status, "{uri}");
+        }
+        state.catalog.close().await;
+    });
+}

@@ -48,11 +48,13 @@ pub enum Condition {
     NoMeeting,
     /// 上一季度的书面报告可以下载了（县区或社区账号的范围）
     Document,
+    /// 上一季度的报表包（全部图表和工作簿）可以下载了（县区或社区账号的范围）
+    Pack,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 4] =
-        [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting, Condition::Document];
+    pub const ALL: [Condition; 5] =
+        [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting, Condition::Document, Condition::Pack];
 
     pub fn token(self) -> &'static str {
         match self {
@@ -60,6 +62,7 @@ impl Condition {
             Condition::SatisfactionBelow => "satisfaction_below",
             Condition::NoMeeting => "no_meeting",
             Condition::Document => "document",
+            Condition::Pack => "pack",
         }
     }
 
@@ -69,6 +72,7 @@ impl Condition {
             Condition::SatisfactionBelow => "社区满意率低于阈值",
             Condition::NoMeeting => "有半月未召开定期会议",
             Condition::Document => "季度书面报告可下载",
+            Condition::Pack => "季度报表包可下载",
         }
     }
 
@@ -383,12 +387,57 @@ pub async fn deliveries(state: &AppState, subscription: i64) -> AppResult<Vec<De
 
 // ---- evaluation ---------------------------------------------------------------------
 
-/// What a condition found: the key that makes its delivery unique, and the message.
+/// What a condition found: the key that makes its delivery unique, the message, and the
+/// file an e-mail attaches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub key: String,
     pub title: String,
     pub lines: Vec<String>,
+    pub attachment: Option<Attachment>,
+}
+
+/// The file a document or pack alert's e-mail carries. Only the period is kept: the file
+/// is made when the mail is sent, in the subscriber's scope as it is then, so it never
+/// holds rows the recipient may no longer see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    /// The quarter's written report (Word).
+    Document { year: i32, quarter: u32 },
+    /// The quarter's report pack (zip).
+    Pack { year: i32, quarter: u32 },
+}
+
+impl Attachment {
+    /// As stored in `deliveries.attachment`: `document:2025:3`, `pack:2025:3`.
+    pub fn token(self) -> String {
+        match self {
+            Attachment::Document { year, quarter } => format!("document:{year}:{quarter}"),
+            Attachment::Pack { year, quarter } => format!("pack:{year}:{quarter}"),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Attachment> {
+        let mut parts = text.split(':');
+        let (kind, year, quarter) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        match kind {
+            "document" => Some(Attachment::Document { year, quarter }),
+            "pack" => Some(Attachment::Pack { year, quarter }),
+            _ => None,
+        }
+    }
+
+    /// The file, made for `scope`.
+    pub async fn write(self, state: &AppState, scope: &Scope) -> AppResult<crate::documents::Written> {
+        let asked = reports::Asked { snapshot: warehouse::Snapshot::Latest, latest: false };
+        match self {
+            Attachment::Document { year, quarter } => {
+                let format = crate::documents::DocumentFormat::Docx;
+                crate::documents::write(state, scope, (year, Some(quarter)), format, &asked).await
+            }
+            Attachment::Pack { year, quarter } => crate::packs::write(state, scope, year, quarter, &asked).await,
+        }
+    }
 }
 
 impl Alert {
@@ -460,6 +509,7 @@ pub async fn evaluate(
 ) -> AppResult<Option<Alert>> {
     match condition {
         Condition::Document => document(state, scope, today).await,
+        Condition::Pack => pack(state, scope, today).await,
         Condition::Overdue => {
             let (year, quarter) = (today.year(), today.month0() / 3 + 1);
             let report = reports::report(state, ReportKind::Overdue, scope, year, Some(quarter)).await?;
@@ -500,6 +550,7 @@ pub async fn evaluate(
                 key: key_of(condition, scope, "open", &ids),
                 title: format!("逾期未办结的议题和整改共 {} 项", rows.len()),
                 lines,
+                attachment: None,
             }))
         }
         Condition::SatisfactionBelow | Condition::NoMeeting => {
@@ -544,15 +595,15 @@ pub async fn evaluate(
                 key: key_of(condition, scope, &format!("{period}:{threshold}"), &ids),
                 title: format!("{year}年第{quarter}季度{what}共 {} 个", found.len()),
                 lines: found.into_iter().map(|(_, line)| line).collect(),
+                attachment: None,
             }))
         }
     }
 }
 
-/// The written report of the last quarter ended (and, after the fourth, of the year) for
-/// a county's or community's own scope, once the scope has topics in that quarter: where
-/// to download it. A platform account names no place: nothing.
-async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+/// `county=141026` or `community=141026100001` and the last quarter ended, when `scope`
+/// names a place with topics in that quarter (a platform account names none).
+async fn due_place(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<(String, i32, u32)>> {
     let place = match scope {
         Scope::Platform => return Ok(None),
         Scope::County(c) => format!("county={c}"),
@@ -562,6 +613,15 @@ async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResul
     if !reports::quarters_with_data(state, scope).await?.contains(&(year, quarter)) {
         return Ok(None);
     }
+    Ok(Some((place, year, quarter)))
+}
+
+/// The written report of the last quarter ended (and, after the fourth, of the year) for
+/// a county's or community's own scope, once the scope has topics in that quarter: where
+/// to download it (an e-mail attaches the quarter's Word file). A platform account names
+/// no place: nothing.
+async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let Some((place, year, quarter)) = due_place(state, scope, today).await? else { return Ok(None) };
     let url = |format: &str, quarter: Option<u32>| {
         let q = quarter.map(|q| format!("&quarter={q}")).unwrap_or_default();
         format!("/api/v1/documents/report.{format}?year={year}{q}&{place}")
@@ -578,6 +638,24 @@ async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResul
         key: key_of(Condition::Document, scope, &period, &[period.clone()]),
         title: format!("{year}年第{quarter}季度说事议事工作满意度分析报告已可下载"),
         lines,
+        attachment: Some(Attachment::Document { year, quarter }),
+    }))
+}
+
+/// The report pack (charts and workbook, one zip) of the last quarter ended for a
+/// county's or community's own scope, once it has topics in that quarter: where to
+/// download it (an e-mail attaches the zip).
+async fn pack(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let Some((place, year, quarter)) = due_place(state, scope, today).await? else { return Ok(None) };
+    let period = format!("{year}Q{quarter}");
+    Ok(Some(Alert {
+        key: key_of(Condition::Pack, scope, &period, &[period.clone()]),
+        title: format!("{year}年第{quarter}季度报表包（全部图表和工作簿）已可下载"),
+        lines: vec![
+            format!("报表包（zip）：/api/v1/packs/{}?year={year}&quarter={quarter}&{place}", crate::packs::FILE),
+            "也可用 yishi export pack 在本机生成。".to_string(),
+        ],
+        attachment: Some(Attachment::Pack { year, quarter }),
     }))
 }
 
@@ -624,10 +702,14 @@ pub struct TickReport {
 /// The scope a subscription is evaluated in: its user's current scope (none if the user
 /// was disabled), else the scope it was created with (a token's).
 async fn scope_of(state: &AppState, sub: &SubscriptionRow) -> AppResult<Option<Scope>> {
-    match state.catalog.user(&sub.account).await? {
+    account_scope(state, &sub.account, &sub.role, sub.scope_code.as_deref()).await
+}
+
+async fn account_scope(state: &AppState, account: &str, role: &str, code: Option<&str>) -> AppResult<Option<Scope>> {
+    match state.catalog.user(account).await? {
         Some(user) if user.disabled != 0 => Ok(None),
         Some(user) => Ok(Some(accounts::scope_from(&user.role, user.scope_code.as_deref())?)),
-        None => Ok(Some(accounts::scope_from(&sub.role, sub.scope_code.as_deref())?)),
+        None => Ok(Some(accounts::scope_from(role, code)?)),
     }
 }
 
@@ -666,9 +748,11 @@ async fn record(state: &AppState, sub: &SubscriptionRow, today: NaiveDate) -> Ap
     let Some(alert) = evaluate(state, condition, sub.threshold, &scope, today).await? else { return Ok(false) };
     let now = now_ms();
     let in_app = sub.channel == Channel::InApp.token();
+    // Only a mail carries a file; the others carry the link.
+    let attachment = alert.attachment.filter(|_| sub.channel == Channel::Email.token()).map(Attachment::token);
     let inserted = sqlx::query(
         "INSERT INTO deliveries (subscription_id, alert_key, title, content, status, attempts, last_error, \
-         created_at, updated_at, delivered_at) VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $6, $7) \
+         created_at, updated_at, delivered_at, attachment) VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $6, $7, $8) \
          ON CONFLICT (subscription_id, alert_key) DO NOTHING",
     )
     .bind(sub.id)
@@ -678,6 +762,7 @@ async fn record(state: &AppState, sub: &SubscriptionRow, today: NaiveDate) -> Ap
     .bind(if in_app { "delivered" } else { "pending" })
     .bind(now)
     .bind(in_app.then_some(now))
+    .bind(attachment)
     .execute(state.catalog.pool())
     .await?
     .rows_affected();
@@ -693,15 +778,39 @@ struct Pending {
     title: String,
     content: String,
     attempts: i64,
+    attachment: Option<String>,
     channel: String,
     target: String,
+    account: String,
+    role: String,
+    scope_code: Option<String>,
+}
+
+/// The file a pending mail attaches, made now in its subscriber's current scope; `None`
+/// when it attaches nothing, an error (as the delivery records it) when it cannot be made.
+async fn mail_file(state: &AppState, p: &Pending) -> Option<Result<crate::delivery::MailFile, String>> {
+    let attachment = Attachment::parse(p.attachment.as_deref()?)?;
+    let made = async {
+        let scope = account_scope(state, &p.account, &p.role, p.scope_code.as_deref())
+            .await
+            .map_err(|e| e.parts().2)?
+            .ok_or_else(|| "订阅的账号已停用，附件不再生成".to_string())?;
+        let written = attachment.write(state, &scope).await.map_err(|e| format!("附件无法生成：{}", e.parts().2))?;
+        let content_type = match attachment {
+            Attachment::Document { .. } => crate::documents::DocumentFormat::Docx.content_type(),
+            Attachment::Pack { .. } => crate::packs::CONTENT_TYPE,
+        };
+        Ok(crate::delivery::MailFile { name: written.file_name, content_type, bytes: written.bytes })
+    };
+    Some(made.await)
 }
 
 /// Sends every pending delivery, each up to `attempts_per_tick` times with a doubling
 /// backoff; records each attempt.
 async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickReport) {
     let pending: Vec<Pending> = match sqlx::query_as(
-        "SELECT d.id, d.title, d.content, d.attempts, s.channel, s.target \
+        "SELECT d.id, d.title, d.content, d.attempts, d.attachment, s.channel, s.target, s.account, s.role, \
+                s.scope_code \
          FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id \
          WHERE d.status = 'pending' ORDER BY d.id",
     )
@@ -715,6 +824,10 @@ async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickRe
         }
     };
     for p in pending {
+        let file = match Channel::parse(&p.channel) {
+            Some(Channel::Email) if settings.smtp.is_some() => mail_file(state, &p).await,
+            _ => None,
+        };
         let mut attempts = p.attempts;
         let mut wait = settings.backoff;
         for n in 0..settings.attempts_per_tick.max(1) {
@@ -725,9 +838,13 @@ async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickRe
             attempts += 1;
             let outcome = match Channel::parse(&p.channel) {
                 Some(Channel::Webhook) => crate::delivery::webhook(&p.target, &p.content).await,
-                Some(Channel::Email) => match &settings.smtp {
-                    Some(smtp) => smtp.send(&p.target, &p.title, &p.content).await,
-                    None => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
+                Some(Channel::Email) => match (&settings.smtp, &file) {
+                    (None, _) => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
+                    (Some(_), Some(Err(e))) => Err(e.clone()),
+                    (Some(smtp), file) => {
+                        let file = file.as_ref().and_then(|f| f.as_ref().ok());
+                        smtp.send(&p.target, &p.title, &p.content, file).await
+                    }
                 },
                 _ => Ok(()),
             };

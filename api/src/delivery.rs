@@ -69,6 +69,15 @@ pub async fn webhook(url: &str, content: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A file an e-mail carries (a document or a pack zip).
+#[derive(Debug, Clone)]
+pub struct MailFile {
+    /// Its Chinese name, e.g. `2025年第1季度_报表包_甲县.zip`.
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
 /// The SMTP server alerts are mailed through.
 #[derive(Clone)]
 pub struct Smtp {
@@ -117,11 +126,11 @@ impl SmtpSecurity {
 }
 
 impl Smtp {
-    /// Mails `content` to `to` with the subject `【议事提醒】title`, over plain SMTP (a relay
-    /// on the local network; see [`SmtpSecurity`]).
-    pub async fn send(&self, to: &str, title: &str, content: &str) -> Result<(), String> {
-        use lettre::message::Body;
+    /// Mails `content` to `to` with the subject `【议事提醒】title` and `file` attached, over
+    /// plain SMTP (a relay on the local network; see [`SmtpSecurity`]).
+    pub async fn send(&self, to: &str, title: &str, content: &str, file: Option<&MailFile>) -> Result<(), String> {
         use lettre::message::header::{ContentTransferEncoding, ContentType};
+        use lettre::message::{Attachment, Body, MultiPart, SinglePart};
         use lettre::transport::smtp::authentication::Credentials;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -130,17 +139,22 @@ impl Smtp {
         }
         let from = self.from.parse().map_err(|e| format!("发件人地址“{}”无效：{e}", self.from))?;
         let to = to.parse().map_err(|e| format!("收件人地址无效：{e}"))?;
-        let message = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(format!("【议事提醒】{title}"))
-            .header(ContentType::TEXT_PLAIN)
-            // Base64: 汉字 in 7-bit transport, the same for every server.
-            .body(
-                Body::new_with_encoding(content.to_string(), ContentTransferEncoding::Base64)
-                    .map_err(|_| "邮件正文无法编码".to_string())?,
-            )
-            .map_err(|e| format!("邮件无法生成：{e}"))?;
+        // Base64: 汉字 in 7-bit transport, the same for every server.
+        let text = Body::new_with_encoding(content.to_string(), ContentTransferEncoding::Base64)
+            .map_err(|_| "邮件正文无法编码".to_string())?;
+        let builder = Message::builder().from(from).to(to).subject(format!("【议事提醒】{title}"));
+        let message = match file {
+            None => builder.header(ContentType::TEXT_PLAIN).body(text),
+            Some(file) => {
+                let kind = ContentType::parse(file.content_type).map_err(|e| format!("附件类型无效：{e}"))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                        .singlepart(Attachment::new(file.name.clone()).body(file.bytes.clone(), kind)),
+                )
+            }
+        }
+        .map_err(|e| format!("邮件无法生成：{e}"))?;
         let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
             .timeout(Some(Duration::from_secs(15)));
