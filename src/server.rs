@@ -86,6 +86,10 @@ pub(crate) struct AlertArgs {
     /// 发件人，例如 "议事提醒 <yishi@example.cn>"。
     #[arg(long, env = "YISHI_SMTP_FROM", default_value = "议事提醒 <yishi@localhost>", value_name = "发件人")]
     pub(crate) smtp_from: String,
+    /// 允许订阅和发送到内网、本机或链路本地地址的 Webhook（例如政务内网里的群机器人）。
+    /// 默认拒绝：防止借提醒让服务器访问内网（SSRF）；订阅时和每次发送时都检查主机解析到的地址。
+    #[arg(long, env = "YISHI_ALERT_ALLOW_PRIVATE_WEBHOOKS")]
+    pub(crate) alert_allow_private_webhooks: bool,
 }
 
 impl std::fmt::Debug for AlertArgs {
@@ -98,6 +102,7 @@ impl std::fmt::Debug for AlertArgs {
             .field("smtp_user", &self.smtp_user)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("smtp_from", &self.smtp_from)
+            .field("alert_allow_private_webhooks", &self.alert_allow_private_webhooks)
             .finish()
     }
 }
@@ -406,6 +411,7 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
         max_sql_rows: args.max_sql_rows.max(1),
         upload_memory_bytes: args.upload_memory.max(args.max_upload_size),
         cache_entries: args.report_cache,
+        allow_private_webhooks: args.alerts.alert_allow_private_webhooks,
         ..api::Config::default()
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);

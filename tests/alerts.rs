@@ -24,7 +24,7 @@ use axum::http::{Method, StatusCode};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::api::{Answer, call, chrono_free_nanos, skipped};
-use crate::schemes::{get, page, server};
+use crate::schemes::{get, page, server, server_with};
 use crate::support::{fixture_warehouse, runtime};
 
 fn day(text: &str) -> NaiveDate {
@@ -168,10 +168,16 @@ const COUNTY_A_ALERT: &str = "【议事提醒】逾期未办结的议题和整�
                               东岭社区 议题 T02《垃圾清运》时限 2024-12-20，已逾期 284 天\n\
                               西岭社区 议题 U06《电梯故障》时限 2025-03-31，已逾期 183 天";
 
+/// The test server, started as with `--alert-allow-private-webhooks`: the receivers here
+/// listen on 127.0.0.1.
+async fn opted_in(root: &str, catalog: &str) -> (api::AppState, axum::Router, [String; 4]) {
+    server_with(root, catalog, api::Config { allow_private_webhooks: true, ..api::Config::default() }).await
+}
+
 /// The whole story on the catalog at `catalog`.
 async fn suite(root: &str, catalog: &str) {
     let _wh = fixture_warehouse(root).await;
-    let (state, app, [_platform, county_a, county_b, dongling]) = server(root, catalog).await;
+    let (state, app, [_platform, county_a, county_b, dongling]) = opted_in(root, catalog).await;
     let received = Arc::new(Mutex::new(Received::default()));
     let base = webhook_receiver(received.clone()).await;
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -493,7 +499,7 @@ fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
     let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
     runtime().block_on(async {
         let _wh = fixture_warehouse(&root).await;
-        let (state, app, [platform, county_a, county_b, dongling]) = server(&root, &catalog).await;
+        let (state, app, [platform, county_a, county_b, dongling]) = opted_in(&root, &catalog).await;
         let received = Arc::new(Mutex::new(Received::default()));
         let base = webhook_receiver(received.clone()).await;
         let mails = Arc::new(Mutex::new(Vec::new()));
@@ -562,5 +568,109 @@ fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
             assert_eq!(get(&app, uri, token).await.status, status, "{uri}");
         }
         state.catalog.close().await;
+    });
+}
+
+/// Hand-picked addresses: the non-public ranges, IPv4 inside IPv6, and public ones.
+#[test]
+fn only_public_addresses_are_public() {
+    use api::delivery::is_public;
+    for private in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "203.0.113.9",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00::1",
+        "fc12::3",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a9fe:a9fe",
+        "2002:c0a8:0101::1",
+        "2001:db8::1",
+    ] {
+        assert!(!is_public(private.parse().expect("address")), "{private} is not public");
+    }
+    for public in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2400:3200::1", "::ffff:8.8.8.8"] {
+        assert!(is_public(public.parse().expect("address")), "{public} is public");
+    }
+}
+
+/// Without `--alert-allow-private-webhooks`: webhooks to loopback, private, link-local
+/// (the cloud metadata address) and a name that resolves to loopback are refused when
+/// subscribed (400 `private_webhook`, in Chinese, naming the option); a public address is
+/// accepted. A subscription made while private webhooks were allowed is not delivered by
+/// a server that does not allow them (the check at delivery: the host now resolves to
+/// loopback, as after DNS rebinding): nothing reaches the receiver, the error is recorded;
+/// the server that allows them delivers it.
+#[test]
+fn webhooks_to_private_addresses_are_refused_unless_the_server_allows_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (strict, app, [_platform, _county_a, county_b, dongling]) = server(&root, &catalog).await;
+        let received = Arc::new(Mutex::new(Received::default()));
+        let base = webhook_receiver(received.clone()).await;
+        let port = base.rsplit(':').next().expect("port");
+        let local_name = format!("http://localhost:{port}/robot?key=K");
+        for target in [
+            format!("{base}/robot?key=K"),
+            local_name.clone(),
+            "http://10.0.0.5/robot".to_string(),
+            "http://192.168.1.10:8080/robot".to_string(),
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "http://[::1]:8080/robot".to_string(),
+            "http://[::ffff:127.0.0.1]/robot".to_string(),
+            "http://0.0.0.0/robot".to_string(),
+        ] {
+            let body = format!(r#"{{"condition":"overdue","channel":"webhook","target":"{target}"}}"#);
+            let refused = post_json(&app, &dongling, &body).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{target}: {}", text(&refused));
+            assert_eq!(refused.json()["code"], "private_webhook", "{target}");
+            let message = refused.json()["message"].as_str().unwrap_or_default().to_string();
+            assert!(message.contains("内网") && message.contains("--alert-allow-private-webhooks"), "{message}");
+            assert!(!message.contains("key=K"), "{message}");
+        }
+        // A public address (乙县 has nothing overdue: nothing is ever sent there).
+        let public = r#"{"condition":"overdue","channel":"webhook","target":"https://8.8.8.8/robot"}"#;
+        assert_eq!(post_json(&app, &county_b, public).await.status, StatusCode::CREATED);
+
+        // A second server on the same catalog (the same accounts and tokens), allowing them.
+        let wh = warehouse::Warehouse::open(&root).await.expect("open");
+        let config = api::Config { allow_private_webhooks: true, ..api::Config::default() };
+        let open = api::AppState::new(wh, api::Catalog::open(&catalog).await.expect("catalog"), config);
+        let open_app = api::router(open.clone());
+        let body = format!(r#"{{"condition":"overdue","channel":"webhook","target":"{local_name}"}}"#);
+        let made = post_json(&open_app, &dongling, &body).await;
+        assert_eq!(made.status, StatusCode::CREATED, "allowed: {}", text(&made));
+        let id = made.json()["id"].as_i64().expect("id");
+
+        let settings = Settings { backoff: Duration::from_millis(10), attempts_per_tick: 1, ..Settings::default() };
+        let done = alerts::tick(&strict, &settings, day("2025-09-30")).await;
+        assert_eq!(done, TickReport { created: 1, delivered: 0, failed_attempts: 1 });
+        assert!(received.lock().expect("lock").requests.is_empty(), "nothing reached the receiver");
+        let rows = alerts::deliveries(&strict, id).await.expect("deliveries");
+        let error = rows[0].last_error.clone().unwrap_or_default();
+        assert_eq!(rows[0].status, "pending");
+        assert!(error.contains("localhost") && error.contains("解析到") && error.contains("内网"), "{error}");
+
+        // The receiver refuses its first request (500), then accepts.
+        let settings = Settings { attempts_per_tick: 3, ..settings };
+        let done = alerts::tick(&open, &settings, day("2025-09-30")).await;
+        assert_eq!(done, TickReport { created: 0, delivered: 1, failed_attempts: 1 });
+        assert_eq!(received.lock().expect("lock").accepted.len(), 1);
+        strict.catalog.close().await;
+        open.catalog.close().await;
     });
 }

@@ -246,9 +246,30 @@ fn checked(new: &NewSubscription) -> AppResult<(Option<f64>, String)> {
     }
 }
 
+/// Refuses (400 `private_webhook`) a webhook whose host is or resolves to a non-public
+/// address, unless the server allows them. A name that does not resolve now is accepted:
+/// a robot's host may be briefly unreachable, and every delivery checks again.
+async fn checked_host(state: &AppState, target: &str) -> AppResult<()> {
+    let url = url::Url::parse(target).map_err(|_| AppError::bad_request("bad_webhook", "Webhook 地址无效"))?;
+    match crate::delivery::webhook_addresses(&url, state.config.allow_private_webhooks).await {
+        Ok(_) => Ok(()),
+        Err(e @ crate::delivery::HostError::Private { .. }) => {
+            tracing::warn!(target = %redact_target(target), "alerts: webhook to a private address refused");
+            Err(AppError::bad_request("private_webhook", e.to_string()))
+        }
+        Err(e) => {
+            tracing::info!(target = %redact_target(target), error = %e, "alerts: webhook host not resolved now");
+            Ok(())
+        }
+    }
+}
+
 /// Creates `account`'s subscription in its own scope.
 pub async fn subscribe(state: &AppState, account: &Account, new: &NewSubscription) -> AppResult<SubscriptionView> {
     let (threshold, target) = checked(new)?;
+    if new.channel == Channel::Webhook {
+        checked_host(state, &target).await?;
+    }
     let pool = state.catalog.pool();
     let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE account = $1")
         .bind(&account.name)
@@ -837,7 +858,9 @@ async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickRe
             }
             attempts += 1;
             let outcome = match Channel::parse(&p.channel) {
-                Some(Channel::Webhook) => crate::delivery::webhook(&p.target, &p.content).await,
+                Some(Channel::Webhook) => {
+                    crate::delivery::webhook(&p.target, &p.content, state.config.allow_private_webhooks).await
+                }
                 Some(Channel::Email) => match (&settings.smtp, &file) {
                     (None, _) => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
                     (Some(_), Some(Err(e))) => Err(e.clone()),

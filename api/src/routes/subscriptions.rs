@@ -49,7 +49,7 @@ pub async fn list(State(state): State<AppState>, Caller(account): Caller) -> App
     request_body(content = NewSubscription, content_type = "application/json"),
     responses(
         (status = 201, description = "已订阅", body = SubscriptionView),
-        (status = 400, description = "请求体不是有效的 JSON，或阈值、地址、邮箱无效（message 写明）", body = ErrorBody),
+        (status = 400, description = "请求体不是有效的 JSON，或阈值、地址、邮箱无效，或 Webhook 指向内网、本机或链路本地地址（code 为 private_webhook；服务器以 --alert-allow-private-webhooks 启动时才接受）（message 写明）", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 409, description = "本账号的订阅已达上限", body = ErrorBody),
     ))]
