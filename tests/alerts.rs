@@ -379,7 +379,7 @@ fn alerts_with_a_postgres_catalog() {
 /// from the fixture (see analyses::quarterly_figures_and_changes_match_hand_computation):
 /// 东岭社区's Q1 satisfaction rate is 3 of 5 = 60% (E01 E02 satisfied, E03 basically, E04
 /// E05 dissatisfied), 西岭社区's 2 of 2 = 100%, 南岭社区 has no evaluation (no rate, so no
-/// alert); regular sessions in Q1: 东岭 S2 S3 = 2, 西岭 S1 = 1, 南岭 0, 乙县's 北岭 S1 = 1.
+/// alert).
 #[test]
 fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -403,19 +403,6 @@ fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
             .expect("evaluate");
         assert_eq!(none, None);
 
-        let meetings = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &county_a, today)
-            .await
-            .expect("evaluate")
-            .expect("an alert");
-        assert_eq!(meetings.title, "2025年第1季度有半月未召开定期会议的社区共 3 个");
-        assert_eq!(
-            meetings.lines,
-            vec![
-                "东岭社区 定期会议 2 次（每半月一次应为 6 次）".to_string(),
-                "西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string(),
-                "南岭社区 定期会议 0 次（每半月一次应为 6 次）".to_string(),
-            ]
-        );
         // The written report: 甲县 has 2025 Q1 topics, so its Q1 documents are announced;
         // 乙县's ledger starts in 2025, so on 2025-01-02 (2024 Q4 due) nothing; a platform
         // account names no place.
@@ -440,13 +427,6 @@ fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
         assert_eq!(q4.lines.len(), 5, "{:?}", q4.lines);
         assert_eq!(q4.lines[2], "2024年度报告 Word：/api/v1/documents/report.docx?year=2024&county=141026");
 
-        // A community account hears of its own community only.
-        let xiling = ingest::Scope::community("141026100002").expect("code");
-        let own = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &xiling, today)
-            .await
-            .expect("evaluate")
-            .expect("an alert");
-        assert_eq!(own.lines, vec!["西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string()]);
         state.catalog.close().await;
     });
 }
@@ -672,5 +652,77 @@ fn webhooks_to_private_addresses_are_refused_unless_the_server_allows_them() {
         assert_eq!(received.lock().expect("lock").accepted.len(), 1);
         strict.catalog.close().await;
         open.catalog.close().await;
+    });
+}
+
+/// The half-months: the last one ended before a day, and its bounds.
+#[test]
+fn the_last_completed_half_month() {
+    use warehouse::analyses::HalfMonth;
+    let half = |d: &str| HalfMonth::last_completed(day(d));
+    assert_eq!(half("2025-01-15").chinese(), "2024年12月下半月", "the 15th: its first half not ended yet");
+    assert_eq!(half("2025-01-16").chinese(), "2025年1月上半月");
+    assert_eq!(half("2025-10-01").chinese(), "2025年9月下半月");
+    assert_eq!((half("2025-03-01").first_day(), half("2025-03-01").last_day()), (day("2025-02-16"), day("2025-02-28")));
+    assert_eq!(half("2024-03-10").last_day(), day("2024-02-29"));
+    assert_eq!(half("2025-01-01").last_day(), day("2024-12-31"));
+    assert_eq!((half("2025-09-20").first_day(), half("2025-09-20").last_day()), (day("2025-09-01"), day("2025-09-15")));
+}
+
+/// 「半月内未召开例会」 hand-worked from tests/fixtures/analyses/sessions.csv (regular
+/// sessions: 东岭 S1 2024-12-15, S2 01-15, S3 01-30, S5 04-15, and S4 02-10 urgent; 西岭
+/// S1 02-15; 南岭 none; 乙县's 北岭 S1 03-15):
+/// - 2025-01-15 → 2024年12月下半月 (12-16…31): S1 on the 15th is the first half: all three
+///   of 甲县;
+/// - 2025-01-16 → 2025年1月上半月 (the 15th included): 东岭 held S2; 西岭 and 南岭 not;
+/// - 2025-02-16 → 2月上半月: 东岭's urgent S4 does not count, 西岭 held S1 on the 15th:
+///   东岭 and 南岭;
+/// - 2025-04-01 → 3月下半月: 甲县 all three; 乙县 北岭 (its S1 was in the first half);
+/// - 乙县 on 2025-03-16 (3月上半月, S1 held) and on 2025-01-02 (2024, no ledger): nothing;
+/// - 西岭社区's own account on 2025-02-16: nothing; on 2025-01-16: itself only.
+#[test]
+fn the_meeting_alert_names_the_half_month_and_its_communities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, _, _) = server(&root, &catalog).await;
+        let county_a = ingest::Scope::county("141026").expect("code");
+        let county_b = ingest::Scope::county("141021").expect("code");
+        let xiling = ingest::Scope::community("141026100002").expect("code");
+        let alert = |scope: ingest::Scope, on: &'static str| {
+            let state = state.clone();
+            async move {
+                alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &scope, day(on)).await.expect("evaluate")
+            }
+        };
+        let lines = |period: &str, names: &[&str]| -> Vec<String> {
+            names.iter().map(|n| format!("{n} {period}未召开例会")).collect()
+        };
+
+        let december = alert(county_a.clone(), "2025-01-15").await.expect("an alert");
+        assert_eq!(december.title, "2024年12月下半月未召开例会的社区共 3 个");
+        assert_eq!(december.lines, lines("2024年12月下半月", &["东岭社区", "西岭社区", "南岭社区"]));
+        assert!(december.key.starts_with("no_meeting:141026:2024-12-2:"), "{}", december.key);
+
+        let january = alert(county_a.clone(), "2025-01-16").await.expect("an alert");
+        assert_eq!(january.title, "2025年1月上半月未召开例会的社区共 2 个");
+        assert_eq!(january.lines, lines("2025年1月上半月", &["西岭社区", "南岭社区"]));
+
+        let february = alert(county_a.clone(), "2025-02-16").await.expect("an alert");
+        assert_eq!(february.lines, lines("2025年2月上半月", &["东岭社区", "南岭社区"]));
+
+        let march = alert(county_a.clone(), "2025-04-01").await.expect("an alert");
+        assert_eq!(march.lines, lines("2025年3月下半月", &["东岭社区", "西岭社区", "南岭社区"]));
+        let north = alert(county_b.clone(), "2025-04-01").await.expect("an alert");
+        assert_eq!(north.lines, lines("2025年3月下半月", &["北岭社区"]));
+        assert_eq!(alert(county_b.clone(), "2025-03-16").await, None);
+        assert_eq!(alert(county_b, "2025-01-02").await, None);
+
+        assert_eq!(alert(xiling.clone(), "2025-02-16").await, None);
+        let own = alert(xiling, "2025-01-16").await.expect("an alert");
+        assert_eq!(own.lines, lines("2025年1月上半月", &["西岭社区"]));
+        state.catalog.close().await;
     });
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use warehouse::analyses::overdue::{ItemKind, Overdue};
-use warehouse::analyses::{Figure, ReportKind};
+use warehouse::analyses::{Figure, HalfMonth, ReportKind};
 
 use crate::accounts::{self, Account};
 use crate::catalog::{self, now_ms};
@@ -30,9 +30,6 @@ use crate::state::AppState;
 pub const MAX_SUBSCRIPTIONS: i64 = 20;
 /// The longest webhook URL or e-mail address accepted.
 pub const MAX_TARGET: usize = 500;
-/// Regular sessions a community holds in a quarter: one each half-month (the 15th and the
-/// 30th of each month, the contract's regular days).
-pub const REGULAR_SESSIONS_PER_QUARTER: i64 = 6;
 /// Items listed in one message; the rest are counted.
 const MAX_LINES: usize = 30;
 
@@ -44,7 +41,7 @@ pub enum Condition {
     Overdue,
     /// 上一季度社区满意率低于阈值（百分数）
     SatisfactionBelow,
-    /// 上一季度有半月未召开定期会议（定期会议少于 6 次）
+    /// 上一个半月（1–15 日或 16 日–月末）有社区未召开例会（每半月一次，15 日和 30 日）
     NoMeeting,
     /// 上一季度的书面报告可以下载了（县区或社区账号的范围）
     Document,
@@ -70,7 +67,7 @@ impl Condition {
         match self {
             Condition::Overdue => "议题或整改逾期未办结",
             Condition::SatisfactionBelow => "社区满意率低于阈值",
-            Condition::NoMeeting => "有半月未召开定期会议",
+            Condition::NoMeeting => "半月内未召开例会",
             Condition::Document => "季度书面报告可下载",
             Condition::Pack => "季度报表包可下载",
         }
@@ -519,8 +516,7 @@ fn community_label(row: &Row) -> String {
 ///   is told once and a new or closed item tells again;
 /// - satisfaction_below: the quarterly analysis of the last quarter ended, its
 ///   communities whose satisfaction rate is below the threshold;
-/// - no_meeting: the meetings analysis of the last quarter ended, its communities with
-///   fewer than six regular sessions (one each half-month).
+/// - no_meeting: the last half-month ended, its communities without a regular session.
 pub async fn evaluate(
     state: &AppState,
     condition: Condition,
@@ -574,29 +570,20 @@ pub async fn evaluate(
                 attachment: None,
             }))
         }
-        Condition::SatisfactionBelow | Condition::NoMeeting => {
+        Condition::NoMeeting => no_meeting(state, scope, today).await,
+        Condition::SatisfactionBelow => {
             let (year, quarter) = due_quarter(today, 1);
-            let kind = if condition == Condition::NoMeeting { ReportKind::Meetings } else { ReportKind::Quarterly };
-            let report = reports::report(state, kind, scope, year, Some(quarter)).await?;
+            let report = reports::report(state, ReportKind::Quarterly, scope, year, Some(quarter)).await?;
             let threshold = threshold.unwrap_or(80.0);
             let mut found: Vec<(String, String)> = Vec::new();
             for row in dashboards::encoding::json::report_rows(&report) {
                 if !in_scope(&row, scope) {
                     continue;
                 }
-                let line = if condition == Condition::NoMeeting {
-                    let held = int(&row, Figure::RegularSessions).unwrap_or(0);
-                    (held < REGULAR_SESSIONS_PER_QUARTER).then(|| {
-                        format!(
-                            "{} 定期会议 {held} 次（每半月一次应为 {REGULAR_SESSIONS_PER_QUARTER} 次）",
-                            community_label(&row)
-                        )
-                    })
-                } else {
-                    let rate = row.get(Figure::SatisfactionRate.key()).and_then(serde_json::Value::as_f64);
-                    rate.filter(|r| r * 100.0 < threshold)
-                        .map(|r| format!("{} 满意率 {:.1}%（阈值 {threshold}%）", community_label(&row), r * 100.0))
-                };
+                let rate = row.get(Figure::SatisfactionRate.key()).and_then(serde_json::Value::as_f64);
+                let line = rate
+                    .filter(|r| r * 100.0 < threshold)
+                    .map(|r| format!("{} 满意率 {:.1}%（阈值 {threshold}%）", community_label(&row), r * 100.0));
                 if let Some(line) = line {
                     found.push((text(&row, Figure::CommunityCode), line));
                 }
@@ -606,20 +593,48 @@ pub async fn evaluate(
             }
             found.sort();
             let ids: Vec<String> = found.iter().map(|(code, _)| code.clone()).collect();
-            let period = format!("{year}Q{quarter}");
-            let what = if condition == Condition::NoMeeting {
-                "有半月未召开定期会议的社区".to_string()
-            } else {
-                format!("满意率低于 {threshold}% 的社区")
-            };
             Ok(Some(Alert {
-                key: key_of(condition, scope, &format!("{period}:{threshold}"), &ids),
-                title: format!("{year}年第{quarter}季度{what}共 {} 个", found.len()),
+                key: key_of(condition, scope, &format!("{year}Q{quarter}:{threshold}"), &ids),
+                title: format!("{year}年第{quarter}季度满意率低于 {threshold}% 的社区共 {} 个", found.len()),
                 lines: found.into_iter().map(|(_, line)| line).collect(),
                 attachment: None,
             }))
         }
     }
+}
+
+/// The communities of `scope` without a regular session in the last half-month ended
+/// (`warehouse::analyses::HalfMonth`: the 1st–15th or the 16th–last day; the warehouse
+/// says which communities held none), named with the half-month: 「2025年9月下半月未召开
+/// 例会」. A half-month of a year in which the scope has no topics says nothing (every
+/// community of a year outside the ledger would be listed).
+async fn no_meeting(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let half = HalfMonth::last_completed(today);
+    if !reports::quarters_with_data(state, scope).await?.iter().any(|(y, _)| *y == half.year) {
+        return Ok(None);
+    }
+    let (warehouse, asked) = (state.warehouse.clone(), scope.clone());
+    let missing =
+        state.on_query_threads(async move { Ok(warehouse.without_regular_session(&asked, half).await?) }).await?;
+    // The session is the scope's already; any other row is kept out all the same.
+    let missing: Vec<(String, String)> = missing
+        .into_iter()
+        .filter(|(code, _)| Scope::community(code).is_ok_and(|c| catalog::contains(scope, &c)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let period = half.chinese();
+    let ids: Vec<String> = missing.iter().map(|(code, _)| code.clone()).collect();
+    Ok(Some(Alert {
+        key: key_of(Condition::NoMeeting, scope, &half.key(), &ids),
+        title: format!("{period}未召开例会的社区共 {} 个", missing.len()),
+        lines: missing
+            .into_iter()
+            .map(|(code, name)| format!("{} {period}未召开例会", if name.is_empty() { code } else { name }))
+            .collect(),
+        attachment: None,
+    }))
 }
 
 /// `county=141026` or `community=141026100001` and the last quarter ended, when `scope`

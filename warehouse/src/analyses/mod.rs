@@ -44,7 +44,7 @@ pub use facts::CLOSED;
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
 pub use handling::units;
 pub use labels::QualityFlag;
-pub use meetings::{FIXED_DAYS_BEFORE, meetings};
+pub use meetings::{FIXED_DAYS_BEFORE, HalfMonth, meetings};
 pub use publicity::{CHANNEL_SHARES, publicity};
 pub use quarterly::{Breakdown, breakdown, quarterly};
 
