@@ -240,6 +240,7 @@ async fn suite(root: &str, catalog: &str) {
             password: None,
             from: "议事提醒 <yishi@example.cn>".into(),
         }),
+        ..Settings::default()
     };
     let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
     // Three new alerts (东岭's webhook, 甲县's e-mail and in-app notice; 乙县 has none), two
@@ -725,4 +726,115 @@ fn the_meeting_alert_names_the_half_month_and_its_communities() {
         assert_eq!(own.lines, lines("2025年1月上半月", &["西岭社区"]));
         state.catalog.close().await;
     });
+}
+
+/// A webhook receiver on 127.0.0.1 that takes `delay` over each request (a slow robot
+/// widens the window in which two servers could both send) and accepts every one; each
+/// body is kept. Returns its base URL.
+async fn slow_receiver(bodies: Arc<Mutex<Vec<String>>>, delay: Duration) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/robot",
+        post(move |body: String| {
+            let bodies = bodies.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                bodies.lock().expect("lock").push(body);
+                (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.to_string())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// Two servers (two `AppState`s, each with its own pool, warehouse and claimer id) on one
+/// PostgreSQL catalog tick at the same moment, three rounds; the robot takes 300 ms per
+/// POST. Four alerts on 2025-09-30 (东岭's and 甲县's overdue items, 东岭's and 甲县's
+/// 2025年9月上半月 without a regular session), each to a webhook: the receiver gets each
+/// exactly once, both servers together report four deliveries, and every delivery is
+/// `delivered` after one attempt with its claim released.
+#[test]
+fn two_servers_on_one_postgres_catalog_send_each_delivery_once() {
+    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
+        skipped("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: YISHI_TEST_POSTGRES is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    runtime().block_on(async {
+        use sqlx::Connection;
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("YISHI_REQUIRE_POSTGRES").is_err(), "PostgreSQL unreachable: {e}");
+                skipped(&format!("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: {e}"));
+                return;
+            }
+        };
+        let name = format!("yishi_claims_{}_{}", std::process::id(), chrono_free_nanos());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
+        let (base, _) = admin.rsplit_once('/').expect("YISHI_TEST_POSTGRES ends with /database");
+        two_servers(&root, &format!("{base}/{name}")).await;
+        for attempt in 0..5 {
+            let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut conn)
+                .await;
+            match dropped {
+                Ok(_) => break,
+                Err(e) if attempt == 4 => skipped(&format!("two_servers…: {name} not dropped: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    });
+}
+
+async fn two_servers(root: &str, catalog: &str) {
+    let _wh = fixture_warehouse(root).await;
+    let (first, app, [_platform, county_a, _county_b, dongling]) = opted_in(root, catalog).await;
+    let config = api::Config { allow_private_webhooks: true, ..api::Config::default() };
+    let wh = warehouse::Warehouse::open(root).await.expect("open");
+    let second = api::AppState::new(wh, api::Catalog::open(catalog).await.expect("catalog"), config);
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let base = slow_receiver(bodies.clone(), Duration::from_millis(300)).await;
+    for token in [&dongling, &county_a] {
+        for condition in ["overdue", "no_meeting"] {
+            let body = format!(r#"{{"condition":"{condition}","channel":"webhook","target":"{base}/robot"}}"#);
+            let made = post_json(&app, token, &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+        }
+    }
+    let (one, two) = (Settings::default(), Settings::default());
+    assert_ne!(one.claimer, two.claimer);
+    let mut delivered = 0;
+    let mut created = 0;
+    for _ in 0..3 {
+        let (a, b) =
+            tokio::join!(alerts::tick(&first, &one, day("2025-09-30")), alerts::tick(&second, &two, day("2025-09-30")));
+        delivered += a.delivered + b.delivered;
+        created += a.created + b.created;
+        assert_eq!(a.failed_attempts + b.failed_attempts, 0);
+    }
+    let bodies = bodies.lock().expect("lock").clone();
+    assert_eq!((created, delivered, bodies.len()), (4, 4, 4), "{bodies:#?}");
+    let mut unique = bodies.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "no message twice: {bodies:#?}");
+    assert!(bodies.iter().any(|b| b.contains("2025年9月上半月未召开例会")), "{bodies:#?}");
+    let pool = sqlx::PgPool::connect(catalog).await.expect("catalog");
+    let rows: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT status, attempts, claimed_by FROM deliveries ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("deliveries");
+    pool.close().await;
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r == &("delivered".to_string(), 1, None)), "{rows:?}");
+    first.catalog.close().await;
+    second.catalog.close().await;
 }

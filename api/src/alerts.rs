@@ -7,7 +7,8 @@
 //! here — and a new set of items becomes one row of `deliveries`, unique on
 //! (subscription, alert key), so an alert is never delivered twice, across ticks or
 //! restarts. Pending deliveries are sent with retries and a doubling backoff; each attempt
-//! is counted and its error kept.
+//! is counted and its error kept. Before sending, a server claims the delivery with a
+//! lease (one conditional UPDATE), so servers sharing a catalog never both send it.
 
 use std::time::Duration;
 
@@ -710,6 +711,12 @@ pub struct Settings {
     pub max_attempts: i64,
     /// The SMTP server for e-mail, if configured.
     pub smtp: Option<crate::delivery::Smtp>,
+    /// This server's name on the deliveries it claims (random per process): servers
+    /// sharing a catalog never send the same delivery.
+    pub claimer: String,
+    /// How long a claim holds: longer than a tick's tries of one delivery (with a pack
+    /// to make for a mail), so a claim only lapses when its server died.
+    pub lease: Duration,
 }
 
 impl Default for Settings {
@@ -720,6 +727,8 @@ impl Default for Settings {
             backoff: Duration::from_secs(2),
             max_attempts: 10,
             smtp: None,
+            claimer: format!("yishi-{}-{}", std::process::id(), &accounts::new_secret("")[..12]),
+            lease: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -841,15 +850,16 @@ async fn mail_file(state: &AppState, p: &Pending) -> Option<Result<crate::delive
     Some(made.await)
 }
 
-/// Sends every pending delivery, each up to `attempts_per_tick` times with a doubling
-/// backoff; records each attempt.
+/// Sends every pending delivery not claimed by another server, each up to
+/// `attempts_per_tick` times with a doubling backoff; records each attempt.
 async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickReport) {
     let pending: Vec<Pending> = match sqlx::query_as(
         "SELECT d.id, d.title, d.content, d.attempts, d.attachment, s.channel, s.target, s.account, s.role, \
                 s.scope_code \
          FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id \
-         WHERE d.status = 'pending' ORDER BY d.id",
+         WHERE d.status = 'pending' AND (d.claimed_until IS NULL OR d.claimed_until < $1) ORDER BY d.id",
     )
+    .bind(now_ms())
     .fetch_all(state.catalog.pool())
     .await
     {
@@ -860,70 +870,149 @@ async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickRe
         }
     };
     for p in pending {
-        let file = match Channel::parse(&p.channel) {
-            Some(Channel::Email) if settings.smtp.is_some() => mail_file(state, &p).await,
-            _ => None,
-        };
-        let mut attempts = p.attempts;
-        let mut wait = settings.backoff;
-        for n in 0..settings.attempts_per_tick.max(1) {
-            if n > 0 {
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2);
-            }
-            attempts += 1;
-            let outcome = match Channel::parse(&p.channel) {
-                Some(Channel::Webhook) => {
-                    crate::delivery::webhook(&p.target, &p.content, state.config.allow_private_webhooks).await
-                }
-                Some(Channel::Email) => match (&settings.smtp, &file) {
-                    (None, _) => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
-                    (Some(_), Some(Err(e))) => Err(e.clone()),
-                    (Some(smtp), file) => {
-                        let file = file.as_ref().and_then(|f| f.as_ref().ok());
-                        smtp.send(&p.target, &p.title, &p.content, file).await
-                    }
-                },
-                _ => Ok(()),
-            };
-            let done = outcome.is_ok();
-            let error = outcome.err();
-            let status = if done {
-                "delivered"
-            } else if attempts >= settings.max_attempts {
-                "failed"
-            } else {
-                "pending"
-            };
-            if let Some(e) = &error {
-                report.failed_attempts += 1;
-                tracing::warn!(delivery = p.id, attempts, target = %redact_target(&p.target), error = %e, "alerts: delivery failed");
-            }
-            let now = now_ms();
-            let saved = sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), \
-                 updated_at = $4, delivered_at = $5 WHERE id = $6",
-            )
-            .bind(status)
-            .bind(attempts)
-            .bind(error.clone())
-            .bind(now)
-            .bind(done.then_some(now))
-            .bind(p.id)
+        if !claim(state, settings, p.id).await {
+            continue;
+        }
+        send_one(state, settings, &p, report).await;
+        release(state, settings, p.id).await;
+    }
+}
+
+/// Claims delivery `id` for this server until its lease ends: one conditional UPDATE,
+/// which only one server can win while the delivery is pending and unclaimed (or its
+/// claim lapsed). Another server sending it, or having sent it since it was listed, is
+/// `false`.
+async fn claim(state: &AppState, settings: &Settings, id: i64) -> bool {
+    let now = now_ms();
+    let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+    let won = sqlx::query(
+        "UPDATE deliveries SET claimed_by = $1, claimed_until = $2 \
+         WHERE id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)",
+    )
+    .bind(&settings.claimer)
+    .bind(now.saturating_add(lease))
+    .bind(id)
+    .bind(now)
+    .execute(state.catalog.pool())
+    .await;
+    match won {
+        Ok(done) => done.rows_affected() == 1,
+        Err(e) => {
+            tracing::error!(delivery = id, error = %e, "alerts: delivery not claimed");
+            false
+        }
+    }
+}
+
+/// Gives up this server's claim on `id` after the tick's tries, so a later tick of any
+/// server can retry a delivery still pending.
+async fn release(state: &AppState, settings: &Settings, id: i64) {
+    let released =
+        sqlx::query("UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND claimed_by = $2")
+            .bind(id)
+            .bind(&settings.claimer)
             .execute(state.catalog.pool())
             .await;
-            if let Err(e) = saved {
-                tracing::error!(delivery = p.id, error = %e, "alerts: delivery not recorded");
-                break;
-            }
-            if done {
-                report.delivered += 1;
-                tracing::info!(delivery = p.id, attempts, target = %redact_target(&p.target), "alerts: delivered");
-                break;
-            }
-            if status == "failed" {
-                break;
-            }
+    if let Err(e) = released {
+        tracing::warn!(delivery = id, error = %e, "alerts: claim not released (it lapses at its lease's end)");
+    }
+}
+
+/// Up to `attempts_per_tick` tries of one claimed delivery, each recorded.
+async fn send_one(state: &AppState, settings: &Settings, p: &Pending, report: &mut TickReport) {
+    let file = match Channel::parse(&p.channel) {
+        Some(Channel::Email) if settings.smtp.is_some() => mail_file(state, p).await,
+        _ => None,
+    };
+    let mut attempts = p.attempts;
+    let mut wait = settings.backoff;
+    for n in 0..settings.attempts_per_tick.max(1) {
+        if n > 0 {
+            tokio::time::sleep(wait).await;
+            wait = wait.saturating_mul(2);
+        }
+        attempts += 1;
+        let outcome = try_once(state, settings, p, file.as_ref()).await;
+        let done = outcome.is_ok();
+        let error = outcome.err();
+        let status = if done {
+            "delivered"
+        } else if attempts >= settings.max_attempts {
+            "failed"
+        } else {
+            "pending"
+        };
+        if let Some(e) = &error {
+            report.failed_attempts += 1;
+            tracing::warn!(delivery = p.id, attempts, target = %redact_target(&p.target), error = %e, "alerts: delivery failed");
+        }
+        if !record_attempt(state, settings, p.id, (status, attempts), error).await {
+            break;
+        }
+        if done {
+            report.delivered += 1;
+            tracing::info!(delivery = p.id, attempts, target = %redact_target(&p.target), "alerts: delivered");
+            break;
+        }
+        if status == "failed" {
+            break;
+        }
+    }
+}
+
+/// One try over the subscription's channel.
+async fn try_once(
+    state: &AppState,
+    settings: &Settings,
+    p: &Pending,
+    file: Option<&Result<crate::delivery::MailFile, String>>,
+) -> Result<(), String> {
+    match Channel::parse(&p.channel) {
+        Some(Channel::Webhook) => {
+            crate::delivery::webhook(&p.target, &p.content, state.config.allow_private_webhooks).await
+        }
+        Some(Channel::Email) => match (&settings.smtp, file) {
+            (None, _) => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
+            (Some(_), Some(Err(e))) => Err(e.clone()),
+            (Some(smtp), file) => smtp.send(&p.target, &p.title, &p.content, file.and_then(|f| f.as_ref().ok())).await,
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Records one try while this server holds the claim; `false` when it could not (the
+/// claim lapsed and another server took the delivery over, or the catalog failed).
+async fn record_attempt(
+    state: &AppState,
+    settings: &Settings,
+    id: i64,
+    (status, attempts): (&str, i64),
+    error: Option<String>,
+) -> bool {
+    let now = now_ms();
+    let done = status == "delivered";
+    let saved = sqlx::query(
+        "UPDATE deliveries SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), \
+         updated_at = $4, delivered_at = $5 WHERE id = $6 AND claimed_by = $7",
+    )
+    .bind(status)
+    .bind(attempts)
+    .bind(error)
+    .bind(now)
+    .bind(done.then_some(now))
+    .bind(id)
+    .bind(&settings.claimer)
+    .execute(state.catalog.pool())
+    .await;
+    match saved {
+        Ok(r) if r.rows_affected() == 1 => true,
+        Ok(_) => {
+            tracing::warn!(delivery = id, "alerts: claim lost (lease ended); another server has the delivery");
+            false
+        }
+        Err(e) => {
+            tracing::error!(delivery = id, error = %e, "alerts: delivery not recorded");
+            false
         }
     }
 }
