@@ -71,12 +71,16 @@ pub(crate) struct AlertArgs {
     /// 发送提醒邮件的 SMTP 服务器（主机名）；不写则不发邮件，邮件订阅记为发送失败。
     #[arg(long, env = "YISHI_SMTP_HOST", value_name = "主机")]
     pub(crate) smtp_host: Option<String>,
-    /// SMTP 端口。
-    #[arg(long, env = "YISHI_SMTP_PORT", default_value_t = 25, value_name = "端口")]
-    pub(crate) smtp_port: u16,
-    /// SMTP 连接加密：none（本地网络内的中继，本版本只支持这一种）。
+    /// SMTP 端口（默认按加密方式：none 为 25，starttls 为 587，tls 为 465）。
+    #[arg(long, env = "YISHI_SMTP_PORT", value_name = "端口")]
+    pub(crate) smtp_port: Option<u16>,
+    /// SMTP 连接加密：none（不加密，只用于本地网络内的中继）、starttls（先明文连接再升级为 TLS，
+    /// 服务器不支持则不发送）、tls（从连接起就是 TLS，常见于 465 端口）。证书按系统的根证书核对主机名。
     #[arg(long, env = "YISHI_SMTP_SECURITY", default_value = "none", value_name = "方式")]
     pub(crate) smtp_security: String,
+    /// 另外信任的 CA 证书（PEM 文件），用于政务内网自建 CA 签发证书的邮件服务器。
+    #[arg(long, env = "YISHI_SMTP_CA_FILE", value_name = "文件")]
+    pub(crate) smtp_ca_file: Option<std::path::PathBuf>,
     /// SMTP 用户名（需要登录时）。
     #[arg(long, env = "YISHI_SMTP_USER", value_name = "用户名")]
     pub(crate) smtp_user: Option<String>,
@@ -99,6 +103,7 @@ impl std::fmt::Debug for AlertArgs {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("smtp_security", &self.smtp_security)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("smtp_user", &self.smtp_user)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("smtp_from", &self.smtp_from)
@@ -108,6 +113,35 @@ impl std::fmt::Debug for AlertArgs {
 }
 
 impl AlertArgs {
+    /// The SMTP server for alert e-mail; a bad setting is refused with what to write.
+    fn smtp(&self, host: &str) -> Result<api::delivery::Smtp> {
+        use api::delivery::SmtpSecurity;
+        let security = SmtpSecurity::parse(&self.smtp_security).ok_or_else(|| {
+            anyhow::anyhow!("--smtp-security：“{}”无效，可用 none、starttls、tls", self.smtp_security)
+        })?;
+        if !self.smtp_from.contains('@') {
+            anyhow::bail!("--smtp-from：发件人“{}”不是邮箱地址，例如 议事提醒 <yishi@example.cn>", self.smtp_from);
+        }
+        let extra_ca_pem = match &self.smtp_ca_file {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("--smtp-ca-file：无法读取 {}", path.display()))?)
+            }
+            None => None,
+        };
+        if security == SmtpSecurity::None && self.smtp_password.is_some() {
+            eprintln!("提示：--smtp-security none 时 SMTP 密码以明文传送，只应在本机或可信的内网中继上使用");
+        }
+        Ok(api::delivery::Smtp {
+            host: host.to_string(),
+            port: self.smtp_port.unwrap_or(security.default_port()),
+            security,
+            username: self.smtp_user.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+            extra_ca_pem,
+        })
+    }
+
     /// The alert settings, or `None` when alerts are off; a bad SMTP setting is refused.
     fn settings(&self) -> Result<Option<api::alerts::Settings>> {
         if self.alert_every_minutes == 0 {
@@ -115,30 +149,7 @@ impl AlertArgs {
         }
         let smtp = match &self.smtp_host {
             None => None,
-            Some(host) => {
-                let security = api::delivery::SmtpSecurity::parse(&self.smtp_security)
-                    .filter(|s| *s == api::delivery::SmtpSecurity::None)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--smtp-security：“{}”不支持，本版本只支持 none（本地网络内不加密的 SMTP 中继）",
-                            self.smtp_security
-                        )
-                    })?;
-                if !self.smtp_from.contains('@') {
-                    anyhow::bail!(
-                        "--smtp-from：发件人“{}”不是邮箱地址，例如 议事提醒 <yishi@example.cn>",
-                        self.smtp_from
-                    );
-                }
-                Some(api::delivery::Smtp {
-                    host: host.clone(),
-                    port: self.smtp_port,
-                    security,
-                    username: self.smtp_user.clone(),
-                    password: self.smtp_password.clone(),
-                    from: self.smtp_from.clone(),
-                })
-            }
+            Some(host) => Some(self.smtp(host)?),
         };
         Ok(Some(api::alerts::Settings {
             every: Duration::from_secs(self.alert_every_minutes.saturating_mul(60)),

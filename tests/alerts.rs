@@ -78,43 +78,107 @@ async fn smtp_sink(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            let mails = mails.clone();
+            tokio::spawn(dialogue(socket, mails.clone(), false, true));
+        }
+    });
+    port
+}
+
+/// How a TLS sink starts TLS.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SinkTls {
+    /// Offers STARTTLS and upgrades when asked.
+    StartTls,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+/// An SMTP sink on 127.0.0.1 with TLS (the certificate of tests/fixtures/smtp for
+/// localhost, signed by its test CA); returns its port.
+async fn tls_smtp_sink(mails: Arc<Mutex<Vec<Mail>>>, mode: SinkTls) -> u16 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp");
+    let (cert, key) =
+        (std::fs::read(dir.join("cert.pem")).expect("cert"), std::fs::read(dir.join("key.pem")).expect("key"));
+    let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
+    let acceptor = tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).expect("acceptor"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (mails, acceptor) = (mails.clone(), acceptor.clone());
             tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut to = Vec::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_ascii_uppercase();
-                    let answer = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        "250 sink\r\n".to_string()
-                    } else if upper.starts_with("RCPT TO:") {
-                        to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
-                        "250 OK\r\n".to_string()
-                    } else if upper.starts_with("DATA") {
-                        let _ = write.write_all(b"354 go on\r\n").await;
-                        let mut data = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push_str(&l);
-                            data.push('\n');
-                        }
-                        mails.lock().expect("lock").push(Mail { to: std::mem::take(&mut to), data });
-                        "250 queued\r\n".to_string()
-                    } else if upper.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        break;
-                    } else {
-                        "250 OK\r\n".to_string()
-                    };
-                    let _ = write.write_all(answer.as_bytes()).await;
+                let plain = match mode {
+                    SinkTls::StartTls => match dialogue(socket, mails.clone(), true, true).await {
+                        Some(plain) => plain,
+                        None => return,
+                    },
+                    SinkTls::Implicit => socket,
+                };
+                // A client that does not trust the certificate ends here.
+                if let Ok(tls) = acceptor.accept(plain).await {
+                    dialogue(tls, mails, false, mode == SinkTls::Implicit).await;
                 }
             });
         }
     });
     port
+}
+
+/// One SMTP session on `stream`; with `starttls` it offers STARTTLS and, when asked,
+/// answers 220 and gives the stream back for the TLS handshake.
+async fn dialogue<S>(stream: S, mails: Arc<Mutex<Vec<Mail>>>, starttls: bool, greet: bool) -> Option<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    if greet {
+        stream.write_all(b"220 sink ESMTP\r\n").await.ok()?;
+    }
+    let mut to = Vec::new();
+    loop {
+        let line = read_line(&mut stream).await?;
+        let upper = line.to_ascii_uppercase();
+        let answer = if upper.starts_with("EHLO") {
+            if starttls { "250-sink\r\n250 STARTTLS\r\n" } else { "250 sink\r\n" }.to_string()
+        } else if upper.starts_with("HELO") {
+            "250 sink\r\n".to_string()
+        } else if upper == "STARTTLS" && starttls {
+            stream.write_all(b"220 go ahead\r\n").await.ok()?;
+            stream.flush().await.ok()?;
+            return Some(stream.into_inner());
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+            "250 OK\r\n".to_string()
+        } else if upper.starts_with("DATA") {
+            stream.write_all(b"354 go on\r\n").await.ok()?;
+            let mut data = String::new();
+            loop {
+                let l = read_line(&mut stream).await?;
+                if l == "." {
+                    break;
+                }
+                data.push_str(&l);
+                data.push('\n');
+            }
+            mails.lock().expect("lock").push(Mail { to: std::mem::take(&mut to), data });
+            "250 queued\r\n".to_string()
+        } else if upper.starts_with("QUIT") {
+            let _ = stream.write_all(b"221 bye\r\n").await;
+            return None;
+        } else {
+            "250 OK\r\n".to_string()
+        };
+        stream.write_all(answer.as_bytes()).await.ok()?;
+    }
+}
+
+/// A line without its line end; `None` at the end of the stream.
+async fn read_line<S: tokio::io::AsyncRead + Unpin>(stream: &mut BufReader<S>) -> Option<String> {
+    let mut line = String::new();
+    match stream.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+    }
 }
 
 /// Base64 (RFC 4648, with padding, line breaks ignored).
@@ -239,6 +303,7 @@ async fn suite(root: &str, catalog: &str) {
             username: None,
             password: None,
             from: "议事提醒 <yishi@example.cn>".into(),
+            extra_ca_pem: None,
         }),
         ..Settings::default()
     };
@@ -503,6 +568,7 @@ fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
                 username: None,
                 password: None,
                 from: "议事提醒 <yishi@example.cn>".into(),
+                extra_ca_pem: None,
             }),
             ..Settings::default()
         };
@@ -837,4 +903,62 @@ async fn two_servers(root: &str, catalog: &str) {
     assert!(rows.iter().all(|r| r == &("delivered".to_string(), 1, None)), "{rows:?}");
     first.catalog.close().await;
     second.catalog.close().await;
+}
+
+/// Alert e-mail over STARTTLS and over implicit TLS to a sink with a certificate for
+/// localhost signed by a test CA, trusted through `extra_ca_pem` (`--smtp-ca-file`): 甲县's
+/// overdue alert arrives whole each way. Without the CA the certificate is not trusted:
+/// nothing is delivered and the error is recorded.
+#[test]
+fn alert_mail_over_starttls_and_implicit_tls() {
+    let ca =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp/ca.pem")).expect("ca");
+    for (mode, security, trusted) in [
+        (SinkTls::StartTls, SmtpSecurity::StartTls, true),
+        (SinkTls::Implicit, SmtpSecurity::Tls, true),
+        (SinkTls::Implicit, SmtpSecurity::Tls, false),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+        let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+        runtime().block_on(async {
+            let _wh = fixture_warehouse(&root).await;
+            let (state, app, [_platform, county_a, _county_b, _dongling]) = server(&root, &catalog).await;
+            let mails = Arc::new(Mutex::new(Vec::new()));
+            let port = tls_smtp_sink(mails.clone(), mode).await;
+            let made =
+                post_json(&app, &county_a, r#"{"condition":"overdue","channel":"email","target":"c@example.cn"}"#)
+                    .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+            let id = made.json()["id"].as_i64().expect("id");
+            let settings = Settings {
+                attempts_per_tick: 1,
+                smtp: Some(Smtp {
+                    host: "localhost".into(),
+                    port,
+                    security,
+                    username: None,
+                    password: None,
+                    from: "议事提醒 <yishi@example.cn>".into(),
+                    extra_ca_pem: trusted.then(|| ca.clone()),
+                }),
+                ..Settings::default()
+            };
+            let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
+            let mails = mails.lock().expect("lock").clone();
+            if trusted {
+                assert_eq!(done, TickReport { created: 1, delivered: 1, failed_attempts: 0 }, "{mode:?}");
+                assert_eq!(mails.len(), 1, "{mode:?}");
+                assert_eq!(mail_body(&mails[0]).replace("\r\n", "\n").trim_end(), COUNTY_A_ALERT);
+            } else {
+                assert_eq!(done, TickReport { created: 1, delivered: 0, failed_attempts: 1 });
+                assert!(mails.is_empty());
+                let row = alerts::deliveries(&state, id).await.expect("deliveries").remove(0);
+                let error = row.last_error.unwrap_or_default();
+                assert!(row.status == "pending" && error.contains("发送失败"), "{error}");
+                assert!(error.to_lowercase().contains("certificate"), "the certificate is named: {error}");
+            }
+            state.catalog.close().await;
+        });
+    }
 }

@@ -224,12 +224,16 @@ pub struct MailFile {
 pub struct Smtp {
     pub host: String,
     pub port: u16,
-    /// none (plain, for a local relay), starttls, or tls (implicit, port 465).
+    /// none (plain, for a relay on the local network), starttls (port 587), or tls
+    /// (implicit, port 465).
     pub security: SmtpSecurity,
     pub username: Option<String>,
     pub password: Option<String>,
     /// The sender, e.g. "议事提醒 <yishi@example.cn>".
     pub from: String,
+    /// A CA certificate (PEM) trusted besides the system's, for a mail server inside a
+    /// government network with its own CA.
+    pub extra_ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Smtp {
@@ -241,17 +245,20 @@ impl std::fmt::Debug for Smtp {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("from", &self.from)
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(Vec::len))
             .finish()
     }
 }
 
-/// How the SMTP connection is protected. Only `None` is sent with today: lettre's TLS
-/// (rustls) needs rustls's `logging` feature, which rebuilds every crate over rustls
-/// (object_store and DataFusion with it); the others are refused at start.
+/// How the SMTP connection is protected (TLS through the system's OpenSSL, `native-tls`;
+/// lettre's rustls would rebuild DataFusion's TLS stack, see Cargo.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmtpSecurity {
+    /// Plain: only for a relay on the local network.
     None,
+    /// STARTTLS required (the connection is refused if the server does not offer it).
     StartTls,
+    /// TLS from the first byte (port 465).
     Tls,
 }
 
@@ -260,24 +267,49 @@ impl SmtpSecurity {
         match text {
             "none" | "无" => Some(SmtpSecurity::None),
             "starttls" | "STARTTLS" => Some(SmtpSecurity::StartTls),
-            "tls" | "TLS" | "ssl" => Some(SmtpSecurity::Tls),
+            "tls" | "TLS" | "ssl" | "SSL" => Some(SmtpSecurity::Tls),
             _ => None,
+        }
+    }
+
+    /// The usual port: 25, 587, 465.
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
         }
     }
 }
 
 impl Smtp {
-    /// Mails `content` to `to` with the subject `【议事提醒】title` and `file` attached, over
-    /// plain SMTP (a relay on the local network; see [`SmtpSecurity`]).
+    /// How the connection is protected: `None` for plain; the server's certificate is
+    /// checked against the system's CAs (and `extra_ca_pem`) for `host`.
+    fn tls(&self) -> Result<Option<lettre::transport::smtp::client::Tls>, String> {
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        if self.security == SmtpSecurity::None {
+            return Ok(None);
+        }
+        let mut builder = TlsParameters::builder(self.host.clone());
+        if let Some(pem) = &self.extra_ca_pem {
+            let ca = Certificate::from_pem(pem).map_err(|e| format!("--smtp-ca-file 不是有效的 PEM 证书：{e}"))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let parameters = builder.build_native().map_err(|e| format!("无法准备 SMTP 的 TLS 连接：{e}"))?;
+        Ok(Some(match self.security {
+            SmtpSecurity::Tls => Tls::Wrapper(parameters),
+            _ => Tls::Required(parameters),
+        }))
+    }
+
+    /// Mails `content` to `to` with the subject `【议事提醒】title` and `file` attached,
+    /// protected as `security` says.
     pub async fn send(&self, to: &str, title: &str, content: &str, file: Option<&MailFile>) -> Result<(), String> {
         use lettre::message::header::{ContentTransferEncoding, ContentType};
         use lettre::message::{Attachment, Body, MultiPart, SinglePart};
         use lettre::transport::smtp::authentication::Credentials;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-        if self.security != SmtpSecurity::None {
-            return Err("本版本只支持不加密的 SMTP 中继（--smtp-security none）".to_string());
-        }
         let from = self.from.parse().map_err(|e| format!("发件人地址“{}”无效：{e}", self.from))?;
         let to = to.parse().map_err(|e| format!("收件人地址无效：{e}"))?;
         // Base64: 汉字 in 7-bit transport, the same for every server.
@@ -299,6 +331,9 @@ impl Smtp {
         let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
             .timeout(Some(Duration::from_secs(15)));
+        if let Some(tls) = self.tls()? {
+            transport = transport.tls(tls);
+        }
         if let (Some(user), Some(password)) = (&self.username, &self.password) {
             transport = transport.credentials(Credentials::new(user.clone(), password.clone()));
         }
