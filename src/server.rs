@@ -74,8 +74,7 @@ pub(crate) struct AlertArgs {
     /// SMTP 端口（默认按加密方式：none 为 25，starttls 为 587，tls 为 465）。
     #[arg(long, env = "YISHI_SMTP_PORT", value_name = "端口")]
     pub(crate) smtp_port: Option<u16>,
-    /// SMTP 连接加密：none（不加密，只用于本地网络内的中继）、starttls（先明文连接再升级为 TLS，
-    /// 服务器不支持则不发送）、tls（从连接起就是 TLS，常见于 465 端口）。证书按系统的根证书核对主机名。
+    /// SMTP 连接加密：none（不加密，只用于本地网络内的中继）、starttls（先明文连接再升级为 TLS，服务器不支持则不发送）、tls（从连接起就是 TLS，常见于 465 端口）。证书按系统的根证书核对主机名。
     #[arg(long, env = "YISHI_SMTP_SECURITY", default_value = "none", value_name = "方式")]
     pub(crate) smtp_security: String,
     /// 另外信任的 CA 证书（PEM 文件），用于政务内网自建 CA 签发证书的邮件服务器。
@@ -90,8 +89,10 @@ pub(crate) struct AlertArgs {
     /// 发件人，例如 "议事提醒 <yishi@example.cn>"。
     #[arg(long, env = "YISHI_SMTP_FROM", default_value = "议事提醒 <yishi@localhost>", value_name = "发件人")]
     pub(crate) smtp_from: String,
-    /// 允许订阅和发送到内网、本机或链路本地地址的 Webhook（例如政务内网里的群机器人）。
-    /// 默认拒绝：防止借提醒让服务器访问内网（SSRF）；订阅时和每次发送时都检查主机解析到的地址。
+    /// 本平台对外的地址，例如 https://yishi.example.gov.cn：群机器人和邮件提醒里的下载链接写成完整地址，点开即可下载（需登录）。不写则为 /api/v1/… 这样的相对地址。
+    #[arg(long, env = "YISHI_PUBLIC_URL", value_name = "地址")]
+    pub(crate) public_url: Option<String>,
+    /// 允许订阅和发送到内网、本机或链路本地地址的 Webhook（例如政务内网里的群机器人）。默认拒绝：防止借提醒让服务器访问内网（SSRF）；订阅时和每次发送时都检查主机解析到的地址。
     #[arg(long, env = "YISHI_ALERT_ALLOW_PRIVATE_WEBHOOKS")]
     pub(crate) alert_allow_private_webhooks: bool,
 }
@@ -107,6 +108,7 @@ impl std::fmt::Debug for AlertArgs {
             .field("smtp_user", &self.smtp_user)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("smtp_from", &self.smtp_from)
+            .field("public_url", &self.public_url)
             .field("alert_allow_private_webhooks", &self.alert_allow_private_webhooks)
             .finish()
     }
@@ -151,9 +153,23 @@ impl AlertArgs {
             None => None,
             Some(host) => Some(self.smtp(host)?),
         };
+        let public_url = match &self.public_url {
+            Some(text) => {
+                let base = text.trim().trim_end_matches('/');
+                let host = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
+                if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
+                    anyhow::bail!(
+                        "--public-url：“{text}”不是 http:// 或 https:// 开头的地址，例如 https://yishi.example.gov.cn"
+                    );
+                }
+                Some(base.to_string())
+            }
+            None => None,
+        };
         Ok(Some(api::alerts::Settings {
             every: Duration::from_secs(self.alert_every_minutes.saturating_mul(60)),
             smtp,
+            public_url,
             ..api::alerts::Settings::default()
         }))
     }
@@ -172,8 +188,7 @@ pub(crate) struct ScheduleArgs {
     /// 定时生成的报告写入的文件夹（没有则创建）。
     #[arg(long, env = "YISHI_SCHEDULE_OUT", default_value = "书面报告", value_name = "文件夹")]
     pub(crate) schedule_out: std::path::PathBuf,
-    /// 定时生成的格式，逗号分隔：docx（Word）、pdf、pack（报表包：全部图表和工作簿打成一个 zip，
-    /// 例如 2025年第3季度_报表包_安泽县_数据版本….zip，只按季度生成）。
+    /// 定时生成的格式，逗号分隔：docx（Word）、pdf、pack（报表包：全部图表和工作簿打成一个 zip，例如 2025年第3季度_报表包_安泽县_数据版本….zip，只按季度生成）。
     #[arg(
         long,
         env = "YISHI_SCHEDULE_FORMATS",

@@ -534,7 +534,7 @@ fn office_text(bytes: &[u8]) -> String {
 }
 
 /// Pack and document subscriptions on 2025-04-01 (2025 Q1 due): 东岭社区's pack to a robot
-/// webhook carries its own download link; 甲县's pack by e-mail attaches 甲县's zip (the
+/// webhook carries its own download link, absolute on the server's public address; 甲县's pack by e-mail attaches 甲县's zip (the
 /// workbook without 乙县's 北岭社区); 乙县's document by e-mail attaches 乙县's Word file. The
 /// download route gives a community its own pack and refuses another place (403), a
 /// missing quarter and a platform account without a place (400).
@@ -561,6 +561,7 @@ fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
         }
         let settings = Settings {
             backoff: Duration::from_millis(50),
+            public_url: Some("https://yishi.example.gov.cn".into()),
             smtp: Some(Smtp {
                 host: "127.0.0.1".into(),
                 port: smtp_port,
@@ -579,7 +580,8 @@ fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
             let message: serde_json::Value = serde_json::from_str(&seen.accepted[0]).expect("json");
             let content = message["text"]["content"].as_str().expect("content");
             assert!(content.starts_with("【议事提醒】2025年第1季度报表包（全部图表和工作簿）已可下载"), "{content}");
-            assert!(content.contains("/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100001"), "{content}");
+            let link = "报表包（zip）：https://yishi.example.gov.cn/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100001";
+            assert!(content.contains(link), "{content}");
         }
         let mails = mails.lock().expect("lock").clone();
         assert_eq!(mails.len(), 2);

@@ -462,10 +462,22 @@ impl Attachment {
 impl Alert {
     /// The message's text, in Chinese, at most [`MAX_LINES`] items.
     pub fn content(&self) -> String {
+        self.content_at(None)
+    }
+
+    /// [`Alert::content`] with its download links (`Word：/api/v1/…`) made absolute on
+    /// `public_url` (`https://yishi.example.gov.cn`), so a robot's group chat or a mail
+    /// can open them; relative without one (an in-app notice is on the server's own pages).
+    pub fn content_at(&self, public_url: Option<&str>) -> String {
         let mut text = format!("【议事提醒】{}", self.title);
         for line in self.lines.iter().take(MAX_LINES) {
             text.push('\n');
-            text.push_str(line);
+            match (public_url, line.split_once("：/api/")) {
+                (Some(base), Some((label, rest))) => {
+                    text.push_str(&format!("{label}：{}/api/{rest}", base.trim_end_matches('/')))
+                }
+                _ => text.push_str(line),
+            }
         }
         if self.lines.len() > MAX_LINES {
             text.push_str(&format!("\n……另有 {} 项，请登录议事查看", self.lines.len() - MAX_LINES));
@@ -717,6 +729,9 @@ pub struct Settings {
     /// How long a claim holds: longer than a tick's tries of one delivery (with a pack
     /// to make for a mail), so a claim only lapses when its server died.
     pub lease: Duration,
+    /// The server's address as people reach it (`--public-url`): webhook and mail
+    /// messages carry absolute download links on it.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -729,6 +744,7 @@ impl Default for Settings {
             smtp: None,
             claimer: format!("yishi-{}-{}", std::process::id(), &accounts::new_secret("")[..12]),
             lease: Duration::from_secs(15 * 60),
+            public_url: None,
         }
     }
 }
@@ -776,7 +792,7 @@ pub async fn tick(state: &AppState, settings: &Settings, today: NaiveDate) -> Ti
         }
     };
     for sub in &subs {
-        match record(state, sub, today).await {
+        match record(state, sub, today, settings.public_url.as_deref()).await {
             Ok(true) => report.created += 1,
             Ok(false) => {}
             Err(e) => tracing::warn!(subscription = sub.id, error = %e, "alerts: condition not evaluated"),
@@ -787,7 +803,12 @@ pub async fn tick(state: &AppState, settings: &Settings, today: NaiveDate) -> Ti
 }
 
 /// Evaluates one subscription; whether a new delivery was recorded.
-async fn record(state: &AppState, sub: &SubscriptionRow, today: NaiveDate) -> AppResult<bool> {
+async fn record(
+    state: &AppState,
+    sub: &SubscriptionRow,
+    today: NaiveDate,
+    public_url: Option<&str>,
+) -> AppResult<bool> {
     let Some(condition) = Condition::parse(&sub.condition) else { return Ok(false) };
     let Some(scope) = scope_of(state, sub).await? else { return Ok(false) };
     let Some(alert) = evaluate(state, condition, sub.threshold, &scope, today).await? else { return Ok(false) };
@@ -803,7 +824,7 @@ async fn record(state: &AppState, sub: &SubscriptionRow, today: NaiveDate) -> Ap
     .bind(sub.id)
     .bind(&alert.key)
     .bind(&alert.title)
-    .bind(alert.content())
+    .bind(alert.content_at(public_url.filter(|_| !in_app)))
     .bind(if in_app { "delivered" } else { "pending" })
     .bind(now)
     .bind(in_app.then_some(now))
