@@ -71,12 +71,15 @@ pub(crate) struct AlertArgs {
     /// 发送提醒邮件的 SMTP 服务器（主机名）；不写则不发邮件，邮件订阅记为发送失败。
     #[arg(long, env = "YISHI_SMTP_HOST", value_name = "主机")]
     pub(crate) smtp_host: Option<String>,
-    /// SMTP 端口。
-    #[arg(long, env = "YISHI_SMTP_PORT", default_value_t = 25, value_name = "端口")]
-    pub(crate) smtp_port: u16,
-    /// SMTP 连接加密：none（本地网络内的中继，本版本只支持这一种）。
+    /// SMTP 端口（默认按加密方式：none 为 25，starttls 为 587，tls 为 465）。
+    #[arg(long, env = "YISHI_SMTP_PORT", value_name = "端口")]
+    pub(crate) smtp_port: Option<u16>,
+    /// SMTP 连接加密：none（不加密，只用于本地网络内的中继）、starttls（先明文连接再升级为 TLS，服务器不支持则不发送）、tls（从连接起就是 TLS，常见于 465 端口）。证书按系统的根证书核对主机名。
     #[arg(long, env = "YISHI_SMTP_SECURITY", default_value = "none", value_name = "方式")]
     pub(crate) smtp_security: String,
+    /// 另外信任的 CA 证书（PEM 文件），用于政务内网自建 CA 签发证书的邮件服务器。
+    #[arg(long, env = "YISHI_SMTP_CA_FILE", value_name = "文件")]
+    pub(crate) smtp_ca_file: Option<std::path::PathBuf>,
     /// SMTP 用户名（需要登录时）。
     #[arg(long, env = "YISHI_SMTP_USER", value_name = "用户名")]
     pub(crate) smtp_user: Option<String>,
@@ -86,6 +89,12 @@ pub(crate) struct AlertArgs {
     /// 发件人，例如 "议事提醒 <yishi@example.cn>"。
     #[arg(long, env = "YISHI_SMTP_FROM", default_value = "议事提醒 <yishi@localhost>", value_name = "发件人")]
     pub(crate) smtp_from: String,
+    /// 本平台对外的地址，例如 https://yishi.example.gov.cn：群机器人和邮件提醒里的下载链接写成完整地址，点开即可下载（需登录）。不写则为 /api/v1/… 这样的相对地址。
+    #[arg(long, env = "YISHI_PUBLIC_URL", value_name = "地址")]
+    pub(crate) public_url: Option<String>,
+    /// 允许订阅和发送到内网、本机或链路本地地址的 Webhook（例如政务内网里的群机器人）。默认拒绝：防止借提醒让服务器访问内网（SSRF）；订阅时和每次发送时都检查主机解析到的地址。
+    #[arg(long, env = "YISHI_ALERT_ALLOW_PRIVATE_WEBHOOKS")]
+    pub(crate) alert_allow_private_webhooks: bool,
 }
 
 impl std::fmt::Debug for AlertArgs {
@@ -95,14 +104,46 @@ impl std::fmt::Debug for AlertArgs {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("smtp_security", &self.smtp_security)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("smtp_user", &self.smtp_user)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("smtp_from", &self.smtp_from)
+            .field("public_url", &self.public_url)
+            .field("alert_allow_private_webhooks", &self.alert_allow_private_webhooks)
             .finish()
     }
 }
 
 impl AlertArgs {
+    /// The SMTP server for alert e-mail; a bad setting is refused with what to write.
+    fn smtp(&self, host: &str) -> Result<api::delivery::Smtp> {
+        use api::delivery::SmtpSecurity;
+        let security = SmtpSecurity::parse(&self.smtp_security).ok_or_else(|| {
+            anyhow::anyhow!("--smtp-security：“{}”无效，可用 none、starttls、tls", self.smtp_security)
+        })?;
+        if !self.smtp_from.contains('@') {
+            anyhow::bail!("--smtp-from：发件人“{}”不是邮箱地址，例如 议事提醒 <yishi@example.cn>", self.smtp_from);
+        }
+        let extra_ca_pem = match &self.smtp_ca_file {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("--smtp-ca-file：无法读取 {}", path.display()))?)
+            }
+            None => None,
+        };
+        if security == SmtpSecurity::None && self.smtp_password.is_some() {
+            eprintln!("提示：--smtp-security none 时 SMTP 密码以明文传送，只应在本机或可信的内网中继上使用");
+        }
+        Ok(api::delivery::Smtp {
+            host: host.to_string(),
+            port: self.smtp_port.unwrap_or(security.default_port()),
+            security,
+            username: self.smtp_user.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+            extra_ca_pem,
+        })
+    }
+
     /// The alert settings, or `None` when alerts are off; a bad SMTP setting is refused.
     fn settings(&self) -> Result<Option<api::alerts::Settings>> {
         if self.alert_every_minutes == 0 {
@@ -110,34 +151,25 @@ impl AlertArgs {
         }
         let smtp = match &self.smtp_host {
             None => None,
-            Some(host) => {
-                let security = api::delivery::SmtpSecurity::parse(&self.smtp_security)
-                    .filter(|s| *s == api::delivery::SmtpSecurity::None)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--smtp-security：“{}”不支持，本版本只支持 none（本地网络内不加密的 SMTP 中继）",
-                            self.smtp_security
-                        )
-                    })?;
-                if !self.smtp_from.contains('@') {
+            Some(host) => Some(self.smtp(host)?),
+        };
+        let public_url = match &self.public_url {
+            Some(text) => {
+                let base = text.trim().trim_end_matches('/');
+                let host = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
+                if host.is_none_or(|h| h.is_empty() || h.contains(char::is_whitespace)) {
                     anyhow::bail!(
-                        "--smtp-from：发件人“{}”不是邮箱地址，例如 议事提醒 <yishi@example.cn>",
-                        self.smtp_from
+                        "--public-url：“{text}”不是 http:// 或 https:// 开头的地址，例如 https://yishi.example.gov.cn"
                     );
                 }
-                Some(api::delivery::Smtp {
-                    host: host.clone(),
-                    port: self.smtp_port,
-                    security,
-                    username: self.smtp_user.clone(),
-                    password: self.smtp_password.clone(),
-                    from: self.smtp_from.clone(),
-                })
+                Some(base.to_string())
             }
+            None => None,
         };
         Ok(Some(api::alerts::Settings {
             every: Duration::from_secs(self.alert_every_minutes.saturating_mul(60)),
             smtp,
+            public_url,
             ..api::alerts::Settings::default()
         }))
     }
@@ -156,7 +188,7 @@ pub(crate) struct ScheduleArgs {
     /// 定时生成的报告写入的文件夹（没有则创建）。
     #[arg(long, env = "YISHI_SCHEDULE_OUT", default_value = "书面报告", value_name = "文件夹")]
     pub(crate) schedule_out: std::path::PathBuf,
-    /// 定时生成的格式：docx、pdf，逗号分隔。
+    /// 定时生成的格式，逗号分隔：docx（Word）、pdf、pack（报表包：全部图表和工作簿打成一个 zip，例如 2025年第3季度_报表包_安泽县_数据版本….zip，只按季度生成）。
     #[arg(
         long,
         env = "YISHI_SCHEDULE_FORMATS",
@@ -164,7 +196,15 @@ pub(crate) struct ScheduleArgs {
         default_value = "docx,pdf",
         value_name = "格式"
     )]
-    pub(crate) schedule_formats: Vec<crate::charts::DocumentFormat>,
+    pub(crate) schedule_formats: Vec<ScheduleFormat>,
+}
+
+/// What `--schedule-formats` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ScheduleFormat {
+    Docx,
+    Pdf,
+    Pack,
 }
 
 impl ScheduleArgs {
@@ -179,9 +219,10 @@ impl ScheduleArgs {
         let formats = self
             .schedule_formats
             .iter()
-            .map(|f| match f {
-                crate::charts::DocumentFormat::Docx => api::documents::DocumentFormat::Docx,
-                crate::charts::DocumentFormat::Pdf => api::documents::DocumentFormat::Pdf,
+            .filter_map(|f| match f {
+                ScheduleFormat::Docx => Some(api::documents::DocumentFormat::Docx),
+                ScheduleFormat::Pdf => Some(api::documents::DocumentFormat::Pdf),
+                ScheduleFormat::Pack => None,
             })
             .collect();
         Ok(Some(api::schedule::Schedule {
@@ -189,6 +230,7 @@ impl ScheduleArgs {
             days_after: self.schedule_days_after,
             out_dir: self.schedule_out.clone(),
             formats,
+            pack: self.schedule_formats.contains(&ScheduleFormat::Pack),
             // Hourly: a quarter's documents are due once a day changes.
             every: Duration::from_secs(3600),
         }))
@@ -395,6 +437,7 @@ pub(crate) async fn serve(root: &str, args: &ServeArgs) -> Result<ExitCode> {
         max_sql_rows: args.max_sql_rows.max(1),
         upload_memory_bytes: args.upload_memory.max(args.max_upload_size),
         cache_entries: args.report_cache,
+        allow_private_webhooks: args.alerts.alert_allow_private_webhooks,
         ..api::Config::default()
     };
     let memory = usize::try_from(args.query_memory).unwrap_or(usize::MAX);
@@ -423,7 +466,8 @@ async fn run_server(
     println!("议事服务已启动：http://{addr}/ （Ctrl-C 停止）");
     if let Some(schedule) = schedule {
         println!(
-            "定时生成书面报告：县区 {}，季度结束后第 {} 天，写入 {}",
+            "定时生成书面报告{}：县区 {}，季度结束后第 {} 天，写入 {}",
+            if schedule.pack { "和报表包" } else { "" },
             schedule.counties.join("、"),
             schedule.days_after,
             schedule.out_dir.display()

@@ -24,7 +24,7 @@ use axum::http::{Method, StatusCode};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::api::{Answer, call, chrono_free_nanos, skipped};
-use crate::schemes::{get, page, server};
+use crate::schemes::{get, page, server, server_with};
 use crate::support::{fixture_warehouse, runtime};
 
 fn day(text: &str) -> NaiveDate {
@@ -78,43 +78,107 @@ async fn smtp_sink(mails: Arc<Mutex<Vec<Mail>>>) -> u16 {
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            let mails = mails.clone();
+            tokio::spawn(dialogue(socket, mails.clone(), false, true));
+        }
+    });
+    port
+}
+
+/// How a TLS sink starts TLS.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SinkTls {
+    /// Offers STARTTLS and upgrades when asked.
+    StartTls,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+/// An SMTP sink on 127.0.0.1 with TLS (the certificate of tests/fixtures/smtp for
+/// localhost, signed by its test CA); returns its port.
+async fn tls_smtp_sink(mails: Arc<Mutex<Vec<Mail>>>, mode: SinkTls) -> u16 {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp");
+    let (cert, key) =
+        (std::fs::read(dir.join("cert.pem")).expect("cert"), std::fs::read(dir.join("key.pem")).expect("key"));
+    let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
+    let acceptor = tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).expect("acceptor"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (mails, acceptor) = (mails.clone(), acceptor.clone());
             tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut to = Vec::new();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_ascii_uppercase();
-                    let answer = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        "250 sink\r\n".to_string()
-                    } else if upper.starts_with("RCPT TO:") {
-                        to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
-                        "250 OK\r\n".to_string()
-                    } else if upper.starts_with("DATA") {
-                        let _ = write.write_all(b"354 go on\r\n").await;
-                        let mut data = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push_str(&l);
-                            data.push('\n');
-                        }
-                        mails.lock().expect("lock").push(Mail { to: std::mem::take(&mut to), data });
-                        "250 queued\r\n".to_string()
-                    } else if upper.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        break;
-                    } else {
-                        "250 OK\r\n".to_string()
-                    };
-                    let _ = write.write_all(answer.as_bytes()).await;
+                let plain = match mode {
+                    SinkTls::StartTls => match dialogue(socket, mails.clone(), true, true).await {
+                        Some(plain) => plain,
+                        None => return,
+                    },
+                    SinkTls::Implicit => socket,
+                };
+                // A client that does not trust the certificate ends here.
+                if let Ok(tls) = acceptor.accept(plain).await {
+                    dialogue(tls, mails, false, mode == SinkTls::Implicit).await;
                 }
             });
         }
     });
     port
+}
+
+/// One SMTP session on `stream`; with `starttls` it offers STARTTLS and, when asked,
+/// answers 220 and gives the stream back for the TLS handshake.
+async fn dialogue<S>(stream: S, mails: Arc<Mutex<Vec<Mail>>>, starttls: bool, greet: bool) -> Option<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    if greet {
+        stream.write_all(b"220 sink ESMTP\r\n").await.ok()?;
+    }
+    let mut to = Vec::new();
+    loop {
+        let line = read_line(&mut stream).await?;
+        let upper = line.to_ascii_uppercase();
+        let answer = if upper.starts_with("EHLO") {
+            if starttls { "250-sink\r\n250 STARTTLS\r\n" } else { "250 sink\r\n" }.to_string()
+        } else if upper.starts_with("HELO") {
+            "250 sink\r\n".to_string()
+        } else if upper == "STARTTLS" && starttls {
+            stream.write_all(b"220 go ahead\r\n").await.ok()?;
+            stream.flush().await.ok()?;
+            return Some(stream.into_inner());
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+            "250 OK\r\n".to_string()
+        } else if upper.starts_with("DATA") {
+            stream.write_all(b"354 go on\r\n").await.ok()?;
+            let mut data = String::new();
+            loop {
+                let l = read_line(&mut stream).await?;
+                if l == "." {
+                    break;
+                }
+                data.push_str(&l);
+                data.push('\n');
+            }
+            mails.lock().expect("lock").push(Mail { to: std::mem::take(&mut to), data });
+            "250 queued\r\n".to_string()
+        } else if upper.starts_with("QUIT") {
+            let _ = stream.write_all(b"221 bye\r\n").await;
+            return None;
+        } else {
+            "250 OK\r\n".to_string()
+        };
+        stream.write_all(answer.as_bytes()).await.ok()?;
+    }
+}
+
+/// A line without its line end; `None` at the end of the stream.
+async fn read_line<S: tokio::io::AsyncRead + Unpin>(stream: &mut BufReader<S>) -> Option<String> {
+    let mut line = String::new();
+    match stream.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+    }
 }
 
 /// Base64 (RFC 4648, with padding, line breaks ignored).
@@ -168,10 +232,16 @@ const COUNTY_A_ALERT: &str = "【议事提醒】逾期未办结的议题和整�
                               东岭社区 议题 T02《垃圾清运》时限 2024-12-20，已逾期 284 天\n\
                               西岭社区 议题 U06《电梯故障》时限 2025-03-31，已逾期 183 天";
 
+/// The test server, started as with `--alert-allow-private-webhooks`: the receivers here
+/// listen on 127.0.0.1.
+async fn opted_in(root: &str, catalog: &str) -> (api::AppState, axum::Router, [String; 4]) {
+    server_with(root, catalog, api::Config { allow_private_webhooks: true, ..api::Config::default() }).await
+}
+
 /// The whole story on the catalog at `catalog`.
 async fn suite(root: &str, catalog: &str) {
     let _wh = fixture_warehouse(root).await;
-    let (state, app, [_platform, county_a, county_b, dongling]) = server(root, catalog).await;
+    let (state, app, [_platform, county_a, county_b, dongling]) = opted_in(root, catalog).await;
     let received = Arc::new(Mutex::new(Received::default()));
     let base = webhook_receiver(received.clone()).await;
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -233,7 +303,9 @@ async fn suite(root: &str, catalog: &str) {
             username: None,
             password: None,
             from: "议事提醒 <yishi@example.cn>".into(),
+            extra_ca_pem: None,
         }),
+        ..Settings::default()
     };
     let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
     // Three new alerts (东岭's webhook, 甲县's e-mail and in-app notice; 乙县 has none), two
@@ -373,7 +445,7 @@ fn alerts_with_a_postgres_catalog() {
 /// from the fixture (see analyses::quarterly_figures_and_changes_match_hand_computation):
 /// 东岭社区's Q1 satisfaction rate is 3 of 5 = 60% (E01 E02 satisfied, E03 basically, E04
 /// E05 dissatisfied), 西岭社区's 2 of 2 = 100%, 南岭社区 has no evaluation (no rate, so no
-/// alert); regular sessions in Q1: 东岭 S2 S3 = 2, 西岭 S1 = 1, 南岭 0, 乙县's 北岭 S1 = 1.
+/// alert).
 #[test]
 fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -397,19 +469,6 @@ fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
             .expect("evaluate");
         assert_eq!(none, None);
 
-        let meetings = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &county_a, today)
-            .await
-            .expect("evaluate")
-            .expect("an alert");
-        assert_eq!(meetings.title, "2025年第1季度有半月未召开定期会议的社区共 3 个");
-        assert_eq!(
-            meetings.lines,
-            vec![
-                "东岭社区 定期会议 2 次（每半月一次应为 6 次）".to_string(),
-                "西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string(),
-                "南岭社区 定期会议 0 次（每半月一次应为 6 次）".to_string(),
-            ]
-        );
         // The written report: 甲县 has 2025 Q1 topics, so its Q1 documents are announced;
         // 乙县's ledger starts in 2025, so on 2025-01-02 (2024 Q4 due) nothing; a platform
         // account names no place.
@@ -434,13 +493,474 @@ fn satisfaction_and_meeting_conditions_state_the_hand_worked_communities() {
         assert_eq!(q4.lines.len(), 5, "{:?}", q4.lines);
         assert_eq!(q4.lines[2], "2024年度报告 Word：/api/v1/documents/report.docx?year=2024&county=141026");
 
-        // A community account hears of its own community only.
-        let xiling = ingest::Scope::community("141026100002").expect("code");
-        let own = alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &xiling, today)
-            .await
-            .expect("evaluate")
-            .expect("an alert");
-        assert_eq!(own.lines, vec!["西岭社区 定期会议 1 次（每半月一次应为 6 次）".to_string()]);
         state.catalog.close().await;
     });
+}
+
+/// The bytes of a mail's attachment (the part with `Content-Disposition: attachment`,
+/// base64) and that part's headers.
+fn mail_attachment(mail: &Mail) -> (String, Vec<u8>) {
+    let part = mail
+        .data
+        .split("\n--")
+        .find(|part| part.contains("Content-Disposition: attachment"))
+        .unwrap_or_else(|| panic!("no attachment: {}", mail.data));
+    let (headers, body) = part.split_once("\n\n").expect("part headers and body");
+    assert!(headers.contains("Content-Transfer-Encoding: base64"), "{headers}");
+    (headers.to_string(), base64_decode(body))
+}
+
+/// Every entry of a zip in memory, by name, with its bytes.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).expect("entry");
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).expect("read entry");
+            (entry.name().expect("an entry name").to_string(), data)
+        })
+        .collect()
+}
+
+/// The text of every XML part of an office file (DOCX or XLSX), concatenated.
+fn office_text(bytes: &[u8]) -> String {
+    unzip(bytes)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".xml"))
+        .map(|(_, data)| String::from_utf8_lossy(&data).into_owned())
+        .collect()
+}
+
+/// Pack and document subscriptions on 2025-04-01 (2025 Q1 due): 东岭社区's pack to a robot
+/// webhook carries its own download link, absolute on the server's public address; 甲县's pack by e-mail attaches 甲县's zip (the
+/// workbook without 乙县's 北岭社区); 乙县's document by e-mail attaches 乙县's Word file. The
+/// download route gives a community its own pack and refuses another place (403), a
+/// missing quarter and a platform account without a place (400).
+#[test]
+fn a_pack_or_document_subscription_carries_the_recipient_s_own_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, app, [platform, county_a, county_b, dongling]) = opted_in(&root, &catalog).await;
+        let received = Arc::new(Mutex::new(Received::default()));
+        let base = webhook_receiver(received.clone()).await;
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let smtp_port = smtp_sink(mails.clone()).await;
+        let hook = format!(r#"{{"condition":"pack","channel":"webhook","target":"{base}/robot?key=K"}}"#);
+        for (token, body) in [
+            (&dongling, hook.as_str()),
+            (&county_a, r#"{"condition":"pack","channel":"email","target":"a@example.cn"}"#),
+            (&county_b, r#"{"condition":"document","channel":"email","target":"b@example.cn"}"#),
+        ] {
+            let made = post_json(&app, token, body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+        }
+        let settings = Settings {
+            backoff: Duration::from_millis(50),
+            public_url: Some("https://yishi.example.gov.cn".into()),
+            smtp: Some(Smtp {
+                host: "127.0.0.1".into(),
+                port: smtp_port,
+                security: SmtpSecurity::None,
+                username: None,
+                password: None,
+                from: "议事提醒 <yishi@example.cn>".into(),
+                extra_ca_pem: None,
+            }),
+            ..Settings::default()
+        };
+        let done = alerts::tick(&state, &settings, day("2025-04-01")).await;
+        assert_eq!(done, TickReport { created: 3, delivered: 3, failed_attempts: 1 });
+        {
+            let seen = received.lock().expect("lock");
+            let message: serde_json::Value = serde_json::from_str(&seen.accepted[0]).expect("json");
+            let content = message["text"]["content"].as_str().expect("content");
+            assert!(content.starts_with("【议事提醒】2025年第1季度报表包（全部图表和工作簿）已可下载"), "{content}");
+            let link = "报表包（zip）：https://yishi.example.gov.cn/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100001";
+            assert!(content.contains(link), "{content}");
+        }
+        let mails = mails.lock().expect("lock").clone();
+        assert_eq!(mails.len(), 2);
+        let to_a = mails.iter().find(|m| m.to == ["a@example.cn"]).expect("甲县's mail");
+        let (headers, zip) = mail_attachment(to_a);
+        assert!(headers.contains("application/zip"), "{headers}");
+        let files = unzip(&zip);
+        assert_eq!(files.len(), 17, "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+        let (_, workbook) = files.iter().find(|(n, _)| n == "2025年第1季度_满意度分析_甲县.xlsx").expect("workbook");
+        let sheets = office_text(workbook);
+        assert!(sheets.contains("东岭社区") && sheets.contains("西岭社区"), "甲县's communities");
+        assert!(!sheets.contains("北岭社区") && !sheets.contains("乙县"), "nothing of 乙县");
+        let to_b = mails.iter().find(|m| m.to == ["b@example.cn"]).expect("乙县's mail");
+        let (headers, docx) = mail_attachment(to_b);
+        assert!(headers.contains("wordprocessingml"), "{headers}");
+        let words = office_text(&docx);
+        assert!(words.contains("乙县2025年第一季度说事议事工作满意度分析报告"), "乙县's own document");
+        assert!(!words.contains("东岭社区"), "nothing of 甲县");
+
+        // The download: one's own pack; another place, no quarter, no place: refused.
+        let own = get(&app, "/api/v1/packs/pack.zip?year=2025&quarter=1", &dongling).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", text(&own));
+        assert_eq!(own.headers["content-type"], "application/zip");
+        let names: Vec<String> = unzip(&own.body).into_iter().map(|(n, _)| n).collect();
+        assert!(names.iter().all(|n| n.contains("_东岭社区.")), "{names:?}");
+        for (uri, token, status) in [
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1&community=141026100002", &dongling, StatusCode::FORBIDDEN),
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1&county=141026", &county_b, StatusCode::FORBIDDEN),
+            ("/api/v1/packs/pack.zip?year=2025", &county_a, StatusCode::BAD_REQUEST),
+            ("/api/v1/packs/pack.zip?year=2025&quarter=1", &platform, StatusCode::BAD_REQUEST),
+            ("/api/v1/packs/pack.rar?year=2025&quarter=1", &county_a, StatusCode::NOT_FOUND),
+        ] {
+            assert_eq!(get(&app, uri, token).await.status, status, "{uri}");
+        }
+        state.catalog.close().await;
+    });
+}
+
+/// Hand-picked addresses: the non-public ranges, IPv4 inside IPv6, and public ones.
+#[test]
+fn only_public_addresses_are_public() {
+    use api::delivery::is_public;
+    for private in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "203.0.113.9",
+        "::1",
+        "::",
+        "fe80::1",
+        "fd00::1",
+        "fc12::3",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "64:ff9b::a9fe:a9fe",
+        "2002:c0a8:0101::1",
+        "2001:db8::1",
+    ] {
+        assert!(!is_public(private.parse().expect("address")), "{private} is not public");
+    }
+    for public in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2400:3200::1", "::ffff:8.8.8.8"] {
+        assert!(is_public(public.parse().expect("address")), "{public} is public");
+    }
+}
+
+/// Without `--alert-allow-private-webhooks`: webhooks to loopback, private, link-local
+/// (the cloud metadata address) and a name that resolves to loopback are refused when
+/// subscribed (400 `private_webhook`, in Chinese, naming the option); a public address is
+/// accepted. A subscription made while private webhooks were allowed is not delivered by
+/// a server that does not allow them (the check at delivery: the host now resolves to
+/// loopback, as after DNS rebinding): nothing reaches the receiver, the error is recorded;
+/// the server that allows them delivers it.
+#[test]
+fn webhooks_to_private_addresses_are_refused_unless_the_server_allows_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (strict, app, [_platform, _county_a, county_b, dongling]) = server(&root, &catalog).await;
+        let received = Arc::new(Mutex::new(Received::default()));
+        let base = webhook_receiver(received.clone()).await;
+        let port = base.rsplit(':').next().expect("port");
+        let local_name = format!("http://localhost:{port}/robot?key=K");
+        for target in [
+            format!("{base}/robot?key=K"),
+            local_name.clone(),
+            "http://10.0.0.5/robot".to_string(),
+            "http://192.168.1.10:8080/robot".to_string(),
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "http://[::1]:8080/robot".to_string(),
+            "http://[::ffff:127.0.0.1]/robot".to_string(),
+            "http://0.0.0.0/robot".to_string(),
+        ] {
+            let body = format!(r#"{{"condition":"overdue","channel":"webhook","target":"{target}"}}"#);
+            let refused = post_json(&app, &dongling, &body).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{target}: {}", text(&refused));
+            assert_eq!(refused.json()["code"], "private_webhook", "{target}");
+            let message = refused.json()["message"].as_str().unwrap_or_default().to_string();
+            assert!(message.contains("内网") && message.contains("--alert-allow-private-webhooks"), "{message}");
+            assert!(!message.contains("key=K"), "{message}");
+        }
+        // A public address (乙县 has nothing overdue: nothing is ever sent there).
+        let public = r#"{"condition":"overdue","channel":"webhook","target":"https://8.8.8.8/robot"}"#;
+        assert_eq!(post_json(&app, &county_b, public).await.status, StatusCode::CREATED);
+
+        // A second server on the same catalog (the same accounts and tokens), allowing them.
+        let wh = warehouse::Warehouse::open(&root).await.expect("open");
+        let config = api::Config { allow_private_webhooks: true, ..api::Config::default() };
+        let open = api::AppState::new(wh, api::Catalog::open(&catalog).await.expect("catalog"), config);
+        let open_app = api::router(open.clone());
+        let body = format!(r#"{{"condition":"overdue","channel":"webhook","target":"{local_name}"}}"#);
+        let made = post_json(&open_app, &dongling, &body).await;
+        assert_eq!(made.status, StatusCode::CREATED, "allowed: {}", text(&made));
+        let id = made.json()["id"].as_i64().expect("id");
+
+        let settings = Settings { backoff: Duration::from_millis(10), attempts_per_tick: 1, ..Settings::default() };
+        let done = alerts::tick(&strict, &settings, day("2025-09-30")).await;
+        assert_eq!(done, TickReport { created: 1, delivered: 0, failed_attempts: 1 });
+        assert!(received.lock().expect("lock").requests.is_empty(), "nothing reached the receiver");
+        let rows = alerts::deliveries(&strict, id).await.expect("deliveries");
+        let error = rows[0].last_error.clone().unwrap_or_default();
+        assert_eq!(rows[0].status, "pending");
+        assert!(error.contains("localhost") && error.contains("解析到") && error.contains("内网"), "{error}");
+
+        // The receiver refuses its first request (500), then accepts.
+        let settings = Settings { attempts_per_tick: 3, ..settings };
+        let done = alerts::tick(&open, &settings, day("2025-09-30")).await;
+        assert_eq!(done, TickReport { created: 0, delivered: 1, failed_attempts: 1 });
+        assert_eq!(received.lock().expect("lock").accepted.len(), 1);
+        strict.catalog.close().await;
+        open.catalog.close().await;
+    });
+}
+
+/// The half-months: the last one ended before a day, and its bounds.
+#[test]
+fn the_last_completed_half_month() {
+    use warehouse::analyses::HalfMonth;
+    let half = |d: &str| HalfMonth::last_completed(day(d));
+    assert_eq!(half("2025-01-15").chinese(), "2024年12月下半月", "the 15th: its first half not ended yet");
+    assert_eq!(half("2025-01-16").chinese(), "2025年1月上半月");
+    assert_eq!(half("2025-10-01").chinese(), "2025年9月下半月");
+    assert_eq!((half("2025-03-01").first_day(), half("2025-03-01").last_day()), (day("2025-02-16"), day("2025-02-28")));
+    assert_eq!(half("2024-03-10").last_day(), day("2024-02-29"));
+    assert_eq!(half("2025-01-01").last_day(), day("2024-12-31"));
+    assert_eq!((half("2025-09-20").first_day(), half("2025-09-20").last_day()), (day("2025-09-01"), day("2025-09-15")));
+}
+
+/// 「半月内未召开例会」 hand-worked from tests/fixtures/analyses/sessions.csv (regular
+/// sessions: 东岭 S1 2024-12-15, S2 01-15, S3 01-30, S5 04-15, and S4 02-10 urgent; 西岭
+/// S1 02-15; 南岭 none; 乙县's 北岭 S1 03-15):
+/// - 2025-01-15 → 2024年12月下半月 (12-16…31): S1 on the 15th is the first half: all three
+///   of 甲县;
+/// - 2025-01-16 → 2025年1月上半月 (the 15th included): 东岭 held S2; 西岭 and 南岭 not;
+/// - 2025-02-16 → 2月上半月: 东岭's urgent S4 does not count, 西岭 held S1 on the 15th:
+///   东岭 and 南岭;
+/// - 2025-04-01 → 3月下半月: 甲县 all three; 乙县 北岭 (its S1 was in the first half);
+/// - 乙县 on 2025-03-16 (3月上半月, S1 held) and on 2025-01-02 (2024, no ledger): nothing;
+/// - 西岭社区's own account on 2025-02-16: nothing; on 2025-01-16: itself only.
+#[test]
+fn the_meeting_alert_names_the_half_month_and_its_communities() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    runtime().block_on(async {
+        let _wh = fixture_warehouse(&root).await;
+        let (state, _, _) = server(&root, &catalog).await;
+        let county_a = ingest::Scope::county("141026").expect("code");
+        let county_b = ingest::Scope::county("141021").expect("code");
+        let xiling = ingest::Scope::community("141026100002").expect("code");
+        let alert = |scope: ingest::Scope, on: &'static str| {
+            let state = state.clone();
+            async move {
+                alerts::evaluate(&state, alerts::Condition::NoMeeting, None, &scope, day(on)).await.expect("evaluate")
+            }
+        };
+        let lines = |period: &str, names: &[&str]| -> Vec<String> {
+            names.iter().map(|n| format!("{n} {period}未召开例会")).collect()
+        };
+
+        let december = alert(county_a.clone(), "2025-01-15").await.expect("an alert");
+        assert_eq!(december.title, "2024年12月下半月未召开例会的社区共 3 个");
+        assert_eq!(december.lines, lines("2024年12月下半月", &["东岭社区", "西岭社区", "南岭社区"]));
+        assert!(december.key.starts_with("no_meeting:141026:2024-12-2:"), "{}", december.key);
+
+        let january = alert(county_a.clone(), "2025-01-16").await.expect("an alert");
+        assert_eq!(january.title, "2025年1月上半月未召开例会的社区共 2 个");
+        assert_eq!(january.lines, lines("2025年1月上半月", &["西岭社区", "南岭社区"]));
+
+        let february = alert(county_a.clone(), "2025-02-16").await.expect("an alert");
+        assert_eq!(february.lines, lines("2025年2月上半月", &["东岭社区", "南岭社区"]));
+
+        let march = alert(county_a.clone(), "2025-04-01").await.expect("an alert");
+        assert_eq!(march.lines, lines("2025年3月下半月", &["东岭社区", "西岭社区", "南岭社区"]));
+        let north = alert(county_b.clone(), "2025-04-01").await.expect("an alert");
+        assert_eq!(north.lines, lines("2025年3月下半月", &["北岭社区"]));
+        assert_eq!(alert(county_b.clone(), "2025-03-16").await, None);
+        assert_eq!(alert(county_b, "2025-01-02").await, None);
+
+        assert_eq!(alert(xiling.clone(), "2025-02-16").await, None);
+        let own = alert(xiling, "2025-01-16").await.expect("an alert");
+        assert_eq!(own.lines, lines("2025年1月上半月", &["西岭社区"]));
+        state.catalog.close().await;
+    });
+}
+
+/// A webhook receiver on 127.0.0.1 that takes `delay` over each request (a slow robot
+/// widens the window in which two servers could both send) and accepts every one; each
+/// body is kept. Returns its base URL.
+async fn slow_receiver(bodies: Arc<Mutex<Vec<String>>>, delay: Duration) -> String {
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/robot",
+        post(move |body: String| {
+            let bodies = bodies.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                bodies.lock().expect("lock").push(body);
+                (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.to_string())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// Two servers (two `AppState`s, each with its own pool, warehouse and claimer id) on one
+/// PostgreSQL catalog tick at the same moment, three rounds; the robot takes 300 ms per
+/// POST. Four alerts on 2025-09-30 (东岭's and 甲县's overdue items, 东岭's and 甲县's
+/// 2025年9月上半月 without a regular session), each to a webhook: the receiver gets each
+/// exactly once, both servers together report four deliveries, and every delivery is
+/// `delivered` after one attempt with its claim released.
+#[test]
+fn two_servers_on_one_postgres_catalog_send_each_delivery_once() {
+    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
+        skipped("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: YISHI_TEST_POSTGRES is not set");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    runtime().block_on(async {
+        use sqlx::Connection;
+        let mut conn = match sqlx::PgConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("YISHI_REQUIRE_POSTGRES").is_err(), "PostgreSQL unreachable: {e}");
+                skipped(&format!("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: {e}"));
+                return;
+            }
+        };
+        let name = format!("yishi_claims_{}_{}", std::process::id(), chrono_free_nanos());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
+        let (base, _) = admin.rsplit_once('/').expect("YISHI_TEST_POSTGRES ends with /database");
+        two_servers(&root, &format!("{base}/{name}")).await;
+        for attempt in 0..5 {
+            let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&mut conn)
+                .await;
+            match dropped {
+                Ok(_) => break,
+                Err(e) if attempt == 4 => skipped(&format!("two_servers…: {name} not dropped: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    });
+}
+
+async fn two_servers(root: &str, catalog: &str) {
+    let _wh = fixture_warehouse(root).await;
+    let (first, app, [_platform, county_a, _county_b, dongling]) = opted_in(root, catalog).await;
+    let config = api::Config { allow_private_webhooks: true, ..api::Config::default() };
+    let wh = warehouse::Warehouse::open(root).await.expect("open");
+    let second = api::AppState::new(wh, api::Catalog::open(catalog).await.expect("catalog"), config);
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let base = slow_receiver(bodies.clone(), Duration::from_millis(300)).await;
+    for token in [&dongling, &county_a] {
+        for condition in ["overdue", "no_meeting"] {
+            let body = format!(r#"{{"condition":"{condition}","channel":"webhook","target":"{base}/robot"}}"#);
+            let made = post_json(&app, token, &body).await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+        }
+    }
+    let (one, two) = (Settings::default(), Settings::default());
+    assert_ne!(one.claimer, two.claimer);
+    let mut delivered = 0;
+    let mut created = 0;
+    for _ in 0..3 {
+        let (a, b) =
+            tokio::join!(alerts::tick(&first, &one, day("2025-09-30")), alerts::tick(&second, &two, day("2025-09-30")));
+        delivered += a.delivered + b.delivered;
+        created += a.created + b.created;
+        assert_eq!(a.failed_attempts + b.failed_attempts, 0);
+    }
+    let bodies = bodies.lock().expect("lock").clone();
+    assert_eq!((created, delivered, bodies.len()), (4, 4, 4), "{bodies:#?}");
+    let mut unique = bodies.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "no message twice: {bodies:#?}");
+    assert!(bodies.iter().any(|b| b.contains("2025年9月上半月未召开例会")), "{bodies:#?}");
+    let pool = sqlx::PgPool::connect(catalog).await.expect("catalog");
+    let rows: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT status, attempts, claimed_by FROM deliveries ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("deliveries");
+    pool.close().await;
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r == &("delivered".to_string(), 1, None)), "{rows:?}");
+    first.catalog.close().await;
+    second.catalog.close().await;
+}
+
+/// Alert e-mail over STARTTLS and over implicit TLS to a sink with a certificate for
+/// localhost signed by a test CA, trusted through `extra_ca_pem` (`--smtp-ca-file`): 甲县's
+/// overdue alert arrives whole each way. Without the CA the certificate is not trusted:
+/// nothing is delivered and the error is recorded.
+#[test]
+fn alert_mail_over_starttls_and_implicit_tls() {
+    let ca =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smtp/ca.pem")).expect("ca");
+    for (mode, security, trusted) in [
+        (SinkTls::StartTls, SmtpSecurity::StartTls, true),
+        (SinkTls::Implicit, SmtpSecurity::Tls, true),
+        (SinkTls::Implicit, SmtpSecurity::Tls, false),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+        let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+        runtime().block_on(async {
+            let _wh = fixture_warehouse(&root).await;
+            let (state, app, [_platform, county_a, _county_b, _dongling]) = server(&root, &catalog).await;
+            let mails = Arc::new(Mutex::new(Vec::new()));
+            let port = tls_smtp_sink(mails.clone(), mode).await;
+            let made =
+                post_json(&app, &county_a, r#"{"condition":"overdue","channel":"email","target":"c@example.cn"}"#)
+                    .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", text(&made));
+            let id = made.json()["id"].as_i64().expect("id");
+            let settings = Settings {
+                attempts_per_tick: 1,
+                smtp: Some(Smtp {
+                    host: "localhost".into(),
+                    port,
+                    security,
+                    username: None,
+                    password: None,
+                    from: "议事提醒 <yishi@example.cn>".into(),
+                    extra_ca_pem: trusted.then(|| ca.clone()),
+                }),
+                ..Settings::default()
+            };
+            let done = alerts::tick(&state, &settings, day("2025-09-30")).await;
+            let mails = mails.lock().expect("lock").clone();
+            if trusted {
+                assert_eq!(done, TickReport { created: 1, delivered: 1, failed_attempts: 0 }, "{mode:?}");
+                assert_eq!(mails.len(), 1, "{mode:?}");
+                assert_eq!(mail_body(&mails[0]).replace("\r\n", "\n").trim_end(), COUNTY_A_ALERT);
+            } else {
+                assert_eq!(done, TickReport { created: 1, delivered: 0, failed_attempts: 1 });
+                assert!(mails.is_empty());
+                let row = alerts::deliveries(&state, id).await.expect("deliveries").remove(0);
+                let error = row.last_error.unwrap_or_default();
+                assert!(row.status == "pending" && error.contains("发送失败"), "{error}");
+                assert!(error.to_lowercase().contains("certificate"), "the certificate is named: {error}");
+            }
+            state.catalog.close().await;
+        });
+    }
 }

@@ -57,6 +57,15 @@ fn the_page_lists_the_scope_s_documents_only() {
         );
         assert!(html.contains("2025年第二季度") && html.contains("2024年度") && html.contains("生成并下载 Word"));
         assert!(!html.contains("乙县") && !html.contains(COUNTY_B), "no other county on 甲县's page");
+        // Each quarter also offers its report pack; a year does not.
+        let packs: Vec<String> = html
+            .split("href=\"")
+            .filter_map(|s| s.split('"').next())
+            .filter(|h| h.starts_with("/api/v1/packs/"))
+            .map(|h| h.replace("&amp;", "&"))
+            .collect();
+        let pack = |q: &str| format!("/api/v1/packs/pack.zip?year={q}&county={COUNTY_A}");
+        assert_eq!(packs, [pack("2025&quarter=2"), pack("2025&quarter=1"), pack("2024&quarter=4")]);
 
         let (_, html) = page(&state, &app, "doc-b", "/documents?year=2025&quarter=1").await;
         let listed = hrefs(&html);

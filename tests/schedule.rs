@@ -2,7 +2,8 @@
 //! driven by a test clock over the fixture ledger (甲县 141026: 2024 Q4, 2025 Q1–Q2; 乙县
 //! 141021: 2025 Q1 only, so 2024 is outside its years): each due document written once,
 //! a correction writing a new file beside the old one, the year-end document after the
-//! fourth quarter, every run in the audit log, a period without data audited once.
+//! fourth quarter, every run in the audit log, a period without data audited once; the
+//! quarter's report pack as one zip under the same rules.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -70,6 +71,7 @@ fn scheduled_documents_are_written_once_per_data_version() {
             days_after: 1,
             out_dir: out.clone(),
             formats: vec![DocumentFormat::Docx],
+            pack: false,
             every: Duration::from_secs(1),
         };
         let mut runs = Runs::default();
@@ -133,6 +135,70 @@ fn scheduled_documents_are_written_once_per_data_version() {
         assert_eq!(refused.len(), 4, "{refused:?}");
         assert!(refused.iter().all(|t| t.starts_with("document 141021 2024")), "{refused:?}");
         assert!(audit.iter().filter(|r| r.status != 200).all(|r| r.status == 404));
+        state.catalog.close().await;
+    });
+}
+
+/// The entries of a zip file, by name.
+fn zip_names(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).expect("open zip");
+    let archive = zip::ZipArchive::new(file).expect("a zip");
+    archive.file_names().map(|n| n.expect("an entry name").to_string()).collect()
+}
+
+/// `--schedule-formats pack`: on 2025-01-02 甲县's 2024 Q4 pack (a quarter's: no year-end
+/// pack), one zip holding the 16 charts (8 as PNG and SVG) and the workbook, named with
+/// the data versions; 乙县 has no 2024 (one 404 run). Again, and after a restart:
+/// nothing. After a correction: a new zip beside the old one, both audited (and 乙县's
+/// 2024 Q4 tried once more on the new data).
+#[test]
+fn the_scheduled_pack_is_one_zip_per_county_quarter_and_data_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    let catalog = format!("sqlite://{}", dir.path().join("catalog.db").display());
+    let out = dir.path().join("out");
+    runtime().block_on(async {
+        let wh = fixture_warehouse(&root).await;
+        let (state, _, _) = server(&root, &catalog).await;
+        let schedule = Schedule {
+            counties: vec!["141026".into(), "141021".into()],
+            days_after: 1,
+            out_dir: out.clone(),
+            formats: vec![],
+            pack: true,
+            every: Duration::from_secs(1),
+        };
+        let mut runs = Runs::default();
+        let written = runs.run_due(&state, &schedule, day("2025-01-02")).await;
+        assert_eq!(names(&out), vec![written[0].file_name().and_then(|n| n.to_str()).expect("name").to_string()]);
+        let first = names(&out).remove(0);
+        assert!(first.starts_with("2024年第4季度_报表包_甲县_数据版本"), "{first}");
+        assert!(first.contains("topics=") && first.ends_with(".zip"), "{first}");
+        let inside = zip_names(&written[0]);
+        assert_eq!(inside.len(), 17, "{inside:?}");
+        assert!(inside.contains(&"2024年第4季度_满意度分析_甲县.xlsx".to_string()), "{inside:?}");
+        assert_eq!(inside.iter().filter(|n| n.ends_with(".png")).count(), 8, "{inside:?}");
+        assert!(inside.iter().all(|n| n.ends_with("_甲县.png") || n.ends_with("_甲县.svg") || n.ends_with(".xlsx")));
+
+        assert!(runs.run_due(&state, &schedule, day("2025-01-02")).await.is_empty(), "the same day again");
+        assert!(Runs::default().run_due(&state, &schedule, day("2025-01-02")).await.is_empty(), "after a restart");
+        assert_eq!(names(&out).len(), 1);
+
+        ingest_fixture(&wh, Table::Topics, "topics_corrected.csv").await;
+        let again = runs.run_due(&state, &schedule, day("2025-01-02")).await;
+        assert_eq!(again.len(), 1, "甲县's pack under the new versions: {again:?}");
+        assert_ne!(again[0], written[0], "a new name for new data");
+        assert!(written[0].exists(), "the earlier version is kept");
+        assert_eq!(names(&out).len(), 2);
+
+        let audit = state.catalog.audit_log(&Scope::Platform, Some("schedule"), 100).await.expect("audit");
+        let ok: Vec<&str> = audit.iter().filter(|r| r.status == 200).map(|r| r.target.as_str()).collect();
+        assert_eq!(ok, vec!["pack 141026 2024Q4 zip"; 2]);
+        let refused: Vec<_> = audit.iter().filter(|r| r.status != 200).collect();
+        // 乙县's 2024 Q4: by each of the two Runs, and again after the correction (new data
+        // versions: a new try).
+        assert_eq!(refused.len(), 3, "{:?}", refused.iter().map(|r| &r.target).collect::<Vec<_>>());
+        assert!(refused.iter().all(|r| r.status == 404 && r.target == "pack 141021 2024Q4 zip"));
         state.catalog.close().await;
     });
 }

@@ -36,9 +36,14 @@ const SCHEME_A: &str = "name = \"甲县2025年度方案\"\n[cadre]\nsatisfaction
 /// A server over the warehouse at `root` with a fresh SQLite catalog at `catalog`, and a
 /// token each for the platform, 甲县, 乙县 and 甲县's community …001.
 pub(crate) async fn server(root: &str, catalog: &str) -> (AppState, Router, [String; 4]) {
+    server_with(root, catalog, Config::default()).await
+}
+
+/// [`server`] with its own `config`.
+pub(crate) async fn server_with(root: &str, catalog: &str, config: Config) -> (AppState, Router, [String; 4]) {
     let wh = warehouse::Warehouse::open(root).await.expect("open");
     let catalog = Catalog::open(catalog).await.expect("catalog");
-    let state = AppState::new(wh, catalog, Config::default());
+    let state = AppState::new(wh, catalog, config);
     state.sync_places().await.expect("places");
     let a = Scope::County(COUNTY_A.into());
     state.catalog.add_user("scheme-a", "甲县统计员", "scheme-pass-a-1", &a).await.expect("user");

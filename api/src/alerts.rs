@@ -7,7 +7,8 @@
 //! here — and a new set of items becomes one row of `deliveries`, unique on
 //! (subscription, alert key), so an alert is never delivered twice, across ticks or
 //! restarts. Pending deliveries are sent with retries and a doubling backoff; each attempt
-//! is counted and its error kept.
+//! is counted and its error kept. Before sending, a server claims the delivery with a
+//! lease (one conditional UPDATE), so servers sharing a catalog never both send it.
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use warehouse::analyses::overdue::{ItemKind, Overdue};
-use warehouse::analyses::{Figure, ReportKind};
+use warehouse::analyses::{Figure, HalfMonth, ReportKind};
 
 use crate::accounts::{self, Account};
 use crate::catalog::{self, now_ms};
@@ -30,9 +31,6 @@ use crate::state::AppState;
 pub const MAX_SUBSCRIPTIONS: i64 = 20;
 /// The longest webhook URL or e-mail address accepted.
 pub const MAX_TARGET: usize = 500;
-/// Regular sessions a community holds in a quarter: one each half-month (the 15th and the
-/// 30th of each month, the contract's regular days).
-pub const REGULAR_SESSIONS_PER_QUARTER: i64 = 6;
 /// Items listed in one message; the rest are counted.
 const MAX_LINES: usize = 30;
 
@@ -44,15 +42,17 @@ pub enum Condition {
     Overdue,
     /// 上一季度社区满意率低于阈值（百分数）
     SatisfactionBelow,
-    /// 上一季度有半月未召开定期会议（定期会议少于 6 次）
+    /// 上一个半月（1–15 日或 16 日–月末）有社区未召开例会（每半月一次，15 日和 30 日）
     NoMeeting,
     /// 上一季度的书面报告可以下载了（县区或社区账号的范围）
     Document,
+    /// 上一季度的报表包（全部图表和工作簿）可以下载了（县区或社区账号的范围）
+    Pack,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 4] =
-        [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting, Condition::Document];
+    pub const ALL: [Condition; 5] =
+        [Condition::Overdue, Condition::SatisfactionBelow, Condition::NoMeeting, Condition::Document, Condition::Pack];
 
     pub fn token(self) -> &'static str {
         match self {
@@ -60,6 +60,7 @@ impl Condition {
             Condition::SatisfactionBelow => "satisfaction_below",
             Condition::NoMeeting => "no_meeting",
             Condition::Document => "document",
+            Condition::Pack => "pack",
         }
     }
 
@@ -67,8 +68,9 @@ impl Condition {
         match self {
             Condition::Overdue => "议题或整改逾期未办结",
             Condition::SatisfactionBelow => "社区满意率低于阈值",
-            Condition::NoMeeting => "有半月未召开定期会议",
+            Condition::NoMeeting => "半月内未召开例会",
             Condition::Document => "季度书面报告可下载",
+            Condition::Pack => "季度报表包可下载",
         }
     }
 
@@ -242,9 +244,30 @@ fn checked(new: &NewSubscription) -> AppResult<(Option<f64>, String)> {
     }
 }
 
+/// Refuses (400 `private_webhook`) a webhook whose host is or resolves to a non-public
+/// address, unless the server allows them. A name that does not resolve now is accepted:
+/// a robot's host may be briefly unreachable, and every delivery checks again.
+async fn checked_host(state: &AppState, target: &str) -> AppResult<()> {
+    let url = url::Url::parse(target).map_err(|_| AppError::bad_request("bad_webhook", "Webhook 地址无效"))?;
+    match crate::delivery::webhook_addresses(&url, state.config.allow_private_webhooks).await {
+        Ok(_) => Ok(()),
+        Err(e @ crate::delivery::HostError::Private { .. }) => {
+            tracing::warn!(target = %redact_target(target), "alerts: webhook to a private address refused");
+            Err(AppError::bad_request("private_webhook", e.to_string()))
+        }
+        Err(e) => {
+            tracing::info!(target = %redact_target(target), error = %e, "alerts: webhook host not resolved now");
+            Ok(())
+        }
+    }
+}
+
 /// Creates `account`'s subscription in its own scope.
 pub async fn subscribe(state: &AppState, account: &Account, new: &NewSubscription) -> AppResult<SubscriptionView> {
     let (threshold, target) = checked(new)?;
+    if new.channel == Channel::Webhook {
+        checked_host(state, &target).await?;
+    }
     let pool = state.catalog.pool();
     let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE account = $1")
         .bind(&account.name)
@@ -383,21 +406,78 @@ pub async fn deliveries(state: &AppState, subscription: i64) -> AppResult<Vec<De
 
 // ---- evaluation ---------------------------------------------------------------------
 
-/// What a condition found: the key that makes its delivery unique, and the message.
+/// What a condition found: the key that makes its delivery unique, the message, and the
+/// file an e-mail attaches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub key: String,
     pub title: String,
     pub lines: Vec<String>,
+    pub attachment: Option<Attachment>,
+}
+
+/// The file a document or pack alert's e-mail carries. Only the period is kept: the file
+/// is made when the mail is sent, in the subscriber's scope as it is then, so it never
+/// holds rows the recipient may no longer see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    /// The quarter's written report (Word).
+    Document { year: i32, quarter: u32 },
+    /// The quarter's report pack (zip).
+    Pack { year: i32, quarter: u32 },
+}
+
+impl Attachment {
+    /// As stored in `deliveries.attachment`: `document:2025:3`, `pack:2025:3`.
+    pub fn token(self) -> String {
+        match self {
+            Attachment::Document { year, quarter } => format!("document:{year}:{quarter}"),
+            Attachment::Pack { year, quarter } => format!("pack:{year}:{quarter}"),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Attachment> {
+        let mut parts = text.split(':');
+        let (kind, year, quarter) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        match kind {
+            "document" => Some(Attachment::Document { year, quarter }),
+            "pack" => Some(Attachment::Pack { year, quarter }),
+            _ => None,
+        }
+    }
+
+    /// The file, made for `scope`.
+    pub async fn write(self, state: &AppState, scope: &Scope) -> AppResult<crate::documents::Written> {
+        let asked = reports::Asked { snapshot: warehouse::Snapshot::Latest, latest: false };
+        match self {
+            Attachment::Document { year, quarter } => {
+                let format = crate::documents::DocumentFormat::Docx;
+                crate::documents::write(state, scope, (year, Some(quarter)), format, &asked).await
+            }
+            Attachment::Pack { year, quarter } => crate::packs::write(state, scope, year, quarter, &asked).await,
+        }
+    }
 }
 
 impl Alert {
     /// The message's text, in Chinese, at most [`MAX_LINES`] items.
     pub fn content(&self) -> String {
+        self.content_at(None)
+    }
+
+    /// [`Alert::content`] with its download links (`Word：/api/v1/…`) made absolute on
+    /// `public_url` (`https://yishi.example.gov.cn`), so a robot's group chat or a mail
+    /// can open them; relative without one (an in-app notice is on the server's own pages).
+    pub fn content_at(&self, public_url: Option<&str>) -> String {
         let mut text = format!("【议事提醒】{}", self.title);
         for line in self.lines.iter().take(MAX_LINES) {
             text.push('\n');
-            text.push_str(line);
+            match (public_url, line.split_once("：/api/")) {
+                (Some(base), Some((label, rest))) => {
+                    text.push_str(&format!("{label}：{}/api/{rest}", base.trim_end_matches('/')))
+                }
+                _ => text.push_str(line),
+            }
         }
         if self.lines.len() > MAX_LINES {
             text.push_str(&format!("\n……另有 {} 项，请登录议事查看", self.lines.len() - MAX_LINES));
@@ -449,8 +529,7 @@ fn community_label(row: &Row) -> String {
 ///   is told once and a new or closed item tells again;
 /// - satisfaction_below: the quarterly analysis of the last quarter ended, its
 ///   communities whose satisfaction rate is below the threshold;
-/// - no_meeting: the meetings analysis of the last quarter ended, its communities with
-///   fewer than six regular sessions (one each half-month).
+/// - no_meeting: the last half-month ended, its communities without a regular session.
 pub async fn evaluate(
     state: &AppState,
     condition: Condition,
@@ -460,6 +539,7 @@ pub async fn evaluate(
 ) -> AppResult<Option<Alert>> {
     match condition {
         Condition::Document => document(state, scope, today).await,
+        Condition::Pack => pack(state, scope, today).await,
         Condition::Overdue => {
             let (year, quarter) = (today.year(), today.month0() / 3 + 1);
             let report = reports::report(state, ReportKind::Overdue, scope, year, Some(quarter)).await?;
@@ -500,31 +580,23 @@ pub async fn evaluate(
                 key: key_of(condition, scope, "open", &ids),
                 title: format!("逾期未办结的议题和整改共 {} 项", rows.len()),
                 lines,
+                attachment: None,
             }))
         }
-        Condition::SatisfactionBelow | Condition::NoMeeting => {
+        Condition::NoMeeting => no_meeting(state, scope, today).await,
+        Condition::SatisfactionBelow => {
             let (year, quarter) = due_quarter(today, 1);
-            let kind = if condition == Condition::NoMeeting { ReportKind::Meetings } else { ReportKind::Quarterly };
-            let report = reports::report(state, kind, scope, year, Some(quarter)).await?;
+            let report = reports::report(state, ReportKind::Quarterly, scope, year, Some(quarter)).await?;
             let threshold = threshold.unwrap_or(80.0);
             let mut found: Vec<(String, String)> = Vec::new();
             for row in dashboards::encoding::json::report_rows(&report) {
                 if !in_scope(&row, scope) {
                     continue;
                 }
-                let line = if condition == Condition::NoMeeting {
-                    let held = int(&row, Figure::RegularSessions).unwrap_or(0);
-                    (held < REGULAR_SESSIONS_PER_QUARTER).then(|| {
-                        format!(
-                            "{} 定期会议 {held} 次（每半月一次应为 {REGULAR_SESSIONS_PER_QUARTER} 次）",
-                            community_label(&row)
-                        )
-                    })
-                } else {
-                    let rate = row.get(Figure::SatisfactionRate.key()).and_then(serde_json::Value::as_f64);
-                    rate.filter(|r| r * 100.0 < threshold)
-                        .map(|r| format!("{} 满意率 {:.1}%（阈值 {threshold}%）", community_label(&row), r * 100.0))
-                };
+                let rate = row.get(Figure::SatisfactionRate.key()).and_then(serde_json::Value::as_f64);
+                let line = rate
+                    .filter(|r| r * 100.0 < threshold)
+                    .map(|r| format!("{} 满意率 {:.1}%（阈值 {threshold}%）", community_label(&row), r * 100.0));
                 if let Some(line) = line {
                     found.push((text(&row, Figure::CommunityCode), line));
                 }
@@ -534,25 +606,53 @@ pub async fn evaluate(
             }
             found.sort();
             let ids: Vec<String> = found.iter().map(|(code, _)| code.clone()).collect();
-            let period = format!("{year}Q{quarter}");
-            let what = if condition == Condition::NoMeeting {
-                "有半月未召开定期会议的社区".to_string()
-            } else {
-                format!("满意率低于 {threshold}% 的社区")
-            };
             Ok(Some(Alert {
-                key: key_of(condition, scope, &format!("{period}:{threshold}"), &ids),
-                title: format!("{year}年第{quarter}季度{what}共 {} 个", found.len()),
+                key: key_of(condition, scope, &format!("{year}Q{quarter}:{threshold}"), &ids),
+                title: format!("{year}年第{quarter}季度满意率低于 {threshold}% 的社区共 {} 个", found.len()),
                 lines: found.into_iter().map(|(_, line)| line).collect(),
+                attachment: None,
             }))
         }
     }
 }
 
-/// The written report of the last quarter ended (and, after the fourth, of the year) for
-/// a county's or community's own scope, once the scope has topics in that quarter: where
-/// to download it. A platform account names no place: nothing.
-async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+/// The communities of `scope` without a regular session in the last half-month ended
+/// (`warehouse::analyses::HalfMonth`: the 1st–15th or the 16th–last day; the warehouse
+/// says which communities held none), named with the half-month: 「2025年9月下半月未召开
+/// 例会」. A half-month of a year in which the scope has no topics says nothing (every
+/// community of a year outside the ledger would be listed).
+async fn no_meeting(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let half = HalfMonth::last_completed(today);
+    if !reports::quarters_with_data(state, scope).await?.iter().any(|(y, _)| *y == half.year) {
+        return Ok(None);
+    }
+    let (warehouse, asked) = (state.warehouse.clone(), scope.clone());
+    let missing =
+        state.on_query_threads(async move { Ok(warehouse.without_regular_session(&asked, half).await?) }).await?;
+    // The session is the scope's already; any other row is kept out all the same.
+    let missing: Vec<(String, String)> = missing
+        .into_iter()
+        .filter(|(code, _)| Scope::community(code).is_ok_and(|c| catalog::contains(scope, &c)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let period = half.chinese();
+    let ids: Vec<String> = missing.iter().map(|(code, _)| code.clone()).collect();
+    Ok(Some(Alert {
+        key: key_of(Condition::NoMeeting, scope, &half.key(), &ids),
+        title: format!("{period}未召开例会的社区共 {} 个", missing.len()),
+        lines: missing
+            .into_iter()
+            .map(|(code, name)| format!("{} {period}未召开例会", if name.is_empty() { code } else { name }))
+            .collect(),
+        attachment: None,
+    }))
+}
+
+/// `county=141026` or `community=141026100001` and the last quarter ended, when `scope`
+/// names a place with topics in that quarter (a platform account names none).
+async fn due_place(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<(String, i32, u32)>> {
     let place = match scope {
         Scope::Platform => return Ok(None),
         Scope::County(c) => format!("county={c}"),
@@ -562,6 +662,15 @@ async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResul
     if !reports::quarters_with_data(state, scope).await?.contains(&(year, quarter)) {
         return Ok(None);
     }
+    Ok(Some((place, year, quarter)))
+}
+
+/// The written report of the last quarter ended (and, after the fourth, of the year) for
+/// a county's or community's own scope, once the scope has topics in that quarter: where
+/// to download it (an e-mail attaches the quarter's Word file). A platform account names
+/// no place: nothing.
+async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let Some((place, year, quarter)) = due_place(state, scope, today).await? else { return Ok(None) };
     let url = |format: &str, quarter: Option<u32>| {
         let q = quarter.map(|q| format!("&quarter={q}")).unwrap_or_default();
         format!("/api/v1/documents/report.{format}?year={year}{q}&{place}")
@@ -578,6 +687,24 @@ async fn document(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResul
         key: key_of(Condition::Document, scope, &period, &[period.clone()]),
         title: format!("{year}年第{quarter}季度说事议事工作满意度分析报告已可下载"),
         lines,
+        attachment: Some(Attachment::Document { year, quarter }),
+    }))
+}
+
+/// The report pack (charts and workbook, one zip) of the last quarter ended for a
+/// county's or community's own scope, once it has topics in that quarter: where to
+/// download it (an e-mail attaches the zip).
+async fn pack(state: &AppState, scope: &Scope, today: NaiveDate) -> AppResult<Option<Alert>> {
+    let Some((place, year, quarter)) = due_place(state, scope, today).await? else { return Ok(None) };
+    let period = format!("{year}Q{quarter}");
+    Ok(Some(Alert {
+        key: key_of(Condition::Pack, scope, &period, &[period.clone()]),
+        title: format!("{year}年第{quarter}季度报表包（全部图表和工作簿）已可下载"),
+        lines: vec![
+            format!("报表包（zip）：/api/v1/packs/{}?year={year}&quarter={quarter}&{place}", crate::packs::FILE),
+            "也可用 yishi export pack 在本机生成。".to_string(),
+        ],
+        attachment: Some(Attachment::Pack { year, quarter }),
     }))
 }
 
@@ -596,6 +723,15 @@ pub struct Settings {
     pub max_attempts: i64,
     /// The SMTP server for e-mail, if configured.
     pub smtp: Option<crate::delivery::Smtp>,
+    /// This server's name on the deliveries it claims (random per process): servers
+    /// sharing a catalog never send the same delivery.
+    pub claimer: String,
+    /// How long a claim holds: longer than a tick's tries of one delivery (with a pack
+    /// to make for a mail), so a claim only lapses when its server died.
+    pub lease: Duration,
+    /// The server's address as people reach it (`--public-url`): webhook and mail
+    /// messages carry absolute download links on it.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -606,6 +742,9 @@ impl Default for Settings {
             backoff: Duration::from_secs(2),
             max_attempts: 10,
             smtp: None,
+            claimer: format!("yishi-{}-{}", std::process::id(), &accounts::new_secret("")[..12]),
+            lease: Duration::from_secs(15 * 60),
+            public_url: None,
         }
     }
 }
@@ -624,10 +763,14 @@ pub struct TickReport {
 /// The scope a subscription is evaluated in: its user's current scope (none if the user
 /// was disabled), else the scope it was created with (a token's).
 async fn scope_of(state: &AppState, sub: &SubscriptionRow) -> AppResult<Option<Scope>> {
-    match state.catalog.user(&sub.account).await? {
+    account_scope(state, &sub.account, &sub.role, sub.scope_code.as_deref()).await
+}
+
+async fn account_scope(state: &AppState, account: &str, role: &str, code: Option<&str>) -> AppResult<Option<Scope>> {
+    match state.catalog.user(account).await? {
         Some(user) if user.disabled != 0 => Ok(None),
         Some(user) => Ok(Some(accounts::scope_from(&user.role, user.scope_code.as_deref())?)),
-        None => Ok(Some(accounts::scope_from(&sub.role, sub.scope_code.as_deref())?)),
+        None => Ok(Some(accounts::scope_from(role, code)?)),
     }
 }
 
@@ -649,7 +792,7 @@ pub async fn tick(state: &AppState, settings: &Settings, today: NaiveDate) -> Ti
         }
     };
     for sub in &subs {
-        match record(state, sub, today).await {
+        match record(state, sub, today, settings.public_url.as_deref()).await {
             Ok(true) => report.created += 1,
             Ok(false) => {}
             Err(e) => tracing::warn!(subscription = sub.id, error = %e, "alerts: condition not evaluated"),
@@ -660,24 +803,32 @@ pub async fn tick(state: &AppState, settings: &Settings, today: NaiveDate) -> Ti
 }
 
 /// Evaluates one subscription; whether a new delivery was recorded.
-async fn record(state: &AppState, sub: &SubscriptionRow, today: NaiveDate) -> AppResult<bool> {
+async fn record(
+    state: &AppState,
+    sub: &SubscriptionRow,
+    today: NaiveDate,
+    public_url: Option<&str>,
+) -> AppResult<bool> {
     let Some(condition) = Condition::parse(&sub.condition) else { return Ok(false) };
     let Some(scope) = scope_of(state, sub).await? else { return Ok(false) };
     let Some(alert) = evaluate(state, condition, sub.threshold, &scope, today).await? else { return Ok(false) };
     let now = now_ms();
     let in_app = sub.channel == Channel::InApp.token();
+    // Only a mail carries a file; the others carry the link.
+    let attachment = alert.attachment.filter(|_| sub.channel == Channel::Email.token()).map(Attachment::token);
     let inserted = sqlx::query(
         "INSERT INTO deliveries (subscription_id, alert_key, title, content, status, attempts, last_error, \
-         created_at, updated_at, delivered_at) VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $6, $7) \
+         created_at, updated_at, delivered_at, attachment) VALUES ($1, $2, $3, $4, $5, 0, NULL, $6, $6, $7, $8) \
          ON CONFLICT (subscription_id, alert_key) DO NOTHING",
     )
     .bind(sub.id)
     .bind(&alert.key)
     .bind(&alert.title)
-    .bind(alert.content())
+    .bind(alert.content_at(public_url.filter(|_| !in_app)))
     .bind(if in_app { "delivered" } else { "pending" })
     .bind(now)
     .bind(in_app.then_some(now))
+    .bind(attachment)
     .execute(state.catalog.pool())
     .await?
     .rows_affected();
@@ -693,18 +844,43 @@ struct Pending {
     title: String,
     content: String,
     attempts: i64,
+    attachment: Option<String>,
     channel: String,
     target: String,
+    account: String,
+    role: String,
+    scope_code: Option<String>,
 }
 
-/// Sends every pending delivery, each up to `attempts_per_tick` times with a doubling
-/// backoff; records each attempt.
+/// The file a pending mail attaches, made now in its subscriber's current scope; `None`
+/// when it attaches nothing, an error (as the delivery records it) when it cannot be made.
+async fn mail_file(state: &AppState, p: &Pending) -> Option<Result<crate::delivery::MailFile, String>> {
+    let attachment = Attachment::parse(p.attachment.as_deref()?)?;
+    let made = async {
+        let scope = account_scope(state, &p.account, &p.role, p.scope_code.as_deref())
+            .await
+            .map_err(|e| e.parts().2)?
+            .ok_or_else(|| "订阅的账号已停用，附件不再生成".to_string())?;
+        let written = attachment.write(state, &scope).await.map_err(|e| format!("附件无法生成：{}", e.parts().2))?;
+        let content_type = match attachment {
+            Attachment::Document { .. } => crate::documents::DocumentFormat::Docx.content_type(),
+            Attachment::Pack { .. } => crate::packs::CONTENT_TYPE,
+        };
+        Ok(crate::delivery::MailFile { name: written.file_name, content_type, bytes: written.bytes })
+    };
+    Some(made.await)
+}
+
+/// Sends every pending delivery not claimed by another server, each up to
+/// `attempts_per_tick` times with a doubling backoff; records each attempt.
 async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickReport) {
     let pending: Vec<Pending> = match sqlx::query_as(
-        "SELECT d.id, d.title, d.content, d.attempts, s.channel, s.target \
+        "SELECT d.id, d.title, d.content, d.attempts, d.attachment, s.channel, s.target, s.account, s.role, \
+                s.scope_code \
          FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id \
-         WHERE d.status = 'pending' ORDER BY d.id",
+         WHERE d.status = 'pending' AND (d.claimed_until IS NULL OR d.claimed_until < $1) ORDER BY d.id",
     )
+    .bind(now_ms())
     .fetch_all(state.catalog.pool())
     .await
     {
@@ -715,60 +891,149 @@ async fn send_pending(state: &AppState, settings: &Settings, report: &mut TickRe
         }
     };
     for p in pending {
-        let mut attempts = p.attempts;
-        let mut wait = settings.backoff;
-        for n in 0..settings.attempts_per_tick.max(1) {
-            if n > 0 {
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2);
-            }
-            attempts += 1;
-            let outcome = match Channel::parse(&p.channel) {
-                Some(Channel::Webhook) => crate::delivery::webhook(&p.target, &p.content).await,
-                Some(Channel::Email) => match &settings.smtp {
-                    Some(smtp) => smtp.send(&p.target, &p.title, &p.content).await,
-                    None => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
-                },
-                _ => Ok(()),
-            };
-            let done = outcome.is_ok();
-            let error = outcome.err();
-            let status = if done {
-                "delivered"
-            } else if attempts >= settings.max_attempts {
-                "failed"
-            } else {
-                "pending"
-            };
-            if let Some(e) = &error {
-                report.failed_attempts += 1;
-                tracing::warn!(delivery = p.id, attempts, target = %redact_target(&p.target), error = %e, "alerts: delivery failed");
-            }
-            let now = now_ms();
-            let saved = sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), \
-                 updated_at = $4, delivered_at = $5 WHERE id = $6",
-            )
-            .bind(status)
-            .bind(attempts)
-            .bind(error.clone())
-            .bind(now)
-            .bind(done.then_some(now))
-            .bind(p.id)
+        if !claim(state, settings, p.id).await {
+            continue;
+        }
+        send_one(state, settings, &p, report).await;
+        release(state, settings, p.id).await;
+    }
+}
+
+/// Claims delivery `id` for this server until its lease ends: one conditional UPDATE,
+/// which only one server can win while the delivery is pending and unclaimed (or its
+/// claim lapsed). Another server sending it, or having sent it since it was listed, is
+/// `false`.
+async fn claim(state: &AppState, settings: &Settings, id: i64) -> bool {
+    let now = now_ms();
+    let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+    let won = sqlx::query(
+        "UPDATE deliveries SET claimed_by = $1, claimed_until = $2 \
+         WHERE id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)",
+    )
+    .bind(&settings.claimer)
+    .bind(now.saturating_add(lease))
+    .bind(id)
+    .bind(now)
+    .execute(state.catalog.pool())
+    .await;
+    match won {
+        Ok(done) => done.rows_affected() == 1,
+        Err(e) => {
+            tracing::error!(delivery = id, error = %e, "alerts: delivery not claimed");
+            false
+        }
+    }
+}
+
+/// Gives up this server's claim on `id` after the tick's tries, so a later tick of any
+/// server can retry a delivery still pending.
+async fn release(state: &AppState, settings: &Settings, id: i64) {
+    let released =
+        sqlx::query("UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND claimed_by = $2")
+            .bind(id)
+            .bind(&settings.claimer)
             .execute(state.catalog.pool())
             .await;
-            if let Err(e) = saved {
-                tracing::error!(delivery = p.id, error = %e, "alerts: delivery not recorded");
-                break;
-            }
-            if done {
-                report.delivered += 1;
-                tracing::info!(delivery = p.id, attempts, target = %redact_target(&p.target), "alerts: delivered");
-                break;
-            }
-            if status == "failed" {
-                break;
-            }
+    if let Err(e) = released {
+        tracing::warn!(delivery = id, error = %e, "alerts: claim not released (it lapses at its lease's end)");
+    }
+}
+
+/// Up to `attempts_per_tick` tries of one claimed delivery, each recorded.
+async fn send_one(state: &AppState, settings: &Settings, p: &Pending, report: &mut TickReport) {
+    let file = match Channel::parse(&p.channel) {
+        Some(Channel::Email) if settings.smtp.is_some() => mail_file(state, p).await,
+        _ => None,
+    };
+    let mut attempts = p.attempts;
+    let mut wait = settings.backoff;
+    for n in 0..settings.attempts_per_tick.max(1) {
+        if n > 0 {
+            tokio::time::sleep(wait).await;
+            wait = wait.saturating_mul(2);
+        }
+        attempts += 1;
+        let outcome = try_once(state, settings, p, file.as_ref()).await;
+        let done = outcome.is_ok();
+        let error = outcome.err();
+        let status = if done {
+            "delivered"
+        } else if attempts >= settings.max_attempts {
+            "failed"
+        } else {
+            "pending"
+        };
+        if let Some(e) = &error {
+            report.failed_attempts += 1;
+            tracing::warn!(delivery = p.id, attempts, target = %redact_target(&p.target), error = %e, "alerts: delivery failed");
+        }
+        if !record_attempt(state, settings, p.id, (status, attempts), error).await {
+            break;
+        }
+        if done {
+            report.delivered += 1;
+            tracing::info!(delivery = p.id, attempts, target = %redact_target(&p.target), "alerts: delivered");
+            break;
+        }
+        if status == "failed" {
+            break;
+        }
+    }
+}
+
+/// One try over the subscription's channel.
+async fn try_once(
+    state: &AppState,
+    settings: &Settings,
+    p: &Pending,
+    file: Option<&Result<crate::delivery::MailFile, String>>,
+) -> Result<(), String> {
+    match Channel::parse(&p.channel) {
+        Some(Channel::Webhook) => {
+            crate::delivery::webhook(&p.target, &p.content, state.config.allow_private_webhooks).await
+        }
+        Some(Channel::Email) => match (&settings.smtp, file) {
+            (None, _) => Err("服务器未配置 SMTP（--smtp-host），无法发送邮件".to_string()),
+            (Some(_), Some(Err(e))) => Err(e.clone()),
+            (Some(smtp), file) => smtp.send(&p.target, &p.title, &p.content, file.and_then(|f| f.as_ref().ok())).await,
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Records one try while this server holds the claim; `false` when it could not (the
+/// claim lapsed and another server took the delivery over, or the catalog failed).
+async fn record_attempt(
+    state: &AppState,
+    settings: &Settings,
+    id: i64,
+    (status, attempts): (&str, i64),
+    error: Option<String>,
+) -> bool {
+    let now = now_ms();
+    let done = status == "delivered";
+    let saved = sqlx::query(
+        "UPDATE deliveries SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), \
+         updated_at = $4, delivered_at = $5 WHERE id = $6 AND claimed_by = $7",
+    )
+    .bind(status)
+    .bind(attempts)
+    .bind(error)
+    .bind(now)
+    .bind(done.then_some(now))
+    .bind(id)
+    .bind(&settings.claimer)
+    .execute(state.catalog.pool())
+    .await;
+    match saved {
+        Ok(r) if r.rows_affected() == 1 => true,
+        Ok(_) => {
+            tracing::warn!(delivery = id, "alerts: claim lost (lease ended); another server has the delivery");
+            false
+        }
+        Err(e) => {
+            tracing::error!(delivery = id, error = %e, "alerts: delivery not recorded");
+            false
         }
     }
 }

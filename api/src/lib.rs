@@ -38,6 +38,7 @@ pub mod holds;
 pub mod ledger;
 pub mod login;
 pub mod openapi;
+pub mod packs;
 pub mod places;
 pub mod public;
 pub mod queries;

@@ -66,6 +66,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> OpenApiRouter<AppState> {
         .routes(routes!(api::report))
         .routes(routes!(api::chart))
         .routes(routes!(api::document))
+        .routes(routes!(api::pack))
         .routes(routes!(api::sql))
         .routes(routes!(api::batches))
         .routes(routes!(api::batch))
@@ -153,7 +154,7 @@ impl Modify for ReportRows {
 
 /// The names a path takes, from the lists the server parses them with: tables
 /// (`Table::ALL`, also as template files), reports (`ReportKind::ALL`), chart files (`ChartName::ALL`, as PNG
-/// and as SVG) and document files (`DocumentFormat::ALL`).
+/// and as SVG), document files (`DocumentFormat::ALL`) and the pack (`packs::FILE`).
 struct PathNames;
 
 impl Modify for PathNames {
@@ -171,6 +172,7 @@ impl Modify for PathNames {
         let documents: Vec<String> = crate::documents::DocumentFormat::ALL.iter().map(|f| f.file()).collect();
         for (path, parameter, names) in [
             ("/api/v1/documents/{file}", "file", documents),
+            ("/api/v1/packs/{file}", "file", vec![crate::packs::FILE.to_string()]),
             ("/api/v1/ingest/{table}", "table", tables),
             ("/api/v1/reports/{kind}", "kind", kinds),
             ("/api/v1/charts/{file}", "file", charts),

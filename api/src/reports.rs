@@ -71,6 +71,7 @@ pub async fn report_at(
     }
     let mut noted = (*report).clone();
     noted.meta.notes = notes;
+    noted.meta.frozen = frozen.is_some();
     Ok(Arc::new(noted))
 }
 

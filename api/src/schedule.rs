@@ -1,10 +1,11 @@
 //! The written reports on schedule (`yishi serve --schedule-counties …`): after each quarter
 //! ends (on the configured day after it), each configured county's quarterly document of
-//! that quarter, and after the fourth quarter its year-end document too, written to the
-//! output folder and recorded in the audit log.
+//! that quarter (and, if asked, its report pack as one zip), and after the fourth quarter
+//! its year-end document too, written to the output folder and recorded in the audit log.
 //!
 //! A file's name carries the data versions it was computed from
-//! (`…_数据版本cadres=1,communities=1,….docx`), so a run on unchanged data finds its file
+//! (`…_数据版本cadres=1,communities=1,….docx`, `…_报表包_甲县_数据版本….zip`), so a run on
+//! unchanged data finds its file
 //! and writes nothing, a run after a correction writes a new file beside the old one (the
 //! earlier versions are kept), and a clerk tells them apart. The clock is injected
 //! ([`Clock`]) so tests can move the day.
@@ -34,6 +35,8 @@ pub struct Schedule {
     pub days_after: u32,
     pub out_dir: PathBuf,
     pub formats: Vec<DocumentFormat>,
+    /// Also the quarter's report pack (charts and workbook) as a zip.
+    pub pack: bool,
     /// How often the server looks whether something is due.
     pub every: Duration,
 }
@@ -80,6 +83,40 @@ fn quarter_end(year: i32, quarter: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
 }
 
+/// What one scheduled run writes: a document in one format, or the quarter's pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Product {
+    Document(DocumentFormat),
+    Pack,
+}
+
+impl Product {
+    fn extension(self) -> &'static str {
+        match self {
+            Product::Document(format) => format.extension(),
+            Product::Pack => "zip",
+        }
+    }
+
+    /// The audit log's target: `document 141026 2025Q3 docx`, `pack 141026 2025Q3 zip`.
+    fn target(self, county: &str, year: i32, quarter: Option<u32>) -> String {
+        let what = if self == Product::Pack { "pack" } else { "document" };
+        match quarter {
+            Some(q) => format!("{what} {county} {year}Q{q} {}", self.extension()),
+            None => format!("{what} {county} {year} {}", self.extension()),
+        }
+    }
+
+    async fn write(self, state: &AppState, scope: &Scope, (year, quarter): (i32, Option<u32>)) -> AppResult<Written> {
+        let asked = Asked { snapshot: Snapshot::Latest, latest: false };
+        match (self, quarter) {
+            (Product::Document(format), _) => documents::write(state, scope, (year, quarter), format, &asked).await,
+            (Product::Pack, Some(q)) => crate::packs::write(state, scope, year, q, &asked).await,
+            (Product::Pack, None) => Err(AppError::Internal("报表包按季度生成".into())),
+        }
+    }
+}
+
 /// Who the audit log names for a scheduled run of `county`.
 fn actor(county: &str) -> Account {
     let scope = Scope::County(county.to_string());
@@ -119,8 +156,13 @@ impl Runs {
         let mut written = Vec::new();
         for county in &schedule.counties {
             for period in &periods {
-                for format in &schedule.formats {
-                    if let Some(path) = self.one(state, schedule, county, *period, *format, &tag).await {
+                let mut products: Vec<Product> = schedule.formats.iter().map(|f| Product::Document(*f)).collect();
+                // The pack is a quarter's (its workbook and charts are by quarter).
+                if schedule.pack && period.1.is_some() {
+                    products.push(Product::Pack);
+                }
+                for product in products {
+                    if let Some(path) = self.one(state, schedule, county, *period, product, &tag).await {
                         written.push(path);
                     }
                 }
@@ -129,34 +171,30 @@ impl Runs {
         written
     }
 
-    /// One document, unless its file (for these data versions) exists or was tried.
+    /// One document or pack, unless its file (for these data versions) exists or was tried.
     async fn one(
         &mut self,
         state: &AppState,
         schedule: &Schedule,
         county: &str,
         (year, quarter): (i32, Option<u32>),
-        format: DocumentFormat,
+        product: Product,
         tag: &str,
     ) -> Option<PathBuf> {
-        let key = schedule.out_dir.join(format!("{county}_{year}_{quarter:?}_{tag}.{}", format.extension()));
+        let key = schedule.out_dir.join(format!("{county}_{year}_{quarter:?}_{tag}.{}", product.extension()));
         if !self.tried.insert(key) {
             return None;
         }
         let scope = Scope::County(county.to_string());
-        let target = match quarter {
-            Some(q) => format!("document {county} {year}Q{q} {}", format.extension()),
-            None => format!("document {county} {year} {}", format.extension()),
-        };
+        let target = product.target(county, year, quarter);
         let account = actor(county);
-        let asked = Asked { snapshot: Snapshot::Latest, latest: false };
-        let outcome = match documents::write(state, &scope, (year, quarter), format, &asked).await {
+        let outcome = match product.write(state, &scope, (year, quarter)).await {
             Ok(document) => save(&schedule.out_dir, &document, tag).await,
             Err(e) => Err(e),
         };
         match outcome {
             Ok(Some(path)) => {
-                tracing::info!(county, year, ?quarter, path = %path.display(), "schedule: document written");
+                tracing::info!(county, year, ?quarter, path = %path.display(), "schedule: file written");
                 state.catalog.audit(Some(&account), "schedule", &target, &path.display().to_string(), 200).await;
                 Some(path)
             }
@@ -164,7 +202,7 @@ impl Runs {
             Ok(None) => None,
             Err(e) => {
                 let (status, _, message) = e.parts();
-                tracing::warn!(county, year, ?quarter, error = %message, "schedule: no document");
+                tracing::warn!(county, year, ?quarter, error = %message, "schedule: nothing written");
                 state.catalog.audit(Some(&account), "schedule", &target, &message, status.as_u16()).await;
                 None
             }

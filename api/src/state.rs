@@ -40,6 +40,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Failed-login throttle and password-hashing bounds.
     pub login: LoginLimits,
+    /// Accept and send to alert webhooks on loopback, private and link-local addresses
+    /// (off: refused, against SSRF; see `delivery`).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             upload_memory_bytes: 1 << 30,
             secure_cookies: false,
             login: LoginLimits::default(),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum PackError {
     Export(#[from] ExportError),
     #[error("读取报表失败：{0}")]
     Report(#[from] warehouse::WarehouseError),
+    #[error("报表包无法打包为 zip：{0}")]
+    Zip(String),
     #[error("无法写入 {path}：{source}；请检查文件夹是否存在、是否有写权限")]
     Write {
         path: PathBuf,
@@ -43,6 +45,9 @@ pub struct PackFile {
 /// The files of a pack, in the order a report reads them (charts 图1–图8, then the workbook).
 #[derive(Debug, Clone, Default)]
 pub struct Pack {
+    /// What the pack is called as one file, without extension:
+    /// `2025年第3季度_报表包_安泽县`.
+    pub name: String,
     pub files: Vec<PackFile>,
 }
 
@@ -58,6 +63,20 @@ impl Pack {
                 Ok(path)
             })
             .collect()
+    }
+
+    /// Every file in one zip archive (names in UTF-8, which the zip format flags, so
+    /// Windows' Explorer shows the 汉字): the pack as one download or attachment.
+    pub fn zip(&self) -> Result<Vec<u8>, PackError> {
+        use std::io::Write;
+        let zip_error = |e: zip::result::ZipError| PackError::Zip(e.to_string());
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for file in &self.files {
+            writer.start_file(file.name.as_str(), options).map_err(zip_error)?;
+            writer.write_all(&file.bytes).map_err(|e| PackError::Zip(e.to_string()))?;
+        }
+        Ok(writer.finish().map_err(zip_error)?.into_inner())
     }
 }
 
@@ -125,5 +144,5 @@ pub async fn pack_from(
     let refs: Vec<&warehouse::analyses::Report> = reports.iter().collect();
     let bytes = xlsx::workbook(&refs, scope, scheme.as_ref())?;
     files.push(PackFile { name: format!("{prefix}_满意度分析_{place}.xlsx"), bytes });
-    Ok(Pack { files })
+    Ok(Pack { name: format!("{prefix}_报表包_{place}"), files })
 }

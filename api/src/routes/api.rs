@@ -18,6 +18,7 @@ use crate::auth::{Caller, narrow};
 use crate::catalog::BatchRow;
 use crate::documents::{self, DocumentFormat};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::packs;
 use crate::state::AppState;
 use crate::uploads::{IngestAnswer, PreviewAnswer};
 use crate::{charts, reports, uploads};
@@ -513,6 +514,44 @@ pub async fn document(
         None => format!("report-{year}.{}", format.extension()),
     };
     Ok(download(written.bytes, format.content_type(), &ascii, &written.file_name))
+}
+
+/// `GET /api/v1/packs/pack.zip`: the report pack (charts and workbook) of the caller's
+/// county or community (or one it may see) for a quarter, as one zip.
+#[utoipa::path(get, path = "/api/v1/packs/{file}", tag = "reports", summary = "季度报表包（全部图表和工作簿，zip）",
+    description = "县区或社区一个季度的报表包：8 张图各一份 PNG 和 SVG，以及全部报表的工作簿（与 yishi export pack 相同），打成一个 zip。须带 quarter；平台账号须用 county 或 community 指定范围。",
+    params(("file" = String, Path, description = "pack.zip"), Filters),
+    responses(
+        (status = 200, description = "报表包", content((Vec<u8> = "application/zip"))),
+        (status = 400, description = "参数无效、缺少 quarter，或平台账号未指定县区或社区", body = ErrorBody),
+        (status = 401, description = "未登录", body = ErrorBody),
+        (status = 403, description = "筛选超出本账号范围", body = ErrorBody),
+        (status = 404, description = "没有这个文件，或该年在范围内没有数据", body = ErrorBody),
+        (status = 503, description = "查询超时", body = ErrorBody),
+    ))]
+pub async fn pack(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    UrlPath(file): UrlPath<String>,
+    Q(filters): Q<Filters>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    no_empty_values(raw.as_deref(), &["year", "quarter", "county", "community", "as_of_version", "as_of"])?;
+    if file != packs::FILE {
+        return Err(AppError::not_found(format!("没有“{file}”；可用：{}", packs::FILE)));
+    }
+    filters.check()?;
+    let quarter = filters
+        .quarter
+        .ok_or_else(|| AppError::bad_request("needs_quarter", "报表包按季度生成：请加 quarter（1–4）"))?;
+    let asked = filters.asked()?;
+    let scope = narrow(&account.scope, filters.county.as_deref(), filters.community.as_deref())?;
+    reports::check_named(&state, &scope, filters.county.is_some() || filters.community.is_some()).await?;
+    let year = reports::year_or_latest(&state, &scope, filters.year).await?;
+    let written = packs::write(&state, &scope, year, quarter, &asked).await?;
+    state.catalog.audit(Some(&account), "export", &format!("pack {file}?{}", describe(&filters)), "", 200).await;
+    let ascii = format!("pack-{year}-q{quarter}.zip");
+    Ok(download(written.bytes, packs::CONTENT_TYPE, &ascii, &written.file_name))
 }
 
 /// A report or chart request: filters and output options.

@@ -45,11 +45,11 @@ pub async fn list(State(state): State<AppState>, Caller(account): Caller) -> App
 
 /// `POST /api/v1/subscriptions`: JSON body.
 #[utoipa::path(post, path = "/api/v1/subscriptions", tag = "alerts", summary = "新建一个订阅：本账号范围内的提醒条件，送达站内、群机器人 Webhook 或邮箱",
-    description = "condition：overdue（议题或整改逾期未办结）、satisfaction_below（上一季度社区满意率低于 threshold%，省略为 80）、no_meeting（上一季度有半月未召开定期会议）、document（上一季度的书面报告可下载时通知下载地址，县区或社区账号）。channel：in_app（站内提醒）、webhook（target 为 http/https 地址，如企业微信、钉钉群机器人）、email（target 为邮箱，服务器配置 SMTP 时发送）。提醒只含本账号范围内的数据；同一组事项只提醒一次。每个账号最多 20 个订阅。",
+    description = "condition：overdue（议题或整改逾期未办结）、satisfaction_below（上一季度社区满意率低于 threshold%，省略为 80）、no_meeting（上一个半月——1–15 日或 16 日–月末——有社区未召开例会，提醒中写明哪个半月）、document（上一季度的书面报告可下载时通知下载地址，县区或社区账号；邮件附 Word 文件）、pack（上一季度的报表包可下载时通知下载地址 /api/v1/packs/pack.zip，县区或社区账号；邮件附 zip）。附件在发送时按订阅账号当时的范围生成。channel：in_app（站内提醒）、webhook（target 为 http/https 地址，如企业微信、钉钉群机器人）、email（target 为邮箱，服务器配置 SMTP 时发送）。提醒只含本账号范围内的数据；同一组事项只提醒一次。每个账号最多 20 个订阅。",
     request_body(content = NewSubscription, content_type = "application/json"),
     responses(
         (status = 201, description = "已订阅", body = SubscriptionView),
-        (status = 400, description = "请求体不是有效的 JSON，或阈值、地址、邮箱无效（message 写明）", body = ErrorBody),
+        (status = 400, description = "请求体不是有效的 JSON，或阈值、地址、邮箱无效，或 Webhook 指向内网、本机或链路本地地址（code 为 private_webhook；服务器以 --alert-allow-private-webhooks 启动时才接受）（message 写明）", body = ErrorBody),
         (status = 401, description = "未登录", body = ErrorBody),
         (status = 409, description = "本账号的订阅已达上限", body = ErrorBody),
     ))]

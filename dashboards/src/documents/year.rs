@@ -89,14 +89,10 @@ async fn fetch_rows<S: ReportSource>(
     Ok((rows, quarterly, cadres))
 }
 
-/// Whether an assessment is a frozen result: the note the server puts on one
-/// (`api::reports`, 「本结果为2025年度冻结结果……」) is the only mark a report carries.
+/// Whether an assessment is a frozen result (`ReportMeta::frozen`, which the server sets
+/// beside its note 「本结果为2025年度冻结结果……」).
 fn basis(meta: &ReportMeta) -> &'static str {
-    if meta.notes.iter().any(|n| n.contains("冻结结果")) {
-        narrative::FROZEN_BASIS
-    } else {
-        narrative::LATEST_BASIS
-    }
+    if meta.frozen { narrative::FROZEN_BASIS } else { narrative::LATEST_BASIS }
 }
 
 impl Context<'_> {

@@ -1,7 +1,7 @@
 //! The 书面报告 page (`/documents`): the written reports the caller can have for its scope
 //! (each county or community × the latest quarters and years with data), the current
-//! period's report to generate, and the downloads (Word, PDF) from the API, which checks
-//! the scope again.
+//! period's report to generate, and the downloads (Word, PDF, and a quarter's report pack)
+//! from the API, which checks the scope again.
 
 use std::fmt::Write;
 
@@ -42,6 +42,21 @@ impl DocumentLine {
         let _ = write!(url, "&{}", self.place_query);
         url
     }
+
+    /// The API's download of the quarter's report pack (charts and workbook, one zip);
+    /// none for a year.
+    pub fn pack_href(&self) -> Option<String> {
+        let quarter = self.quarter?;
+        Some(format!("/api/v1/packs/pack.zip?year={}&quarter={quarter}&{}", self.year, self.place_query))
+    }
+
+    /// The pack's button after the documents', for a quarter.
+    fn pack_button(&self, class: &str, id: &str) -> String {
+        match self.pack_href() {
+            Some(href) => format!(" <a class=\"{class}\"{id} download href=\"{}\">报表包</a>", escape(&href)),
+            None => String::new(),
+        }
+    }
 }
 
 /// What the page lists.
@@ -60,12 +75,13 @@ pub fn documents(page: &Page, view: &DocumentsView) -> String {
         Some(line) => format!(
             "<p>《{}{}说事议事工作满意度分析报告》（{}）：生成需要几秒钟。</p>\
              <p><a class=\"button\" id=\"generate-docx\" download href=\"{}\">生成并下载 Word</a> \
-             <a class=\"button\" id=\"generate-pdf\" download href=\"{}\">生成并下载 PDF</a></p>",
+             <a class=\"button\" id=\"generate-pdf\" download href=\"{}\">生成并下载 PDF</a>{}</p>",
             escape(&line.place),
             escape(&line.period()),
             line.kind(),
             escape(&line.href("docx")),
             escape(&line.href("pdf")),
+            line.pack_button("button", " id=\"generate-pack\""),
         ),
         None => "<p class=\"note\">请在上方选择县区（或社区），再生成本期报告。</p>".to_string(),
     };
@@ -75,12 +91,13 @@ pub fn documents(page: &Page, view: &DocumentsView) -> String {
         let _ = write!(
             rows,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td><a class=\"button light\" download href=\"{}\">Word</a> \
-             <a class=\"button light\" download href=\"{}\">PDF</a></td></tr>",
+             <a class=\"button light\" download href=\"{}\">PDF</a>{}</td></tr>",
             escape(&line.place),
             escape(&line.period()),
             line.kind(),
             escape(&line.href("docx")),
             escape(&line.href("pdf")),
+            line.pack_button("button light", ""),
         );
     }
     let list = if view.lines.is_empty() {
@@ -94,7 +111,8 @@ pub fn documents(page: &Page, view: &DocumentsView) -> String {
     let _ = write!(
         out,
         "<section class=\"box\"><h3>可生成的报告</h3>{list}<p class=\"note\">报告由数据即时生成：文字、表格、图表和口径附录，\
-         与“导出报表包”同一口径；命令行：yishi export report --year 年份 [--quarter 季度] --county 县区代码。</p></section>"
+         与“导出报表包”同一口径；季度还可下载报表包（全部图表和工作簿，一个压缩文件）。命令行：yishi export report --year 年份 \
+         [--quarter 季度] --county 县区代码，yishi export pack。</p></section>"
     );
     frame(page, &out)
 }

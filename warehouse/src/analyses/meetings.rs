@@ -96,3 +96,91 @@ pub async fn meetings(session: &ScopedSession, year: i32, quarter: Option<u32>, 
     );
     facts::query(session, scheme, span, &text).await
 }
+
+/// A half-month, the period of one regular session (held on the 15th and the 30th): the
+/// 1st–15th or the 16th–last day of a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HalfMonth {
+    pub year: i32,
+    pub month: u32,
+    /// The 16th–last day.
+    pub second: bool,
+}
+
+impl HalfMonth {
+    /// The latest half-month ended before `today`: on the 1st–15th the previous month's
+    /// second half, from the 16th this month's first.
+    pub fn last_completed(today: chrono::NaiveDate) -> HalfMonth {
+        use chrono::Datelike;
+        if today.day() > 15 {
+            return HalfMonth { year: today.year(), month: today.month(), second: false };
+        }
+        let (year, month) = if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
+        HalfMonth { year, month, second: true }
+    }
+
+    pub fn first_day(self) -> chrono::NaiveDate {
+        let day = if self.second { 16 } else { 1 };
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month, day).unwrap_or(chrono::NaiveDate::MIN)
+    }
+
+    pub fn last_day(self) -> chrono::NaiveDate {
+        if !self.second {
+            return chrono::NaiveDate::from_ymd_opt(self.year, self.month, 15).unwrap_or(chrono::NaiveDate::MIN);
+        }
+        let (year, month) = if self.month == 12 { (self.year + 1, 1) } else { (self.year, self.month + 1) };
+        chrono::NaiveDate::from_ymd_opt(year, month, 1).and_then(|d| d.pred_opt()).unwrap_or(chrono::NaiveDate::MIN)
+    }
+
+    /// 「2025年9月下半月」.
+    pub fn chinese(self) -> String {
+        format!("{}年{}月{}半月", self.year, self.month, if self.second { "下" } else { "上" })
+    }
+
+    /// 「2025-09-2」: the half-month in an alert's key.
+    pub fn key(self) -> String {
+        format!("{}-{:02}-{}", self.year, self.month, if self.second { 2 } else { 1 })
+    }
+}
+
+impl crate::Warehouse {
+    /// The communities of `scope` (the reference table) that held no regular session in
+    /// `half` (`kind = 'regular'`, `held_on` within it; an urgent session does not stand
+    /// in for one), as (code, name) by code.
+    ///
+    /// ```sql
+    /// SELECT c.community_code, c.community_name FROM communities c
+    /// LEFT JOIN (regular sessions held in the half-month) s USING community_code
+    /// WHERE s.community_code IS NULL
+    /// ```
+    pub async fn without_regular_session(
+        &self,
+        scope: &ingest::Scope,
+        half: HalfMonth,
+    ) -> Result<Vec<(String, String)>> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::DataType;
+        let text = format!(
+            "SELECT c.community_code, c.community_name FROM communities c
+             LEFT JOIN (SELECT DISTINCT community_code FROM sessions
+                        WHERE kind = 'regular' AND held_on >= DATE '{first}' AND held_on <= DATE '{last}') s
+               ON c.community_code = s.community_code
+             WHERE s.community_code IS NULL ORDER BY c.community_code",
+            first = half.first_day(),
+            last = half.last_day(),
+        );
+        let result = self.sql(scope, &text).await?;
+        let mut found = Vec::new();
+        for batch in &result.batches {
+            // Text may come back as Utf8View; read it as plain Utf8.
+            let column = |i: usize| datafusion::arrow::compute::cast(batch.column(i), &DataType::Utf8);
+            let (codes, names) = (column(0)?, column(1)?);
+            let (codes, names) = (codes.as_string::<i32>(), names.as_string::<i32>());
+            for i in (0..batch.num_rows()).filter(|i| codes.is_valid(*i)) {
+                let name = if names.is_valid(i) { names.value(i) } else { "" };
+                found.push((codes.value(i).to_string(), name.to_string()));
+            }
+        }
+        Ok(found)
+    }
+}

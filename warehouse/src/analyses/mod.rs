@@ -44,7 +44,7 @@ pub use facts::CLOSED;
 pub use figures::{ColumnKind, Figure, Grade, Measure, Unit};
 pub use handling::units;
 pub use labels::QualityFlag;
-pub use meetings::{FIXED_DAYS_BEFORE, meetings};
+pub use meetings::{FIXED_DAYS_BEFORE, HalfMonth, meetings};
 pub use publicity::{CHANNEL_SHARES, publicity};
 pub use quarterly::{Breakdown, breakdown, quarterly};
 
@@ -274,6 +274,10 @@ pub struct ReportMeta {
     /// What a reader must be told beside the figures (a frozen year-end result, data of a
     /// past version), in Chinese.
     pub notes: Vec<String>,
+    /// Whether this is a county's frozen year-end assessment (set by the server, which
+    /// keeps the freezes; the notes say so to people, this says so to code).
+    #[serde(skip)]
+    pub frozen: bool,
     /// Table name → Delta version read. Pass as `Snapshot::Versions` to recompute.
     pub versions: BTreeMap<&'static str, u64>,
     /// Whether the counts were read from the quarter cells the ingest keeps rather than
@@ -414,6 +418,7 @@ impl Warehouse {
                 hash: scheme.hash(),
             }],
             notes: Vec::new(),
+            frozen: false,
             versions: session.versions.clone(),
             from_cells: session.cells,
             scope: scope.to_string(),
