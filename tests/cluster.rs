@@ -154,14 +154,6 @@ const REPORTS: [&[&str]; 13] = [
     &["hot_topics", "--year", "2025", "--quarter", "3"],
 ];
 
-/// Report kinds (and scopes) the cluster cannot run yet: Ballista 55's executors rebuild
-/// a window over a sort and refuse it when the sort relies on a column being constant
-/// (the report's year, fixed by a filter in another stage): "Expects PARTITION BY
-/// expression to be ordered". Local figures are unaffected.
-fn known_gap(kind: &str, scope: &[&str]) -> bool {
-    matches!(kind, "communities" | "monthly") || (kind == "overdue" && scope.first() == Some(&"--community"))
-}
-
 #[test]
 fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
     let test = "a_ballista_cluster_answers_every_report_and_query_like_the_local_engine";
@@ -229,22 +221,6 @@ fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
     for scope in scopes {
         for report in REPORTS {
             let args = [&["report"][..], report, &["--format", "csv"], scope].concat();
-            if known_gap(report[0], scope) {
-                // Not yet on the cluster (docs/scale-out.md): it must fail whole and say
-                // why, never print other figures. When this assertion fails, the gap is
-                // closed: take the kind off `known_gap`.
-                let there =
-                    run_bounded(&endpoint, &[&["--warehouse", &remote, "--engine", &engine][..], &args].concat());
-                let err = String::from_utf8_lossy(&there.stderr);
-                assert!(
-                    there.status.code() == Some(2)
-                        && there.stdout.is_empty()
-                        && (err.contains("ordering") || err.contains("ordered")),
-                    "{args:?}: expected the known window-ordering failure, got {:?}:\n{err}",
-                    there.status.code()
-                );
-                continue;
-            }
             let (local, _) = both(&args);
             assert!(local.status.success(), "{args:?}: {}", String::from_utf8_lossy(&local.stderr));
             answered += 1;
@@ -261,7 +237,7 @@ fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
             assert_eq!(communities, [COMMUNITY], "a community's query sees its own rows only");
         }
     }
-    assert_eq!(answered, 32, "report runs equal on both engines");
+    assert_eq!(answered, 39, "report runs equal on both engines");
 
     // A community account on the cluster reaches no other community's rows, whatever the SQL.
     let scope = ["--engine", &engine, "--community", COMMUNITY];
