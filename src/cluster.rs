@@ -123,7 +123,11 @@ mod imp {
         let session_builder: ballista_scheduler::SessionBuilder = Arc::new(|config: SessionConfig| {
             let state = ballista_core::utils::default_session_builder(config)?;
             let runtime = warehouse::cluster::cluster_runtime(None)?;
-            Ok(SessionStateBuilder::new_from_existing(state).with_runtime_env(runtime).build())
+            // Last of the physical rules: windows the executors can rebuild (see the rule).
+            Ok(SessionStateBuilder::new_from_existing(state)
+                .with_runtime_env(runtime)
+                .with_physical_optimizer_rule(Arc::new(warehouse::cluster::WindowsWithoutConstants))
+                .build())
         });
         let config = SchedulerConfig {
             bind_host: address.ip().to_string(),

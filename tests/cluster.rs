@@ -6,14 +6,15 @@
 //! The same warehouse in the same bucket is asked twice, by the local engine (the
 //! existing path) and by the cluster: every report kind and a SQL query, in platform,
 //! county and community scope, must print the same bytes, and a community account's SQL
-//! must reach no other community's rows.
+//! must reach no other community's rows. `yishi serve --engine ballista://…` answers a
+//! county account's report requests as the local server does.
 
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::object_storage::{bucket, endpoint, ok};
+use crate::object_storage::{authorized_get, bucket, endpoint, ok, rows};
 use crate::support::{samples, yishi_bin};
 
 const TABLES: [&str; 6] = ["communities", "cadres", "sessions", "topics", "evaluations", "rectifications"];
@@ -154,14 +155,6 @@ const REPORTS: [&[&str]; 13] = [
     &["hot_topics", "--year", "2025", "--quarter", "3"],
 ];
 
-/// Report kinds (and scopes) the cluster cannot run yet: Ballista 55's executors rebuild
-/// a window over a sort and refuse it when the sort relies on a column being constant
-/// (the report's year, fixed by a filter in another stage): "Expects PARTITION BY
-/// expression to be ordered". Local figures are unaffected.
-fn known_gap(kind: &str, scope: &[&str]) -> bool {
-    matches!(kind, "communities" | "monthly") || (kind == "overdue" && scope.first() == Some(&"--community"))
-}
-
 #[test]
 fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
     let test = "a_ballista_cluster_answers_every_report_and_query_like_the_local_engine";
@@ -229,22 +222,6 @@ fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
     for scope in scopes {
         for report in REPORTS {
             let args = [&["report"][..], report, &["--format", "csv"], scope].concat();
-            if known_gap(report[0], scope) {
-                // Not yet on the cluster (docs/scale-out.md): it must fail whole and say
-                // why, never print other figures. When this assertion fails, the gap is
-                // closed: take the kind off `known_gap`.
-                let there =
-                    run_bounded(&endpoint, &[&["--warehouse", &remote, "--engine", &engine][..], &args].concat());
-                let err = String::from_utf8_lossy(&there.stderr);
-                assert!(
-                    there.status.code() == Some(2)
-                        && there.stdout.is_empty()
-                        && (err.contains("ordering") || err.contains("ordered")),
-                    "{args:?}: expected the known window-ordering failure, got {:?}:\n{err}",
-                    there.status.code()
-                );
-                continue;
-            }
             let (local, _) = both(&args);
             assert!(local.status.success(), "{args:?}: {}", String::from_utf8_lossy(&local.stderr));
             answered += 1;
@@ -261,7 +238,7 @@ fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
             assert_eq!(communities, [COMMUNITY], "a community's query sees its own rows only");
         }
     }
-    assert_eq!(answered, 32, "report runs equal on both engines");
+    assert_eq!(answered, 39, "report runs equal on both engines");
 
     // A community account on the cluster reaches no other community's rows, whatever the SQL.
     let scope = ["--engine", &engine, "--community", COMMUNITY];
@@ -283,6 +260,33 @@ fn a_ballista_cluster_answers_every_report_and_query_like_the_local_engine() {
     for sql in ["DROP TABLE topics", "SELECT * FROM 's3://x/y.parquet'"] {
         let (_, there) = both(&[&["sql", sql][..], &["--community", COMMUNITY]].concat());
         assert!(!there.status.success(), "{sql} refused on the cluster");
+    }
+
+    // The server with `--engine`: a county account's reports over HTTP, as the local
+    // server gives them (both servers over the same bucket and account catalog).
+    let catalog = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());
+    let token = ok(
+        &run(&endpoint, &["--warehouse", &remote, "token", "create", "--catalog", &catalog, "--county", COUNTY]),
+        "token",
+    );
+    let token = token.trim_end().lines().last().expect("token line").to_string();
+    let mut listens = Vec::new();
+    for (name, engine) in [("serve-local", None), ("serve-ballista", Some(engine.as_str()))] {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec!["--warehouse", &remote, "serve", "--catalog", &catalog, "--listen", &listen];
+        if let Some(engine) = engine {
+            args.extend(["--engine", engine]);
+        }
+        cluster.spawn(&endpoint, name, &args);
+        cluster.wait_for_port(port, name);
+        listens.push(listen);
+    }
+    for path in ["/api/v1/reports/communities?year=2025", "/api/v1/reports/quarterly?year=2025&quarter=3"] {
+        let local = rows(&authorized_get(&listens[0], path, &token));
+        let there = rows(&authorized_get(&listens[1], path, &token));
+        assert!(local.as_array().is_some_and(|r| !r.is_empty()), "{path}: rows from the local server: {local}");
+        assert_eq!(local, there, "{path}: the server on Ballista answers like the local one\n{}", cluster.logs());
     }
     assert!(Path::new(dir.path()).exists());
 }

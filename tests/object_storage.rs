@@ -85,7 +85,7 @@ pub(crate) fn ok(out: &Output, what: &str) -> String {
 }
 
 /// A report's rows (the JSON answer without its meta, which names versions and places).
-fn rows(json: &str) -> Value {
+pub(crate) fn rows(json: &str) -> Value {
     let doc: Value = serde_json::from_str(json).expect("report JSON");
     match doc {
         Value::Array(_) => doc,
@@ -219,7 +219,7 @@ fn a_warehouse_on_s3_answers_like_a_local_one() {
 
 /// `GET path` from the server at `listen` with a bearer token: the body (status 200).
 /// HTTP/1.0, so the answer comes whole, not in chunks.
-fn authorized_get(listen: &str, path: &str, token: &str) -> String {
+pub(crate) fn authorized_get(listen: &str, path: &str, token: &str) -> String {
     let mut stream = TcpStream::connect(listen).expect("connect to yishi serve");
     let request = format!("GET {path} HTTP/1.0\r\nHost: {listen}\r\nAuthorization: Bearer {token}\r\n\r\n");
     stream.write_all(request.as_bytes()).expect("send");
