@@ -90,7 +90,7 @@ pub fn alerts(page: &super::Page, view: &AlertsView<'_>) -> String {
          <label>提醒条件 <select name=\"condition\">{}</select></label> \
          <label>满意率阈值（%） <input name=\"threshold\" type=\"number\" min=\"0\" max=\"100\" step=\"0.1\" value=\"80\"></label> \
          <label>送达方式 <select name=\"channel\">{}</select></label> \
-         <label>地址 <input name=\"target\" maxlength=\"500\" placeholder=\"群机器人 Webhook 地址或邮箱，站内提醒不填\"></label> \
+         <label>地址 <input name=\"target\" maxlength=\"500\" style=\"width:min(26em,100%)\" placeholder=\"群机器人 Webhook 地址或邮箱，站内提醒不填\"></label> \
          <button>订阅</button></form>",
         options(view.conditions),
         options(view.channels),
