@@ -10,7 +10,8 @@
 # Environment: COUNTIES, PER_COUNTY, YEARS (the generated ledger), YEAR / QUARTER / MONTH
 # (default: the last year of the data, quarter 1, month 3), REPEAT (runs per case, the
 # median is shown; default 1), EXECUTOR_CORES (--cores of each executor; default 1, so two
-# executors use the machine's two cores), WORK (a folder for the ledger, logs and shuffle
+# executors use the machine's two cores), EXECUTORS (the cluster sizes to time, default
+# "1 2"), ONLY (an extended regular expression: only the report requests it matches), WORK (a folder for the ledger, logs and shuffle
 # files; a fresh temp dir by default), MOTO (the moto_server program; default
 # /opt/yishi-moto/bin/moto_server), YISHI=path to time that binary instead of building
 # `cargo build --release --features ballista` into $CARGO_TARGET_DIR.
@@ -125,6 +126,9 @@ KINDS=(
   "monthly --year $YEAR --month $MONTH"
   "hot_topics --year $YEAR --quarter $QUARTER"
 )
+if [ -n "${ONLY:-}" ]; then
+  mapfile -t KINDS < <(printf '%s\n' "${KINDS[@]}" | grep -E -- "$ONLY")
+fi
 
 # time_report ENGINE_ARGS... -- REPORT_ARGS... → prints "seconds" (median of REPEAT) and
 # leaves the answer in $WORK/answer.csv (exit status 0) or the error in $WORK/answer.err.
@@ -173,8 +177,12 @@ start_executor() { # n
   sleep 3 # registered with the scheduler (its first heartbeat)
 }
 
-for n in 1 2; do
-  start_executor "$n"
+started=0
+for n in ${EXECUTORS:-1 2}; do
+  while [ "$started" -lt "$n" ]; do
+    started=$((started + 1))
+    start_executor "$started"
+  done
   echo "bench: Ballista, $n executor(s) of $EXECUTOR_CORES core(s)"
   for i in "${!KINDS[@]}"; do
     read -ra args <<<"${KINDS[$i]}"
@@ -194,11 +202,13 @@ echo
 echo "| report | local s | Ballista 1 exec s | Ballista 2 exec s | local s/M | 1 exec s/M/exec | 2 exec s/M/exec | same as local (1, 2) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|"
 per_m() { # seconds executors
-  python3 -c "import sys; s=sys.argv[1]; print('—' if s=='failed' else f'{float(s) * int(sys.argv[2]) / ($EVALS / 1e6):.2f}')" "$1" "$2"
+  python3 -c "import sys
+try: print(f'{float(sys.argv[1]) * int(sys.argv[2]) / ($EVALS / 1e6):.2f}')
+except ValueError: print('—')" "$1" "$2"
 }
 for i in "${!KINDS[@]}"; do
-  echo "| ${KINDS[$i]} | ${LOCAL_S[$i]} | ${B1[$i]} | ${B2[$i]} | $(per_m "${LOCAL_S[$i]}" 1) | $(per_m "${B1[$i]}" 1) |" \
-    "$(per_m "${B2[$i]}" 2) | ${SAME1[$i]}, ${SAME2[$i]} |"
+  echo "| ${KINDS[$i]} | ${LOCAL_S[$i]} | ${B1[$i]:-—} | ${B2[$i]:-—} | $(per_m "${LOCAL_S[$i]}" 1) |" \
+    "$(per_m "${B1[$i]:-—}" 1) | $(per_m "${B2[$i]:-—}" 2) | ${SAME1[$i]:-—}, ${SAME2[$i]:-—} |"
 done
 echo
 echo "ingest into S3: ${INGEST_S} s; sizes: $WORK/sizes.txt; logs: $WORK"
