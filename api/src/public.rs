@@ -34,16 +34,21 @@ pub async fn set(state: &AppState, account: &Account, community: &str, on: bool,
             format!("{}无权设置社区 {community} 的公示页", account.scope),
         ));
     }
-    let row = on.then(|| PublicPageRow {
-        community_code: community.to_string(),
-        show_names: i64::from(show_names),
-        enabled_by: account.name.clone(),
-        enabled_at: now_ms(),
-    });
+    let row = on.then(|| enabled_row(community, show_names, account));
     state.catalog.set_public_page(community, row.as_ref()).await?;
     let detail = if on { if show_names { "on, names" } else { "on, roles" } } else { "off" };
     state.catalog.audit(Some(account), "public_page", &target, detail, 200).await;
     Ok(())
+}
+
+/// The catalog row of a public page `account` turns on now.
+fn enabled_row(community: &str, show_names: bool, account: &Account) -> PublicPageRow {
+    PublicPageRow {
+        community_code: community.to_string(),
+        show_names: i64::from(show_names),
+        enabled_by: account.name.clone(),
+        enabled_at: now_ms(),
+    }
 }
 
 /// The county-wide switch: turns the public pages of all `communities` (the county
@@ -65,12 +70,7 @@ pub async fn set_county(
     };
     let mine: Vec<&String> = communities.iter().filter(|c| c.starts_with(county.as_str())).collect();
     for community in &mine {
-        let row = on.then(|| PublicPageRow {
-            community_code: community.to_string(),
-            show_names: i64::from(show_names),
-            enabled_by: account.name.clone(),
-            enabled_at: now_ms(),
-        });
+        let row = on.then(|| enabled_row(community, show_names, account));
         state.catalog.set_public_page(community, row.as_ref()).await?;
     }
     let detail = match (on, show_names) {

@@ -504,9 +504,7 @@ pub async fn document(
         .ok_or_else(|| AppError::not_found(format!("没有“{file}”；可用：report.docx、report.pdf")))?;
     filters.check()?;
     let asked = filters.asked()?;
-    let scope = narrow(&account.scope, filters.county.as_deref(), filters.community.as_deref())?;
-    reports::check_named(&state, &scope, filters.county.is_some() || filters.community.is_some()).await?;
-    let year = reports::year_or_latest(&state, &scope, filters.year).await?;
+    let (scope, year) = file_place(&state, &account, &filters).await?;
     let written = documents::write(&state, &scope, (year, filters.quarter), format, &asked).await?;
     state.catalog.audit(Some(&account), "export", &format!("document {file}?{}", describe(&filters)), "", 200).await;
     let ascii = match filters.quarter {
@@ -545,13 +543,21 @@ pub async fn pack(
         .quarter
         .ok_or_else(|| AppError::bad_request("needs_quarter", "报表包按季度生成：请加 quarter（1–4）"))?;
     let asked = filters.asked()?;
-    let scope = narrow(&account.scope, filters.county.as_deref(), filters.community.as_deref())?;
-    reports::check_named(&state, &scope, filters.county.is_some() || filters.community.is_some()).await?;
-    let year = reports::year_or_latest(&state, &scope, filters.year).await?;
+    let (scope, year) = file_place(&state, &account, &filters).await?;
     let written = packs::write(&state, &scope, year, quarter, &asked).await?;
     state.catalog.audit(Some(&account), "export", &format!("pack {file}?{}", describe(&filters)), "", 200).await;
     let ascii = format!("pack-{year}-q{quarter}.zip");
     Ok(download(written.bytes, packs::CONTENT_TYPE, &ascii, &written.file_name))
+}
+
+/// The place and year a document or pack is made for: the filters' county or community
+/// within the caller's scope (named, and known to the warehouse), and the asked year or the
+/// latest with data.
+async fn file_place(state: &AppState, account: &Account, filters: &Filters) -> AppResult<(ingest::Scope, i32)> {
+    let scope = narrow(&account.scope, filters.county.as_deref(), filters.community.as_deref())?;
+    reports::check_named(state, &scope, filters.county.is_some() || filters.community.is_some()).await?;
+    let year = reports::year_or_latest(state, &scope, filters.year).await?;
+    Ok((scope, year))
 }
 
 /// A report or chart request: filters and output options.
