@@ -406,38 +406,10 @@ fn an_alert_reaches_a_webhook_and_a_mailbox_once_with_only_the_recipient_s_rows(
 
 #[test]
 fn alerts_with_a_postgres_catalog() {
-    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
-        skipped("SKIPPED alerts_with_a_postgres_catalog: YISHI_TEST_POSTGRES is not set");
-        return;
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
-    runtime().block_on(async {
-        use sqlx::Connection;
-        let mut conn = match sqlx::PgConnection::connect(&admin).await {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(std::env::var("YISHI_REQUIRE_POSTGRES").is_err(), "PostgreSQL unreachable: {e}");
-                skipped(&format!("SKIPPED alerts_with_a_postgres_catalog: {e}"));
-                return;
-            }
-        };
-        let name = format!("yishi_alerts_{}_{}", std::process::id(), chrono_free_nanos());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
-        let (base, _) = admin.rsplit_once('/').expect("YISHI_TEST_POSTGRES ends with /database");
-        suite(&root, &format!("{base}/{name}")).await;
-        // Cleanup, not the test: a background worker of the server (autovacuum) may still be
-        // in the new database for a moment, which FORCE may not end; try a few times.
-        for attempt in 0..5 {
-            let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&mut conn)
-                .await;
-            match dropped {
-                Ok(_) => break,
-                Err(e) if attempt == 4 => skipped(&format!("alerts_with_a_postgres_catalog: {name} not dropped: {e}")),
-                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
-        }
+    on_a_throwaway_postgres_database("alerts_with_a_postgres_catalog", "yishi_alerts", |url| async move {
+        suite(&root, &url).await
     });
 }
 
@@ -828,33 +800,50 @@ async fn slow_receiver(bodies: Arc<Mutex<Vec<String>>>, delay: Duration) -> Stri
 /// `delivered` after one attempt with its claim released.
 #[test]
 fn two_servers_on_one_postgres_catalog_send_each_delivery_once() {
-    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
-        skipped("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: YISHI_TEST_POSTGRES is not set");
-        return;
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("wh").to_str().expect("utf-8").to_string();
+    on_a_throwaway_postgres_database(
+        "two_servers_on_one_postgres_catalog_send_each_delivery_once",
+        "yishi_claims",
+        |url| async move { two_servers(&root, &url).await },
+    );
+}
+
+/// Runs `body` with the URL of a new PostgreSQL database (named `prefix`_…) on the
+/// `YISHI_TEST_POSTGRES` server, and drops it afterwards; says SKIPPED without a server
+/// (fails instead under `YISHI_REQUIRE_POSTGRES`).
+fn on_a_throwaway_postgres_database<F, Fut>(test: &str, prefix: &str, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Ok(admin) = std::env::var("YISHI_TEST_POSTGRES") else {
+        skipped(&format!("SKIPPED {test}: YISHI_TEST_POSTGRES is not set"));
+        return;
+    };
     runtime().block_on(async {
         use sqlx::Connection;
         let mut conn = match sqlx::PgConnection::connect(&admin).await {
             Ok(c) => c,
             Err(e) => {
                 assert!(std::env::var("YISHI_REQUIRE_POSTGRES").is_err(), "PostgreSQL unreachable: {e}");
-                skipped(&format!("SKIPPED two_servers_on_one_postgres_catalog_send_each_delivery_once: {e}"));
+                skipped(&format!("SKIPPED {test}: {e}"));
                 return;
             }
         };
-        let name = format!("yishi_claims_{}_{}", std::process::id(), chrono_free_nanos());
+        let name = format!("{prefix}_{}_{}", std::process::id(), chrono_free_nanos());
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
         let (base, _) = admin.rsplit_once('/').expect("YISHI_TEST_POSTGRES ends with /database");
-        two_servers(&root, &format!("{base}/{name}")).await;
+        body(format!("{base}/{name}")).await;
+        // Cleanup, not the test: a background worker of the server (autovacuum) may still be
+        // in the new database for a moment, which FORCE may not end; try a few times.
         for attempt in 0..5 {
             let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
                 .execute(&mut conn)
                 .await;
             match dropped {
                 Ok(_) => break,
-                Err(e) if attempt == 4 => skipped(&format!("two_servers…: {name} not dropped: {e}")),
+                Err(e) if attempt == 4 => skipped(&format!("{test}: {name} not dropped: {e}")),
                 Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
             }
         }
