@@ -301,7 +301,7 @@ impl Warehouse {
     async fn register_cells(&self, session: &ScopedSession, t: &DeltaTable) -> Result<()> {
         let provider = t.table_provider().await?;
         let url = self.location.aggregate_url(&cells_path())?;
-        let base = self.shipped(&session.ctx, t, &url, provider, &session.scope)?;
+        let base = self.shipped(&session.ctx, t, &url, provider, &PARTITIONS, &session.scope)?;
         let view = session.ctx.read_table(base)?.filter(scope_filter(&session.scope))?.into_view();
         session.ctx.register_table(CELLS, view)?;
         Ok(())

@@ -24,9 +24,11 @@ mod preview;
 pub mod scheme;
 mod secret;
 mod session;
+mod snapshot_files;
 mod sql;
 mod tables;
 mod versions;
+mod windows;
 
 pub use datafusion;
 pub use datafusion::arrow;

@@ -8,26 +8,35 @@
 //! ([`Snapshot::Versions`](crate::Snapshot), what the server always asks) use it, so a
 //! `Latest` read still sees another process's commit.
 //!
+//! The same holds for a snapshot's file list as a table ([`SnapshotFiles`]): made once per
+//! table and version, whatever the session's scope (a scan chooses its files).
+//!
 //! Bounded: the [`KEPT`] newest versions of each table and of the cells (an ingest moves
 //! a table on; reports at the older version — a frozen year, `as_of_version` — still hit
 //! while it is among them).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use deltalake::DeltaTable;
 use ingest::Table;
 
 use crate::aggregates::Versions;
+use crate::snapshot_files::SnapshotFiles;
 
 /// Versions kept per table (and cell versions kept).
 const KEPT: usize = 3;
+
+/// File lists kept: [`KEPT`] versions of the six tables and of the cells.
+const FILE_LISTS_KEPT: usize = 7 * KEPT;
 
 /// The snapshots read so far (shared by the clones of a warehouse).
 #[derive(Default)]
 pub(crate) struct Opened {
     tables: Mutex<BTreeMap<(Table, u64), DeltaTable>>,
     cells: Mutex<Vec<(Versions, DeltaTable)>>,
+    /// Snapshots' file lists as tables, by table URL and version, newest last.
+    files: Mutex<Vec<((String, u64), Arc<SnapshotFiles>)>>,
 }
 
 impl std::fmt::Debug for Opened {
@@ -51,6 +60,22 @@ impl Opened {
         for old in versions.iter().take(versions.len().saturating_sub(KEPT)) {
             tables.remove(&(table, *old));
         }
+    }
+
+    /// The file list of the table at `url` at `version`, if made before.
+    pub(crate) fn files(&self, url: &str, version: u64) -> Option<Arc<SnapshotFiles>> {
+        let files = self.files.lock().ok()?;
+        files.iter().find(|((u, v), _)| u == url && *v == version).map(|(_, f)| f.clone())
+    }
+
+    /// Keeps the file list of the table at `url` at `version`, the oldest made dropped
+    /// beyond [`FILE_LISTS_KEPT`].
+    pub(crate) fn keep_files(&self, url: &str, version: u64, list: &Arc<SnapshotFiles>) {
+        let Ok(mut files) = self.files.lock() else { return };
+        files.retain(|((u, v), _)| !(u == url && *v == version));
+        files.push(((url.to_string(), version), list.clone()));
+        let excess = files.len().saturating_sub(FILE_LISTS_KEPT);
+        files.drain(..excess);
     }
 
     /// The cells built from exactly `sources`, if read before.

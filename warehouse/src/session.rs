@@ -178,6 +178,7 @@ impl Warehouse {
             .with_runtime_env(self.runtime.clone())
             .with_default_features()
             .with_optimizer_rules(optimizer_rules())
+            .with_physical_optimizer_rules(crate::windows::local_rules())
             .build();
         let ctx = self.context(state).await?;
         // Reading a Delta log (listing it, parsing the commits and file statistics) is most
@@ -207,7 +208,8 @@ impl Warehouse {
                 return Err(WarehouseError::NotInitialised(self.location.to_string()));
             };
             versions.insert(table.name(), version);
-            let base = self.shipped(&ctx, &t, &self.location.table_url(table)?, provider, scope)?;
+            let url = self.location.table_url(table)?;
+            let base = self.shipped(&ctx, &t, &url, provider, table.partition_columns(), scope)?;
             let view = ctx.read_table(base)?.filter(scope_filter(scope))?.into_view();
             ctx.register_table(table.name(), view)?;
         }
@@ -229,19 +231,29 @@ impl Warehouse {
     }
 
     /// The table a session's scoped view reads, for the Delta snapshot `t` at `url` with
-    /// its `provider`: the provider itself in this process; on a cluster, listing tables
-    /// of exactly the snapshot's files of the scope's counties (see `cluster.rs`), so that
-    /// nothing unscoped is shipped.
+    /// its `provider`, partitioned by `partition_columns`: in this process the snapshot's
+    /// files read directly (see `snapshot_files.rs`; the provider itself when they cannot
+    /// be); on a cluster, listing tables of exactly the snapshot's files of the scope's
+    /// counties (see `cluster.rs`), so that nothing unscoped is shipped.
     pub(crate) fn shipped(
         &self,
         ctx: &SessionContext,
         t: &deltalake::DeltaTable,
         url: &url::Url,
         provider: Arc<dyn datafusion::catalog::TableProvider>,
+        partition_columns: &[&str],
         scope: &Scope,
     ) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
         if self.engine.is_local() {
-            return Ok(provider);
+            return match self.snapshot_files(t, url, &provider, partition_columns)? {
+                Some(files) => {
+                    // In the Delta provider's column order, so that `SELECT *` is unchanged.
+                    let columns: Vec<datafusion::prelude::Expr> =
+                        provider.schema().fields().iter().map(|f| datafusion::prelude::ident(f.name())).collect();
+                    Ok(ctx.read_table(files)?.select(columns)?.into_view())
+                }
+                None => Ok(provider),
+            };
         }
         #[cfg(feature = "ballista")]
         let shipped = {
@@ -261,6 +273,26 @@ impl Warehouse {
             )))
         };
         shipped
+    }
+
+    /// The files of the snapshot `t` (at `url`) as a table, made once per version.
+    fn snapshot_files(
+        &self,
+        t: &deltalake::DeltaTable,
+        url: &url::Url,
+        provider: &Arc<dyn datafusion::catalog::TableProvider>,
+        partition_columns: &[&str],
+    ) -> Result<Option<Arc<crate::snapshot_files::SnapshotFiles>>> {
+        let Some(version) = t.version() else { return Ok(None) };
+        if let Some(files) = self.opened.files(url.as_str(), version) {
+            return Ok(Some(files));
+        }
+        let files =
+            crate::snapshot_files::SnapshotFiles::try_new(t, &provider.schema(), partition_columns)?.map(Arc::new);
+        if let Some(files) = &files {
+            self.opened.keep_files(url.as_str(), version, files);
+        }
+        Ok(files)
     }
 
     async fn open_at(&self, table: Table, snapshot: &Snapshot) -> Result<deltalake::DeltaTable> {
