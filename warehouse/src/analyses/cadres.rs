@@ -46,15 +46,24 @@ const CADRE_FLAGS: [QualityFlag; 2] = [QualityFlag::SmallSample, QualityFlag::Ba
 /// SELECT *, grade_chinese, quality_flags (small_sample, backdated) FROM flagged
 /// ```
 ///
-/// With quarter cells matching the session's versions, `counts` and `backdated` sum the
-/// cadre's cells of the year ([`cells::cadre_counts`]); the rest of the SQL is the same.
+/// With quarter cells matching the session's versions, `counts` sums the cadre's cells of
+/// the year ([`cells::cadre_counts`]) and carries the backdated flag, which `flagged`
+/// takes in place of the join to `backdated`; the rest of the SQL is the same.
 pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let g = &scheme.grades;
     let filter = format!("year = {year}");
-    let [counted, backdated] = if session.cells {
-        cells::cadre_counts(year, scheme)
+    let keys = ["community_code", "cadre_id", "year"];
+    // From the cells the flag comes with the counts; from the events, joined.
+    let (counted, carried, backdated, flagged) = if session.cells {
+        let carried = format!(", {}", cells::CELL_BACKDATED);
+        let flagged = format!(
+            "SELECT * EXCLUDE ({flag}), COALESCE({flag}, false) AS any_backdated FROM graded",
+            flag = cells::CELL_BACKDATED
+        );
+        (cells::cadre_counts(year, scheme), carried, String::new(), flagged)
     } else {
-        [counts(cells::cadre_counted(&filter)), facts::backdated(&["community_code", "cadre_id", "year"])]
+        let backdated = format!("{},", facts::backdated(&keys));
+        (counts(cells::cadre_counted(&filter)), String::new(), backdated, facts::with_backdated("graded", &keys))
     };
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
@@ -71,7 +80,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
          {counts},
          figures AS (
             SELECT county_code, county_name, community_code, community_name, cadre_id, cadre_name, year,
-                   {topics}, {evaluations}, {rectifications}
+                   {topics}, {evaluations}, {rectifications}{carried}
             FROM counts
          ),
          scored AS (
@@ -96,7 +105,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
                         ELSE '{incompetent_token}' END AS grade
             FROM ranked
          ),
-         {backdated},
+         {backdated}
          flagged AS ({flagged})
          SELECT *, {grade_chinese} AS grade_chinese, {flags} AS quality_flags
          FROM flagged",
@@ -115,8 +124,9 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         basically_token = Grade::BasicallyCompetent.token(),
         incompetent_token = Grade::Incompetent.token(),
         grade_chinese = grade_chinese(),
+        carried = carried,
         backdated = backdated,
-        flagged = facts::with_backdated("graded", &["community_code", "cadre_id", "year"]),
+        flagged = flagged,
         flags = QualityFlag::sql(&CADRE_FLAGS),
     );
     facts::query(session, scheme, Span::year(year), &text).await

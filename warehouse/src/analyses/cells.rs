@@ -261,25 +261,24 @@ pub(crate) fn yearly_counted<'a>(filter: &'a str) -> Counted<'a> {
     Counted { keys: &["community_code", "year"], filter, sessions: true, ratings: true, events: false, days: false }
 }
 
-/// The community assessment's `counts` and `backdated` CTEs for `year` read from the
-/// cells (its quarters summed), in place of [`facts::counts`] and [`facts::backdated`]
-/// over the events (put after `WITH grid AS (…),`).
-pub(crate) fn yearly_counts(year: i32, scheme: &Scheme) -> [String; 2] {
-    let counts = format!(
+/// The community assessment's `counts` CTE for `year` read from the cells (its quarters
+/// summed), in place of [`facts::counts`] over the events (put after `WITH grid AS (…),`),
+/// carrying [`CELL_BACKDATED`] in place of [`facts::backdated`]: one scan of the year's
+/// cells where a second one for the flag took a fifth of the platform's assessment.
+pub(crate) fn yearly_counts(year: i32, scheme: &Scheme) -> String {
+    format!(
         "fact_counts AS (
-            SELECT community_code, year, {counts}
+            SELECT community_code, year, {counts}, bool_or(any_backdated) AS {CELL_BACKDATED}
             FROM {CELLS} WHERE dim = 'all' AND year = {year} GROUP BY community_code, year),
          {grid_counts}",
         counts = summed_counts(&ALL_KINDS, scheme),
-        grid_counts = facts::grid_counts(yearly_counted("")),
-    );
-    let backdated = format!(
-        "backdated AS (SELECT community_code, year, true AS any_backdated
-                       FROM {CELLS} WHERE dim = 'all' AND any_backdated AND year = {year}
-                       GROUP BY community_code, year)"
-    );
-    [counts, backdated]
+        grid_counts = facts::grid_counts_carrying(yearly_counted(""), &[CELL_BACKDATED]),
+    )
 }
+
+/// The column of [`yearly_counts`]'s `counts` that says whether any of the community's
+/// evaluations in the year is backdated (null: it has no cells).
+pub(crate) const CELL_BACKDATED: &str = "cell_backdated";
 
 /// The keys of the cadre assessment's counts.
 const CADRE_KEYS: &[&str] = &["community_code", "cadre_id", "year"];
@@ -289,26 +288,20 @@ pub(crate) fn cadre_counted<'a>(filter: &'a str) -> Counted<'a> {
     Counted { keys: CADRE_KEYS, filter, sessions: false, ratings: false, events: true, days: false }
 }
 
-/// The cadre assessment's `counts` and `backdated` CTEs for `year` read from the cadre
-/// cells (its quarters summed), in place of [`facts::counts`] and [`facts::backdated`]
-/// over the events (put after `WITH grid AS (…),`).
-pub(crate) fn cadre_counts(year: i32, scheme: &Scheme) -> [String; 2] {
+/// The cadre assessment's `counts` CTE for `year` read from the cadre cells (its quarters
+/// summed), in place of [`facts::counts`] over the events (put after `WITH grid AS (…),`),
+/// carrying [`CELL_BACKDATED`] in place of [`facts::backdated`] (one scan of the cells).
+pub(crate) fn cadre_counts(year: i32, scheme: &Scheme) -> String {
     let kinds = [Kind::Topic, Kind::Evaluation, Kind::Rectification];
     // `grid_counts` of keys grouped by their own facts: the same columns, in the same
     // order, as the events' topic and event counts joined to the grid.
     let own = Counted { events: false, ..cadre_counted("") };
-    let counts = format!(
+    format!(
         "fact_counts AS (
-            SELECT community_code, grp AS cadre_id, year, {counts}
+            SELECT community_code, grp AS cadre_id, year, {counts}, bool_or(any_backdated) AS {CELL_BACKDATED}
             FROM {CELLS} WHERE dim = 'cadre_id' AND year = {year} GROUP BY community_code, grp, year),
          {grid_counts}",
         counts = summed_counts(&kinds, scheme),
-        grid_counts = facts::grid_counts(own),
-    );
-    let backdated = format!(
-        "backdated AS (SELECT community_code, grp AS cadre_id, year, true AS any_backdated
-                       FROM {CELLS} WHERE dim = 'cadre_id' AND any_backdated AND year = {year}
-                       GROUP BY community_code, grp, year)"
-    );
-    [counts, backdated]
+        grid_counts = facts::grid_counts_carrying(own, &[CELL_BACKDATED]),
+    )
 }

@@ -37,15 +37,24 @@ use crate::scheme::Scheme;
 /// FROM scored
 /// ```
 ///
-/// With quarter cells matching the session's versions, `counts` and `backdated` sum the
-/// year's cells ([`cells::yearly_counts`]); the rest of the SQL is the same.
+/// With quarter cells matching the session's versions, `counts` sums the year's cells
+/// ([`cells::yearly_counts`]) and carries the backdated flag, which `flagged` takes in
+/// place of the join to `backdated`; the rest of the SQL is the same.
 pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let score9 = rounded("score");
     let filter = format!("year = {year}");
-    let [counted, backdated] = if session.cells {
-        cells::yearly_counts(year, scheme)
+    let keys = ["community_code", "year"];
+    // From the cells the flag comes with the counts; from the events, joined.
+    let (counted, carried, backdated, flagged) = if session.cells {
+        let carried = format!(", {}", cells::CELL_BACKDATED);
+        let flagged = format!(
+            "SELECT * EXCLUDE ({flag}), COALESCE({flag}, false) AS any_backdated FROM scored",
+            flag = cells::CELL_BACKDATED
+        );
+        (cells::yearly_counts(year, scheme), carried, String::new(), flagged)
     } else {
-        [counts(cells::yearly_counted(&filter)), facts::backdated(&["community_code", "year"])]
+        let backdated = format!("{},", facts::backdated(&keys));
+        (counts(cells::yearly_counted(&filter)), String::new(), backdated, facts::with_backdated("scored", &keys))
     };
     let text = format!(
         "WITH grid AS (
@@ -56,11 +65,11 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
          {counts},
          figures AS (
             SELECT county_code, county_name, community_code, community_name, year,
-                   {sessions}, {topics}, {evaluations}, {rectifications}, closed_rated, any_closed_after_evaluated
+                   {sessions}, {topics}, {evaluations}, {rectifications}, closed_rated, any_closed_after_evaluated{carried}
             FROM counts
          ),
          scored AS (SELECT *, {score} AS score FROM figures),
-         {backdated},
+         {backdated}
          flagged AS ({flagged}),
          {listed}
          SELECT *, {flags} AS quality_flags,
@@ -74,8 +83,9 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         score = score(scheme),
+        carried = carried,
         backdated = backdated,
-        flagged = facts::with_backdated("scored", &["community_code", "year"]),
+        flagged = flagged,
         flags = QualityFlag::sql(&QualityFlag::ALL),
         listed = super::lists::listed("flagged", scheme),
         county_avg = exact_mean("score", " OVER (PARTITION BY county_code, year)"),
@@ -108,12 +118,16 @@ fn score(scheme: &Scheme) -> String {
 /// without topics.
 ///
 /// ```sql
-/// WITH totals AS (SELECT county_code, year, count(*), sum(…)
+/// WITH totals AS (SELECT county_code, year, count(*), sum(…),
+///                        avg(score), avg(…) as exact decimals: the same whatever the rows' order
 ///                 FROM community_scores GROUP BY county_code, year),
-///      means AS (avg(score), avg(…) as exact decimals: the same whatever the rows' order),
-///      rates AS (totals ⋈ means, completion_rate), shown AS (tenths of a percent, an integer)
+///      rates AS (totals, completion_rate), shown AS (tenths of a percent, an integer)
 /// SELECT *, concat(…) AS summary FROM shown
 /// ```
+///
+/// One aggregate gives the sums and the means: DataFusion plans a CTE at each reference,
+/// so totals and means grouped apart (and joined) computed the whole community
+/// assessment twice.
 pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Result<DataFrame> {
     let scores = communities(session, year, scheme).await?;
     session.ctx.register_table("community_scores", scores.into_view())?;
@@ -121,24 +135,16 @@ pub async fn counties(session: &ScopedSession, year: i32, scheme: &Scheme) -> Re
         "WITH totals AS (
             SELECT county_code, max(county_name) AS county_name, year,
                    count(*) AS communities, sum(sessions_held) AS sessions_held,
-                   sum(topics_raised) AS topics_raised, sum(topics_closed) AS topics_closed,
+                   sum(topics_raised) AS topics_raised, sum(topics_closed) AS topics_closed, {means},
                    sum(evaluations) AS evaluations, sum(rectifications) AS rectifications,
                    sum(closed_rated) AS closed_rated, bool_or(any_closed_after_evaluated) AS any_closed_after_evaluated,
                    bool_or(any_backdated) AS any_backdated
             FROM community_scores GROUP BY county_code, year
          ),
-         means AS (
-            SELECT county_code AS mean_county, year AS mean_year, {means}
-            FROM community_scores GROUP BY county_code, year
-         ),
-         rates AS (SELECT t.county_code, t.county_name, t.year, t.communities, t.sessions_held, t.topics_raised,
-                          t.topics_closed, m.avg_score, m.avg_completion_rate, m.avg_on_time_rate,
-                          m.avg_publicity_rate, m.avg_satisfaction_index, m.avg_rectification_rate,
-                          m.avg_session_rate, t.evaluations, t.rectifications, t.closed_rated,
-                          t.any_closed_after_evaluated, t.any_backdated,
-                          CAST(t.topics_closed AS DOUBLE) / NULLIF(t.topics_raised, 0) AS completion_rate,
-                          CAST(t.closed_rated AS DOUBLE) / NULLIF(t.topics_closed, 0) AS rating_coverage
-                   FROM totals t JOIN means m ON t.county_code = m.mean_county AND t.year = m.mean_year),
+         rates AS (SELECT *,
+                          CAST(topics_closed AS DOUBLE) / NULLIF(topics_raised, 0) AS completion_rate,
+                          CAST(closed_rated AS DOUBLE) / NULLIF(topics_closed, 0) AS rating_coverage
+                   FROM totals),
          shown AS (SELECT *, CAST(round(completion_rate * 100 * 10) AS BIGINT) AS tenths FROM rates)
          SELECT *,
                 concat(CAST(communities AS VARCHAR), '个社区，', CAST(sessions_held AS VARCHAR), '次会议，',

@@ -543,10 +543,17 @@ pub(super) fn fact_counts(c: Counted<'_>) -> String {
 /// The CTE `counts` of [`union_counts`]: the caller's `grid` left-joined to `fact_counts`
 /// (computed here or read from an aggregate), 0 (false) where a group has no facts.
 pub(super) fn grid_counts(c: Counted<'_>) -> String {
+    grid_counts_carrying(c, &[])
+}
+
+/// [`grid_counts`] with the further `fact_counts` columns `carried` (null where a grid
+/// row has no facts).
+pub(super) fn grid_counts_carrying(c: Counted<'_>, carried: &[&str]) -> String {
     let mut columns = zero_filled("f", &counted_kinds(c));
     if c.days {
         columns.push("f.closed_days".to_string());
     }
+    columns.extend(carried.iter().map(|column| format!("f.{column}")));
     let on = same_keys(c.keys, "g", "f");
     format!("counts AS (SELECT g.*, {} FROM grid g LEFT JOIN fact_counts f ON {on})", columns.join(", "))
 }
