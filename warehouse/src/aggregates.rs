@@ -140,10 +140,48 @@ impl Warehouse {
             let follows = recorded.as_ref().is_some_and(|r| follows(r, &current, table, version));
             counties.filter(|_| follows)
         });
-        let session = self.build_session(&sources, counties.as_ref()).await?;
-        let batches = cells::build(&session).await?;
-        write(&self.location, existing, batches, counties.as_ref(), &current).await?;
+        let parts = parts(&sources, counties.as_ref(), self.cell_part_rows);
+        if parts.len() <= 1 {
+            let session = self.build_session(&sources, counties.as_ref()).await?;
+            let batches = cells::build(&session).await?;
+            write(&self.location, existing, batches, counties.as_ref(), Some(&current)).await?;
+        } else {
+            self.build_in_parts(&sources, existing, &parts, counties.is_none(), &current).await?;
+        }
         Ok(counties.map_or(Refreshed::All, |c| Refreshed::Counties(c.len())))
+    }
+
+    /// Builds and writes the cells of `parts` (groups of counties) one after another, a
+    /// commit each: the first replaces every county's cells when `whole`, and only the
+    /// last records the versions `current`, so a report between them (or after a kill)
+    /// finds no cells of its versions and counts the events.
+    async fn build_in_parts(
+        &self,
+        sources: &[(Table, DeltaTable)],
+        mut existing: Option<DeltaTable>,
+        parts: &[BTreeSet<String>],
+        whole: bool,
+        current: &Versions,
+    ) -> Result<()> {
+        for (i, part) in parts.iter().enumerate() {
+            let started = std::time::Instant::now();
+            let session = self.build_session(sources, Some(part)).await?;
+            let batches = cells::build(&session).await?;
+            let replaced = if whole && i == 0 { None } else { Some(part) };
+            let last = i + 1 == parts.len();
+            write(&self.location, existing.take(), batches, replaced, last.then_some(current)).await?;
+            tracing::info!(
+                part = i + 1,
+                of = parts.len(),
+                counties = part.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "quarter cells built in parts"
+            );
+            if !last {
+                existing = open_cells(&self.location).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A session over the sources as opened (the versions the cells will record), limited
@@ -308,14 +346,47 @@ impl Warehouse {
     }
 }
 
+/// The counties whose cells are rebuilt (`counties`, or every county in the sources) in
+/// groups of whole counties, in code order, each holding at most `rows` topics and
+/// evaluations (a county larger than that alone): a build's joins hold a group's facts
+/// in memory, and the 20,000-community ledger's in one build (47M rows) outgrew the
+/// 2 GiB query memory. A county's weight is the row counts the Delta log keeps per file.
+fn parts(sources: &[(Table, DeltaTable)], counties: Option<&BTreeSet<String>>, rows: usize) -> Vec<BTreeSet<String>> {
+    let mut weights: BTreeMap<String, usize> = BTreeMap::new();
+    for (table, t) in sources {
+        let Ok(snapshot) = t.snapshot() else { continue };
+        for file in snapshot.log_data().iter() {
+            let Some(Some(county)) = file.partition_values_map().remove("county_code") else { continue };
+            if counties.is_some_and(|c| !c.contains(&county)) {
+                continue;
+            }
+            let weight = weights.entry(county).or_default();
+            if matches!(table, Table::Topics | Table::Evaluations) {
+                *weight += file.num_records().unwrap_or(0);
+            }
+        }
+    }
+    let mut parts: Vec<(usize, BTreeSet<String>)> = Vec::new();
+    for (county, weight) in weights {
+        match parts.last_mut() {
+            Some((sum, part)) if *sum + weight <= rows => {
+                *sum += weight;
+                part.insert(county);
+            }
+            _ => parts.push((weight, BTreeSet::from([county]))),
+        }
+    }
+    parts.into_iter().map(|(_, part)| part).collect()
+}
+
 /// Writes `batches` as the cells of `counties` (replacing theirs) or of every county, in
-/// one commit recording `versions`.
+/// one commit recording `versions` (none: a part of a build, which no report reads).
 async fn write(
     location: &Location,
     existing: Option<DeltaTable>,
     batches: Vec<datafusion::arrow::array::RecordBatch>,
     counties: Option<&BTreeSet<String>>,
-    versions: &Versions,
+    versions: Option<&Versions>,
 ) -> Result<()> {
     let t = match existing {
         Some(t) => t,
@@ -336,8 +407,13 @@ async fn write(
     } else {
         batches
     };
-    let recorded = serde_json::to_value(versions).map_err(|e| WarehouseError::Metadata(e.to_string()))?;
-    let commit = CommitProperties::default().with_metadata([(VERSIONS_KEY.to_string(), recorded)]);
+    let commit = match versions {
+        Some(versions) => {
+            let recorded = serde_json::to_value(versions).map_err(|e| WarehouseError::Metadata(e.to_string()))?;
+            CommitProperties::default().with_metadata([(VERSIONS_KEY.to_string(), recorded)])
+        }
+        None => CommitProperties::default(),
+    };
     let mut write = t
         .write(batches)
         .with_save_mode(SaveMode::Overwrite)

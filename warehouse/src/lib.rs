@@ -70,7 +70,13 @@ pub struct Warehouse {
     opened: std::sync::Arc<opened::Opened>,
     /// Where the reports and SQL queries run (local DataFusion or a Ballista cluster).
     engine: Engine,
+    /// Topics and evaluations per part of a build of the cells (`aggregates::parts`).
+    cell_part_rows: usize,
 }
+
+/// Topics and evaluations a build of the cells takes at once: the 2,000-community bench
+/// ledger (4.7M) in one part, as before; the 20,000-community one in ten.
+pub const CELL_PART_ROWS: usize = 5_000_000;
 
 /// Set to `off` (or `0`, `false`), the ingest keeps no aggregates and the reports count
 /// the events.
@@ -130,7 +136,15 @@ impl Warehouse {
             cells_writer,
             opened,
             engine: engine::configured(),
+            cell_part_rows: CELL_PART_ROWS,
         })
+    }
+
+    /// Builds the cells in parts of at most `rows` topics and evaluations (whole
+    /// counties; [`CELL_PART_ROWS`] by default).
+    pub fn with_cell_part_rows(mut self, rows: usize) -> Warehouse {
+        self.cell_part_rows = rows;
+        self
     }
 
     /// Keeps and reads the aggregates (`true`, the default) or not: reports then count
