@@ -5,7 +5,7 @@ use datafusion::dataframe::DataFrame;
 
 use super::Grade;
 use super::cells;
-use super::facts::{self, Span, counts, number, rounded};
+use super::facts::{self, Span, number, rounded};
 use super::labels::QualityFlag;
 use crate::ScopedSession;
 use crate::errors::Result;
@@ -54,17 +54,12 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
     let filter = format!("year = {year}");
     let keys = ["community_code", "cadre_id", "year"];
     // From the cells the flag comes with the counts; from the events, joined.
-    let (counted, carried, backdated, flagged) = if session.cells {
-        let carried = format!(", {}", cells::CELL_BACKDATED);
-        let flagged = format!(
-            "SELECT * EXCLUDE ({flag}), COALESCE({flag}, false) AS any_backdated FROM graded",
-            flag = cells::CELL_BACKDATED
-        );
-        (cells::cadre_counts(year, scheme), carried, String::new(), flagged)
-    } else {
-        let backdated = format!("{},", facts::backdated(&keys));
-        (counts(cells::cadre_counted(&filter)), String::new(), backdated, facts::with_backdated("graded", &keys))
-    };
+    let flagging = cells::flagging(
+        session.cells.then(|| cells::cadre_counts(year, scheme)),
+        cells::cadre_counted(&filter),
+        &keys,
+        "graded",
+    );
     let score9 = rounded("score");
     let quota = rounded(&format!("{} * rated_in_county", number(g.excellent_quota)));
     let seats = format!("GREATEST(1, CAST(floor({quota}) AS BIGINT))");
@@ -109,7 +104,7 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
          flagged AS ({flagged})
          SELECT *, {grade_chinese} AS grade_chinese, {flags} AS quality_flags
          FROM flagged",
-        counts = counted,
+        counts = flagging.counted,
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
@@ -124,9 +119,9 @@ pub async fn cadres(session: &ScopedSession, year: i32, scheme: &Scheme) -> Resu
         basically_token = Grade::BasicallyCompetent.token(),
         incompetent_token = Grade::Incompetent.token(),
         grade_chinese = grade_chinese(),
-        carried = carried,
-        backdated = backdated,
-        flagged = flagged,
+        carried = flagging.carried,
+        backdated = flagging.backdated,
+        flagged = flagging.flagged,
         flags = QualityFlag::sql(&CADRE_FLAGS),
     );
     facts::query(session, scheme, Span::year(year), &text).await

@@ -280,6 +280,40 @@ pub(crate) fn yearly_counts(year: i32, scheme: &Scheme) -> String {
 /// evaluations in the year is backdated (null: it has no cells).
 pub(crate) const CELL_BACKDATED: &str = "cell_backdated";
 
+/// How an assessment gets its `counts` and backdated flag, as pieces of its query.
+pub(crate) struct Flagging {
+    /// The `counts` CTE (after `WITH grid AS (…),`).
+    pub(crate) counted: String,
+    /// Appended to the figures' columns: `, cell_backdated` from the cells, else nothing.
+    pub(crate) carried: String,
+    /// The `backdated` CTE and its comma from the events, else nothing.
+    pub(crate) backdated: String,
+    /// The body of `flagged`: `relation` with `any_backdated`.
+    pub(crate) flagged: String,
+}
+
+/// [`Flagging`] from the cells' `counts` (`from_cells`, carrying [`CELL_BACKDATED`]) when
+/// the session reads cells, else from the events counted by `events`, the flag joined on
+/// `keys`; `flagged` reads `relation`.
+pub(crate) fn flagging(from_cells: Option<String>, events: Counted<'_>, keys: &[&str], relation: &str) -> Flagging {
+    match from_cells {
+        Some(counted) => Flagging {
+            counted,
+            carried: format!(", {CELL_BACKDATED}"),
+            backdated: String::new(),
+            flagged: format!(
+                "SELECT * EXCLUDE ({CELL_BACKDATED}), COALESCE({CELL_BACKDATED}, false) AS any_backdated FROM {relation}"
+            ),
+        },
+        None => Flagging {
+            counted: facts::counts(events),
+            carried: String::new(),
+            backdated: format!("{},", facts::backdated(keys)),
+            flagged: facts::with_backdated(relation, keys),
+        },
+    }
+}
+
 /// The keys of the cadre assessment's counts.
 const CADRE_KEYS: &[&str] = &["community_code", "cadre_id", "year"];
 

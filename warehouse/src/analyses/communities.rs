@@ -4,7 +4,7 @@
 use datafusion::dataframe::DataFrame;
 
 use super::cells;
-use super::facts::{self, Span, counts, number, rounded};
+use super::facts::{self, Span, number, rounded};
 use super::labels::QualityFlag;
 use super::sql;
 use crate::ScopedSession;
@@ -45,17 +45,12 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
     let filter = format!("year = {year}");
     let keys = ["community_code", "year"];
     // From the cells the flag comes with the counts; from the events, joined.
-    let (counted, carried, backdated, flagged) = if session.cells {
-        let carried = format!(", {}", cells::CELL_BACKDATED);
-        let flagged = format!(
-            "SELECT * EXCLUDE ({flag}), COALESCE({flag}, false) AS any_backdated FROM scored",
-            flag = cells::CELL_BACKDATED
-        );
-        (cells::yearly_counts(year, scheme), carried, String::new(), flagged)
-    } else {
-        let backdated = format!("{},", facts::backdated(&keys));
-        (counts(cells::yearly_counted(&filter)), String::new(), backdated, facts::with_backdated("scored", &keys))
-    };
+    let flagging = cells::flagging(
+        session.cells.then(|| cells::yearly_counts(year, scheme)),
+        cells::yearly_counted(&filter),
+        &keys,
+        "scored",
+    );
     let text = format!(
         "WITH grid AS (
             SELECT c.county_code, c.county_name, c.community_code, c.community_name, y.year
@@ -77,15 +72,15 @@ pub async fn communities(session: &ScopedSession, year: i32, scheme: &Scheme) ->
                 CAST(rank() OVER (PARTITION BY year ORDER BY {score9} DESC) AS BIGINT) AS rank_overall,
                 {county_avg} AS county_avg_score
          FROM listed",
-        counts = counted,
+        counts = flagging.counted,
         sessions = facts::session_figures(scheme.sessions.regular_per_year),
         topics = facts::topic_figures(),
         evaluations = facts::evaluation_figures(),
         rectifications = facts::rectification_figures(),
         score = score(scheme),
-        carried = carried,
-        backdated = backdated,
-        flagged = flagged,
+        carried = flagging.carried,
+        backdated = flagging.backdated,
+        flagged = flagging.flagged,
         flags = QualityFlag::sql(&QualityFlag::ALL),
         listed = super::lists::listed("flagged", scheme),
         county_avg = exact_mean("score", " OVER (PARTITION BY county_code, year)"),
